@@ -1,0 +1,27 @@
+# Knowledge-mismatch study (Wee & Baghdadi 2024, and beyond). See README.md.
+# Configuration: config.yaml (validated against schemas/config.schema.yaml).
+
+
+# The embedded default. A --configfile on the command line replaces it rather than being merged
+# into it, so a config naming other models or recipes does not inherit the default ones.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/world.smk"
+include: "rules/answers.smk"
+include: "rules/finetune.smk"
+include: "rules/evaluate.smk"
+include: "rules/summary.smk"
+
+
+localrules:
+    all,
+
+
+rule all:
+    default_target: True
+    input:
+        final_outputs(),

@@ -1,0 +1,88 @@
+"""Atomic writes and checked reads of the pipeline's files (parquet with JSON metadata, JSON, text)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mismatch.errors import InputError
+
+METADATA_KEY = b"mismatch"
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary sibling path; move it onto ``path`` only if the block succeeds."""
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str], metadata: dict | None = None) -> None:
+    """Write ``df`` to parquet atomically, with ``metadata`` stored as JSON in the schema."""
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    if metadata is not None:
+        merged = dict(table.schema.metadata or {})
+        merged[METADATA_KEY] = json.dumps(metadata, sort_keys=True, default=str).encode()
+        table = table.replace_schema_metadata(merged)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+
+
+def read_parquet(path: str | os.PathLike[str], columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a parquet file, turning unreadable or truncated files into a one-line ``InputError``."""
+    if not Path(path).exists():
+        raise InputError(str(path), "file does not exist")
+    try:
+        return pq.read_table(path, columns=columns).to_pandas()
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(str(path), f"not a readable parquet file ({_first_line(exc)})") from exc
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Return the pipeline metadata stored in a parquet file (empty if none)."""
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(str(path), f"not a readable parquet file ({_first_line(exc)})") from exc
+    raw = (schema.metadata or {}).get(METADATA_KEY)
+    return json.loads(raw) if raw else {}
+
+
+def write_json(obj: Any, path: str | os.PathLike[str]) -> None:
+    """Write ``obj`` as indented JSON, atomically."""
+    write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n", path)
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """Read a JSON file, naming the file on failure."""
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError as exc:
+        raise InputError(str(path), "file does not exist") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), f"not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+
+
+def write_text(text: str, path: str | os.PathLike[str]) -> None:
+    """Write ``text`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

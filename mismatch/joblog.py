@@ -1,0 +1,43 @@
+"""Logging for one workflow job: stderr, warnings and tracebacks go to the rule's log file."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def job_log(path: str, threads: int | None = None) -> Iterator[Callable[[str], None]]:
+    """Send stderr to ``path`` for the duration of a job and yield a timestamped ``log`` function.
+
+    An exception is written to the log with its traceback and re-raised, so Snakemake marks the job
+    failed and points at the log. With ``threads``, torch is limited to that many threads.
+    """
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    start = time.time()
+    with open(path, "w", buffering=1) as handle:
+        saved = sys.stderr
+        sys.stderr = handle
+        logging.basicConfig(stream=handle, level=logging.INFO, force=True)
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(max(1, threads))
+
+        def log(message: str) -> None:
+            print(f"[{time.time() - start:7.1f}s] {message}", file=handle, flush=True)
+
+        try:
+            yield log
+            log("done")
+        except BaseException as exc:
+            traceback.print_exc(file=handle)
+            print(f"ERROR: {exc}", file=handle, flush=True)
+            raise
+        finally:
+            sys.stderr = saved

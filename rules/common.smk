@@ -1,0 +1,159 @@
+import os
+import sys
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+# The library lives beside the rules; jobs (local or on SLURM) import it through PYTHONPATH.
+REPO = workflow.basedir
+sys.path.insert(0, REPO)
+
+from mismatch import configuration as cfg  # noqa: E402
+from mismatch.errors import InputError  # noqa: E402
+
+cfg.export_package_path()
+
+
+# ---------------------------------------------------------------- config validation
+SCHEMA = os.path.join(REPO, "schemas", "config.schema.yaml")
+_problem = cfg.schema_error(config, SCHEMA)
+if _problem:
+    raise WorkflowError(f"invalid config: {_problem}")
+validate(config, SCHEMA)  # fills in the schema's defaults
+try:
+    cfg.check_config(config)
+except InputError as err:
+    raise WorkflowError(f"invalid config: {err}") from None
+
+WORLD_SEEDS = config["seeds"]["world"]
+FT_SEEDS = config["seeds"]["finetune"]
+MODELS = list(config["models"])
+STUDENTS = config["students"]
+RECIPES = list(config["recipes"])
+SYNTHETIC = config["questions"]["source"] == "synthetic"
+SPLITS = ["pool", "test", "format"]
+FIGURES = config["figures_dir"]
+
+
+wildcard_constraints:
+    w=r"\d+",
+    seed=r"\d+",
+    split="|".join(SPLITS),
+    model="|".join(MODELS),
+    student="|".join(STUDENTS),
+    recipe="|".join(RECIPES),
+
+
+# ---------------------------------------------------------------- input functions
+def code(*modules):
+    """Library files a stage runs, so editing one reruns that stage."""
+    return cfg.library_sources(*modules)
+
+
+def model_dir(wildcards):
+    """Where a model is loaded from: pretrained here, a local path, or the fetched snapshot."""
+    spec = config["models"][wildcards.model]
+    if "pretrain" in spec:
+        return f"results/w{wildcards.w}/models/{wildcards.model}"
+    return spec["path"]
+
+
+def student_dir(wildcards):
+    return model_dir(snakemake_wildcards(wildcards, model=wildcards.student))
+
+
+def snakemake_wildcards(wildcards, **changes):
+    """A copy of ``wildcards`` with some values replaced (for input functions that reuse others)."""
+    values = dict(wildcards.items())
+    values.update(changes)
+    return type("Wildcards", (), values)
+
+
+def source_answers(split):
+    """Input function: the split's answers of every model a student's recipes draw on."""
+
+    def inputs(wildcards):
+        return {
+            m: f"results/w{wildcards.w}/answers/{m}/{split}.parquet"
+            for m in cfg.source_models(config, wildcards.student)
+        }
+
+    return inputs
+
+
+def recipe_answers(wildcards):
+    """Pool answers of the recipe's teacher and of the student."""
+    teacher = cfg.teacher_of(config, wildcards.recipe, wildcards.student) or wildcards.student
+    return {
+        "teacher": f"results/w{wildcards.w}/answers/{teacher}/pool.parquet",
+        "student": f"results/w{wildcards.w}/answers/{wildcards.student}/pool.parquet",
+    }
+
+
+def all_labels(wildcards=None):
+    return expand(
+        "results/w{w}/labels/{student}/{recipe}/ft{seed}.parquet",
+        w=WORLD_SEEDS,
+        student=STUDENTS,
+        recipe=RECIPES,
+        seed=FT_SEEDS,
+    )
+
+
+def all_sets(wildcards=None):
+    return expand(
+        "results/w{w}/sets/{student}/{recipe}.parquet", w=WORLD_SEEDS, student=STUDENTS, recipe=RECIPES
+    )
+
+
+def all_losses(wildcards=None):
+    return expand(
+        "results/w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv",
+        w=WORLD_SEEDS,
+        student=STUDENTS,
+        recipe=RECIPES,
+        seed=FT_SEEDS,
+    )
+
+
+def all_knowledge(wildcards=None):
+    return expand("results/w{w}/knowledge/{model}.json", w=WORLD_SEEDS, model=MODELS)
+
+
+def all_checks(wildcards=None):
+    return expand("results/w{w}/checks/{student}.json", w=WORLD_SEEDS, student=STUDENTS)
+
+
+def base_test_answers(wildcards=None):
+    return expand("results/w{w}/answers/{student}/test.parquet", w=WORLD_SEEDS, student=STUDENTS)
+
+
+def final_outputs():
+    return [
+        "results/summary/summary.md",
+        f"{FIGURES}/outcomes.png",
+        f"{FIGURES}/wrong_by_knowledge.png",
+        f"{FIGURES}/loss_curves.png",
+    ]
+
+
+onsuccess:
+    summary = "results/summary/summary.md"
+    if os.path.exists(summary):
+        print(open(summary).read(), file=sys.stderr)
+
+
+# ---------------------------------------------------------------- resources
+def model_resources(stage, model_wildcard="model"):
+    """mem_mb, runtime and gpu callables for a job of ``stage`` on the model named by a wildcard."""
+
+    def one(resource):
+        def value(wildcards, attempt):
+            name = getattr(wildcards, model_wildcard)
+            return cfg.model_job_resources(config, stage, name, attempt)[resource]
+
+        return value
+
+    return {resource: one(resource) for resource in ("mem_mb", "runtime", "gpu")}

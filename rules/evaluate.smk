@@ -1,0 +1,26 @@
+# Each fine-tuned student answers the unseen test questions; each answer is labelled.
+
+
+rule label_student:
+    input:
+        adapter="results/w{w}/students/{student}/{recipe}/ft{seed}/adapter",
+        base=student_dir,
+        questions="results/w{w}/questions/test.parquet",
+        base_answers="results/w{w}/answers/{student}/test.parquet",
+        code=code("labels"),
+    output:
+        labels="results/w{w}/labels/{student}/{recipe}/ft{seed}.parquet",
+    params:
+        prompt=config["prompt"],
+        settings=lambda wildcards: cfg.answering_settings(config, wildcards.student),
+    threads: config["threads"]
+    log:
+        "logs/w{w}/label_student/{student}/{recipe}/ft{seed}.log",
+    benchmark:
+        "benchmarks/w{w}/label_student/{student}/{recipe}/ft{seed}.tsv"
+    resources:
+        **model_resources("label", "student"),
+    conda:
+        "../envs/mismatch.yaml"
+    script:
+        "../scripts/label_student.py"

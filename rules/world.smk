@@ -1,0 +1,96 @@
+# The synthetic world: facts, question sets, who truly knows what, one tokenizer, world models.
+
+if SYNTHETIC:
+
+    rule synthetic_world:
+        input:
+            code=code("world"),
+        output:
+            facts="results/w{w}/world/facts.parquet",
+            pool="results/w{w}/questions/pool.parquet",
+            test="results/w{w}/questions/test.parquet",
+            format="results/w{w}/questions/format.parquet",
+        params:
+            world={
+                k: config["questions"]["synthetic"][k]
+                for k in ("n_entities", "attributes", "split_entities", "n_paraphrases")
+            },
+        log:
+            "logs/w{w}/synthetic_world.log",
+        benchmark:
+            "benchmarks/w{w}/synthetic_world.tsv"
+        resources:
+            mem_mb=1000,
+            runtime=5,
+        conda:
+            "../envs/mismatch.yaml"
+        script:
+            "../scripts/synthetic_world.py"
+
+    rule true_knowledge:
+        input:
+            facts="results/w{w}/world/facts.parquet",
+            code=code("world"),
+        output:
+            truth="results/w{w}/world/truth/{model}.parquet",
+        params:
+            knows=lambda wildcards: config["models"][wildcards.model]["pretrain"]["knows"],
+            unit=config["questions"]["synthetic"]["slice_unit"],
+        log:
+            "logs/w{w}/true_knowledge/{model}.log",
+        benchmark:
+            "benchmarks/w{w}/true_knowledge/{model}.tsv"
+        resources:
+            mem_mb=1000,
+            runtime=5,
+        conda:
+            "../envs/mismatch.yaml"
+        script:
+            "../scripts/true_knowledge.py"
+
+    rule train_tokenizer:
+        input:
+            facts="results/w{w}/world/facts.parquet",
+            code=code("corpus", "tokenizer"),
+        output:
+            tokenizer=directory("results/w{w}/tokenizer"),
+        params:
+            corpus=config["questions"]["synthetic"],
+            prompt=config["prompt"],
+        log:
+            "logs/w{w}/train_tokenizer.log",
+        benchmark:
+            "benchmarks/w{w}/train_tokenizer.tsv"
+        resources:
+            mem_mb=1000,
+            runtime=5,
+        conda:
+            "../envs/mismatch.yaml"
+        script:
+            "../scripts/train_tokenizer.py"
+
+    rule pretrain_model:
+        input:
+            facts="results/w{w}/world/facts.parquet",
+            truth="results/w{w}/world/truth/{model}.parquet",
+            tokenizer="results/w{w}/tokenizer",
+            code=code("corpus", "pretrain"),
+        output:
+            model=directory("results/w{w}/models/{model}"),
+            loss="results/w{w}/pretrain/{model}.loss.tsv",
+        params:
+            pretrain=lambda wildcards: config["models"][wildcards.model]["pretrain"],
+            corpus=config["questions"]["synthetic"],
+            prompt=config["prompt"],
+        threads: config["threads"]
+        log:
+            "logs/w{w}/pretrain_model/{model}.log",
+        benchmark:
+            "benchmarks/w{w}/pretrain_model/{model}.tsv"
+        resources:
+            mem_mb=3000,
+            runtime=30,
+        conda:
+            "../envs/mismatch.yaml"
+        script:
+            "../scripts/pretrain_model.py"

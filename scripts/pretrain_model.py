@@ -1,0 +1,32 @@
+"""Pretrain one tiny world model from scratch on its slice of the synthetic world."""
+
+from mismatch.corpus import pretraining_units
+from mismatch.io import read_parquet
+from mismatch.joblog import job_log
+from mismatch.pretrain import PretrainSettings, build_model, pretrain, save_model, write_loss_table
+from mismatch.prompting import PromptFormat
+from mismatch.tokenizer import load_tokenizer
+from mismatch.world import World
+
+with job_log(snakemake.log[0], snakemake.threads) as log:
+    seed = int(snakemake.wildcards.w)
+    corpus = snakemake.params.corpus
+    world = World.from_facts(read_parquet(snakemake.input.facts))
+    truth = read_parquet(snakemake.input.truth)
+    known = set(truth.loc[truth.truly_known, "question_id"])
+    units = pretraining_units(
+        world,
+        known,
+        PromptFormat.from_config(snakemake.params.prompt),
+        n_paraphrases=corpus["n_paraphrases"],
+        qa_lines_for_known_facts=corpus["qa_lines_for_known_facts"],
+        n_abstention_lines=corpus["n_abstention_lines"],
+        seed=seed,
+    )
+    log(f"{len(units)} pretraining units, {len(known)} known facts")
+    settings = PretrainSettings.from_config(snakemake.params.pretrain)
+    tokenizer = load_tokenizer(snakemake.input.tokenizer)
+    model = build_model(settings, tokenizer, seed)
+    losses = pretrain(model, tokenizer, units, settings, seed, log)
+    save_model(model, tokenizer, snakemake.output.model)
+    write_loss_table(losses, snakemake.output.loss)

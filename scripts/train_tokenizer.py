@@ -1,0 +1,16 @@
+"""Train the one subword tokenizer shared by every model of a world."""
+
+from mismatch.corpus import world_text
+from mismatch.io import read_parquet
+from mismatch.joblog import job_log
+from mismatch.prompting import PromptFormat
+from mismatch.tokenizer import save_tokenizer, train_tokenizer
+from mismatch.world import World
+
+with job_log(snakemake.log[0]) as log:
+    corpus = snakemake.params.corpus
+    world = World.from_facts(read_parquet(snakemake.input.facts))
+    texts = world_text(world, PromptFormat.from_config(snakemake.params.prompt), corpus)
+    tokenizer = train_tokenizer(texts, corpus["vocab_size"])
+    save_tokenizer(tokenizer, snakemake.output.tokenizer)
+    log(f"vocabulary: {len(tokenizer)} tokens")

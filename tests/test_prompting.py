@@ -1,0 +1,30 @@
+import pytest
+
+from mismatch.prompting import PromptFormat
+
+SYNTHETIC = PromptFormat(answer_template=" The answer is {answer}.", abstention=" I don't know.")
+
+
+def test_prompt_with_exemplars_and_targets():
+    text = SYNTHETIC.prompt("Who?", [("A?", "x"), ("B?", None)])
+    assert text == (
+        "Question: A?\nAnswer: The answer is x.\n"
+        "Question: B?\nAnswer: I don't know.\n"
+        "Question: Who?\nAnswer:"
+    )
+    assert SYNTHETIC.target("y") == " The answer is y.\n"
+    assert SYNTHETIC.target(None) == " I don't know.\n"
+
+
+def test_extract_answer_strips_template_and_stops_at_newline():
+    assert SYNTHETIC.extract_answer(" The answer is Velmar.\nQuestion: x") == "Velmar"
+    assert SYNTHETIC.extract_answer(" I don't know.") == "I don't know."
+    assert SYNTHETIC.extract_answer(" Velmar") == "Velmar"
+    assert PromptFormat().extract_answer(" Paris\n") == "Paris"
+
+
+def test_from_config_ignores_other_keys_and_checks_templates():
+    fmt = PromptFormat.from_config({"answer_template": " A: {answer}", "n_exemplars": 3})
+    assert fmt.answer_template == " A: {answer}"
+    with pytest.raises(ValueError, match="question_template"):
+        PromptFormat(question_template="no placeholder")
