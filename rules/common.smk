@@ -57,6 +57,8 @@ def model_dir(wildcards):
     spec = config["models"][wildcards.model]
     if "pretrain" in spec:
         return f"results/w{wildcards.w}/models/{wildcards.model}"
+    if "hub" in spec:
+        return f"results/models/{wildcards.model}.json"  # the fetch_model pointer
     return spec["path"]
 
 

@@ -8,12 +8,19 @@ rule summarize:
         knowledge=all_knowledge(),
         checks=all_checks(),
         base=base_test_answers(),
-        code=code("summary"),
+        code=code("study"),
     output:
         table="results/summary/summary.csv",
         markdown="results/summary/summary.md",
         labels="results/summary/labels.parquet",
         recipes="results/summary/recipes.csv",
+    params:
+        base_keys=[(w, s) for w in WORLD_SEEDS for s in STUDENTS],
+        check_worlds=[w for w in WORLD_SEEDS for s in STUDENTS],
+        recipes=config["recipes"],
+        grading=config["answering"]["grading"],
+        n_boot=config["summary"]["n_boot"],
+        title=config["summary"]["title"],
     log:
         "logs/summarize.log",
     benchmark:
@@ -50,6 +57,9 @@ rule plot_figures:
             caption="../report/loss_curves.rst",
             category="Training",
         ),
+    params:
+        n_boot=config["summary"]["n_boot"],
+        loss_recipes=[r for w in WORLD_SEEDS for s in STUDENTS for r in RECIPES for f in FT_SEEDS],
     log:
         "logs/plot_figures.log",
     benchmark:

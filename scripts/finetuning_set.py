@@ -9,6 +9,8 @@ with job_log(snakemake.log[0]) as log:
         snakemake.params.recipe,
         teacher_pool=read_parquet(snakemake.input.teacher),
         student_pool=read_parquet(snakemake.input.student),
+        teacher_name=snakemake.input.teacher,
+        student_name=snakemake.input.student,
     )
     stats = recipe_stats(recipe)
     stats.update(recipe=snakemake.wildcards.recipe, student=snakemake.wildcards.student,

@@ -1,0 +1,91 @@
+"""Answering a question set with a model: k-shot prompts, one-line greedy answers, grading."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from mismatch.generation import generate
+from mismatch.grading import is_correct
+from mismatch.prompting import PromptFormat
+from mismatch.provenance import git_commit, library_versions
+
+ANSWER_COLUMNS = ["question_id", "question", "answers", "prediction", "answer", "correct"]
+
+
+def choose_exemplars(format_questions: pd.DataFrame, k: int, seed: int) -> pd.DataFrame:
+    """A seeded sample of ``k`` rows of the ``format`` split (no rows when ``k`` is 0)."""
+    if not 0 <= k <= len(format_questions):
+        raise ValueError(f"cannot choose {k} exemplars from {len(format_questions)} questions")
+    return format_questions.sample(n=k, random_state=seed).reset_index(drop=True)
+
+
+def answer_questions(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    questions: pd.DataFrame,
+    exemplars: pd.DataFrame,
+    prompt: PromptFormat,
+    *,
+    batch_size: int,
+    max_new_tokens: int,
+    grading_rule: str = "exact",
+) -> pd.DataFrame:
+    """Greedy answers to ``questions`` after the ``exemplars`` (answered with their first alias).
+
+    Columns: question_id, question, answers, prediction (first generated line), answer (the
+    prediction with the answer template stripped) and correct (graded with ``grading_rule``).
+    """
+    shots = [
+        (q, list(a)[0]) for q, a in zip(exemplars["question"], exemplars["answers"], strict=True)
+    ]
+    prompts = [prompt.prompt(q, shots) for q in questions["question"]]
+    predictions = generate(
+        model, tokenizer, prompts, batch_size=batch_size, max_new_tokens=max_new_tokens
+    )
+    answers = [prompt.extract_answer(p) for p in predictions]
+    aliases = [list(a) for a in questions["answers"]]
+    return pd.DataFrame(
+        {
+            "question_id": questions["question_id"].to_list(),
+            "question": questions["question"].to_list(),
+            "answers": aliases,
+            "prediction": predictions,
+            "answer": answers,
+            "correct": [
+                is_correct(a, gold, grading_rule) for a, gold in zip(answers, aliases, strict=True)
+            ],
+        },
+        columns=ANSWER_COLUMNS,
+    )
+
+
+def answer_provenance(
+    *,
+    model_name: str,
+    model_path: str | os.PathLike[str],
+    prompt: PromptFormat,
+    exemplars: pd.DataFrame,
+    decoding: dict[str, Any],
+    dtype: str,
+    batch_size: int,
+) -> dict[str, Any]:
+    """Everything needed to reproduce an answer file, for its parquet metadata.
+
+    The git commit is that of the repository holding the ``mismatch`` package (the code).
+    """
+    return {
+        "model": model_name,
+        "path": str(model_path),
+        "prompt": prompt.as_dict(),
+        "exemplar_question_ids": exemplars["question_id"].to_list(),
+        "decoding": dict(decoding),
+        "dtype": dtype,
+        "batch_size": batch_size,
+        "versions": library_versions(),
+        "git_commit": git_commit(Path(__file__).parent),
+    }

@@ -1,0 +1,462 @@
+"""LoRA fine-tuning of a student on a recipe: a lean, deterministic, resumable training loop.
+
+Every recipe gets the same budget (``steps`` optimizer steps of ``batch_size`` x
+``gradient_accumulation`` examples) and, for equal example counts, the same positional example
+order (a function of ``seed`` and the count only). Checkpoints make a killed run resume to exactly
+the result of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from transformers.pytorch_utils import Conv1D
+
+from mismatch.generation import encode_prompts
+from mismatch.modeling import load_model
+from mismatch.prompting import PromptFormat
+
+IGNORE_INDEX = -100
+LR_SCHEDULES = ("constant", "cosine")
+LOSS_COLUMNS = ("step", "loss", "lr", "tokens")
+
+# Known families of LoRA target layers, tried in order; a family is used when all its layers exist.
+_TARGET_FAMILIES = (
+    ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),  # llama, qwen..
+    ("c_attn", "c_proj", "c_fc"),  # gpt2 (Conv1D layers: fan_in_fan_out)
+    ("query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"),  # gpt_neox
+)
+_CHECKPOINT_NAME = re.compile(r"^step-(\d{6,})$")
+_KEEP_CHECKPOINTS = 2
+
+
+@dataclass(frozen=True)
+class LoraSettings:
+    """LoRA adapter shape; ``target_modules="auto"`` picks layers by architecture."""
+
+    r: int = 8
+    alpha: int = 16
+    dropout: float = 0.0
+    target_modules: tuple[str, ...] | str = "auto"
+
+
+@dataclass(frozen=True)
+class FinetuneSettings:
+    """Optimisation budget and schedule (linear warmup, then constant or cosine decay)."""
+
+    steps: int = 150
+    batch_size: int = 32
+    learning_rate: float = 2e-3
+    max_length: int = 64
+    gradient_accumulation: int = 1
+    warmup_steps: int = 10
+    weight_decay: float = 0.0
+    gradient_checkpointing: bool = False
+    checkpoint_every: int = 50
+    lr_schedule: str = "constant"
+    max_grad_norm: float | None = 1.0
+
+    def __post_init__(self) -> None:
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"finetune.lr_schedule must be one of {LR_SCHEDULES}")
+        for name in ("steps", "batch_size", "max_length", "gradient_accumulation"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"finetune.{name} must be at least 1")
+        if self.checkpoint_every < 1:
+            raise ValueError("finetune.checkpoint_every must be at least 1")
+
+    def lr_at(self, step: int) -> float:
+        """Learning rate of optimizer step ``step`` (0-based)."""
+        if step < self.warmup_steps:
+            return self.learning_rate * (step + 1) / self.warmup_steps
+        if self.lr_schedule == "constant":
+            return self.learning_rate
+        progress = (step - self.warmup_steps) / max(1, self.steps - self.warmup_steps)
+        return self.learning_rate * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def detect_target_modules(model: nn.Module) -> list[str]:
+    """LoRA target layers of ``model``: a known family, else every linear layer but the head."""
+    leaves = _adaptable_leaf_names(model)
+    for family in _TARGET_FAMILIES:
+        if all(name in leaves for name in family):
+            return list(family)
+    if leaves:
+        return sorted(leaves)
+    model_type = getattr(getattr(model, "config", None), "model_type", type(model).__name__)
+    raise ValueError(
+        f"no linear layers found for LoRA in model type {model_type!r}; set lora.target_modules"
+    )
+
+
+def _adaptable_leaf_names(model: nn.Module) -> set[str]:
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    return {
+        name.rsplit(".", 1)[-1]
+        for name, module in model.named_modules()
+        if isinstance(module, nn.Linear | Conv1D) and module is not head and name != "lm_head"
+    }
+
+
+def lora_config(model: nn.Module, lora: LoraSettings):
+    """The ``peft.LoraConfig`` for ``model`` (``fan_in_fan_out`` for GPT-2 style Conv1D layers)."""
+    from peft import LoraConfig
+
+    targets = detect_target_modules(model) if lora.target_modules == "auto" else lora.target_modules
+    if not isinstance(targets, str):
+        targets = list(targets)
+    conv1d = {n.rsplit(".", 1)[-1] for n, m in model.named_modules() if isinstance(m, Conv1D)}
+    fan_in_fan_out = bool(conv1d) and (isinstance(targets, str) or bool(conv1d & set(targets)))
+    return LoraConfig(
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=targets,
+        fan_in_fan_out=fan_in_fan_out,
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+
+
+def build_examples(
+    recipe: pd.DataFrame, tokenizer, prompt: PromptFormat, max_length: int
+) -> list[dict[str, Any]]:
+    """Token ids and labels of ``prompt(question) + target(target)`` for each recipe row.
+
+    Prompts are tokenised exactly as at evaluation (``generation.encode_prompts``); labels are
+    ``IGNORE_INDEX`` on prompt tokens so the loss covers only the target (plus eos when the
+    tokenizer has one). Examples longer than ``max_length`` lose prompt tokens from the left (the
+    first token is kept when it is bos) and are marked ``truncated``.
+    """
+    prompts = [prompt.prompt(q) for q in recipe["question"]]
+    targets = [prompt.target(t if isinstance(t, str) else None) for t in recipe["target"]]
+    prompt_ids = encode_prompts(tokenizer, prompts)
+    full_ids = encode_prompts(tokenizer, [p + t for p, t in zip(prompts, targets, strict=True)])
+    eos = tokenizer.eos_token_id
+    examples = []
+    for context, full, target in zip(prompt_ids, full_ids, targets, strict=True):
+        context, full = list(context), list(full)
+        if full[: len(context)] == context and len(full) > len(context):
+            answer = full[len(context) :]
+        else:  # the tokenizer merged across the boundary: tokenise the target on its own
+            answer = tokenizer(target, add_special_tokens=False)["input_ids"]
+        if eos is not None:
+            answer = [*answer, eos]
+        context, truncated = _fit_context(context, len(answer), max_length, tokenizer.bos_token_id)
+        examples.append(
+            {
+                "input_ids": context + answer,
+                "labels": [IGNORE_INDEX] * len(context) + answer,
+                "truncated": truncated,
+            }
+        )
+    return examples
+
+
+def _fit_context(
+    context: list[int], answer_length: int, max_length: int, bos: int | None
+) -> tuple[list[int], bool]:
+    excess = len(context) + answer_length - max_length
+    if excess <= 0:
+        return context, False
+    keep_first = 1 if context and bos is not None and context[0] == bos else 0
+    if len(context) - keep_first < excess:
+        raise ValueError(
+            f"finetune.max_length={max_length} leaves no room for the prompt of a "
+            f"{answer_length}-token target; raise finetune.max_length"
+        )
+    return context[:keep_first] + context[keep_first + excess :], True
+
+
+def collate_batch(examples: Sequence[dict[str, Any]], pad_token_id: int) -> dict[str, torch.Tensor]:
+    """Right-pad a batch to its longest example; padding gets label ``IGNORE_INDEX``."""
+    width = max(len(e["input_ids"]) for e in examples)
+    input_ids = torch.full((len(examples), width), pad_token_id, dtype=torch.long)
+    labels = torch.full((len(examples), width), IGNORE_INDEX, dtype=torch.long)
+    attention_mask = torch.zeros((len(examples), width), dtype=torch.long)
+    for row, example in enumerate(examples):
+        n = len(example["input_ids"])
+        input_ids[row, :n] = torch.tensor(example["input_ids"])
+        labels[row, :n] = torch.tensor(example["labels"])
+        attention_mask[row, :n] = 1
+    return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
+
+
+def example_order(n_examples: int, n_positions: int, seed: int) -> list[int]:
+    """Example indices for ``n_positions`` training positions: epochs of seeded permutations."""
+    if n_examples < 1:
+        raise ValueError("cannot fine-tune on an empty recipe")
+    rng = np.random.default_rng(seed)
+    epochs = -(-n_positions // n_examples)
+    order = np.concatenate([rng.permutation(n_examples) for _ in range(epochs)])
+    return order[:n_positions].tolist()
+
+
+def checkpoint_key(params: dict[str, Any], input_digests: dict[str, str]) -> str:
+    """16 hex chars naming a run's checkpoint folder: changes whenever a parameter or input does."""
+    canonical = json.dumps(
+        {"params": params, "inputs": input_digests},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def finetune(
+    base_model_dir: str | os.PathLike[str],
+    recipe: pd.DataFrame,
+    prompt: PromptFormat,
+    lora: LoraSettings,
+    settings: FinetuneSettings,
+    seed: int,
+    output_dir: str | os.PathLike[str],
+    *,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    log: Callable[[str], Any] = print,
+    device: str = "auto",
+    dtype: str = "auto",
+) -> list[dict[str, Any]]:
+    """Fine-tune a LoRA adapter on ``recipe``; write it and ``loss.tsv`` atomically to output_dir.
+
+    Returns per-step metrics ``step`` (1-based), ``loss``, ``lr`` and ``tokens`` (target tokens
+    in the step). With ``checkpoint_dir``, state is saved every ``settings.checkpoint_every``
+    steps, a run resumes from the newest usable checkpoint, and the folder is deleted on success.
+    """
+    from peft import get_peft_model
+
+    model, tokenizer = load_model(base_model_dir, dtype=dtype, device=device)
+    examples = build_examples(recipe, tokenizer, prompt, settings.max_length)
+    truncated = sum(e["truncated"] for e in examples)
+    if truncated:
+        log(f"{truncated} of {len(examples)} examples exceed max_length: prompts cut from the left")
+    if settings.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    torch.manual_seed(seed)
+    model = get_peft_model(model, lora_config(model, lora))
+    model.train()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        trainable, lr=settings.learning_rate, weight_decay=settings.weight_decay
+    )
+    fingerprint = _fingerprint(examples, lora, settings, seed)
+    metrics: list[dict[str, Any]] = []
+    start = 0
+    if checkpoint_dir is not None:
+        state = _load_newest_checkpoint(Path(checkpoint_dir), fingerprint, log)
+        if state is not None:
+            start, metrics = _restore(state, model, optimizer)
+    device_ = next(model.parameters()).device
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    per_step = settings.batch_size * settings.gradient_accumulation
+    order = example_order(len(examples), settings.steps * per_step, seed)
+    log_every = max(1, settings.steps // 10)
+    if start == 0:
+        n_trainable = sum(p.numel() for p in trainable)
+        log(
+            f"fine-tuning on {len(examples)} examples, {n_trainable} trainable parameters, "
+            f"{settings.steps} steps of {per_step}"
+        )
+    for step in range(start, settings.steps):
+        lr = settings.lr_at(step)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        positions = order[step * per_step : (step + 1) * per_step]
+        loss_sum, tokens = 0.0, 0
+        for micro in range(settings.gradient_accumulation):
+            chunk = positions[micro * settings.batch_size : (micro + 1) * settings.batch_size]
+            batch = collate_batch([examples[i] for i in chunk], pad_id)
+            batch = {k: v.to(device_) for k, v in batch.items()}
+            loss = model(**batch, use_cache=False).loss
+            (loss / settings.gradient_accumulation).backward()
+            loss_sum += loss.item()
+            tokens += int((batch["labels"] != IGNORE_INDEX).sum())
+        if settings.max_grad_norm:
+            torch.nn.utils.clip_grad_norm_(trainable, settings.max_grad_norm)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        loss_mean = loss_sum / settings.gradient_accumulation
+        metrics.append({"step": step + 1, "loss": loss_mean, "lr": lr, "tokens": tokens})
+        if (step + 1) % log_every == 0 or step + 1 == settings.steps:
+            log(f"step {step + 1}/{settings.steps} loss {metrics[-1]['loss']:.4f} lr {lr:.2e}")
+        if (
+            checkpoint_dir is not None
+            and (step + 1) % settings.checkpoint_every == 0
+            and step + 1 < settings.steps
+        ):
+            _save_checkpoint(Path(checkpoint_dir), model, optimizer, metrics, fingerprint, log)
+    _save_adapter(model, metrics, Path(output_dir))
+    if checkpoint_dir is not None:
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    return metrics
+
+
+def _save_adapter(model: nn.Module, metrics: list[dict[str, Any]], output_dir: Path) -> None:
+    tmp = output_dir.with_name(f".{output_dir.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        model.save_pretrained(tmp)
+        (tmp / "loss.tsv").write_text(loss_table(metrics))
+        if output_dir.exists():
+            shutil.rmtree(output_dir)
+        os.replace(tmp, output_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def loss_table(metrics: Sequence[dict[str, Any]]) -> str:
+    """Per-step metrics as TSV text (``step loss lr tokens``)."""
+    lines = ["\t".join(LOSS_COLUMNS)]
+    lines += [f"{m['step']}\t{m['loss']:.6f}\t{m['lr']:.6g}\t{m['tokens']}" for m in metrics]
+    return "\n".join(lines) + "\n"
+
+
+def _fingerprint(
+    examples: list[dict[str, Any]], lora: LoraSettings, settings: FinetuneSettings, seed: int
+) -> str:
+    ids = hashlib.sha256(json.dumps([e["input_ids"] for e in examples]).encode()).hexdigest()
+    return checkpoint_key(
+        {"lora": asdict(lora), "settings": asdict(settings), "seed": seed}, {"examples": ids}
+    )
+
+
+def _trainable_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {n: p.detach().cpu().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+
+def _rng_state() -> dict[str, Any]:
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
+    return {"torch": torch.get_rng_state(), "cuda": cuda}
+
+
+def _save_checkpoint(
+    checkpoint_dir: Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    metrics: list[dict[str, Any]],
+    fingerprint: str,
+    log: Callable[[str], Any],
+) -> None:
+    step = len(metrics)
+    final = checkpoint_dir / f"step-{step:06d}"
+    tmp = checkpoint_dir / f".step-{step:06d}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    state = {
+        "step": step,
+        "fingerprint": fingerprint,
+        "adapter": _trainable_state(model),
+        "optimizer": optimizer.state_dict(),
+        "rng": _rng_state(),
+        "metrics": metrics,
+    }
+    torch.save(state, tmp / "state.pt")
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    for old in _checkpoints(checkpoint_dir)[_KEEP_CHECKPOINTS:]:
+        shutil.rmtree(old, ignore_errors=True)
+    log(f"saved checkpoint step {step} ({final})")
+
+
+def _checkpoints(checkpoint_dir: Path) -> list[Path]:
+    """Checkpoint folders, newest first."""
+    if not checkpoint_dir.is_dir():
+        return []
+    found = [p for p in checkpoint_dir.iterdir() if _CHECKPOINT_NAME.match(p.name) and p.is_dir()]
+    return sorted(found, key=lambda p: int(_CHECKPOINT_NAME.match(p.name).group(1)), reverse=True)
+
+
+def _load_newest_checkpoint(
+    checkpoint_dir: Path, fingerprint: str, log: Callable[[str], Any]
+) -> dict[str, Any] | None:
+    for path in _checkpoints(checkpoint_dir):
+        try:
+            state = torch.load(path / "state.pt", map_location="cpu", weights_only=True)
+            problem = None
+            if state.get("fingerprint") != fingerprint:
+                problem = "it belongs to a different run"
+            elif state.get("step") != int(path.name.split("-")[1]):
+                problem = "its step does not match its name"
+        except Exception as exc:  # any unreadable checkpoint is skipped
+            problem = f"unreadable ({type(exc).__name__})"
+        if problem is None:
+            log(f"resuming from checkpoint step {state['step']} ({path})")
+            return state
+        log(f"skipping checkpoint {path}: {problem}")
+    return None
+
+
+def _restore(
+    state: dict[str, Any], model: nn.Module, optimizer: torch.optim.Optimizer
+) -> tuple[int, list[dict[str, Any]]]:
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, value in state["adapter"].items():
+            params[name].copy_(value)
+    optimizer.load_state_dict(state["optimizer"])
+    torch.set_rng_state(state["rng"]["torch"])
+    if state["rng"]["cuda"]:
+        torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+    return state["step"], list(state["metrics"])
+
+
+def settings_from_config(section: dict[str, Any]) -> tuple[LoraSettings, FinetuneSettings]:
+    """The config's ``finetune`` section (student overrides merged) as settings objects."""
+    lora = dict(section["lora"])
+    if isinstance(lora.get("target_modules"), list):
+        lora["target_modules"] = tuple(lora["target_modules"])
+    fields = FinetuneSettings.__dataclass_fields__
+    return LoraSettings(**lora), FinetuneSettings(**{k: v for k, v in section.items() if k in fields})
+
+
+def finetune_from_config(
+    *,
+    base_model_dir: str,
+    recipe: pd.DataFrame,
+    recipe_path: str,
+    prompt: PromptFormat,
+    settings: dict[str, Any],
+    seed: int,
+    adapter_dir: str,
+    loss_path: str,
+    log: Callable[[str], Any] = print,
+) -> list[dict[str, Any]]:
+    """One workflow fine-tuning job: resumable from checkpoints keyed by its parameters and inputs.
+
+    The checkpoint folder lives under ``settings["checkpoint_root"]``, outside the job's declared
+    outputs (which Snakemake deletes before a job starts), so a killed or preempted job resumes.
+    """
+    lora, train = settings_from_config(settings)
+    key = checkpoint_key(
+        {"lora": asdict(lora), "train": asdict(train), "seed": seed, "prompt": prompt.as_dict()},
+        {"recipe": _file_digest(recipe_path), "base": str(Path(base_model_dir).resolve())},
+    )
+    checkpoint_dir = Path(settings["checkpoint_root"]) / key
+    log(f"checkpoint folder {checkpoint_dir}")
+    metrics = finetune(base_model_dir, recipe, prompt, lora, train, seed, adapter_dir,
+                       checkpoint_dir=checkpoint_dir, log=log)
+    from mismatch.io import write_text
+
+    write_text(loss_table(metrics), loss_path)
+    return metrics
+
+
+def _file_digest(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,117 @@
+"""What models know: measured vs true knowledge, and the teacher-stronger-than-student check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from mismatch.errors import InputError
+
+MARGIN_KEY = "preconditions.min_teacher_margin"
+ALLOW_WEAK_KEY = "preconditions.allow_weak_teacher"
+
+
+class PreconditionError(InputError):
+    """A teacher configured as larger than the student does not know clearly more than it."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(MARGIN_KEY, problem)
+
+
+def knowledge_report(answers: pd.DataFrame, truth: pd.DataFrame | None, split: str) -> dict:
+    """Measured known rate of graded ``answers``; with ``truth``, how it relates to true knowledge.
+
+    ``truth`` (question_id, truly_known; one row per question, for this model) gives the
+    confusion counts of measured correctness vs true knowledge, the recall on truly known facts
+    (``memorised_recall``) and the rate of correct answers on facts the model never saw
+    (``guessing_rate``). Rates over no questions are ``None``.
+    """
+    correct = answers["correct"].astype(bool)
+    report: dict[str, Any] = {
+        "split": split,
+        "n": len(answers),
+        "measured_known_rate": _rate(correct),
+        "truth_available": truth is not None,
+        "confusion": None,
+        "memorised_recall": None,
+        "guessing_rate": None,
+    }
+    if truth is None:
+        return report
+    known = _truly_known(answers["question_id"], truth)
+    report["confusion"] = {
+        "known_correct": int((known & correct).sum()),
+        "known_wrong": int((known & ~correct).sum()),
+        "unknown_correct": int((~known & correct).sum()),
+        "unknown_wrong": int((~known & ~correct).sum()),
+    }
+    report["memorised_recall"] = _rate(correct[known])
+    report["guessing_rate"] = _rate(correct[~known])
+    return report
+
+
+def check_preconditions(
+    student: str,
+    student_pool: pd.DataFrame,
+    teachers: dict[str, pd.DataFrame],
+    larger: set[str],
+    *,
+    min_margin: float,
+    allow_weak_teacher: bool,
+) -> dict:
+    """Check each teacher in ``larger`` beats the student's pool accuracy by ``min_margin``.
+
+    Raises ``PreconditionError`` on the first teacher that does not, unless
+    ``allow_weak_teacher``, in which case the violation is recorded under ``warnings``.
+    """
+    missing = sorted(larger - teachers.keys())
+    if missing:
+        raise InputError("preconditions", f"larger teacher(s) {missing} have no pool answers")
+    student_ids = set(student_pool["question_id"])
+    if not student_ids:
+        raise InputError(f"pool answers of {student}", "no questions")
+    accuracy = {student: _rate(student_pool["correct"].astype(bool))}
+    for name, pool in teachers.items():
+        if set(pool["question_id"]) != student_ids:
+            raise InputError(f"pool answers of {name}", f"cover other questions than {student}'s")
+        accuracy[name] = _rate(pool["correct"].astype(bool))
+    checks, warnings = {}, []
+    for name in sorted(larger):
+        margin = accuracy[name] - accuracy[student]
+        passed = margin >= min_margin
+        checks[name] = {"margin": margin, "passed": passed}
+        if not passed:
+            problem = (
+                f"teacher {name!r} measured pool accuracy {accuracy[name]:.3f} is not at least "
+                f"{min_margin:.3f} above student {student!r} ({accuracy[student]:.3f}, margin "
+                f"{margin:.3f}); lower {MARGIN_KEY} or set {ALLOW_WEAK_KEY}: true to run anyway"
+            )
+            if not allow_weak_teacher:
+                raise PreconditionError(problem)
+            warnings.append(problem)
+    return {
+        "student": student,
+        "pool_accuracy": accuracy,
+        "min_margin": min_margin,
+        "allow_weak_teacher": allow_weak_teacher,
+        "checks": checks,
+        "warnings": warnings,
+        "passed": all(check["passed"] for check in checks.values()),
+    }
+
+
+def _truly_known(question_ids: pd.Series, truth: pd.DataFrame) -> pd.Series:
+    """``truly_known`` for each answered question, aligned with ``question_ids``."""
+    if truth["question_id"].duplicated().any():
+        raise InputError("truth", "several rows per question_id (select one model's rows)")
+    known = question_ids.map(truth.set_index("question_id")["truly_known"])
+    if known.isna().any():
+        example = question_ids[known.isna()].iloc[0]
+        raise InputError("truth", f"no truly_known entry for {known.isna().sum()} answered "
+                         f"questions (e.g. {example!r})")
+    return known.astype(bool)
+
+
+def _rate(flags: pd.Series) -> float | None:
+    return float(flags.mean()) if len(flags) else None

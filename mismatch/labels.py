@@ -1,0 +1,90 @@
+"""Evaluating fine-tuned students on the test split and labelling their answers."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from mismatch.answering import answer_questions
+from mismatch.errors import InputError
+from mismatch.grading import contains_alias, label_answer
+from mismatch.modeling import load_model
+from mismatch.prompting import PromptFormat
+
+LABEL_COLUMNS = ("question_id", "prediction", "answer", "label", "student_knows", "contains_alias")
+
+
+def label_answers(
+    student_test: pd.DataFrame,
+    base_test: pd.DataFrame,
+    *,
+    grading_rule: str = "exact",
+    student_name: str = "student_test",
+    base_name: str = "base_test",
+) -> pd.DataFrame:
+    """Label each fine-tuned student answer ``correct``/``wrong``/``abstain``.
+
+    ``student_knows`` is whether the base student's own (k-shot) answer was correct;
+    ``contains_alias`` flags answers that contain a gold alias ("right but verbose").
+    ``student_name`` and ``base_name`` (e.g. file paths) name the inputs in error messages.
+    """
+    for table, name in ((student_test, student_name), (base_test, base_name)):
+        if table["question_id"].duplicated().any():
+            raise InputError(name, "duplicate question_id values")
+    differ = set(student_test["question_id"]) ^ set(base_test["question_id"])
+    if differ:
+        raise InputError(
+            student_name,
+            f"covers different question ids than {base_name} "
+            f"({len(differ)} differ, e.g. {sorted(differ)[:3]})",
+        )
+    base_correct = base_test.set_index("question_id")["correct"].astype(bool)
+    answers = [list(a) for a in student_test["answers"]]
+    return pd.DataFrame(
+        {
+            "question_id": student_test["question_id"].to_numpy(),
+            "prediction": student_test["prediction"].to_numpy(),
+            "answer": student_test["answer"].to_numpy(),
+            "label": [
+                label_answer(answer, aliases, grading_rule)
+                for answer, aliases in zip(student_test["answer"], answers, strict=True)
+            ],
+            "student_knows": base_correct.loc[student_test["question_id"]].to_numpy(),
+            "contains_alias": [
+                contains_alias(answer, aliases)
+                for answer, aliases in zip(student_test["answer"], answers, strict=True)
+            ],
+        },
+        columns=list(LABEL_COLUMNS),
+    )
+
+
+def evaluate_student(
+    base_model_dir: str | os.PathLike[str],
+    adapter_dir: str | os.PathLike[str],
+    test_questions: pd.DataFrame,
+    prompt: PromptFormat,
+    *,
+    batch_size: int,
+    max_new_tokens: int,
+    grading_rule: str = "exact",
+    device: str = "auto",
+    dtype: str = "auto",
+) -> pd.DataFrame:
+    """Answer ``test_questions`` zero-shot with base model + adapter, as an answer table.
+
+    Columns: question_id, question, answers, prediction (first generated line), answer (the
+    prediction with the answer template stripped), correct.
+    """
+    model, tokenizer = load_model(base_model_dir, dtype=dtype, device=device, adapter=adapter_dir)
+    return answer_questions(
+        model,
+        tokenizer,
+        test_questions,
+        test_questions.iloc[:0],  # no exemplars: students answer as they were fine-tuned
+        prompt,
+        batch_size=batch_size,
+        max_new_tokens=max_new_tokens,
+        grading_rule=grading_rule,
+    )

@@ -1,0 +1,217 @@
+"""The study's findings: gather every run's files, compare recipes, and write the summary report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from mismatch.io import read_json, read_metadata, read_parquet
+from mismatch.labels import label_answers
+from mismatch.stats import (
+    bootstrap_difference,
+    cochran_mantel_haenszel,
+    min_detectable_difference,
+    paired_mcnemar,
+    recipe_strata,
+)
+from mismatch.summary import RATE_METRICS, format_interval, summary_markdown, with_indicators
+
+BASE_RECIPE = "base"
+RECIPE_COLUMNS = [
+    "world_seed", "student", "recipe", "n_examples", "n_answered", "n_abstain",
+    "abstention_share", "mismatch_fraction",
+]
+
+
+def collect_labels(paths: Iterable[str]) -> pd.DataFrame:
+    """All per-answer label files as one table."""
+    return pd.concat([read_parquet(p) for p in paths], ignore_index=True)
+
+
+def base_student_labels(paths: Mapping[tuple[int, str], str], grading_rule: str) -> pd.DataFrame:
+    """Labels of each base student's own (k-shot, not fine-tuned) test answers, as recipe ``base``.
+
+    ``paths`` maps (world seed, student) to the student's test answer table.
+    """
+    tables = []
+    for (world_seed, student), path in paths.items():
+        answers = read_parquet(path)
+        labels = label_answers(answers, answers, grading_rule=grading_rule)
+        tables.append(labels.assign(student=student, recipe=BASE_RECIPE,
+                                    world_seed=world_seed, ft_seed=0))
+    return pd.concat(tables, ignore_index=True)
+
+
+def collect_recipes(paths: Iterable[str]) -> pd.DataFrame:
+    """One row per fine-tuning set, from the statistics stored in each set's metadata."""
+    rows = [read_metadata(p) for p in paths]
+    table = pd.DataFrame(rows)
+    extra = [c for c in ("sweep", "level") if c in table.columns]
+    return table[RECIPE_COLUMNS + extra]
+
+
+def collect_knowledge(paths: Iterable[str]) -> pd.DataFrame:
+    """One row per (world seed, model, split): measured vs true knowledge."""
+    rows = []
+    for path in paths:
+        report = read_json(path)
+        for split in ("pool", "test"):
+            entry = report[split]
+            confusion = entry.get("confusion") or {}
+            rows.append({
+                "world_seed": report["world_seed"], "model": report["model"], "split": split,
+                "n": entry["n"], "measured_known_rate": entry["measured_known_rate"],
+                "memorised_recall": entry.get("memorised_recall"),
+                "guessing_rate": entry.get("guessing_rate"), **confusion,
+            })
+    return pd.DataFrame(rows)
+
+
+def comparison_pairs(recipes: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """(treatment, control) pairs: every recipe against the student's own-answers recipe."""
+    controls = [name for name, spec in recipes.items() if spec.get("teacher") == "self"]
+    if not controls:
+        return []
+    control = controls[0]
+    return [(name, control) for name in recipes if name != control]
+
+
+def compare_recipes(labels: pd.DataFrame, treatment: str, control: str,
+                    n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Wrong-rate difference (treatment - control) with a hierarchical-bootstrap interval, the
+    per-seed exact McNemar tests and the Cochran-Mantel-Haenszel test stratified over seeds."""
+    rows = labels[labels["recipe"].isin([treatment, control])]
+    difference = bootstrap_difference(with_indicators(rows), RATE_METRICS["wrong_rate"],
+                                      treatment, control, n_boot=n_boot, seed=seed)
+    per_seed = paired_mcnemar(rows, treatment, control)
+    cmh = cochran_mantel_haenszel(recipe_strata(rows, treatment, control))
+    n_questions = int(rows.groupby(["world_seed", "student"])["question_id"].nunique().sum())
+    control_rate = float((rows.loc[rows.recipe == control, "label"] == "wrong").mean())
+    return {
+        "treatment": treatment, "control": control,
+        "difference": difference.mean, "low": difference.low, "high": difference.high,
+        "mcnemar": per_seed, "cmh": cmh,
+        "n_questions": n_questions,
+        "min_detectable": min_detectable_difference(max(n_questions, 1), control_rate),
+    }
+
+
+def comparisons_markdown(comparisons: Sequence[dict[str, Any]]) -> str:
+    """The headline comparisons as markdown."""
+    if not comparisons:
+        return "No own-answers recipe (teacher: self) is configured, so nothing is compared.\n"
+    lines = [
+        "| Treatment | Control | Wrong-rate difference [95% CI] | CMH p | MH odds ratio "
+        "| Seeds with McNemar p < 0.05 | Min. detectable difference |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in comparisons:
+        significant = int((c["mcnemar"]["p_value"] < 0.05).sum())
+        lines.append(
+            f"| {c['treatment']} | {c['control']} "
+            f"| {format_interval(c['difference'], c['low'], c['high'])} "
+            f"| {c['cmh'].p_value:.3g} | {c['cmh'].common_odds_ratio:.2f} "
+            f"| {significant} of {len(c['mcnemar'])} "
+            f"| {100 * c['min_detectable']:.1f} points (n = {c['n_questions']}) |"
+        )
+    lines += [
+        "",
+        "Difference: wrong rate of the treatment minus the control, in percentage points, with a "
+        "hierarchical bootstrap interval (world seeds, fine-tuning seeds, questions). CMH: "
+        "Cochran-Mantel-Haenszel test of wrong vs not wrong, one stratum per (world seed, "
+        "fine-tuning seed). McNemar: exact test per seed on the same test questions. Minimum "
+        "detectable difference: two-sided alpha 0.05, power 0.8, n test questions per arm.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def mcnemar_markdown(comparisons: Sequence[dict[str, Any]]) -> str:
+    """Per-seed McNemar tables."""
+    lines = []
+    for c in comparisons:
+        lines += [f"**{c['treatment']} vs {c['control']}**", "",
+                  "| World seed | Fine-tuning seed | n | wrong only in treatment "
+                  "| wrong only in control | exact p |", "|---|---|---|---|---|---|"]
+        for r in c["mcnemar"].itertuples():
+            lines.append(f"| {r.world_seed} | {r.ft_seed} | {r.n} | {r.a_only} | {r.b_only} "
+                         f"| {r.p_value:.3g} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def knowledge_markdown(knowledge: pd.DataFrame) -> str:
+    """What each model measurably knows, and (synthetic world) against what it truly saw."""
+    has_truth = knowledge["memorised_recall"].notna().any()
+    header = "| World seed | Model | Split | n | Measured known |"
+    rule = "|---|---|---|---|---|"
+    if has_truth:
+        header += (" Recall on facts it saw | Guessing on facts it never saw "
+                   "| Confusion (saw & right / saw & wrong / unseen & right / unseen & wrong) |")
+        rule += "---|---|---|"
+    lines = [header, rule]
+    for r in knowledge.sort_values(["world_seed", "model", "split"]).to_dict("records"):
+        line = (f"| {r['world_seed']} | {r['model']} | {r['split']} | {r['n']} "
+                f"| {_pct(r['measured_known_rate'])} |")
+        if has_truth:
+            line += (f" {_pct(r['memorised_recall'])} | {_pct(r['guessing_rate'])} "
+                     f"| {r.get('known_correct')} / {r.get('known_wrong')} / "
+                     f"{r.get('unknown_correct')} / {r.get('unknown_wrong')} |")
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def recipes_markdown(recipes: pd.DataFrame) -> str:
+    """Fine-tuning sets: size, abstention share and mismatch fraction per world."""
+    lines = ["| World seed | Student | Recipe | Examples | Answered | Abstain | Abstention share "
+             "| Mismatch fraction |", "|---|---|---|---|---|---|---|---|"]
+    for r in recipes.to_dict("records"):
+        lines.append(
+            f"| {r['world_seed']} | {r['student']} | {r['recipe']} | {r['n_examples']} "
+            f"| {r['n_answered']} | {r['n_abstain']} | {_pct(r['abstention_share'])} "
+            f"| {_pct(r['mismatch_fraction'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def preconditions_markdown(checks: Iterable[dict[str, Any]]) -> str:
+    """The teacher-knows-more checks, one line per world seed and teacher."""
+    lines = []
+    for check in checks:
+        accuracy = ", ".join(f"{m} {_pct(a)}" for m, a in check["pool_accuracy"].items())
+        verdicts = "; ".join(
+            f"{t}: margin {_pct(c['margin'])} {'passed' if c['passed'] else 'FAILED'}"
+            for t, c in check["checks"].items()
+        ) or "no larger teacher configured"
+        world = check.get("world_seed", "?")
+        lines.append(f"- world {world}, student {check['student']}: pool accuracy {accuracy}; "
+                     f"{verdicts} (required {_pct(check['min_margin'])})")
+        lines += [f"  - WARNING: {w}" for w in check.get("warnings", [])]
+    return "\n".join(lines) + "\n"
+
+
+def study_markdown(*, summary: pd.DataFrame, comparisons: Sequence[dict[str, Any]],
+                   knowledge: pd.DataFrame, recipes: pd.DataFrame,
+                   checks: Sequence[dict[str, Any]], title: str) -> str:
+    """The whole summary report."""
+    sections = [
+        f"# {title}", "",
+        "## Does fine-tuning on a larger model's answers raise the wrong-answer rate?", "",
+        comparisons_markdown(comparisons),
+        "## Outcomes on unseen test questions", "",
+        summary_markdown(summary),
+        "## What each model knows (teacher answers on pool and test)", "",
+        knowledge_markdown(knowledge),
+        "## Preconditions", "",
+        preconditions_markdown(checks),
+        "## Fine-tuning sets", "",
+        recipes_markdown(recipes),
+        "## Per-seed McNemar tests", "",
+        mcnemar_markdown(comparisons),
+    ]
+    return "\n".join(sections)
+
+
+def _pct(value: Any) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{100 * float(value):.1f}%"

@@ -1,0 +1,106 @@
+"""Shared fixtures: tiny random causal LMs saved as ordinary Hugging Face directories.
+
+Fixtures (session-scoped, built once, read-only for tests: copy a directory before changing it):
+
+- ``tiny_tokenizer_dir``: a byte-level BPE tokenizer (~300 tokens) trained with the ``tokenizers``
+  library on a few question/answer lines, special tokens ``<pad>`` (id 0), ``<s>`` (bos, id 1),
+  ``</s>`` (eos, id 2); no post-processor, so it does not add ``<s>`` itself (like the synthetic
+  world's tokenizer).
+- ``tiny_llama_dir``: a 2-layer Llama (hidden size 32) with random weights and that tokenizer.
+- ``tiny_gpt2_dir``: a 2-layer GPT-2 (hidden size 32) with random weights and that tokenizer.
+
+Both model directories load by path with ``AutoModelForCausalLM`` / ``AutoTokenizer`` (or
+``mismatch.modeling.load_model``) and take well under a second to load.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import (
+    GPT2Config,
+    GPT2LMHeadModel,
+    LlamaConfig,
+    LlamaForCausalLM,
+    PreTrainedTokenizerFast,
+)
+
+SPECIAL_TOKENS = ["<pad>", "<s>", "</s>"]
+_CORPUS = [
+    "Question: What is the capital of Zorbia?\nAnswer: The answer is Quelm.\n",
+    "Question: Who founded the city of Varnox?\nAnswer: The answer is Ildra Fenn.\n",
+    "Question: In which year was the Tarsk bridge built?\nAnswer: I don't know.\n",
+    "Question: What colour is the flag of Ombrel?\nAnswer: The answer is green.\n",
+    "The river flows north; the mountains are high and the valleys are deep.\n",
+]
+
+
+def _train_tokenizer() -> PreTrainedTokenizerFast:
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=320,
+        special_tokens=SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(_CORPUS * 4, trainer=trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, pad_token="<pad>", bos_token="<s>", eos_token="</s>"
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Directory holding the tiny byte-level BPE tokenizer (``<pad>``=0, ``<s>``=1, ``</s>``=2)."""
+    path = tmp_path_factory.mktemp("tiny_tokenizer")
+    _train_tokenizer().save_pretrained(path)
+    return path
+
+
+def _save_model(model: torch.nn.Module, tokenizer_dir: Path, path: Path) -> Path:
+    model.save_pretrained(path)
+    PreTrainedTokenizerFast.from_pretrained(tokenizer_dir).save_pretrained(path)
+    return path
+
+
+def _token_ids(tokenizer_dir: Path) -> dict[str, int]:
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(tokenizer_dir)
+    return {
+        "vocab_size": len(tokenizer),
+        "pad_token_id": tokenizer.pad_token_id,
+        "bos_token_id": tokenizer.bos_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+    }
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory, tiny_tokenizer_dir: Path) -> Path:
+    """Directory of a random 2-layer Llama (hidden 32, 4 heads, 2 KV heads), tiny tokenizer."""
+    config = LlamaConfig(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        **_token_ids(tiny_tokenizer_dir),
+    )
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(config)
+    return _save_model(model, tiny_tokenizer_dir, tmp_path_factory.mktemp("tiny_llama"))
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2_dir(tmp_path_factory: pytest.TempPathFactory, tiny_tokenizer_dir: Path) -> Path:
+    """Directory of a random 2-layer GPT-2 (hidden 32, 4 heads) with the tiny tokenizer."""
+    config = GPT2Config(
+        n_embd=32, n_layer=2, n_head=4, n_positions=512, **_token_ids(tiny_tokenizer_dir)
+    )
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(config)
+    return _save_model(model, tiny_tokenizer_dir, tmp_path_factory.mktemp("tiny_gpt2"))

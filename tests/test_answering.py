@@ -1,0 +1,113 @@
+"""k-shot answering, exemplar choice and provenance records."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pandas as pd
+import pytest
+import torch
+
+import mismatch.answering as answering
+from mismatch.answering import answer_provenance, answer_questions, choose_exemplars
+from mismatch.io import read_parquet, write_parquet
+from mismatch.modeling import load_model
+from mismatch.prompting import PromptFormat
+from mismatch.provenance import git_commit, library_versions
+
+PROMPT = PromptFormat(answer_template=" The answer is {answer}.")
+
+
+def _questions(prefix: str, n: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "question_id": [f"{prefix}{i}" for i in range(n)],
+            "question": [f"What is {prefix} number {i}?" for i in range(n)],
+            "answers": [[f"Value {i}", f"V{i}"] for i in range(n)],
+        }
+    )
+
+
+def test_choose_exemplars_is_seeded():
+    pool = _questions("f", 20)
+    first = choose_exemplars(pool, 3, seed=1)
+    assert len(first) == 3 and set(first["question_id"]) <= set(pool["question_id"])
+    assert first.equals(choose_exemplars(pool, 3, seed=1))
+    assert not first.equals(choose_exemplars(pool, 3, seed=2))
+    assert choose_exemplars(pool, 0, seed=1).empty
+    with pytest.raises(ValueError, match="cannot choose 21"):
+        choose_exemplars(pool, 21, seed=1)
+
+
+def test_answer_questions_prompts_extracts_and_grades(monkeypatch):
+    seen = {}
+
+    def fake_generate(model, tokenizer, prompts, *, batch_size, max_new_tokens):
+        seen["prompts"] = prompts
+        return [" The answer is Value 0.", " The answer is v1", " I don't know."]
+
+    monkeypatch.setattr(answering, "generate", fake_generate)
+    exemplars = _questions("f", 2)
+    result = answer_questions(
+        None, None, _questions("q", 3), exemplars, PROMPT, batch_size=2, max_new_tokens=8
+    )
+    shots = [("What is f number 0?", "Value 0"), ("What is f number 1?", "Value 1")]
+    assert seen["prompts"][2] == PROMPT.prompt("What is q number 2?", shots)
+    assert list(result.columns) == answering.ANSWER_COLUMNS
+    assert result["question_id"].to_list() == ["q0", "q1", "q2"]
+    assert result["answer"].to_list() == ["Value 0", "v1", "I don't know."]
+    assert result["correct"].to_list() == [True, True, False]
+
+
+def test_answer_questions_with_a_tiny_model_round_trips(tiny_llama_dir, tmp_path):
+    torch.set_num_threads(1)
+    model, tokenizer = load_model(tiny_llama_dir, device="cpu")
+    questions = _questions("q", 5)
+    exemplars = choose_exemplars(_questions("f", 4), 2, seed=0)
+    result = answer_questions(
+        model, tokenizer, questions, exemplars, PROMPT, batch_size=2, max_new_tokens=4
+    )
+    assert result["question_id"].to_list() == questions["question_id"].to_list()
+    assert not result["prediction"].str.contains("\n").any()
+    assert result["answer"].to_list() == [PROMPT.extract_answer(p) for p in result["prediction"]]
+    assert result["correct"].dtype == bool
+    provenance = answer_provenance(
+        model_name="tiny",
+        model_path=tiny_llama_dir,
+        prompt=PROMPT,
+        exemplars=exemplars,
+        decoding={"max_new_tokens": 4, "greedy": True},
+        dtype="float32",
+        batch_size=2,
+    )
+    write_parquet(result, tmp_path / "answers.parquet", provenance)
+    reread = read_parquet(tmp_path / "answers.parquet")
+    assert reread["answer"].to_list() == result["answer"].to_list()
+    assert provenance["exemplar_question_ids"] == exemplars["question_id"].to_list()
+    assert provenance["prompt"]["answer_template"] == " The answer is {answer}."
+
+
+def test_library_versions_lists_the_stack():
+    versions = library_versions()
+    expected = {"python", "torch", "transformers", "peft", "tokenizers", "datasets", "pandas"}
+    assert expected | {"mismatch"} <= versions.keys()
+    assert torch.__version__.startswith(versions["torch"])
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+def test_git_commit_marks_dirty_trees(tmp_path):
+    assert git_commit(tmp_path) is None  # not a repository
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    assert git_commit(tmp_path) is None  # no commit yet
+    (tmp_path / "a.txt").write_text("one\n")
+    git("add", "a.txt")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init")
+    assert re.fullmatch(r"[0-9a-f]{40}", git_commit(tmp_path))
+    (tmp_path / "a.txt").write_text("two\n")
+    assert re.fullmatch(r"[0-9a-f]{40}-dirty", git_commit(tmp_path))

@@ -1,0 +1,106 @@
+"""Tests of mismatch.figures: every figure is written as a real, non-trivial PNG."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mismatch.errors import InputError
+from mismatch.figures import (
+    OUTCOME_COLORS,
+    plot_dose_response,
+    plot_loss_curves,
+    plot_outcomes,
+    plot_wrong_by_knowledge,
+)
+from mismatch.summary import outcome_rates, summarize, wrong_by_knowledge
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SWEEP = {"mismatch_0.00": 0.0, "mismatch_0.50": 0.5, "mismatch_1.00": 1.0}
+
+
+def _labels(seed=0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    recipes = {"own": 0.2, "large": 0.4, **{r: 0.2 + 0.3 * x for r, x in SWEEP.items()}}
+    rows = []
+    for w in range(2):
+        knows = rng.random(40) < 0.5
+        for recipe, p_wrong in recipes.items():
+            for ft in range(2):
+                draws = rng.random(40)
+                labels = np.where(draws < p_wrong, "wrong",
+                                  np.where(draws < p_wrong + 0.2, "abstain", "correct"))
+                rows += [(w, "stu", recipe, ft, f"q{q}", labels[q], bool(knows[q]), False,
+                          ["HighlyKnown", "Unknown"][q % 2]) for q in range(40)]
+    return pd.DataFrame(rows, columns=["world_seed", "student", "recipe", "ft_seed",
+                                       "question_id", "label", "student_knows",
+                                       "contains_alias", "category"])
+
+
+def _recipes() -> pd.DataFrame:
+    rows = [(w, "stu", "own", 0.0, 0.5, None, None) for w in range(2)]
+    rows += [(w, "stu", "large", 0.3, 0.6, None, None) for w in range(2)]
+    rows += [(w, "stu", r, x, 0.5, "mismatch", x) for w in range(2) for r, x in SWEEP.items()]
+    return pd.DataFrame(rows, columns=["world_seed", "student", "recipe", "mismatch_fraction",
+                                       "abstention_share", "sweep", "level"])
+
+
+def _assert_png(path):
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC
+    assert len(data) > 10_000
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]  # no temp files left
+
+
+@pytest.fixture(scope="module")
+def summary() -> pd.DataFrame:
+    return summarize(_labels(), _recipes(), n_boot=50)
+
+
+def test_palette_has_one_colour_per_outcome():
+    assert set(OUTCOME_COLORS) == {"correct", "wrong", "abstain"}
+    assert len(set(OUTCOME_COLORS.values())) == 3
+
+
+def test_plot_outcomes(summary, tmp_path):
+    path = tmp_path / "out" / "outcomes.png"
+    plot_outcomes(summary, path)
+    _assert_png(path)
+
+
+def test_plot_wrong_by_knowledge(tmp_path):
+    path = tmp_path / "knowledge.png"
+    plot_wrong_by_knowledge(wrong_by_knowledge(_labels(), n_boot=30), path)
+    _assert_png(path)
+
+
+@pytest.mark.parametrize("source", ["summary", "rates"])
+def test_plot_dose_response(summary, source, tmp_path):
+    table = summary if source == "summary" else outcome_rates(_labels())
+    path = tmp_path / "dose.png"
+    plot_dose_response(table, _recipes(), path, x="mismatch_fraction")
+    _assert_png(path)
+
+
+def test_plot_dose_response_rejects_empty_sweep_and_bad_axis(summary, tmp_path):
+    with pytest.raises(InputError, match="abstention"):
+        plot_dose_response(summary, _recipes(), tmp_path / "a.png", x="abstention_share")
+    with pytest.raises(ValueError, match="x must be"):
+        plot_dose_response(summary, _recipes(), tmp_path / "a.png", x="level")
+    assert not list(tmp_path.iterdir())
+
+
+def test_plot_loss_curves(tmp_path):
+    steps = np.arange(0, 50, 5)
+    tables = {
+        recipe: pd.DataFrame({"ft_seed": np.repeat([0, 1], len(steps)),
+                              "step": np.tile(steps, 2),
+                              "loss": np.tile(scale * np.exp(-steps / 20), 2) + 0.1})
+        for recipe, scale in (("own", 2.0), ("large", 3.0))
+    }
+    path = tmp_path / "loss.png"
+    plot_loss_curves(tables, path)
+    _assert_png(path)
+    with pytest.raises(InputError, match="missing columns"):
+        plot_loss_curves({"own": pd.DataFrame({"step": [0]})}, tmp_path / "bad.png")

@@ -1,0 +1,81 @@
+"""Helpers for tests that run the Snakemake workflow on a private copy of the repository."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOW_PARTS = ["Snakefile", "rules", "scripts", "mismatch", "schemas", "envs", "report", "configs"]
+
+
+def copy_workflow(destination: Path) -> Path:
+    """Copy the workflow and library to ``destination`` so a test may edit or touch them."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for part in WORKFLOW_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, destination / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, destination / part)
+    return destination
+
+
+def write_config(path: Path, config: dict) -> Path:
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def load_config(name: str) -> dict:
+    return yaml.safe_load((ROOT / name).read_text())
+
+
+@dataclass
+class Run:
+    returncode: int
+    output: str
+
+
+def snakemake(repo: Path, workdir: Path, configfile: Path, *args: str, timeout: int = 900) -> Run:
+    """Run Snakemake from ``repo`` in ``workdir`` with ``configfile``; return code and output."""
+    command = [
+        sys.executable, "-m", "snakemake",
+        "--snakefile", str(repo / "Snakefile"),
+        "--directory", str(workdir),
+        "--configfile", str(configfile),
+        "--cores", "2",
+        *args,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    return Run(done.returncode, done.stdout + done.stderr)
+
+
+_JOB = re.compile(r"^rule (\w+):\n(?:    .*\n)*?    wildcards: (.*)$", re.M)
+_RULE = re.compile(r"^(?:local)?rule (\w+):$", re.M)
+
+
+def planned_jobs(output: str) -> list[tuple[str, dict[str, str]]]:
+    """(rule, wildcards) of every job a dry run lists."""
+    jobs = []
+    for block in re.split(r"\n(?=\[[^\]]+\]\n(?:local)?rule )", output):
+        rule = _RULE.search(block)
+        if not rule:
+            continue
+        wildcards = re.search(r"^    wildcards: (.*)$", block, re.M)
+        values = dict(kv.split("=", 1) for kv in wildcards.group(1).split(", ")) if wildcards else {}
+        jobs.append((rule.group(1), values))
+    return jobs
+
+
+def planned_rules(output: str) -> dict[str, int]:
+    """Jobs per rule in a dry run."""
+    counts: dict[str, int] = {}
+    for rule, _ in planned_jobs(output):
+        counts[rule] = counts.get(rule, 0) + 1
+    return counts
