@@ -10,8 +10,11 @@ if not workflow.overwrite_configfiles:
 
 
 include: "rules/common.smk"
+include: "rules/fetch.smk"
 include: "rules/world.smk"
+include: "rules/questions.smk"
 include: "rules/answers.smk"
+include: "rules/categories.smk"
 include: "rules/finetune.smk"
 include: "rules/evaluate.smk"
 include: "rules/summary.smk"

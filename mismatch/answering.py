@@ -89,3 +89,4 @@ def answer_provenance(
         "versions": library_versions(),
         "git_commit": git_commit(Path(__file__).parent),
     }
+

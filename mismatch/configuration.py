@@ -113,6 +113,7 @@ def finetune_settings(config: Mapping[str, Any], student: str) -> dict[str, Any]
             merged["lora"] = {**merged["lora"], **value}
         else:
             merged[key] = value
+    merged["dtype"] = config["models"][student].get("dtype", "auto")
     return merged
 
 
@@ -205,3 +206,29 @@ def model_job_resources(config: Mapping[str, Any], stage: str, model: str, attem
     return job_resources(
         stage, estimated_params(spec, vocab), spec.get("dtype", "auto"), spec.get("gpus"), attempt
     )
+
+
+def question_count(config: Mapping[str, Any], split: str) -> int:
+    """How many questions a split will hold, known from the config alone (planning needs it)."""
+    questions = config["questions"]
+    source = questions["source"]
+    if source == "synthetic":
+        synthetic = questions["synthetic"]
+        return synthetic["split_entities"][split] * len(synthetic["attributes"])
+    if source == "triviaqa":
+        return questions["triviaqa"][f"{split}_size"]
+    import pyarrow.parquet as pq  # a user's file: its footer says how many rows it has
+
+    path = questions["files"][split]
+    if path.endswith(".parquet"):
+        return pq.read_metadata(path).num_rows
+    with open(path) as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def answer_shards(config: Mapping[str, Any], split: str) -> int:
+    """Number of answering jobs a split is cut into (``answering.questions_per_shard``)."""
+    size = config["answering"]["questions_per_shard"]
+    if size <= 0:
+        return 1
+    return max(1, -(-question_count(config, split) // size))

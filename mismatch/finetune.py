@@ -447,7 +447,7 @@ def finetune_from_config(
     checkpoint_dir = Path(settings["checkpoint_root"]) / key
     log(f"checkpoint folder {checkpoint_dir}")
     metrics = finetune(base_model_dir, recipe, prompt, lora, train, seed, adapter_dir,
-                       checkpoint_dir=checkpoint_dir, log=log)
+                       checkpoint_dir=checkpoint_dir, log=log, dtype=settings.get("dtype", "auto"))
     from mismatch.io import write_text
 
     write_text(loss_table(metrics), loss_path)

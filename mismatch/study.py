@@ -94,7 +94,8 @@ def compare_recipes(labels: pd.DataFrame, treatment: str, control: str,
         "difference": difference.mean, "low": difference.low, "high": difference.high,
         "mcnemar": per_seed, "cmh": cmh,
         "n_questions": n_questions,
-        "min_detectable": min_detectable_difference(max(n_questions, 1), control_rate),
+        "min_detectable": (min_detectable_difference(n_questions, control_rate)
+                           if n_questions and control_rate < 1 else float("nan")),
     }
 
 

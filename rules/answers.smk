@@ -6,23 +6,44 @@ rule answer_questions:
         model=model_dir,
         questions="results/w{w}/questions/{split}.parquet",
         exemplars="results/w{w}/questions/format.parquet",
-        code=code("answering", "modeling", "generation"),
+        code=code("answering", "modeling", "generation", "shards"),
     output:
-        answers="results/w{w}/answers/{model}/{split}.parquet",
+        answers="results/w{w}/answers/{model}/{split}.shards/{shard}.parquet",
     params:
         prompt=config["prompt"],
         settings=lambda wildcards: cfg.answering_settings(config, wildcards.model),
+        n_shards=lambda wildcards: cfg.answer_shards(config, wildcards.split),
     threads: config["threads"]
     log:
-        "logs/w{w}/answer_questions/{model}/{split}.log",
+        "logs/w{w}/answer_questions/{model}/{split}.{shard}.log",
     benchmark:
-        "benchmarks/w{w}/answer_questions/{model}/{split}.tsv"
+        "benchmarks/w{w}/answer_questions/{model}/{split}.{shard}.tsv"
     resources:
         **model_resources("answer"),
     conda:
         "../envs/mismatch.yaml"
     script:
         "../scripts/answer_questions.py"
+
+
+rule gather_answers:
+    input:
+        shards=answer_shard_files,
+        questions="results/w{w}/questions/{split}.parquet",
+        code=code("shards"),
+    output:
+        answers="results/w{w}/answers/{model}/{split}.parquet",
+    log:
+        "logs/w{w}/gather_answers/{model}/{split}.log",
+    benchmark:
+        "benchmarks/w{w}/gather_answers/{model}/{split}.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/mismatch.yaml"
+    script:
+        "../scripts/gather_answers.py"
 
 
 rule knowledge_report:

@@ -44,6 +44,7 @@ wildcard_constraints:
     model="|".join(MODELS),
     student="|".join(STUDENTS),
     recipe="|".join(RECIPES),
+    shard=r"\d+",
 
 
 # ---------------------------------------------------------------- input functions
@@ -71,6 +72,15 @@ def snakemake_wildcards(wildcards, **changes):
     values = dict(wildcards.items())
     values.update(changes)
     return type("Wildcards", (), values)
+
+
+def answer_shard_files(wildcards):
+    """The answering jobs one (model, split) answer table is gathered from."""
+    n_shards = cfg.answer_shards(config, wildcards.split)
+    return [
+        f"results/w{wildcards.w}/answers/{wildcards.model}/{wildcards.split}.shards/{k}.parquet"
+        for k in range(n_shards)
+    ]
 
 
 def source_answers(split):

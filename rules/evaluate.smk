@@ -7,7 +7,12 @@ rule label_student:
         base=student_dir,
         questions="results/w{w}/questions/test.parquet",
         base_answers="results/w{w}/answers/{student}/test.parquet",
-        code=code("labels"),
+        categories=(
+            "results/w{w}/categories/{student}/test.parquet"
+            if config["knowledge_categories"]["enabled"]
+            else []
+        ),
+        code=code("labels", "slick"),
     output:
         labels="results/w{w}/labels/{student}/{recipe}/ft{seed}.parquet",
     params:

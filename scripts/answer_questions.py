@@ -5,12 +5,14 @@ from mismatch.io import read_parquet, write_parquet
 from mismatch.joblog import job_log
 from mismatch.modeling import load_model
 from mismatch.prompting import PromptFormat
+from mismatch.shards import shard_rows
 
 with job_log(snakemake.log[0], snakemake.threads) as log:
     settings = snakemake.params.settings
     prompt_config = snakemake.params.prompt
     prompt = PromptFormat.from_config(prompt_config)
-    questions = read_parquet(snakemake.input.questions)
+    shard, n_shards = int(snakemake.wildcards.shard), snakemake.params.n_shards
+    questions = shard_rows(read_parquet(snakemake.input.questions), shard, n_shards)
     exemplars = choose_exemplars(
         read_parquet(snakemake.input.exemplars),
         prompt_config["n_exemplars"],
@@ -22,7 +24,8 @@ with job_log(snakemake.log[0], snakemake.threads) as log:
         device_map=settings["device_map"],
         trust_remote_code=settings["trust_remote_code"],
     )
-    log(f"{snakemake.wildcards.model}: answering {len(questions)} questions")
+    log(f"{snakemake.wildcards.model}: answering {len(questions)} questions "
+        f"(shard {shard + 1} of {n_shards})")
     answers = answer_questions(
         model,
         tokenizer,
@@ -43,4 +46,5 @@ with job_log(snakemake.log[0], snakemake.threads) as log:
         dtype=str(model.dtype),
         batch_size=settings["batch_size"],
     )
+    provenance["shard"] = {"index": shard, "of": n_shards}
     write_parquet(answers, snakemake.output.answers, provenance)

@@ -37,3 +37,21 @@ def test_one_labels_file_builds_only_its_ancestors(tmp_path, default_config):
     assert "summarize" not in rules and "plot_figures" not in rules
     # the own recipe still waits for the precondition check, which needs the teacher's answers
     assert rules["pretrain_model"] == 2 and rules["check_preconditions"] == 1
+
+
+def test_answering_is_split_into_shards_and_gathered(tmp_path):
+    config = load_config("configs/tiny.yaml")
+    config["answering"]["questions_per_shard"] = 5
+    run = snakemake(ROOT, tmp_path / "work", write_config(tmp_path / "c.yaml", config), "-n")
+    assert run.returncode == 0, run.output
+    synthetic = config["questions"]["synthetic"]
+    per_split = {
+        s: synthetic["split_entities"][s] * len(synthetic["attributes"]) for s in ("pool", "test")
+    }
+    shards = [w for r, w in planned_jobs(run.output) if r == "answer_questions"]
+    n_models = len(config["models"])
+    assert len(shards) == n_models * sum(-(-n // 5) for n in per_split.values())
+    assert {w["shard"] for w in shards if w["split"] == "pool"} == {
+        str(k) for k in range(-(-per_split["pool"] // 5))
+    }
+    assert planned_rules(run.output)["gather_answers"] == n_models * 2

@@ -1,0 +1,51 @@
+# Question sets from TriviaQA (a fetched or local copy) or from the user's own files; the
+# synthetic world's are written by rules/world.smk. Same outputs and schema either way.
+
+if config["questions"]["source"] == "triviaqa":
+
+    rule triviaqa_questions:
+        input:
+            dataset=config["questions"]["triviaqa"]["local_dir"] or "results/datasets/trivia_qa.json",
+            code=code("triviaqa"),
+        output:
+            pool="results/w{w}/questions/pool.parquet",
+            test="results/w{w}/questions/test.parquet",
+            format="results/w{w}/questions/format.parquet",
+        params:
+            triviaqa=config["questions"]["triviaqa"],
+        log:
+            "logs/w{w}/triviaqa_questions.log",
+        benchmark:
+            "benchmarks/w{w}/triviaqa_questions.tsv"
+        resources:
+            mem_mb=8000,
+            runtime=30,
+        conda:
+            "../envs/mismatch.yaml"
+        script:
+            "../scripts/triviaqa_questions.py"
+
+
+if config["questions"]["source"] == "files":
+
+    rule file_questions:
+        input:
+            **{split: config["questions"]["files"][split] for split in SPLITS},
+            code=code("questions"),
+        output:
+            pool="results/w{w}/questions/pool.parquet",
+            test="results/w{w}/questions/test.parquet",
+            format="results/w{w}/questions/format.parquet",
+        params:
+            files=config["questions"]["files"],
+        log:
+            "logs/w{w}/file_questions.log",
+        benchmark:
+            "benchmarks/w{w}/file_questions.tsv"
+        resources:
+            mem_mb=4000,
+            runtime=10,
+        conda:
+            "../envs/mismatch.yaml"
+        script:
+            "../scripts/file_questions.py"

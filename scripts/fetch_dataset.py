@@ -1,0 +1,12 @@
+"""Fetch the train and validation parquet files of the TriviaQA config; write their JSON pointer."""
+
+from mismatch.hub import fetch_dataset
+from mismatch.io import write_json
+from mismatch.joblog import job_log
+
+with job_log(snakemake.log[0]) as log:
+    params = snakemake.params
+    log(f"fetching {params.dataset} {params.name} (revision {params.revision})")
+    pointer = fetch_dataset(params.dataset, params.name, params.revision, params.hf_home)
+    log(f"{pointer}")
+    write_json(pointer, snakemake.output.pointer)

@@ -1,0 +1,35 @@
+"""SliCK knowledge categories of one model's questions (several exemplar sets, greedy + samples)."""
+
+from mismatch.io import read_parquet, write_parquet
+from mismatch.joblog import job_log
+from mismatch.modeling import load_model
+from mismatch.prompting import PromptFormat
+from mismatch.slick import SlickSettings, categorize, measure_correctness
+
+with job_log(snakemake.log[0], snakemake.threads) as log:
+    settings = snakemake.params.settings
+    slick = SlickSettings.from_config(snakemake.params.slick)
+    questions = read_parquet(snakemake.input.questions)
+    model, tokenizer = load_model(
+        snakemake.input.model,
+        dtype=settings["dtype"],
+        device_map=settings["device_map"],
+        trust_remote_code=settings["trust_remote_code"],
+    )
+    log(f"{snakemake.wildcards.model}: {len(questions)} questions, {slick}")
+    greedy, sampled = measure_correctness(
+        model,
+        tokenizer,
+        questions,
+        read_parquet(snakemake.input.exemplars),
+        PromptFormat.from_config(snakemake.params.prompt),
+        slick,
+        batch_size=settings["batch_size"],
+        max_new_tokens=settings["max_new_tokens"],
+        grading_rule=settings["grading"],
+    )
+    categories = categorize(questions["question_id"].to_list(), greedy, sampled)
+    log(f"categories: {categories.category.value_counts().to_dict()}")
+    metadata = {"model": snakemake.wildcards.model, "split": snakemake.wildcards.split,
+                "settings": vars(slick), "grading": settings["grading"]}
+    write_parquet(categories, snakemake.output.categories, metadata)
