@@ -49,6 +49,26 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"{key}: {error.message}"
 
 
+def expand_sweeps(config: dict[str, Any]) -> None:
+    """Add one recipe per level of each configured sweep to ``config["recipes"]``."""
+    sweeps = config.get("sweeps", {})
+    if "mismatch" in sweeps:
+        sweep = sweeps["mismatch"]
+        for level in sweep["levels"]:
+            config["recipes"][f"mismatch_{level:.2f}"] = {
+                "kind": "mismatch", "sweep": "mismatch", "teacher": sweep["teacher"],
+                "level": level, "levels": list(sweep["levels"]),
+                "abstention_share": sweep["abstention_share"],
+            }
+    if "abstention" in sweeps:
+        levels = sweeps["abstention"]["levels"]
+        for level in levels:
+            config["recipes"][f"abstention_{level:.2f}"] = {
+                "kind": "abstention", "sweep": "abstention", "teacher": SELF,
+                "level": level, "levels": list(levels),
+            }
+
+
 def check_config(config: Mapping[str, Any], source: str = "config") -> None:
     """Check what the schema cannot: names that must refer to each other, and local paths."""
     models = config["models"]
@@ -58,9 +78,16 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
             raise InputError(f"{source}: students[{i}]", f"{student!r} is not a configured model ({names})")
     for recipe, spec in config["recipes"].items():
         teacher = spec.get("teacher")
-        if spec["kind"] == "teacher":
+        if spec["kind"] in ("mismatch", "abstention") and config["finetune_set_size"] is None:
+            raise InputError(f"{source}: finetune_set_size",
+                             f"recipe {recipe!r} is a sweep level: set an example count")
+        if spec["kind"] == "mismatch" and ("level" not in spec or "abstention_share" not in spec):
+            raise InputError(f"{source}: recipes.{recipe}", "needs level and abstention_share")
+        if spec["kind"] in ("teacher", "mismatch", "random_idk", "filter_unknown"):
             if teacher is None:
-                raise InputError(f"{source}: recipes.{recipe}.teacher", "required for kind 'teacher'")
+                raise InputError(
+                    f"{source}: recipes.{recipe}.teacher", f"required for kind {spec['kind']!r}"
+                )
             if teacher != SELF and teacher not in models:
                 raise InputError(
                     f"{source}: recipes.{recipe}.teacher",

@@ -15,8 +15,8 @@ from pathlib import Path
 def job_log(path: str, threads: int | None = None) -> Iterator[Callable[[str], None]]:
     """Send stderr to ``path`` for the duration of a job and yield a timestamped ``log`` function.
 
-    An exception is written to the log with its traceback and re-raised, so Snakemake marks the job
-    failed and points at the log. With ``threads``, torch is limited to that many threads.
+    An exception is written to the log with its traceback, its one-line message also to the
+    console, and re-raised, so Snakemake marks the job failed and points at the log. With ``threads``, torch is limited to that many threads.
     """
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     start = time.time()
@@ -37,7 +37,9 @@ def job_log(path: str, threads: int | None = None) -> Iterator[Callable[[str], N
             log("done")
         except BaseException as exc:
             traceback.print_exc(file=handle)
-            print(f"ERROR: {exc}", file=handle, flush=True)
+            line = f"ERROR: {exc}".splitlines()[0] if str(exc) else f"ERROR: {type(exc).__name__}"
+            print(line, file=handle, flush=True)
+            print(line, file=saved, flush=True)  # the one-line reason, where the user looks
             raise
         finally:
             sys.stderr = saved

@@ -15,6 +15,7 @@ from mismatch.stats import (
     min_detectable_difference,
     paired_mcnemar,
     recipe_strata,
+    slope_interval,
 )
 from mismatch.summary import RATE_METRICS, format_interval, summary_markdown, with_indicators
 
@@ -71,7 +72,8 @@ def collect_knowledge(paths: Iterable[str]) -> pd.DataFrame:
 
 def comparison_pairs(recipes: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str]]:
     """(treatment, control) pairs: every recipe against the student's own-answers recipe."""
-    controls = [name for name, spec in recipes.items() if spec.get("teacher") == "self"]
+    controls = [name for name, spec in recipes.items()
+                if spec["kind"] == "teacher" and spec.get("teacher") == "self"]
     if not controls:
         return []
     control = controls[0]
@@ -97,6 +99,47 @@ def compare_recipes(labels: pd.DataFrame, treatment: str, control: str,
         "min_detectable": (min_detectable_difference(n_questions, control_rate)
                            if n_questions and control_rate < 1 else float("nan")),
     }
+
+
+SWEEP_AXES = {"mismatch": "mismatch_fraction", "abstention": "abstention_share"}
+
+
+def dose_response(labels: pd.DataFrame, recipes: pd.DataFrame, sweep: str,
+                  n_boot: int = 1000, seed: int = 0) -> dict[str, Any] | None:
+    """Slopes of the wrong rate (and wrong among answered) against a sweep's measured level.
+
+    x per recipe is the mean over world seeds of the fine-tuning sets' measured mismatch fraction
+    or abstention share; intervals come from the same hierarchical bootstrap as every other one.
+    """
+    if "sweep" not in recipes.columns:
+        return None
+    rows = recipes[recipes["sweep"] == sweep]
+    if rows["recipe"].nunique() < 2:
+        return None
+    x = rows.groupby("recipe")[SWEEP_AXES[sweep]].mean().to_dict()
+    data = with_indicators(labels[labels["recipe"].isin(list(x))])
+    result: dict[str, Any] = {"sweep": sweep, "x": SWEEP_AXES[sweep], "levels": x}
+    for metric in ("wrong_rate", "wrong_among_answered", "abstain_rate"):
+        interval = slope_interval(data, RATE_METRICS[metric], x, n_boot=n_boot, seed=seed)
+        result[metric] = interval
+    return result
+
+
+def dose_response_markdown(fits: Sequence[dict[str, Any]]) -> str:
+    """Dose-response slopes as markdown."""
+    if not fits:
+        return "No sweep is configured.\n"
+    lines = ["| Sweep | x | Levels | Slope of wrong rate [95% CI] "
+             "| Slope of wrong among answered | Slope of abstain rate |",
+             "|---|---|---|---|---|---|"]
+    for fit in fits:
+        levels = ", ".join(f"{v:.2f}" for v in sorted(fit["levels"].values()))
+        cells = [f"{fit[m].mean:+.3f} [{fit[m].low:+.3f}, {fit[m].high:+.3f}]"
+                 for m in ("wrong_rate", "wrong_among_answered", "abstain_rate")]
+        lines.append(f"| {fit['sweep']} | {fit['x']} | {levels} | " + " | ".join(cells) + " |")
+    lines += ["", "Slope: change in the rate per unit of x (x from 0 to 1), least squares over "
+              "the sweep's recipes; intervals from the hierarchical bootstrap."]
+    return "\n".join(lines) + "\n"
 
 
 def comparisons_markdown(comparisons: Sequence[dict[str, Any]]) -> str:
@@ -193,13 +236,15 @@ def preconditions_markdown(checks: Iterable[dict[str, Any]]) -> str:
 
 
 def study_markdown(*, summary: pd.DataFrame, comparisons: Sequence[dict[str, Any]],
-                   knowledge: pd.DataFrame, recipes: pd.DataFrame,
-                   checks: Sequence[dict[str, Any]], title: str) -> str:
+                   fits: Sequence[dict[str, Any]], knowledge: pd.DataFrame,
+                   recipes: pd.DataFrame, checks: Sequence[dict[str, Any]], title: str) -> str:
     """The whole summary report."""
     sections = [
         f"# {title}", "",
         "## Does fine-tuning on a larger model's answers raise the wrong-answer rate?", "",
         comparisons_markdown(comparisons),
+        "## Dose-response: mismatch and abstention, separated", "",
+        dose_response_markdown(fits),
         "## Outcomes on unseen test questions", "",
         summary_markdown(summary),
         "## What each model knows (teacher answers on pool and test)", "",

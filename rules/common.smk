@@ -1,4 +1,5 @@
 import os
+import re
 import sys
 
 from snakemake.exceptions import WorkflowError
@@ -22,6 +23,7 @@ _problem = cfg.schema_error(config, SCHEMA)
 if _problem:
     raise WorkflowError(f"invalid config: {_problem}")
 validate(config, SCHEMA)  # fills in the schema's defaults
+cfg.expand_sweeps(config)
 try:
     cfg.check_config(config)
 except InputError as err:
@@ -35,6 +37,7 @@ RECIPES = list(config["recipes"])
 SYNTHETIC = config["questions"]["source"] == "synthetic"
 SPLITS = ["pool", "test", "format"]
 FIGURES = config["figures_dir"]
+SWEEPS = list(config["sweeps"])
 
 
 wildcard_constraints:
@@ -43,7 +46,7 @@ wildcard_constraints:
     split="|".join(SPLITS),
     model="|".join(MODELS),
     student="|".join(STUDENTS),
-    recipe="|".join(RECIPES),
+    recipe="|".join(re.escape(r) for r in RECIPES),
     shard=r"\d+",
 
 
@@ -148,6 +151,7 @@ def final_outputs():
         f"{FIGURES}/outcomes.png",
         f"{FIGURES}/wrong_by_knowledge.png",
         f"{FIGURES}/loss_curves.png",
+        *(f"{FIGURES}/dose_response_{sweep}.png" for sweep in SWEEPS),
     ]
 
 

@@ -10,6 +10,7 @@ rule finetuning_set:
         recipe="results/w{w}/sets/{student}/{recipe}.parquet",
     params:
         recipe=lambda wildcards: config["recipes"][wildcards.recipe],
+        size=config["finetune_set_size"],
     log:
         "logs/w{w}/finetuning_set/{student}/{recipe}.log",
     benchmark:

@@ -57,6 +57,14 @@ rule plot_figures:
             caption="../report/loss_curves.rst",
             category="Training",
         ),
+        **{
+            f"dose_{sweep}": report(
+                f"{FIGURES}/dose_response_{sweep}.png",
+                caption=f"../report/dose_response_{sweep}.rst",
+                category="Dose-response",
+            )
+            for sweep in SWEEPS
+        },
     params:
         n_boot=config["summary"]["n_boot"],
         loss_recipes=[r for w in WORLD_SEEDS for s in STUDENTS for r in RECIPES for f in FT_SEEDS],

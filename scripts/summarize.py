@@ -11,6 +11,7 @@ from mismatch.study import (
     collect_recipes,
     compare_recipes,
     comparison_pairs,
+    dose_response,
     study_markdown,
 )
 from mismatch.summary import summarize
@@ -28,12 +29,14 @@ with job_log(snakemake.log[0]) as log:
     summary = summarize(labels, recipes, n_boot=params.n_boot)
     comparisons = [compare_recipes(labels, t, c, n_boot=params.n_boot)
                    for t, c in comparison_pairs(params.recipes)]
-    log(f"{len(labels)} labelled answers, {len(comparisons)} comparisons")
+    fits = [fit for sweep in ("mismatch", "abstention")
+            if (fit := dose_response(labels, recipes, sweep, n_boot=params.n_boot))]
+    log(f"{len(labels)} labelled answers, {len(comparisons)} comparisons, {len(fits)} sweeps")
     write_parquet(labels, snakemake.output.labels)
     summary.to_csv(snakemake.output.table, index=False)
     recipes.to_csv(snakemake.output.recipes, index=False)
     write_text(
-        study_markdown(summary=summary, comparisons=comparisons, knowledge=knowledge,
+        study_markdown(summary=summary, comparisons=comparisons, fits=fits, knowledge=knowledge,
                        recipes=recipes, checks=checks, title=params.title),
         snakemake.output.markdown,
     )

@@ -10,7 +10,8 @@ from mismatch.world import World
 with job_log(snakemake.log[0]) as log:
     corpus = snakemake.params.corpus
     world = World.from_facts(read_parquet(snakemake.input.facts))
-    texts = world_text(world, PromptFormat.from_config(snakemake.params.prompt), corpus)
+    prompt = PromptFormat.from_config(snakemake.params.prompt)
+    texts = world_text(world, prompt, n_abstention_lines=corpus["n_abstention_lines"])
     tokenizer = train_tokenizer(texts, corpus["vocab_size"])
     save_tokenizer(tokenizer, snakemake.output.tokenizer)
     log(f"vocabulary: {len(tokenizer)} tokens")

@@ -1,0 +1,25 @@
+import sys
+
+import pytest
+
+from mismatch.errors import InputError
+from mismatch.joblog import job_log
+
+
+def test_job_log_captures_stderr_and_messages(tmp_path):
+    path = tmp_path / "logs" / "job.log"
+    with job_log(str(path)) as log:
+        print("from stderr", file=sys.stderr)
+        log("a message")
+    text = path.read_text()
+    assert "from stderr" in text and "a message" in text and "done" in text
+
+
+def test_job_log_records_the_failure_and_prints_one_line(tmp_path, capsys):
+    path = tmp_path / "job.log"
+    with pytest.raises(InputError):
+        with job_log(str(path)):
+            raise InputError("questions.parquet", "missing column 'answers'")
+    assert "Traceback" in path.read_text()
+    assert "ERROR: questions.parquet: missing column 'answers'" in path.read_text()
+    assert capsys.readouterr().err.strip() == "ERROR: questions.parquet: missing column 'answers'"

@@ -1,0 +1,91 @@
+"""Recipes that separate mismatch from abstention: equal sizes, intended shares, clear failures."""
+
+import pandas as pd
+import pytest
+
+from mismatch.recipes import PoolTooSmall, build_recipe, recipe_stats
+
+N_POOL = 120
+
+
+def answers(correct):
+    ids = [f"q{i:03d}" for i in range(len(correct))]
+    return pd.DataFrame({
+        "question_id": ids, "question": [f"{i}?" for i in ids],
+        "answers": [[f"gold {i}"] for i in ids], "prediction": "x", "answer": "x",
+        "correct": correct,
+    })
+
+
+# nested knowledge as in the synthetic world: student knows 40%, teacher 85% (a superset)
+STUDENT = answers([i % 10 < 4 for i in range(N_POOL)])
+TEACHER = answers([i % 20 < 17 for i in range(N_POOL)])
+SIZE = 48
+MISMATCH_LEVELS = [0.0, 0.25, 0.5, 0.75, 1.0]
+ABSTENTION_LEVELS = [0.25, 0.5, 0.75]
+
+
+def build(spec, size=SIZE, seed=3):
+    return build_recipe(spec, teacher_pool=TEACHER, student_pool=STUDENT, size=size, seed=seed)
+
+
+@pytest.mark.parametrize("level", MISMATCH_LEVELS)
+def test_mismatch_sweep_hits_its_level_at_fixed_abstention(level):
+    spec = {"kind": "mismatch", "teacher": "large", "level": level, "abstention_share": 0.25,
+            "levels": MISMATCH_LEVELS}
+    stats = recipe_stats(build(spec))
+    assert stats["n_examples"] == SIZE
+    assert stats["n_abstain"] == round(0.25 * SIZE)
+    assert abs(stats["n_mismatch"] - level * stats["n_answered"]) <= 1
+
+
+def test_mismatch_sweep_abstains_on_the_same_questions_at_every_level():
+    idk = []
+    for level in MISMATCH_LEVELS:
+        recipe = build({"kind": "mismatch", "level": level, "abstention_share": 0.25})
+        idk.append(set(recipe.loc[recipe.abstain, "question_id"]))
+        assert not recipe.loc[recipe.abstain, "student_knows"].any()
+    assert all(s == idk[0] for s in idk)
+
+
+@pytest.mark.parametrize("level", ABSTENTION_LEVELS)
+def test_abstention_sweep_has_zero_mismatch(level):
+    stats = recipe_stats(build({"kind": "abstention", "level": level}))
+    assert stats["n_examples"] == SIZE
+    assert abs(stats["abstention_share"] - level) <= 1 / SIZE
+    assert stats["mismatch_fraction"] == 0.0
+
+
+def test_random_idk_moves_the_teachers_abstentions_to_random_questions():
+    teacher = build({"kind": "teacher"})
+    random_idk = build({"kind": "random_idk"})
+    assert len(random_idk) == len(teacher) == SIZE
+    assert random_idk.abstain.sum() == teacher.abstain.sum()
+    assert set(random_idk.question_id) == set(teacher.question_id)
+    assert set(random_idk.loc[random_idk.abstain, "question_id"]) != set(
+        teacher.loc[teacher.abstain, "question_id"])
+
+
+def test_filter_unknown_drops_abstentions_and_tops_up():
+    recipe = build({"kind": "filter_unknown"})
+    assert len(recipe) == SIZE and not recipe.abstain.any() and recipe.teacher_correct.all()
+
+
+def test_teacher_and_gold_recipes_share_one_subset_of_the_pool():
+    own = build_recipe({"kind": "teacher"}, teacher_pool=STUDENT, student_pool=STUDENT,
+                       size=SIZE, seed=3)
+    large, gold = build({"kind": "teacher"}), build({"kind": "gold"})
+    assert set(own.question_id) == set(large.question_id) == set(gold.question_id)
+    assert len(build({"kind": "teacher"}, size=None)) == N_POOL
+
+
+def test_pool_too_small_names_the_recipe_and_every_level():
+    spec = {"kind": "mismatch", "level": 0.0, "abstention_share": 0.0, "levels": [0.0, 1.0]}
+    with pytest.raises(PoolTooSmall) as err:
+        build_recipe(spec, teacher_pool=TEACHER, student_pool=STUDENT, size=60, seed=1,
+                     name="recipes.mismatch_0.00")
+    message = str(err.value)
+    assert message.startswith("recipes.mismatch_0.00:")
+    assert "level 0.00: 48/60" in message and "level 1.00:" in message and "\n" not in message
+    with pytest.raises(PoolTooSmall, match="only 120 questions"):
+        build({"kind": "teacher"}, size=500)
