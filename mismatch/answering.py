@@ -89,4 +89,3 @@ def answer_provenance(
         "versions": library_versions(),
         "git_commit": git_commit(Path(__file__).parent),
     }
-

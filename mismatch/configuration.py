@@ -43,7 +43,8 @@ def _describe(error: jsonschema.ValidationError) -> str:
         prefix = f"{key}." if error.absolute_path else ""
         return f"{prefix}{unknown[0]}: unknown key{hint}"
     if error.validator == "type":
-        return f"{key}: expected {error.validator_value}, got {type(error.instance).__name__} {error.instance!r}"
+        got = f"{type(error.instance).__name__} {error.instance!r}"
+        return f"{key}: expected {error.validator_value}, got {got}"
     if error.validator == "required":
         return f"{key}: {error.message}"
     return f"{key}: {error.message}"
@@ -56,16 +57,22 @@ def expand_sweeps(config: dict[str, Any]) -> None:
         sweep = sweeps["mismatch"]
         for level in sweep["levels"]:
             config["recipes"][f"mismatch_{level:.2f}"] = {
-                "kind": "mismatch", "sweep": "mismatch", "teacher": sweep["teacher"],
-                "level": level, "levels": list(sweep["levels"]),
+                "kind": "mismatch",
+                "sweep": "mismatch",
+                "teacher": sweep["teacher"],
+                "level": level,
+                "levels": list(sweep["levels"]),
                 "abstention_share": sweep["abstention_share"],
             }
     if "abstention" in sweeps:
         levels = sweeps["abstention"]["levels"]
         for level in levels:
             config["recipes"][f"abstention_{level:.2f}"] = {
-                "kind": "abstention", "sweep": "abstention", "teacher": SELF,
-                "level": level, "levels": list(levels),
+                "kind": "abstention",
+                "sweep": "abstention",
+                "teacher": SELF,
+                "level": level,
+                "levels": list(levels),
             }
 
 
@@ -75,12 +82,16 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
     names = ", ".join(models)
     for i, student in enumerate(config["students"]):
         if student not in models:
-            raise InputError(f"{source}: students[{i}]", f"{student!r} is not a configured model ({names})")
+            raise InputError(
+                f"{source}: students[{i}]", f"{student!r} is not a configured model ({names})"
+            )
     for recipe, spec in config["recipes"].items():
         teacher = spec.get("teacher")
         if spec["kind"] in ("mismatch", "abstention") and config["finetune_set_size"] is None:
-            raise InputError(f"{source}: finetune_set_size",
-                             f"recipe {recipe!r} is a sweep level: set an example count")
+            raise InputError(
+                f"{source}: finetune_set_size",
+                f"recipe {recipe!r} is a sweep level: set an example count",
+            )
         if spec["kind"] == "mismatch" and ("level" not in spec or "abstention_share" not in spec):
             raise InputError(f"{source}: recipes.{recipe}", "needs level and abstention_share")
         if spec["kind"] in ("teacher", "mismatch", "random_idk", "filter_unknown"):
@@ -111,9 +122,13 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
         files = config["questions"].get("files", {})
         for split in ("pool", "test", "format"):
             if split not in files:
-                raise InputError(f"{source}: questions.files.{split}", "required when source is 'files'")
+                raise InputError(
+                    f"{source}: questions.files.{split}", "required when source is 'files'"
+                )
             if not Path(files[split]).is_file():
-                raise InputError(f"{source}: questions.files.{split}", f"no such file {files[split]}")
+                raise InputError(
+                    f"{source}: questions.files.{split}", f"no such file {files[split]}"
+                )
 
 
 def check_model_path(name: str, path: str, source: str = "config") -> None:

@@ -67,8 +67,15 @@ def plot_outcomes(summary: pd.DataFrame, path: str | os.PathLike[str]) -> None:
         positions = np.arange(len(rows))
         for offset, outcome in zip((-width, 0.0, width), OUTCOME_COLORS, strict=True):
             metric = f"{outcome}_rate"
-            ax.bar(positions + offset, 100 * rows[metric], width, yerr=_errors(rows, metric),
-                   capsize=2, color=OUTCOME_COLORS[outcome], label=OUTCOME_LABELS[outcome])
+            ax.bar(
+                positions + offset,
+                100 * rows[metric],
+                width,
+                yerr=_errors(rows, metric),
+                capsize=2,
+                color=OUTCOME_COLORS[outcome],
+                label=OUTCOME_LABELS[outcome],
+            )
         _bar_axis(ax, rows["recipe"], f"Test outcomes: {student}", "Share of test questions (%)")
         ax.legend(fontsize="small")
     save_figure(axes[0].figure, path)
@@ -80,8 +87,10 @@ def plot_wrong_by_knowledge(table: pd.DataFrame, path: str | os.PathLike[str]) -
     splits = list(pd.unique(table["split"]))
     students = list(pd.unique(table["student"]))
     n_recipes = table["recipe"].nunique()
-    fig = Figure(figsize=(max(5.0, 0.9 * n_recipes + 2) * len(students), 4.0 * len(splits)),
-                 layout="constrained")
+    fig = Figure(
+        figsize=(max(5.0, 0.9 * n_recipes + 2) * len(students), 4.0 * len(splits)),
+        layout="constrained",
+    )
     grid = fig.subplots(len(splits), len(students), squeeze=False)
     for row_axes, split in zip(grid, splits, strict=True):
         for ax, student in zip(row_axes, students, strict=True):
@@ -92,13 +101,25 @@ def plot_wrong_by_knowledge(table: pd.DataFrame, path: str | os.PathLike[str]) -
             for i, group in enumerate(groups):
                 part = rows[rows["group"] == group].set_index("recipe").reindex(recipes)
                 positions = np.arange(len(recipes)) - 0.4 + width * (i + 0.5)
-                ax.bar(positions, 100 * part["wrong_rate"], width,
-                       yerr=_errors(part, "wrong_rate"), capsize=2,
-                       color=OUTCOME_COLORS["wrong"], alpha=1.0 - 0.6 * i / len(groups),
-                       hatch="//" if i % 2 else None, edgecolor="black", linewidth=0.5,
-                       label=f"base student: {group}")
-            _bar_axis(ax, recipes, f"Wrong answers by base knowledge ({split}): {student}",
-                      "Wrong answers (% of questions in group)")
+                ax.bar(
+                    positions,
+                    100 * part["wrong_rate"],
+                    width,
+                    yerr=_errors(part, "wrong_rate"),
+                    capsize=2,
+                    color=OUTCOME_COLORS["wrong"],
+                    alpha=1.0 - 0.6 * i / len(groups),
+                    hatch="//" if i % 2 else None,
+                    edgecolor="black",
+                    linewidth=0.5,
+                    label=f"base student: {group}",
+                )
+            _bar_axis(
+                ax,
+                recipes,
+                f"Wrong answers by base knowledge ({split}): {student}",
+                "Wrong answers (% of questions in group)",
+            )
             ax.legend(fontsize="small")
     save_figure(fig, path)
 
@@ -135,11 +156,23 @@ def plot_dose_response(
             if rows["x"].nunique() >= 2:
                 fit = linear_fit(rows["x"], rows[metric])
                 line = np.array([rows["x"].min(), rows["x"].max()])
-                ax.plot(100 * line, 100 * (fit.slope * line + fit.intercept),
-                        color=OUTCOME_COLORS[outcome], linestyle="--", linewidth=1,
-                        label=f"{label} fit (slope {fit.slope:.2f})")
-            ax.errorbar(100 * rows["x"], 100 * rows[metric], yerr=_errors(rows, metric),
-                        fmt="o", capsize=3, color=OUTCOME_COLORS[outcome], label=label)
+                ax.plot(
+                    100 * line,
+                    100 * (fit.slope * line + fit.intercept),
+                    color=OUTCOME_COLORS[outcome],
+                    linestyle="--",
+                    linewidth=1,
+                    label=f"{label} fit (slope {fit.slope:.2f})",
+                )
+            ax.errorbar(
+                100 * rows["x"],
+                100 * rows[metric],
+                yerr=_errors(rows, metric),
+                fmt="o",
+                capsize=3,
+                color=OUTCOME_COLORS[outcome],
+                label=label,
+            )
         ax.set_xlabel(xlabel)
         ax.set_ylabel("Share of test questions (%)")
         ax.set_title(f"Dose-response ({sweep} sweep): {student}")
@@ -153,22 +186,26 @@ def _rate_points(table: pd.DataFrame) -> pd.DataFrame:
     """Per (student, recipe): wrong/abstain rates with ``_low``/``_high`` columns."""
     metrics = ["wrong_rate", "abstain_rate"]
     if all(f"{m}_low" in table.columns for m in metrics):
-        return table[["student", "recipe", *metrics, *(f"{m}_{s}" for m in metrics
-                                                       for s in ("low", "high"))]]
+        return table[
+            ["student", "recipe", *metrics, *(f"{m}_{s}" for m in metrics for s in ("low", "high"))]
+        ]
     rows = []
     for (student, recipe), group in table.groupby(["student", "recipe"], sort=False):
         row = {"student": student, "recipe": recipe}
         for metric in metrics:
             interval = mean_interval(group[metric])
-            row.update({metric: interval.mean, f"{metric}_low": interval.low,
-                        f"{metric}_high": interval.high})
+            row.update(
+                {
+                    metric: interval.mean,
+                    f"{metric}_low": interval.low,
+                    f"{metric}_high": interval.high,
+                }
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def plot_loss_curves(
-    loss_tables: Mapping[str, pd.DataFrame], path: str | os.PathLike[str]
-) -> None:
+def plot_loss_curves(loss_tables: Mapping[str, pd.DataFrame], path: str | os.PathLike[str]) -> None:
     """Training loss per recipe against the optimiser step: mean over seeds (rows sharing a
     step), shaded between the lowest and highest seed. Each table needs ``step`` and ``loss``."""
     fig = Figure(figsize=(7.0, 4.5), layout="constrained")

@@ -419,7 +419,9 @@ def settings_from_config(section: dict[str, Any]) -> tuple[LoraSettings, Finetun
     if isinstance(lora.get("target_modules"), list):
         lora["target_modules"] = tuple(lora["target_modules"])
     fields = FinetuneSettings.__dataclass_fields__
-    return LoraSettings(**lora), FinetuneSettings(**{k: v for k, v in section.items() if k in fields})
+    return LoraSettings(**lora), FinetuneSettings(
+        **{k: v for k, v in section.items() if k in fields}
+    )
 
 
 def finetune_from_config(
@@ -446,8 +448,18 @@ def finetune_from_config(
     )
     checkpoint_dir = Path(settings["checkpoint_root"]) / key
     log(f"checkpoint folder {checkpoint_dir}")
-    metrics = finetune(base_model_dir, recipe, prompt, lora, train, seed, adapter_dir,
-                       checkpoint_dir=checkpoint_dir, log=log, dtype=settings.get("dtype", "auto"))
+    metrics = finetune(
+        base_model_dir,
+        recipe,
+        prompt,
+        lora,
+        train,
+        seed,
+        adapter_dir,
+        checkpoint_dir=checkpoint_dir,
+        log=log,
+        dtype=settings.get("dtype", "auto"),
+    )
     from mismatch.io import write_text
 
     write_text(loss_table(metrics), loss_path)

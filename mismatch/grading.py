@@ -13,7 +13,8 @@ GRADING_RULES = ("exact", "contains")
 _PUNCTUATION = set(string.punctuation) | {"‘", "’", "´", "`", "“", "”"}
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _ABSTENTIONS = re.compile(
-    r"^(i (do not|dont|don t|cannot|can not|cant|can t) (know|say|tell|answer)( (that|this|the answer))?"
+    r"^(i (do not|dont|don t|cannot|can not|cant|can t) (know|say|tell|answer)"
+    r"( (that|this|the answer))?"
     r"|i m not sure|i am not sure|not sure|unknown|no idea|i have no idea|no answer|i dunno"
     r"|(the )?answer is unknown)$"
 )
@@ -40,13 +41,11 @@ def is_correct(prediction: str, aliases: Iterable[str], rule: str = "exact") -> 
 def contains_alias(prediction: str, aliases: Iterable[str]) -> bool:
     """Whether a normalised alias occurs as whole words inside the normalised prediction."""
     padded = f" {normalize_answer(prediction)} "
-    return any(
-        (norm := normalize_answer(alias)) and f" {norm} " in padded for alias in aliases
-    )
+    return any((norm := normalize_answer(alias)) and f" {norm} " in padded for alias in aliases)
 
 
 def is_abstention(prediction: str) -> bool:
-    """Whether ``prediction`` declines to answer ("I don't know", "I do not know.", "No idea", ...)."""
+    """Whether ``prediction`` declines to answer ("I don't know", "I do not know.", "No idea")."""
     norm = " ".join(normalize_answer(prediction).replace("'", " ").split())
     return bool(_ABSTENTIONS.match(norm))
 

@@ -73,8 +73,9 @@ def fetch_dataset(
     """Download the train and validation parquet files of one dataset config; return its pointer."""
     where = "questions.triviaqa.dataset"
     patterns = [f"{name}/{split}-*.parquet" for split in DATASET_SPLITS]
-    snapshot = _snapshot(dataset, "dataset", revision, hf_home, where, patterns, None,
-                         local_files_only)
+    snapshot = _snapshot(
+        dataset, "dataset", revision, hf_home, where, patterns, None, local_files_only
+    )
     for split in DATASET_SPLITS:
         if not any((Path(snapshot["path"]) / name).glob(f"{split}-*.parquet")):
             raise InputError(where, f"{dataset!r} has no {name}/{split}-*.parquet files")
@@ -112,8 +113,10 @@ def _snapshot(
 def fetch_failure(exc: BaseException, revision: str | None, cache: str) -> str:
     """The likely cause of a failed download, in words (one line)."""
     if isinstance(exc, GatedRepoError):
-        return ("gated repository: accept its terms on huggingface.co with your account and "
-                "export HF_TOKEN (or run `hf auth login`)")
+        return (
+            "gated repository: accept its terms on huggingface.co with your account and "
+            "export HF_TOKEN (or run `hf auth login`)"
+        )
     if isinstance(exc, RevisionNotFoundError):
         return f"revision {revision!r} does not exist"
     if isinstance(exc, RepositoryNotFoundError):
@@ -121,8 +124,10 @@ def fetch_failure(exc: BaseException, revision: str | None, cache: str) -> str:
     if isinstance(exc, LocalTokenNotFoundError):
         return "no token found: export HF_TOKEN or run `hf auth login`"
     if isinstance(exc, IncompleteSnapshotError):
-        return (f"the copy in {cache} is incomplete and the hub cannot be reached "
-                "(no network, or HF_HUB_OFFLINE=1)")
+        return (
+            f"the copy in {cache} is incomplete and the hub cannot be reached "
+            "(no network, or HF_HUB_OFFLINE=1)"
+        )
     if isinstance(exc, LocalEntryNotFoundError | OfflineModeIsEnabled | ConnectionError):
         return f"not in {cache} and the hub cannot be reached (no network, or HF_HUB_OFFLINE=1)"
     if isinstance(exc, HfHubHTTPError):

@@ -1,4 +1,4 @@
-"""Atomic writes and checked reads of the pipeline's files (parquet with JSON metadata, JSON, text)."""
+"""Atomic writes and checked reads of the pipeline's files: parquet with metadata, JSON, text."""
 
 from __future__ import annotations
 
@@ -32,7 +32,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             tmp.unlink()
 
 
-def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str], metadata: dict | None = None) -> None:
+def write_parquet(
+    df: pd.DataFrame, path: str | os.PathLike[str], metadata: dict | None = None
+) -> None:
     """Write ``df`` to parquet atomically, with ``metadata`` stored as JSON in the schema."""
     table = pa.Table.from_pandas(df, preserve_index=False)
     if metadata is not None:

@@ -16,7 +16,8 @@ def job_log(path: str, threads: int | None = None) -> Iterator[Callable[[str], N
     """Send stderr to ``path`` for the duration of a job and yield a timestamped ``log`` function.
 
     An exception is written to the log with its traceback, its one-line message also to the
-    console, and re-raised, so Snakemake marks the job failed and points at the log. With ``threads``, torch is limited to that many threads.
+    console, and re-raised, so Snakemake marks the job failed and points at the log. With
+    ``threads``, torch is limited to that many threads.
     """
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     start = time.time()

@@ -108,8 +108,10 @@ def _truly_known(question_ids: pd.Series, truth: pd.DataFrame) -> pd.Series:
     known = question_ids.map(truth.set_index("question_id")["truly_known"])
     if known.isna().any():
         example = question_ids[known.isna()].iloc[0]
-        raise InputError("truth", f"no truly_known entry for {known.isna().sum()} answered "
-                         f"questions (e.g. {example!r})")
+        raise InputError(
+            "truth",
+            f"no truly_known entry for {known.isna().sum()} answered questions (e.g. {example!r})",
+        )
     return known.astype(bool)
 
 

@@ -62,8 +62,9 @@ def check_questions(table: pd.DataFrame, where: str) -> pd.DataFrame:
         raise InputError(
             where, f"question {empty[0]} has no answer aliases (answers: a list of strings)"
         )
-    checked = pd.DataFrame({"question_id": ids.to_list(), "question": questions.to_list(),
-                            "answers": answers})
+    checked = pd.DataFrame(
+        {"question_id": ids.to_list(), "question": questions.to_list(), "answers": answers}
+    )
     for column in OPTIONAL_COLUMNS:
         if column in table.columns:
             checked[column] = table[column].astype(str).to_list()

@@ -126,7 +126,6 @@ def _check_answer_table(table: pd.DataFrame, name: str) -> None:
         raise InputError(name, "duplicate question_id values")
 
 
-
 # --- controls that separate mismatch from abstention (all recipes share one example count) ---
 
 RECIPE_KINDS = ("teacher", "gold", "mismatch", "abstention", "random_idk", "filter_unknown")
@@ -143,8 +142,12 @@ def _shuffled(ids: Iterable[str], seed: int, salt: str) -> list[str]:
     return ordered
 
 
-def _select(pool: pd.DataFrame, answered: Sequence[str], abstained: Sequence[str],
-            teacher_correct: pd.Series) -> pd.DataFrame:
+def _select(
+    pool: pd.DataFrame,
+    answered: Sequence[str],
+    abstained: Sequence[str],
+    teacher_correct: pd.Series,
+) -> pd.DataFrame:
     """A recipe of exactly the ``answered`` (gold target) and ``abstained`` questions."""
     chosen = set(answered) | set(abstained)
     rows = pool[pool["question_id"].isin(chosen)].reset_index(drop=True)
@@ -171,14 +174,25 @@ def _teacher_correct(teacher_pool: pd.DataFrame, pool: pd.DataFrame, name: str) 
     teacher = teacher_pool.set_index(teacher_pool["question_id"].astype(str))["correct"]
     missing = set(pool["question_id"]) ^ set(teacher.index)
     if missing:
-        raise InputError(name, f"covers different question ids than the student's pool "
-                               f"({len(missing)} differ, e.g. {sorted(missing)[:3]})")
+        raise InputError(
+            name,
+            f"covers different question ids than the student's pool "
+            f"({len(missing)} differ, e.g. {sorted(missing)[:3]})",
+        )
     return teacher.astype(bool)
 
 
-def mismatch_recipe(teacher_pool: pd.DataFrame, student_pool: pd.DataFrame, *, level: float,
-                    abstention_share: float, size: int, seed: int, levels: Sequence[float] = (),
-                    name: str = "recipe") -> pd.DataFrame:
+def mismatch_recipe(
+    teacher_pool: pd.DataFrame,
+    student_pool: pd.DataFrame,
+    *,
+    level: float,
+    abstention_share: float,
+    size: int,
+    seed: int,
+    levels: Sequence[float] = (),
+    name: str = "recipe",
+) -> pd.DataFrame:
     """Mismatch fraction ``level`` at a fixed abstention share.
 
     Abstentions go to questions the student does not know (those the teacher does not know
@@ -187,38 +201,62 @@ def mismatch_recipe(teacher_pool: pd.DataFrame, student_pool: pd.DataFrame, *, l
     """
     pool = pool_frame(student_pool)
     teacher = _teacher_correct(teacher_pool, pool, name)
-    plans = {lv: _mismatch_plan(pool, teacher, lv, abstention_share, size, seed)
-             for lv in sorted({*levels, level})}
+    plans = {
+        lv: _mismatch_plan(pool, teacher, lv, abstention_share, size, seed)
+        for lv in sorted({*levels, level})
+    }
     short = {lv: plan for lv, plan in plans.items() if plan["missing"]}
     if short:
         got = ", ".join(f"level {lv:.2f}: {p['supplied']}/{size}" for lv, p in plans.items())
-        raise PoolTooSmall(name, f"the pool cannot supply {size} examples at abstention share "
-                                 f"{abstention_share:.2f} ({got}); lower finetune_set_size or "
-                                 "enlarge the pool")
+        raise PoolTooSmall(
+            name,
+            f"the pool cannot supply {size} examples at abstention share "
+            f"{abstention_share:.2f} ({got}); lower finetune_set_size or "
+            "enlarge the pool",
+        )
     plan = plans[level]
     return _select(pool, plan["answered"], plan["abstained"], teacher)
 
 
-def _mismatch_plan(pool: pd.DataFrame, teacher: pd.Series, level: float, abstention_share: float,
-                   size: int, seed: int) -> dict[str, Any]:
+def _mismatch_plan(
+    pool: pd.DataFrame,
+    teacher: pd.Series,
+    level: float,
+    abstention_share: float,
+    size: int,
+    seed: int,
+) -> dict[str, Any]:
     knows = pool.set_index("question_id")["student_knows"]
     unknown = [q for q in knows.index if not knows[q]]
-    idk_order = (_shuffled([q for q in unknown if not teacher[q]], seed, "idk")
-                 + _shuffled([q for q in unknown if teacher[q]], seed, "idk"))
+    idk_order = _shuffled([q for q in unknown if not teacher[q]], seed, "idk") + _shuffled(
+        [q for q in unknown if teacher[q]], seed, "idk"
+    )
     n_idk = round(abstention_share * size)
     n_mismatch = round(level * (size - n_idk))
     n_known = size - n_idk - n_mismatch
     abstained = idk_order[:n_idk]
-    teacher_only = _shuffled([q for q in unknown if teacher[q] and q not in set(abstained)],
-                             seed, "mismatch")[:n_mismatch]
+    teacher_only = _shuffled(
+        [q for q in unknown if teacher[q] and q not in set(abstained)], seed, "mismatch"
+    )[:n_mismatch]
     known = _shuffled([q for q in knows.index if knows[q]], seed, "known")[:n_known]
     supplied = len(abstained) + len(teacher_only) + len(known)
-    return {"answered": known + teacher_only, "abstained": abstained,
-            "supplied": supplied, "missing": supplied < size}
+    return {
+        "answered": known + teacher_only,
+        "abstained": abstained,
+        "supplied": supplied,
+        "missing": supplied < size,
+    }
 
 
-def abstention_recipe(student_pool: pd.DataFrame, *, level: float, size: int, seed: int,
-                      levels: Sequence[float] = (), name: str = "recipe") -> pd.DataFrame:
+def abstention_recipe(
+    student_pool: pd.DataFrame,
+    *,
+    level: float,
+    size: int,
+    seed: int,
+    levels: Sequence[float] = (),
+    name: str = "recipe",
+) -> pd.DataFrame:
     """Abstention share ``level`` with zero mismatch: only questions the student knows are
     answered; abstentions go to questions it does not know (nested across levels)."""
     pool = pool_frame(student_pool)
@@ -227,16 +265,27 @@ def abstention_recipe(student_pool: pd.DataFrame, *, level: float, size: int, se
     unknown = _shuffled([q for q in knows.index if not knows[q]], seed, "idk")
     needs = {lv: (size - round(lv * size), round(lv * size)) for lv in sorted({*levels, level})}
     if any(a > len(known) or i > len(unknown) for a, i in needs.values()):
-        got = ", ".join(f"level {lv:.2f}: {min(a, len(known)) + min(i, len(unknown))}/{size}"
-                        for lv, (a, i) in needs.items())
-        raise PoolTooSmall(name, f"the pool cannot supply {size} examples with zero mismatch "
-                                 f"({got}; the student knows {len(known)} pool questions)")
+        got = ", ".join(
+            f"level {lv:.2f}: {min(a, len(known)) + min(i, len(unknown))}/{size}"
+            for lv, (a, i) in needs.items()
+        )
+        raise PoolTooSmall(
+            name,
+            f"the pool cannot supply {size} examples with zero mismatch "
+            f"({got}; the student knows {len(known)} pool questions)",
+        )
     n_answered, n_idk = needs[level]
     return _select(pool, known[:n_answered], unknown[:n_idk], knows)
 
 
-def random_idk_recipe(teacher_pool: pd.DataFrame, student_pool: pd.DataFrame, *, size: int | None,
-                      seed: int, name: str = "recipe") -> pd.DataFrame:
+def random_idk_recipe(
+    teacher_pool: pd.DataFrame,
+    student_pool: pd.DataFrame,
+    *,
+    size: int | None,
+    seed: int,
+    name: str = "recipe",
+) -> pd.DataFrame:
     """The teacher's abstention count placed on random questions (after Kang et al. 2024)."""
     pool = pool_frame(student_pool)
     teacher = _teacher_correct(teacher_pool, pool, name)
@@ -247,46 +296,80 @@ def random_idk_recipe(teacher_pool: pd.DataFrame, student_pool: pd.DataFrame, *,
     return _select(pool, answered, abstained, teacher)
 
 
-def filter_unknown_recipe(teacher_pool: pd.DataFrame, student_pool: pd.DataFrame, *,
-                          size: int | None, seed: int, name: str = "recipe") -> pd.DataFrame:
+def filter_unknown_recipe(
+    teacher_pool: pd.DataFrame,
+    student_pool: pd.DataFrame,
+    *,
+    size: int | None,
+    seed: int,
+    name: str = "recipe",
+) -> pd.DataFrame:
     """The teacher's recipe without its abstentions, topped up with other questions the teacher
     answered correctly to the same example count."""
     pool = pool_frame(student_pool)
     teacher = _teacher_correct(teacher_pool, pool, name)
     subset = base_subset(pool, size, seed, name)
     kept = [q for q in subset if teacher[q]]
-    rest = _shuffled([q for q in teacher.index if teacher[q] and q not in set(subset)],
-                     seed, "top-up")
+    rest = _shuffled(
+        [q for q in teacher.index if teacher[q] and q not in set(subset)], seed, "top-up"
+    )
     needed = len(subset) - len(kept)
     if needed > len(rest):
-        raise PoolTooSmall(name, f"the teacher answered only {len(kept) + len(rest)} pool "
-                                 f"questions correctly; {len(subset)} are needed")
+        raise PoolTooSmall(
+            name,
+            f"the teacher answered only {len(kept) + len(rest)} pool "
+            f"questions correctly; {len(subset)} are needed",
+        )
     return _select(pool, kept + rest[:needed], [], teacher)
 
 
-def build_recipe(spec: dict[str, Any], *, teacher_pool: pd.DataFrame, student_pool: pd.DataFrame,
-                 size: int | None = None, seed: int = 0, name: str = "recipe",
-                 teacher_name: str = "teacher_pool", student_name: str = "student_pool",
-                 ) -> pd.DataFrame:
+def build_recipe(
+    spec: dict[str, Any],
+    *,
+    teacher_pool: pd.DataFrame,
+    student_pool: pd.DataFrame,
+    size: int | None = None,
+    seed: int = 0,
+    name: str = "recipe",
+    teacher_name: str = "teacher_pool",
+    student_name: str = "student_pool",
+) -> pd.DataFrame:
     """The fine-tuning set the config recipe ``spec`` describes, with ``size`` examples
     (``None``: the whole pool; the sweeps need a size)."""
     kind = spec["kind"]
     if kind in ("teacher", "gold"):
         pool = pool_frame(student_pool, name=student_name)
         subset = set(base_subset(pool, size, seed, name))
-        full = (teacher_recipe(teacher_pool, student_pool, teacher_name=teacher_name,
-                               student_name=student_name)
-                if kind == "teacher" else gold_recipe(student_pool, student_name=student_name))
+        full = (
+            teacher_recipe(
+                teacher_pool, student_pool, teacher_name=teacher_name, student_name=student_name
+            )
+            if kind == "teacher"
+            else gold_recipe(student_pool, student_name=student_name)
+        )
         return full[full["question_id"].isin(subset)].reset_index(drop=True)
     if kind in ("mismatch", "abstention") and size is None:
         raise InputError(name, f"a {kind} sweep needs finetune_set_size")
     if kind == "mismatch":
-        return mismatch_recipe(teacher_pool, student_pool, level=spec["level"],
-                               abstention_share=spec["abstention_share"], size=size, seed=seed,
-                               levels=spec.get("levels", ()), name=name)
+        return mismatch_recipe(
+            teacher_pool,
+            student_pool,
+            level=spec["level"],
+            abstention_share=spec["abstention_share"],
+            size=size,
+            seed=seed,
+            levels=spec.get("levels", ()),
+            name=name,
+        )
     if kind == "abstention":
-        return abstention_recipe(student_pool, level=spec["level"], size=size, seed=seed,
-                                 levels=spec.get("levels", ()), name=name)
+        return abstention_recipe(
+            student_pool,
+            level=spec["level"],
+            size=size,
+            seed=seed,
+            levels=spec.get("levels", ()),
+            name=name,
+        )
     if kind == "random_idk":
         return random_idk_recipe(teacher_pool, student_pool, size=size, seed=seed, name=name)
     if kind == "filter_unknown":

@@ -17,8 +17,9 @@ BYTES_PER_PARAM = {"float32": 4, "bfloat16": 2, "float16": 2, "auto": 2}
 _HOURS_PER_B = {"answer": 0.05, "finetune": 0.15, "label": 0.03, "categories": 0.1}
 
 
-def job_resources(stage: str, params: float, dtype: str = "auto", gpus: int | None = None,
-                  attempt: int = 1) -> dict[str, int]:
+def job_resources(
+    stage: str, params: float, dtype: str = "auto", gpus: int | None = None, attempt: int = 1
+) -> dict[str, int]:
     """``mem_mb``, ``runtime`` (minutes) and ``gpu`` for one job of ``stage`` on a model.
 
     Runtime grows with ``attempt`` so a job killed at its time limit gets more on retry.

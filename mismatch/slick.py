@@ -124,20 +124,30 @@ def measure_correctness(
     aliases = [list(a) for a in questions["answers"]]
     sampling = SamplingSettings(temperature=settings.temperature, num_samples=settings.n_samples)
     sample_batch = max(1, batch_size // settings.n_samples)
-    sets = exemplar_sets(format_questions, settings.n_exemplar_sets, settings.n_exemplars,
-                         settings.seed)
+    sets = exemplar_sets(
+        format_questions, settings.n_exemplar_sets, settings.n_exemplars, settings.seed
+    )
     greedy = np.zeros((len(questions), len(sets)), dtype=bool)
     sampled = np.zeros((len(questions), len(sets), settings.n_samples), dtype=bool)
     for i, exemplars in enumerate(sets):
-        shots = [(q, list(a)[0]) for q, a in zip(exemplars["question"], exemplars["answers"],
-                                                  strict=True)]
+        shots = [
+            (q, list(a)[0])
+            for q, a in zip(exemplars["question"], exemplars["answers"], strict=True)
+        ]
         prompts = [prompt.prompt(q, shots) for q in questions["question"]]
-        answers = generate(model, tokenizer, prompts, batch_size=batch_size,
-                           max_new_tokens=max_new_tokens)
+        answers = generate(
+            model, tokenizer, prompts, batch_size=batch_size, max_new_tokens=max_new_tokens
+        )
         greedy[:, i] = _graded(prompt, answers, aliases, grading_rule)
-        samples = sample(model, tokenizer, prompts, batch_size=sample_batch,
-                         max_new_tokens=max_new_tokens, sampling=sampling,
-                         seed=settings.seed + 1000 * (i + 1))
+        samples = sample(
+            model,
+            tokenizer,
+            prompts,
+            batch_size=sample_batch,
+            max_new_tokens=max_new_tokens,
+            sampling=sampling,
+            seed=settings.seed + 1000 * (i + 1),
+        )
         for q, texts in enumerate(samples):
             sampled[q, i] = _graded(prompt, texts, [aliases[q]] * len(texts), grading_rule)
     return greedy, sampled
@@ -146,11 +156,13 @@ def measure_correctness(
 def check_no_overlap(exemplars: pd.DataFrame, questions: pd.DataFrame) -> None:
     """Exemplars must not be among the questions asked (by id or normalised text)."""
     shared = set(exemplars["question_id"]) & set(questions["question_id"])
-    shared |= set(exemplars.loc[question_keys(exemplars).isin(set(question_keys(questions))),
-                                "question_id"])
+    shared |= set(
+        exemplars.loc[question_keys(exemplars).isin(set(question_keys(questions))), "question_id"]
+    )
     if shared:
-        raise InputError("format split", f"{len(shared)} exemplar(s) are also asked, e.g. "
-                         f"{sorted(shared)[0]}")
+        raise InputError(
+            "format split", f"{len(shared)} exemplar(s) are also asked, e.g. {sorted(shared)[0]}"
+        )
 
 
 def attach_categories(labels: pd.DataFrame, categories: pd.DataFrame) -> pd.DataFrame:
@@ -160,8 +172,9 @@ def attach_categories(labels: pd.DataFrame, categories: pd.DataFrame) -> pd.Data
         raise InputError("categories", "duplicate question_id values")
     missing = sorted(set(labels["question_id"]) - set(categories["question_id"]))
     if missing:
-        raise InputError("categories", f"no category for {len(missing)} labelled question(s), "
-                         f"e.g. {missing[0]}")
+        raise InputError(
+            "categories", f"no category for {len(missing)} labelled question(s), e.g. {missing[0]}"
+        )
     columns = [c for c in CATEGORY_COLUMNS if c != "question_id"]
     by_id = categories.set_index("question_id")[columns]
     attached = labels.drop(columns=[c for c in columns if c in labels.columns])
@@ -171,5 +184,7 @@ def attach_categories(labels: pd.DataFrame, categories: pd.DataFrame) -> pd.Data
 def _graded(
     prompt: PromptFormat, generations: Sequence[str], aliases: Sequence[list[str]], rule: str
 ) -> list[bool]:
-    return [is_correct(prompt.extract_answer(g), gold, rule)
-            for g, gold in zip(generations, aliases, strict=True)]
+    return [
+        is_correct(prompt.extract_answer(g), gold, rule)
+        for g, gold in zip(generations, aliases, strict=True)
+    ]

@@ -111,8 +111,10 @@ class Ratio(WeightedStatistic):
 
     def weighted(self, df: pd.DataFrame, weights: np.ndarray) -> np.ndarray:
         num = weights @ df[self.numerator].to_numpy(dtype=float)
-        den = weights.sum(axis=1) if self.denominator is None else (
-            weights @ df[self.denominator].to_numpy(dtype=float)
+        den = (
+            weights.sum(axis=1)
+            if self.denominator is None
+            else (weights @ df[self.denominator].to_numpy(dtype=float))
         )
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
@@ -270,9 +272,11 @@ def _clusters(
         nested = _codes(part, strata + list(levels[1:]))
         stratum = _codes(part, strata)
         strata_columns = [np.unique(nested[stratum == s]) for s in range(stratum.max() + 1)]
-        clusters.append(_Cluster(
-            slice(start, stop), units, units.max() + 1, nested, strata_columns, nested.max() + 1
-        ))
+        clusters.append(
+            _Cluster(
+                slice(start, stop), units, units.max() + 1, nested, strata_columns, nested.max() + 1
+            )
+        )
     return clusters
 
 
@@ -304,9 +308,7 @@ def _evaluate(stat: Statistic | WeightedStatistic, df: pd.DataFrame, weights: np
     if isinstance(stat, WeightedStatistic):
         return np.asarray(stat(df, weights), dtype=float)
     index = np.arange(len(df))
-    return np.array(
-        [stat(df.iloc[np.repeat(index, w.astype(int))]) for w in weights], dtype=float
-    )
+    return np.array([stat(df.iloc[np.repeat(index, w.astype(int))]) for w in weights], dtype=float)
 
 
 def bootstrap_difference(
@@ -327,8 +329,10 @@ def bootstrap_difference(
             Subset(statistic, by, first), Subset(statistic, by, second)
         )
     else:
+
         def stat(d: pd.DataFrame) -> float:
             return statistic(d[d[by] == first]) - statistic(d[d[by] == second])
+
     return hierarchical_bootstrap(df, stat, **bootstrap)
 
 
@@ -371,9 +375,11 @@ def paired_mcnemar(
     paired = _paired_outcomes(labels, recipe_a, recipe_b, outcome)
     paired["a_only"] = paired["a"] & ~paired["b"]
     paired["b_only"] = paired["b"] & ~paired["a"]
-    table = paired.groupby(_STRATUM, sort=True).agg(
-        n=("a", "size"), a_only=("a_only", "sum"), b_only=("b_only", "sum")
-    ).reset_index()
+    table = (
+        paired.groupby(_STRATUM, sort=True)
+        .agg(n=("a", "size"), a_only=("a_only", "sum"), b_only=("b_only", "sum"))
+        .reset_index()
+    )
     discordant = zip(table["a_only"], table["b_only"], strict=True)
     table["p_value"] = [mcnemar_exact(b, c) for b, c in discordant]
     return table
@@ -484,8 +490,9 @@ def min_detectable_difference(
 
     def gap(delta: float) -> float:
         p1, pbar = p0 + delta, p0 + delta / 2
-        spread = (z_alpha * math.sqrt(2 * pbar * (1 - pbar))
-                  + z_power * math.sqrt(p0 * (1 - p0) + p1 * (1 - p1)))
+        spread = z_alpha * math.sqrt(2 * pbar * (1 - pbar)) + z_power * math.sqrt(
+            p0 * (1 - p0) + p1 * (1 - p1)
+        )
         return delta - spread / math.sqrt(n)
 
     if gap(1 - p0) < 0:

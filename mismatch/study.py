@@ -21,8 +21,14 @@ from mismatch.summary import RATE_METRICS, format_interval, summary_markdown, wi
 
 BASE_RECIPE = "base"
 RECIPE_COLUMNS = [
-    "world_seed", "student", "recipe", "n_examples", "n_answered", "n_abstain",
-    "abstention_share", "mismatch_fraction",
+    "world_seed",
+    "student",
+    "recipe",
+    "n_examples",
+    "n_answered",
+    "n_abstain",
+    "abstention_share",
+    "mismatch_fraction",
 ]
 
 
@@ -40,8 +46,9 @@ def base_student_labels(paths: Mapping[tuple[int, str], str], grading_rule: str)
     for (world_seed, student), path in paths.items():
         answers = read_parquet(path)
         labels = label_answers(answers, answers, grading_rule=grading_rule)
-        tables.append(labels.assign(student=student, recipe=BASE_RECIPE,
-                                    world_seed=world_seed, ft_seed=0))
+        tables.append(
+            labels.assign(student=student, recipe=BASE_RECIPE, world_seed=world_seed, ft_seed=0)
+        )
     return pd.concat(tables, ignore_index=True)
 
 
@@ -61,51 +68,75 @@ def collect_knowledge(paths: Iterable[str]) -> pd.DataFrame:
         for split in ("pool", "test"):
             entry = report[split]
             confusion = entry.get("confusion") or {}
-            rows.append({
-                "world_seed": report["world_seed"], "model": report["model"], "split": split,
-                "n": entry["n"], "measured_known_rate": entry["measured_known_rate"],
-                "memorised_recall": entry.get("memorised_recall"),
-                "guessing_rate": entry.get("guessing_rate"), **confusion,
-            })
+            rows.append(
+                {
+                    "world_seed": report["world_seed"],
+                    "model": report["model"],
+                    "split": split,
+                    "n": entry["n"],
+                    "measured_known_rate": entry["measured_known_rate"],
+                    "memorised_recall": entry.get("memorised_recall"),
+                    "guessing_rate": entry.get("guessing_rate"),
+                    **confusion,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def comparison_pairs(recipes: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str]]:
     """(treatment, control) pairs: every recipe against the student's own-answers recipe."""
-    controls = [name for name, spec in recipes.items()
-                if spec["kind"] == "teacher" and spec.get("teacher") == "self"]
+    controls = [
+        name
+        for name, spec in recipes.items()
+        if spec["kind"] == "teacher" and spec.get("teacher") == "self"
+    ]
     if not controls:
         return []
     control = controls[0]
     return [(name, control) for name in recipes if name != control]
 
 
-def compare_recipes(labels: pd.DataFrame, treatment: str, control: str,
-                    n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+def compare_recipes(
+    labels: pd.DataFrame, treatment: str, control: str, n_boot: int = 1000, seed: int = 0
+) -> dict[str, Any]:
     """Wrong-rate difference (treatment - control) with a hierarchical-bootstrap interval, the
     per-seed exact McNemar tests and the Cochran-Mantel-Haenszel test stratified over seeds."""
     rows = labels[labels["recipe"].isin([treatment, control])]
-    difference = bootstrap_difference(with_indicators(rows), RATE_METRICS["wrong_rate"],
-                                      treatment, control, n_boot=n_boot, seed=seed)
+    difference = bootstrap_difference(
+        with_indicators(rows),
+        RATE_METRICS["wrong_rate"],
+        treatment,
+        control,
+        n_boot=n_boot,
+        seed=seed,
+    )
     per_seed = paired_mcnemar(rows, treatment, control)
     cmh = cochran_mantel_haenszel(recipe_strata(rows, treatment, control))
     n_questions = int(rows.groupby(["world_seed", "student"])["question_id"].nunique().sum())
     control_rate = float((rows.loc[rows.recipe == control, "label"] == "wrong").mean())
     return {
-        "treatment": treatment, "control": control,
-        "difference": difference.mean, "low": difference.low, "high": difference.high,
-        "mcnemar": per_seed, "cmh": cmh,
+        "treatment": treatment,
+        "control": control,
+        "difference": difference.mean,
+        "low": difference.low,
+        "high": difference.high,
+        "mcnemar": per_seed,
+        "cmh": cmh,
         "n_questions": n_questions,
-        "min_detectable": (min_detectable_difference(n_questions, control_rate)
-                           if n_questions and control_rate < 1 else float("nan")),
+        "min_detectable": (
+            min_detectable_difference(n_questions, control_rate)
+            if n_questions and control_rate < 1
+            else float("nan")
+        ),
     }
 
 
 SWEEP_AXES = {"mismatch": "mismatch_fraction", "abstention": "abstention_share"}
 
 
-def dose_response(labels: pd.DataFrame, recipes: pd.DataFrame, sweep: str,
-                  n_boot: int = 1000, seed: int = 0) -> dict[str, Any] | None:
+def dose_response(
+    labels: pd.DataFrame, recipes: pd.DataFrame, sweep: str, n_boot: int = 1000, seed: int = 0
+) -> dict[str, Any] | None:
     """Slopes of the wrong rate (and wrong among answered) against a sweep's measured level.
 
     x per recipe is the mean over world seeds of the fine-tuning sets' measured mismatch fraction
@@ -129,16 +160,23 @@ def dose_response_markdown(fits: Sequence[dict[str, Any]]) -> str:
     """Dose-response slopes as markdown."""
     if not fits:
         return "No sweep is configured.\n"
-    lines = ["| Sweep | x | Levels | Slope of wrong rate [95% CI] "
-             "| Slope of wrong among answered | Slope of abstain rate |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| Sweep | x | Levels | Slope of wrong rate [95% CI] "
+        "| Slope of wrong among answered | Slope of abstain rate |",
+        "|---|---|---|---|---|---|",
+    ]
     for fit in fits:
         levels = ", ".join(f"{v:.2f}" for v in sorted(fit["levels"].values()))
-        cells = [f"{fit[m].mean:+.3f} [{fit[m].low:+.3f}, {fit[m].high:+.3f}]"
-                 for m in ("wrong_rate", "wrong_among_answered", "abstain_rate")]
+        cells = [
+            f"{fit[m].mean:+.3f} [{fit[m].low:+.3f}, {fit[m].high:+.3f}]"
+            for m in ("wrong_rate", "wrong_among_answered", "abstain_rate")
+        ]
         lines.append(f"| {fit['sweep']} | {fit['x']} | {levels} | " + " | ".join(cells) + " |")
-    lines += ["", "Slope: change in the rate per unit of x (x from 0 to 1), least squares over "
-              "the sweep's recipes; intervals from the hierarchical bootstrap."]
+    lines += [
+        "",
+        "Slope: change in the rate per unit of x (x from 0 to 1), least squares over "
+        "the sweep's recipes; intervals from the hierarchical bootstrap.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -175,12 +213,18 @@ def mcnemar_markdown(comparisons: Sequence[dict[str, Any]]) -> str:
     """Per-seed McNemar tables."""
     lines = []
     for c in comparisons:
-        lines += [f"**{c['treatment']} vs {c['control']}**", "",
-                  "| World seed | Fine-tuning seed | n | wrong only in treatment "
-                  "| wrong only in control | exact p |", "|---|---|---|---|---|---|"]
+        lines += [
+            f"**{c['treatment']} vs {c['control']}**",
+            "",
+            "| World seed | Fine-tuning seed | n | wrong only in treatment "
+            "| wrong only in control | exact p |",
+            "|---|---|---|---|---|---|",
+        ]
         for r in c["mcnemar"].itertuples():
-            lines.append(f"| {r.world_seed} | {r.ft_seed} | {r.n} | {r.a_only} | {r.b_only} "
-                         f"| {r.p_value:.3g} |")
+            lines.append(
+                f"| {r.world_seed} | {r.ft_seed} | {r.n} | {r.a_only} | {r.b_only} "
+                f"| {r.p_value:.3g} |"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -191,25 +235,34 @@ def knowledge_markdown(knowledge: pd.DataFrame) -> str:
     header = "| World seed | Model | Split | n | Measured known |"
     rule = "|---|---|---|---|---|"
     if has_truth:
-        header += (" Recall on facts it saw | Guessing on facts it never saw "
-                   "| Confusion (saw & right / saw & wrong / unseen & right / unseen & wrong) |")
+        header += (
+            " Recall on facts it saw | Guessing on facts it never saw "
+            "| Confusion (saw & right / saw & wrong / unseen & right / unseen & wrong) |"
+        )
         rule += "---|---|---|"
     lines = [header, rule]
     for r in knowledge.sort_values(["world_seed", "model", "split"]).to_dict("records"):
-        line = (f"| {r['world_seed']} | {r['model']} | {r['split']} | {r['n']} "
-                f"| {_pct(r['measured_known_rate'])} |")
+        line = (
+            f"| {r['world_seed']} | {r['model']} | {r['split']} | {r['n']} "
+            f"| {_pct(r['measured_known_rate'])} |"
+        )
         if has_truth:
-            line += (f" {_pct(r['memorised_recall'])} | {_pct(r['guessing_rate'])} "
-                     f"| {r.get('known_correct')} / {r.get('known_wrong')} / "
-                     f"{r.get('unknown_correct')} / {r.get('unknown_wrong')} |")
+            line += (
+                f" {_pct(r['memorised_recall'])} | {_pct(r['guessing_rate'])} "
+                f"| {r.get('known_correct')} / {r.get('known_wrong')} / "
+                f"{r.get('unknown_correct')} / {r.get('unknown_wrong')} |"
+            )
         lines.append(line)
     return "\n".join(lines) + "\n"
 
 
 def recipes_markdown(recipes: pd.DataFrame) -> str:
     """Fine-tuning sets: size, abstention share and mismatch fraction per world."""
-    lines = ["| World seed | Student | Recipe | Examples | Answered | Abstain | Abstention share "
-             "| Mismatch fraction |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| World seed | Student | Recipe | Examples | Answered | Abstain | Abstention share "
+        "| Mismatch fraction |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in recipes.to_dict("records"):
         lines.append(
             f"| {r['world_seed']} | {r['student']} | {r['recipe']} | {r['n_examples']} "
@@ -224,36 +277,56 @@ def preconditions_markdown(checks: Iterable[dict[str, Any]]) -> str:
     lines = []
     for check in checks:
         accuracy = ", ".join(f"{m} {_pct(a)}" for m, a in check["pool_accuracy"].items())
-        verdicts = "; ".join(
-            f"{t}: margin {_pct(c['margin'])} {'passed' if c['passed'] else 'FAILED'}"
-            for t, c in check["checks"].items()
-        ) or "no larger teacher configured"
+        verdicts = (
+            "; ".join(
+                f"{t}: margin {_pct(c['margin'])} {'passed' if c['passed'] else 'FAILED'}"
+                for t, c in check["checks"].items()
+            )
+            or "no larger teacher configured"
+        )
         world = check.get("world_seed", "?")
-        lines.append(f"- world {world}, student {check['student']}: pool accuracy {accuracy}; "
-                     f"{verdicts} (required {_pct(check['min_margin'])})")
+        lines.append(
+            f"- world {world}, student {check['student']}: pool accuracy {accuracy}; "
+            f"{verdicts} (required {_pct(check['min_margin'])})"
+        )
         lines += [f"  - WARNING: {w}" for w in check.get("warnings", [])]
     return "\n".join(lines) + "\n"
 
 
-def study_markdown(*, summary: pd.DataFrame, comparisons: Sequence[dict[str, Any]],
-                   fits: Sequence[dict[str, Any]], knowledge: pd.DataFrame,
-                   recipes: pd.DataFrame, checks: Sequence[dict[str, Any]], title: str) -> str:
+def study_markdown(
+    *,
+    summary: pd.DataFrame,
+    comparisons: Sequence[dict[str, Any]],
+    fits: Sequence[dict[str, Any]],
+    knowledge: pd.DataFrame,
+    recipes: pd.DataFrame,
+    checks: Sequence[dict[str, Any]],
+    title: str,
+) -> str:
     """The whole summary report."""
     sections = [
-        f"# {title}", "",
-        "## Does fine-tuning on a larger model's answers raise the wrong-answer rate?", "",
+        f"# {title}",
+        "",
+        "## Does fine-tuning on a larger model's answers raise the wrong-answer rate?",
+        "",
         comparisons_markdown(comparisons),
-        "## Dose-response: mismatch and abstention, separated", "",
+        "## Dose-response: mismatch and abstention, separated",
+        "",
         dose_response_markdown(fits),
-        "## Outcomes on unseen test questions", "",
+        "## Outcomes on unseen test questions",
+        "",
         summary_markdown(summary),
-        "## What each model knows (teacher answers on pool and test)", "",
+        "## What each model knows (teacher answers on pool and test)",
+        "",
         knowledge_markdown(knowledge),
-        "## Preconditions", "",
+        "## Preconditions",
+        "",
         preconditions_markdown(checks),
-        "## Fine-tuning sets", "",
+        "## Fine-tuning sets",
+        "",
         recipes_markdown(recipes),
-        "## Per-seed McNemar tests", "",
+        "## Per-seed McNemar tests",
+        "",
         mcnemar_markdown(comparisons),
     ]
     return "\n".join(sections)

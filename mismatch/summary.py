@@ -31,8 +31,16 @@ RATE_METRICS: dict[str, Ratio] = {
 ``over_conservativeness`` = abstentions among questions the base student knew; ``prudence`` =
 abstentions among questions it did not know."""
 
-COUNT_COLUMNS = ["n", "correct", "wrong", "abstain", "answered", "known", "unknown",
-                 "wrong_containing_alias"]
+COUNT_COLUMNS = [
+    "n",
+    "correct",
+    "wrong",
+    "abstain",
+    "answered",
+    "known",
+    "unknown",
+    "wrong_containing_alias",
+]
 INTERVAL_METHOD = (
     "rates: {confidence:.0%} percentile hierarchical bootstrap (world seeds, then fine-tuning "
     "seeds per recipe, questions shared within a world; {n_boot} resamples); "
@@ -81,8 +89,9 @@ def outcome_rates(labels: pd.DataFrame) -> pd.DataFrame:
     """
     data = with_indicators(labels)
     data["n"] = 1.0
-    sums = data.groupby(RUN_KEYS, sort=False, dropna=False)[COUNT_COLUMNS + [
-        "reliability", "abstain_known", "abstain_unknown"]].sum()
+    sums = data.groupby(RUN_KEYS, sort=False, dropna=False)[
+        COUNT_COLUMNS + ["reliability", "abstain_known", "abstain_unknown"]
+    ].sum()
     table = pd.concat([sums[COUNT_COLUMNS].astype(int), _ratios(sums)], axis=1)
     return table.reset_index()
 
@@ -113,8 +122,13 @@ def summarize(
         intervals["wrong_containing_alias"] = mean_interval(
             run_counts["wrong_containing_alias"], confidence
         )
-        row = {"student": student, "recipe": recipe, "n": len(group),
-               "n_worlds": group["world_seed"].nunique(), "n_runs": len(run_counts)}
+        row = {
+            "student": student,
+            "recipe": recipe,
+            "n": len(group),
+            "n_worlds": group["world_seed"].nunique(),
+            "n_runs": len(run_counts),
+        }
         for name, interval in intervals.items():
             row.update(_interval_columns(name, interval))
         rows.append(row)
@@ -131,8 +145,11 @@ def _interval_columns(name: str, interval: Interval) -> dict[str, float]:
 
 def _recipe_properties(recipes: pd.DataFrame) -> pd.DataFrame:
     """Per (student, recipe): numeric properties averaged over world seeds, sweep/level as is."""
-    numeric = [c for c in ("n_examples", "n_answered", "n_abstain", "mismatch_fraction",
-                           "abstention_share") if c in recipes.columns]
+    numeric = [
+        c
+        for c in ("n_examples", "n_answered", "n_abstain", "mismatch_fraction", "abstention_share")
+        if c in recipes.columns
+    ]
     firsts = [c for c in ("sweep", "level") if c in recipes.columns]
     grouped = recipes.groupby(["student", "recipe"], sort=False, dropna=False)
     props = grouped[numeric].mean()
@@ -176,8 +193,13 @@ def wrong_by_knowledge(
             intervals = hierarchical_bootstrap_many(
                 group, metrics, n_boot=n_boot, seed=seed, confidence=confidence
             )
-            row = {"student": student, "recipe": recipe, "split": split,
-                   "group": str(group_name), "n": len(group)}
+            row = {
+                "student": student,
+                "recipe": recipe,
+                "split": split,
+                "group": str(group_name),
+                "n": len(group),
+            }
             for name, interval in intervals.items():
                 row.update(_interval_columns(name, interval))
             rows.append(row)
@@ -216,11 +238,16 @@ def summary_markdown(
     lines = [] if title is None else [f"## {title}", ""]
     lines += ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for record in summary.to_dict("records"):
-        cells = [str(record["student"]), str(record["recipe"]),
-                 _percent(record.get("mismatch_fraction")),
-                 _percent(record.get("abstention_share")), str(record["n"])]
-        cells += [format_interval(record[m], record[f"{m}_low"], record[f"{m}_high"])
-                  for m in metrics]
+        cells = [
+            str(record["student"]),
+            str(record["recipe"]),
+            _percent(record.get("mismatch_fraction")),
+            _percent(record.get("abstention_share")),
+            str(record["n"]),
+        ]
+        cells += [
+            format_interval(record[m], record[f"{m}_low"], record[f"{m}_high"]) for m in metrics
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     if "interval" in summary.columns and len(summary):
         lines += ["", f"Intervals: {summary['interval'].iloc[0]}."]

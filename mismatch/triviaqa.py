@@ -60,8 +60,11 @@ def load_triviaqa(root: str | os.PathLike[str], name: str) -> dict[str, pd.DataF
 
 def answer_aliases(answer: Mapping[str, Any]) -> list[str]:
     """Gold aliases of one TriviaQA ``answer`` struct: the value first, no repeats, no blanks."""
-    candidates = [answer.get("value"), *(answer.get("aliases") or []),
-                  *(answer.get("normalized_aliases") or [])]
+    candidates = [
+        answer.get("value"),
+        *(answer.get("aliases") or []),
+        *(answer.get("normalized_aliases") or []),
+    ]
     aliases: list[str] = []
     for alias in candidates:
         text = (alias or "").strip()
@@ -73,8 +76,11 @@ def answer_aliases(answer: Mapping[str, Any]) -> list[str]:
 def to_questions(rows: list[Mapping[str, Any]], source: str = "triviaqa") -> pd.DataFrame:
     """TriviaQA rows as question_id, question, answers; rows without any alias are dropped."""
     records = [
-        {"question_id": str(r["question_id"]), "question": str(r["question"]).strip(),
-         "answers": answer_aliases(r["answer"])}
+        {
+            "question_id": str(r["question_id"]),
+            "question": str(r["question"]).strip(),
+            "answers": answer_aliases(r["answer"]),
+        }
         for r in rows
     ]
     table = pd.DataFrame(records, columns=QUESTION_COLUMNS)

@@ -24,8 +24,10 @@ with job_log(snakemake.log[0], snakemake.threads) as log:
         device_map=settings["device_map"],
         trust_remote_code=settings["trust_remote_code"],
     )
-    log(f"{snakemake.wildcards.model}: answering {len(questions)} questions "
-        f"(shard {shard + 1} of {n_shards})")
+    log(
+        f"{snakemake.wildcards.model}: answering {len(questions)} questions "
+        f"(shard {shard + 1} of {n_shards})"
+    )
     answers = answer_questions(
         model,
         tokenizer,

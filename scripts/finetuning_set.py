@@ -18,7 +18,13 @@ with job_log(snakemake.log[0]) as log:
         student_name=snakemake.input.student,
     )
     stats = recipe_stats(recipe)
-    stats.update(recipe=wildcards.recipe, student=wildcards.student, world_seed=int(wildcards.w),
-                 sweep=spec.get("sweep"), level=spec.get("level"), spec=spec)
+    stats.update(
+        recipe=wildcards.recipe,
+        student=wildcards.student,
+        world_seed=int(wildcards.w),
+        sweep=spec.get("sweep"),
+        level=spec.get("level"),
+        spec=spec,
+    )
     log(f"{stats}")
     write_parquet(recipe, snakemake.output.recipe, stats)

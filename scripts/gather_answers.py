@@ -6,7 +6,9 @@ from mismatch.shards import gather_shards
 
 with job_log(snakemake.log[0]) as log:
     shards = list(snakemake.input.shards)
-    answers = gather_shards([read_parquet(p) for p in shards], read_parquet(snakemake.input.questions))
+    answers = gather_shards(
+        [read_parquet(p) for p in shards], read_parquet(snakemake.input.questions)
+    )
     provenance = read_metadata(shards[0])
     provenance["shard"] = {"gathered": len(shards)}
     write_parquet(answers, snakemake.output.answers, provenance)

@@ -30,6 +30,10 @@ with job_log(snakemake.log[0], snakemake.threads) as log:
     )
     categories = categorize(questions["question_id"].to_list(), greedy, sampled)
     log(f"categories: {categories.category.value_counts().to_dict()}")
-    metadata = {"model": snakemake.wildcards.model, "split": snakemake.wildcards.split,
-                "settings": vars(slick), "grading": settings["grading"]}
+    metadata = {
+        "model": snakemake.wildcards.model,
+        "split": snakemake.wildcards.split,
+        "settings": vars(slick),
+        "grading": settings["grading"],
+    }
     write_parquet(categories, snakemake.output.categories, metadata)

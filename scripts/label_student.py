@@ -19,11 +19,18 @@ with job_log(snakemake.log[0], snakemake.threads) as log:
         grading_rule=settings["grading"],
         dtype=settings["dtype"],
     )
-    labels = label_answers(answers, read_parquet(snakemake.input.base_answers),
-                           grading_rule=settings["grading"])
-    labels = labels.assign(student=wildcards.student, recipe=wildcards.recipe,
-                           world_seed=int(wildcards.w), ft_seed=int(wildcards.seed))
+    labels = label_answers(
+        answers, read_parquet(snakemake.input.base_answers), grading_rule=settings["grading"]
+    )
+    labels = labels.assign(
+        student=wildcards.student,
+        recipe=wildcards.recipe,
+        world_seed=int(wildcards.w),
+        ft_seed=int(wildcards.seed),
+    )
     if snakemake.input.categories:
         labels = attach_categories(labels, read_parquet(snakemake.input.categories))
     log(f"labels: {labels.label.value_counts().to_dict()}")
-    write_parquet(labels, snakemake.output.labels, {"settings": settings, **dict(wildcards.items())})
+    write_parquet(
+        labels, snakemake.output.labels, {"settings": settings, **dict(wildcards.items())}
+    )

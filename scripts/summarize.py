@@ -19,24 +19,39 @@ from mismatch.summary import summarize
 with job_log(snakemake.log[0]) as log:
     params = snakemake.params
     labels = collect_labels(snakemake.input.labels)
-    base = base_student_labels(dict(zip(params.base_keys, snakemake.input.base, strict=True)),
-                               params.grading)
+    base = base_student_labels(
+        dict(zip(params.base_keys, snakemake.input.base, strict=True)), params.grading
+    )
     labels = pd.concat([labels, base], ignore_index=True)
     recipes = collect_recipes(snakemake.input.recipes)
     knowledge = collect_knowledge(snakemake.input.knowledge)
-    checks = [read_json(p) | {"world_seed": w}
-              for p, w in zip(snakemake.input.checks, params.check_worlds, strict=True)]
+    checks = [
+        read_json(p) | {"world_seed": w}
+        for p, w in zip(snakemake.input.checks, params.check_worlds, strict=True)
+    ]
     summary = summarize(labels, recipes, n_boot=params.n_boot)
-    comparisons = [compare_recipes(labels, t, c, n_boot=params.n_boot)
-                   for t, c in comparison_pairs(params.recipes)]
-    fits = [fit for sweep in ("mismatch", "abstention")
-            if (fit := dose_response(labels, recipes, sweep, n_boot=params.n_boot))]
+    comparisons = [
+        compare_recipes(labels, t, c, n_boot=params.n_boot)
+        for t, c in comparison_pairs(params.recipes)
+    ]
+    fits = [
+        fit
+        for sweep in ("mismatch", "abstention")
+        if (fit := dose_response(labels, recipes, sweep, n_boot=params.n_boot))
+    ]
     log(f"{len(labels)} labelled answers, {len(comparisons)} comparisons, {len(fits)} sweeps")
     write_parquet(labels, snakemake.output.labels)
     summary.to_csv(snakemake.output.table, index=False)
     recipes.to_csv(snakemake.output.recipes, index=False)
     write_text(
-        study_markdown(summary=summary, comparisons=comparisons, fits=fits, knowledge=knowledge,
-                       recipes=recipes, checks=checks, title=params.title),
+        study_markdown(
+            summary=summary,
+            comparisons=comparisons,
+            fits=fits,
+            knowledge=knowledge,
+            recipes=recipes,
+            checks=checks,
+            title=params.title,
+        ),
         snakemake.output.markdown,
     )

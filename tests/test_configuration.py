@@ -63,12 +63,16 @@ def test_missing_model_path_fails_naming_the_model(tmp_path, config):
     config["questions"]["source"] = "files"
     for split in ("pool", "test", "format"):
         (tmp_path / f"{split}.parquet").write_text("x")
-    config["questions"]["files"] = {s: str(tmp_path / f"{s}.parquet") for s in ("pool", "test", "format")}
+    config["questions"]["files"] = {
+        s: str(tmp_path / f"{s}.parquet") for s in ("pool", "test", "format")
+    }
     config["models"] = {
         "small": {"path": str(tmp_path / "nope"), "params_b": 7},
         "large": {"path": str(tmp_path), "params_b": 13},
     }
-    with pytest.raises(InputError, match=r"models.small.path: model directory .*nope does not exist"):
+    with pytest.raises(
+        InputError, match=r"models.small.path: model directory .*nope does not exist"
+    ):
         cfg.check_config(with_defaults(config))
 
 

@@ -1,6 +1,12 @@
 import pytest
 
-from mismatch.grading import contains_alias, is_abstention, is_correct, label_answer, normalize_answer
+from mismatch.grading import (
+    contains_alias,
+    is_abstention,
+    is_correct,
+    label_answer,
+    normalize_answer,
+)
 
 
 @pytest.mark.parametrize(

@@ -10,11 +10,16 @@ N_POOL = 120
 
 def answers(correct):
     ids = [f"q{i:03d}" for i in range(len(correct))]
-    return pd.DataFrame({
-        "question_id": ids, "question": [f"{i}?" for i in ids],
-        "answers": [[f"gold {i}"] for i in ids], "prediction": "x", "answer": "x",
-        "correct": correct,
-    })
+    return pd.DataFrame(
+        {
+            "question_id": ids,
+            "question": [f"{i}?" for i in ids],
+            "answers": [[f"gold {i}"] for i in ids],
+            "prediction": "x",
+            "answer": "x",
+            "correct": correct,
+        }
+    )
 
 
 # nested knowledge as in the synthetic world: student knows 40%, teacher 85% (a superset)
@@ -31,8 +36,13 @@ def build(spec, size=SIZE, seed=3):
 
 @pytest.mark.parametrize("level", MISMATCH_LEVELS)
 def test_mismatch_sweep_hits_its_level_at_fixed_abstention(level):
-    spec = {"kind": "mismatch", "teacher": "large", "level": level, "abstention_share": 0.25,
-            "levels": MISMATCH_LEVELS}
+    spec = {
+        "kind": "mismatch",
+        "teacher": "large",
+        "level": level,
+        "abstention_share": 0.25,
+        "levels": MISMATCH_LEVELS,
+    }
     stats = recipe_stats(build(spec))
     assert stats["n_examples"] == SIZE
     assert stats["n_abstain"] == round(0.25 * SIZE)
@@ -63,7 +73,8 @@ def test_random_idk_moves_the_teachers_abstentions_to_random_questions():
     assert random_idk.abstain.sum() == teacher.abstain.sum()
     assert set(random_idk.question_id) == set(teacher.question_id)
     assert set(random_idk.loc[random_idk.abstain, "question_id"]) != set(
-        teacher.loc[teacher.abstain, "question_id"])
+        teacher.loc[teacher.abstain, "question_id"]
+    )
 
 
 def test_filter_unknown_drops_abstentions_and_tops_up():
@@ -72,8 +83,9 @@ def test_filter_unknown_drops_abstentions_and_tops_up():
 
 
 def test_teacher_and_gold_recipes_share_one_subset_of_the_pool():
-    own = build_recipe({"kind": "teacher"}, teacher_pool=STUDENT, student_pool=STUDENT,
-                       size=SIZE, seed=3)
+    own = build_recipe(
+        {"kind": "teacher"}, teacher_pool=STUDENT, student_pool=STUDENT, size=SIZE, seed=3
+    )
     large, gold = build({"kind": "teacher"}), build({"kind": "gold"})
     assert set(own.question_id) == set(large.question_id) == set(gold.question_id)
     assert len(build({"kind": "teacher"}, size=None)) == N_POOL
@@ -82,8 +94,14 @@ def test_teacher_and_gold_recipes_share_one_subset_of_the_pool():
 def test_pool_too_small_names_the_recipe_and_every_level():
     spec = {"kind": "mismatch", "level": 0.0, "abstention_share": 0.0, "levels": [0.0, 1.0]}
     with pytest.raises(PoolTooSmall) as err:
-        build_recipe(spec, teacher_pool=TEACHER, student_pool=STUDENT, size=60, seed=1,
-                     name="recipes.mismatch_0.00")
+        build_recipe(
+            spec,
+            teacher_pool=TEACHER,
+            student_pool=STUDENT,
+            size=60,
+            seed=1,
+            name="recipes.mismatch_0.00",
+        )
     message = str(err.value)
     assert message.startswith("recipes.mismatch_0.00:")
     assert "level 0.00: 48/60" in message and "level 1.00:" in message and "\n" not in message

@@ -11,7 +11,9 @@ def test_shards_cover_every_question_once_in_order(n_rows, n_shards):
     shards = [shard_rows(questions, k, n_shards) for k in range(n_shards)]
     sizes = [len(s) for s in shards]
     assert sum(sizes) == n_rows and max(sizes) - min(sizes) <= 1
-    assert gather_shards(shards, questions)["question_id"].tolist() == questions.question_id.tolist()
+    assert (
+        gather_shards(shards, questions)["question_id"].tolist() == questions.question_id.tolist()
+    )
 
 
 def test_gather_refuses_missing_or_reordered_shards():

@@ -5,7 +5,14 @@ import shutil
 
 import pandas as pd
 import pytest
-from workflow_runs import copy_workflow, load_config, planned_jobs, planned_rules, snakemake, write_config
+from workflow_runs import (
+    copy_workflow,
+    load_config,
+    planned_jobs,
+    planned_rules,
+    snakemake,
+    write_config,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -72,7 +79,10 @@ def test_changed_library_module_reruns_the_stage_using_it(tiny_study):
     assert run.returncode == 0, run.output
     n_students = len(config["recipes"]) * len(config["seeds"]["finetune"])
     assert planned_rules(run.output) == {
-        "label_student": n_students, "summarize": 1, "plot_figures": 1, "all": 1
+        "label_student": n_students,
+        "summarize": 1,
+        "plot_figures": 1,
+        "all": 1,
     }
 
 

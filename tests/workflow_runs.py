@@ -12,7 +12,16 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKFLOW_PARTS = ["Snakefile", "rules", "scripts", "mismatch", "schemas", "envs", "report", "configs"]
+WORKFLOW_PARTS = [
+    "Snakefile",
+    "rules",
+    "scripts",
+    "mismatch",
+    "schemas",
+    "envs",
+    "report",
+    "configs",
+]
 
 
 def copy_workflow(destination: Path) -> Path:
@@ -21,7 +30,9 @@ def copy_workflow(destination: Path) -> Path:
     for part in WORKFLOW_PARTS:
         source = ROOT / part
         if source.is_dir():
-            shutil.copytree(source, destination / part, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(
+                source, destination / part, ignore=shutil.ignore_patterns("__pycache__")
+            )
         else:
             shutil.copy2(source, destination / part)
     return destination
@@ -45,11 +56,17 @@ class Run:
 def snakemake(repo: Path, workdir: Path, configfile: Path, *args: str, timeout: int = 900) -> Run:
     """Run Snakemake from ``repo`` in ``workdir`` with ``configfile``; return code and output."""
     command = [
-        sys.executable, "-m", "snakemake",
-        "--snakefile", str(repo / "Snakefile"),
-        "--directory", str(workdir),
-        "--configfile", str(configfile),
-        "--cores", "2",
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(repo / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(configfile),
+        "--cores",
+        "2",
         *args,
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
@@ -68,7 +85,9 @@ def planned_jobs(output: str) -> list[tuple[str, dict[str, str]]]:
         if not rule:
             continue
         wildcards = re.search(r"^    wildcards: (.*)$", block, re.M)
-        values = dict(kv.split("=", 1) for kv in wildcards.group(1).split(", ")) if wildcards else {}
+        values = (
+            dict(kv.split("=", 1) for kv in wildcards.group(1).split(", ")) if wildcards else {}
+        )
         jobs.append((rule.group(1), values))
     return jobs
 
