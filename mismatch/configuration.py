@@ -181,8 +181,9 @@ def estimated_params(model: Mapping[str, Any], vocab_size: int) -> float:
         raise InputError("models", "a path or hub model must declare params_b")
     p = model["pretrain"]
     h, layers = p.get("hidden_size", 128), p.get("n_layers", 2)
-    inner = p.get("intermediate_size") or 4 * h
-    per_layer = 4 * h * h + (3 if p.get("architecture", "llama") == "llama" else 2) * h * inner
+    llama = p.get("architecture", "llama") == "llama"
+    inner = p.get("intermediate_size") or (-(-8 * h // 3 // 32) * 32 if llama else 4 * h)
+    per_layer = 4 * h * h + (3 if llama else 2) * h * inner
     return float(vocab_size * h + layers * per_layer)
 
 
