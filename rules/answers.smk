@@ -1,6 +1,12 @@
 # Every model answers every question set with the same prompt, exemplars and decoding.
 
 
+localrules:
+    gather_answers,
+    knowledge_report,
+    check_preconditions,
+
+
 rule answer_questions:
     input:
         model=model_dir,

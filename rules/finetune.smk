@@ -1,6 +1,10 @@
 # Fine-tuning sets from a source model's pool answers, and LoRA students trained on them.
 
 
+localrules:
+    finetuning_set,
+
+
 rule finetuning_set:
     input:
         unpack(recipe_answers),

@@ -3,6 +3,9 @@
 
 if config["questions"]["source"] == "triviaqa":
 
+    localrules:
+        triviaqa_questions,
+
     rule triviaqa_questions:
         input:
             dataset=config["questions"]["triviaqa"]["local_dir"] or "results/datasets/trivia_qa.json",
@@ -27,6 +30,9 @@ if config["questions"]["source"] == "triviaqa":
 
 
 if config["questions"]["source"] == "files":
+
+    localrules:
+        file_questions,
 
     rule file_questions:
         input:

@@ -1,6 +1,11 @@
 # Summaries over seeds, figures and the report.
 
 
+localrules:
+    summarize,
+    plot_figures,
+
+
 rule summarize:
     input:
         labels=all_labels(),
@@ -10,7 +15,11 @@ rule summarize:
         base=base_test_answers(),
         code=code("study"),
     output:
-        table="results/summary/summary.csv",
+        table=report(
+            "results/summary/summary.csv",
+            caption="../report/summary.rst",
+            category="Summary",
+        ),
         markdown="results/summary/summary.md",
         labels="results/summary/labels.parquet",
         recipes="results/summary/recipes.csv",

@@ -2,6 +2,11 @@
 
 if SYNTHETIC:
 
+    localrules:
+        synthetic_world,
+        true_knowledge,
+        train_tokenizer,
+
     rule synthetic_world:
         input:
             code=code("world"),

@@ -1,7 +1,9 @@
 """End to end: the tiny config through the real workflow, then reruns, edits and failures."""
 
 import copy
+import re
 import shutil
+import subprocess
 
 import pandas as pd
 import pytest
@@ -97,3 +99,63 @@ def test_weak_teacher_stops_the_run_before_fine_tuning(tiny_study, tmp_path):
     log = (weak_work / "logs/w1/check_preconditions/small.log").read_text()
     assert "large" in log and "preconditions.min_teacher_margin" in log
     assert not (weak_work / "results/w1/checks/small.json").exists()
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--virtual-time-budget=10000",
+    "--dump-dom",
+]
+
+
+def rendered_dom(page, profile):
+    """The DOM of a local page after headless Chromium ran its scripts."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip(
+            "headless Chromium is not installed (Debian package 'chromium'; .ci/run installs it)"
+        )
+    done = subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_html_report_renders_every_figure_in_a_browser(tiny_study, tmp_path):
+    repo, work, _, configfile = tiny_study
+    run = snakemake(repo, work, configfile, "--report", str(tmp_path / "report.html"))
+    assert run.returncode == 0, run.output[-3000:]
+    html = (tmp_path / "report.html").read_text()
+    figures = dict(
+        re.findall(r'"data_uri": "(data:image/png;[^"]*?filename=([\w.]+);base64,[^"]+)"', html)
+    )
+    figures = {name: uri for uri, name in figures.items()}
+    assert set(figures) == {"outcomes.png", "wrong_by_knowledge.png", "loss_curves.png"}
+    # the report's own page renders its navigation (categories of results) in the browser
+    dom = rendered_dom(tmp_path / "report.html", tmp_path / "profile-report")
+    visible = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style).*?</\1>", "", dom, flags=re.S))
+    for category in ("Outcomes", "Training", "Summary"):
+        assert category in visible
+    # every embedded figure decodes as an image in the same browser
+    images = "".join(f'<img id="{name}" src="{uri}">' for name, uri in figures.items())
+    probe = tmp_path / "figures.html"
+    probe.write_text(
+        f"<html><body>{images}<script>window.onload = () => document.body.setAttribute("
+        "'data-sizes', [...document.images].map(i => i.id + ':' + i.naturalWidth).join(' '));"
+        "</script></body></html>"
+    )
+    sizes = re.search(r'data-sizes="([^"]*)"', rendered_dom(probe, tmp_path / "profile-probe"))
+    assert sizes, "the probe page did not finish loading"
+    widths = dict(item.split(":") for item in sizes.group(1).split())
+    assert set(widths) == set(figures) and all(int(w) > 100 for w in widths.values()), widths
