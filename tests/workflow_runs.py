@@ -21,6 +21,8 @@ WORKFLOW_PARTS = [
     "envs",
     "report",
     "configs",
+    "profiles",
+    "slurm",
 ]
 
 
