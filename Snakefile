@@ -6,7 +6,7 @@
 # into it, so a config naming other models or recipes does not inherit the default ones.
 if not workflow.overwrite_configfiles:
 
-    configfile: "config.yaml"
+    configfile: f"{workflow.basedir}/config.yaml"
 
 
 include: "rules/common.smk"

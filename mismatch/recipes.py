@@ -278,6 +278,14 @@ def abstention_recipe(
     return _select(pool, known[:n_answered], unknown[:n_idk], knows)
 
 
+def _teacher_subset(
+    teacher_pool: pd.DataFrame, student_pool: pd.DataFrame, size: int | None, seed: int, name: str
+) -> tuple[pd.DataFrame, pd.Series, list[str]]:
+    """The student's pool, the teacher's correctness on it, and the shared subset of the pool."""
+    pool = pool_frame(student_pool)
+    return pool, _teacher_correct(teacher_pool, pool, name), base_subset(pool, size, seed, name)
+
+
 def random_idk_recipe(
     teacher_pool: pd.DataFrame,
     student_pool: pd.DataFrame,
@@ -287,9 +295,7 @@ def random_idk_recipe(
     name: str = "recipe",
 ) -> pd.DataFrame:
     """The teacher's abstention count placed on random questions (after Kang et al. 2024)."""
-    pool = pool_frame(student_pool)
-    teacher = _teacher_correct(teacher_pool, pool, name)
-    subset = base_subset(pool, size, seed, name)
+    pool, teacher, subset = _teacher_subset(teacher_pool, student_pool, size, seed, name)
     n_idk = int((~teacher.loc[subset]).sum())
     abstained = _shuffled(subset, seed, "random-idk")[:n_idk]
     answered = [q for q in subset if q not in set(abstained)]
@@ -306,9 +312,7 @@ def filter_unknown_recipe(
 ) -> pd.DataFrame:
     """The teacher's recipe without its abstentions, topped up with other questions the teacher
     answered correctly to the same example count."""
-    pool = pool_frame(student_pool)
-    teacher = _teacher_correct(teacher_pool, pool, name)
-    subset = base_subset(pool, size, seed, name)
+    pool, teacher, subset = _teacher_subset(teacher_pool, student_pool, size, seed, name)
     kept = [q for q in subset if teacher[q]]
     rest = _shuffled(
         [q for q in teacher.index if teacher[q] and q not in set(subset)], seed, "top-up"

@@ -1,0 +1,42 @@
+"""The README's run command: the whole embedded default study, end to end (CI runs it)."""
+
+import os
+import time
+
+import pandas as pd
+import pytest
+from workflow_runs import ROOT, load_config, planned_jobs, snakemake, write_config
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.environ.get("MISMATCH_RUN_DEFAULT_STUDY") != "1",
+        reason="the whole default study takes minutes: set MISMATCH_RUN_DEFAULT_STUDY=1 (CI does)",
+    ),
+]
+
+
+def test_default_study_runs_and_reports_its_findings(tmp_path):
+    config = load_config("config.yaml")
+    configfile = write_config(tmp_path / "config.yaml", config)
+    work = tmp_path / "work"
+    start = time.monotonic()
+    run = snakemake(ROOT, work, configfile, timeout=1200)
+    minutes = (time.monotonic() - start) / 60
+    print(f"default study: {minutes:.1f} min on {os.cpu_count()} cores")
+    assert run.returncode == 0, run.output[-5000:]
+    worlds, seeds = config["seeds"]["world"], config["seeds"]["finetune"]
+    assert len(worlds) >= 2 and len(seeds) >= 3
+    labels = pd.read_parquet(work / "results/summary/labels.parquet")
+    assert set(labels.world_seed) == set(worlds)
+    assert set(labels.loc[labels.recipe != "base", "ft_seed"]) == set(seeds)
+    summary = (work / "results/summary/summary.md").read_text()
+    for section in ("Dose-response", "Preconditions", "What each model knows", "McNemar"):
+        assert section in summary
+    for sweep in config["sweeps"]:
+        assert (work / "figures" / f"dose_response_{sweep}.png").stat().st_size > 5000
+    # the preconditions held: the teacher measurably knows more than the student in every world
+    checks = [p.read_text() for p in (work / "results").glob("w*/checks/small.json")]
+    assert len(checks) == len(worlds) and all('"passed": true' in c for c in checks)
+    again = snakemake(ROOT, work, configfile, "-n")
+    assert again.returncode == 0 and planned_jobs(again.output) == []
