@@ -113,7 +113,23 @@ def test_profile_dry_run_shows_each_jobs_gpu_request(profile_dry_run):
     assert all(int(res["mem_mb"]) > 0 and int(res["runtime"]) > 0 for _, res in gpu_jobs)
 
 
+def test_profile_dry_run_plans_the_papers_study_with_gpus(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    run = snakemake_with_profile(
+        ROOT, "-n", "--directory", str(tmp_path / "work"),
+        "--configfile", str(ROOT / "configs" / "paper.yaml"),
+        path=os.environ["PATH"], timeout=120,
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-5000:]
+    resources = job_resources(output)
+    gpus = {rule: int(res["gpu"]) for rule, res in resources if "gpu" in res}
+    assert {"answer_questions", "finetune_student", "label_student"} <= set(gpus)
+    assert all(n >= 1 for n in gpus.values()), gpus
+
+
 # ---------------------------------------------------------------- a real SLURM
+SHARD_SIZE = 10
 @pytest.fixture(scope="module")
 def slurm_cluster(tmp_path_factory):
     reason = unavailable_reason()
@@ -128,9 +144,10 @@ def tiny_runs(tmp_path_factory, slurm_cluster):
     """The tiny study run locally and, meanwhile, through ``--profile slurm`` (whose Snakemake
     mostly waits for status checks): (local workdir, SLURM workdir, SLURM run's output)."""
     base = tmp_path_factory.mktemp("tiny_slurm")
-    configfile = write_config(base / "tiny.yaml", load_config("configs/tiny.yaml"))
+    config = load_config("configs/tiny.yaml")
+    config["answering"]["questions_per_shard"] = SHARD_SIZE  # answering runs as parallel shards
+    configfile = write_config(base / "tiny.yaml", config)
     repo = copy_workflow(base / "repo")
-    shutil.copytree(ROOT / "slurm", repo / "slurm")
 
     local_log = base / "local.log"
     with local_log.open("w") as log:
@@ -184,6 +201,8 @@ def test_slurm_run_submits_model_jobs_only_and_gpus_where_asked(tiny_runs, slurm
     assert MODEL_RULES <= set(calls)
     # gpu=1 (set for label_student) becomes --gpus=1; gpu=0 adds no GPU request at all
     assert all("--gpus=1" in call for call in calls["label_student"])
+    # answering ran as shards of SHARD_SIZE questions (24 pool and 16 test questions per model)
+    assert len(calls["answer_questions"]) == 2 * (-(-24 // SHARD_SIZE) + -(-16 // SHARD_SIZE))
     for rule in set(calls) - {"label_student"}:
         assert not any("--gpus" in call or "--gres" in call for call in calls[rule]), rule
     # every job runs the submitting interpreter (the venv) in the cluster's default partition

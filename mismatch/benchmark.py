@@ -1,0 +1,630 @@
+"""Speed and memory of the study on this machine, against the project's targets for a 2-core CPU.
+
+Run ``.venv/bin/python -m mismatch.benchmark`` from the repository root (``--quick``: the tiny
+study; ``--workdir DIR``: measure a completed run instead of running the study again; ``--json
+PATH``). It measures
+
+- the study end to end in a fresh working directory: wall time, CPU time and peak memory of the
+  whole process tree, and per rule from the Snakemake ``benchmark:`` files;
+- batched teacher answering against one question at a time (same model, questions, one thread);
+- fine-tuning throughput in tokens per second, and as a share of this machine's float32 GEMM rate;
+- planning a grid of over 1,000 jobs (``configs/grid.yaml``) and a rerun with nothing to do;
+
+prints a table with PASS/MISS per target and writes every number to a JSON file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CORES = 2
+GRID_CONFIG = ROOT / "configs" / "grid.yaml"
+NOTHING_TO_DO = "Nothing to be done"
+FLOPS_FORMULA = (
+    "model FLOPs = 6 x N x tokens processed (padding included), N = weights of every matrix "
+    "multiply in the forward pass (all linear layers incl. LoRA and the LM head; embedding "
+    "lookups and attention scores left out); 6N is the full-training convention and overstates "
+    "LoRA, whose frozen weights get no weight gradients (about 4N)"
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A limit a measurement must meet on a 2-core CPU."""
+
+    name: str
+    key: str  # where the measurement is in the results, "section.field"
+    limit: float
+    unit: str
+    higher_is_better: bool = False
+    aim: float | None = None
+
+
+TARGETS = (
+    Target("study end to end", "study.wall_s", 600, "s", aim=300),
+    Target("batched answering speed-up", "answering.speedup", 10, "x", higher_is_better=True),
+    Target("plan the 1,000-job grid", "planning.wall_s", 10, "s"),
+    Target("rerun with nothing changed", "rerun.wall_s", 5, "s"),
+    Target("peak memory (process tree)", "study.peak_tree_rss_mib", 3072, "MiB"),
+)
+
+
+# ---------------------------------------------------------------- pure helpers
+
+
+def read_benchmark_file(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """One Snakemake benchmark TSV (a row per repeat); ``NA`` (job too short to sample) is NaN."""
+    table = pd.read_csv(path, sep="\t", na_values=["NA"])
+    missing = [c for c in ("s", "max_rss", "cpu_time") if c not in table.columns]
+    if missing:
+        raise ValueError(f"{path}: not a Snakemake benchmark file (no {', '.join(missing)})")
+    return table
+
+
+def rule_of(relative: str | os.PathLike[str]) -> str:
+    """The rule a benchmark file belongs to, from its path under ``benchmarks/``.
+
+    ``w1/answer_questions/large/pool.0.tsv`` -> ``answer_questions``; ``w1/synthetic_world.tsv``
+    -> ``synthetic_world``; ``summarize.tsv`` -> ``summarize``.
+    """
+    parts = list(Path(relative).parts)
+    if len(parts) > 1 and re.fullmatch(r"w\d+", parts[0]):
+        parts = parts[1:]
+    return parts[0].removesuffix(".tsv")
+
+
+def stage_table(benchmark_dir: str | os.PathLike[str]) -> pd.DataFrame:
+    """Per rule: jobs, summed job wall and CPU seconds, largest job RSS (MiB), share of job time.
+
+    Sorted by job wall time, largest first. CPU time and RSS are sampled by Snakemake, so jobs
+    shorter than its sampling interval add none (NaN counts as 0, a rule with no samples is NaN).
+    """
+    rows = []
+    for path in sorted(Path(benchmark_dir).rglob("*.tsv")):
+        table = read_benchmark_file(path)
+        rows.append({
+            "rule": rule_of(path.relative_to(benchmark_dir)),
+            "wall_s": float(table["s"].sum()),
+            "cpu_s": float(table["cpu_time"].sum()),
+            "max_rss_mib": float(table["max_rss"].max()),
+        })
+    if not rows:
+        raise ValueError(f"{benchmark_dir}: no Snakemake benchmark files")
+    jobs = pd.DataFrame(rows)
+    table = jobs.groupby("rule").agg(
+        jobs=("wall_s", "size"),
+        wall_s=("wall_s", "sum"),
+        cpu_s=("cpu_s", "sum"),
+        max_rss_mib=("max_rss_mib", "max"),
+    )
+    table["share"] = table["wall_s"] / table["wall_s"].sum()
+    return table.sort_values("wall_s", ascending=False).reset_index()
+
+
+def planned_job_count(output: str) -> int:
+    """Total jobs in the 'Job stats' table Snakemake prints when planning (0 if none)."""
+    found = re.search(r"^total\s+(\d+)\s*$", output, re.M)
+    return int(found.group(1)) if found else 0
+
+
+def gemm_flop_rate(m: int, k: int, n: int, repeats: int, seconds: float) -> float:
+    """FLOP/s of ``repeats`` products of an (m x k) and a (k x n) matrix done in ``seconds``."""
+    return 2.0 * m * k * n * repeats / seconds
+
+
+def training_flops(matmul_params: int, tokens: int) -> float:
+    """Rough training FLOPs: 6 per matrix-multiply weight per token (see ``FLOPS_FORMULA``)."""
+    return 6.0 * matmul_params * tokens
+
+
+def token_counts(
+    examples: Sequence[dict[str, Sequence[int]]], order: Sequence[int], batch_size: int
+) -> dict[str, int]:
+    """Tokens a training run over ``order`` (example indices, in batches) sees.
+
+    ``target``: tokens with a loss (labels other than -100); ``real``: tokens of the examples;
+    ``processed``: batch x longest example per batch, i.e. what the model computes incl. padding.
+    """
+    target = real = processed = 0
+    for start in range(0, len(order), batch_size):
+        batch = [examples[i] for i in order[start : start + batch_size]]
+        lengths = [len(e["input_ids"]) for e in batch]
+        real += sum(lengths)
+        processed += len(batch) * max(lengths)
+        target += sum(sum(1 for label in e["labels"] if label != -100) for e in batch)
+    return {"target": target, "real": real, "processed": processed}
+
+
+def lookup(results: dict[str, Any], key: str) -> Any:
+    """``results["a"]["b"]`` for key ``"a.b"``; ``None`` where a part is missing."""
+    value: Any = results
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def verdict(target: Target, value: float | None) -> str:
+    """PASS, or MISS with how far off (factor and difference), or 'not measured'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "not measured"
+    if (value >= target.limit) if target.higher_is_better else (value < target.limit):
+        return "PASS"
+    if target.higher_is_better:
+        return f"MISS: {target.limit / value:.1f}x short" if value > 0 else "MISS"
+    return f"MISS: {value / target.limit:.2f}x the limit, {value - target.limit:+.1f} {target.unit}"
+
+
+# ---------------------------------------------------------------- measuring processes
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A finished command: exit status, output, and what it cost (its whole process tree)."""
+
+    returncode: int
+    output: str
+    wall_s: float
+    cpu_s: float
+    peak_tree_rss_mib: float
+    peak_process_rss_mib: float
+
+
+def run_measured(command: Sequence[str], interval: float = 0.2) -> Measured:
+    """Run ``command``, sampling the RSS of its process tree every ``interval`` seconds.
+
+    CPU time is that of every finished descendant (``RUSAGE_CHILDREN``); the tree's peak RSS is
+    the largest sum over its processes at one sample, which can miss spikes shorter than
+    ``interval``.
+    """
+    import psutil  # a Snakemake dependency
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_tree = peak_process = 0
+    with tempfile.TemporaryFile(mode="w+") as log:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True)
+        root = psutil.Process(process.pid)
+        while process.poll() is None:
+            sizes = []
+            try:
+                tree = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                tree = []
+            for member in tree:
+                try:
+                    sizes.append(member.memory_info().rss)
+                except psutil.Error:
+                    continue
+            if sizes:
+                peak_tree = max(peak_tree, sum(sizes))
+                peak_process = max(peak_process, max(sizes))
+            time.sleep(interval)
+        wall = time.perf_counter() - start
+        log.seek(0)
+        output = log.read()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    mib = 1024 * 1024
+    return Measured(process.returncode, output, wall, cpu, peak_tree / mib, peak_process / mib)
+
+
+def snakemake_command(workdir: Path, configfile: Path, *args: str) -> list[str]:
+    return [
+        sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
+        "--directory", str(workdir), "--configfile", str(configfile), "--cores", str(CORES),
+        *args,
+    ]
+
+
+def check_ran(measured: Measured, what: str) -> None:
+    if measured.returncode != 0:
+        tail = "\n".join(measured.output.splitlines()[-30:])
+        raise RuntimeError(f"{what} failed (exit {measured.returncode}):\n{tail}")
+
+
+# ---------------------------------------------------------------- the measurements
+
+
+def load_study_config(configfile: Path) -> dict[str, Any]:
+    """The config as the workflow sees it: schema defaults filled in, sweeps expanded."""
+    from snakemake.utils import validate
+
+    from mismatch.configuration import expand_sweeps
+
+    config = yaml.safe_load(configfile.read_text())
+    validate(config, str(ROOT / "schemas" / "config.schema.yaml"))
+    expand_sweeps(config)
+    return config
+
+
+def measure_study(workdir: Path, configfile: Path) -> dict[str, Any]:
+    """Run the whole study in ``workdir``; wall, CPU and peak memory of the process tree."""
+    measured = run_measured(snakemake_command(workdir, configfile))
+    check_ran(measured, "the study")
+    return {
+        "wall_s": measured.wall_s,
+        "cpu_s": measured.cpu_s,
+        "peak_tree_rss_mib": measured.peak_tree_rss_mib,
+        "peak_process_rss_mib": measured.peak_process_rss_mib,
+    }
+
+
+def measure_startup(repeats: int = 2) -> dict[str, float]:
+    """Seconds a job spends starting Python and importing the model stack (best of ``repeats``)."""
+
+    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}  # also where it is not installed
+
+    def best(code: str) -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, env=env)
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    return {
+        "python_s": best("pass"),
+        "model_stack_s": best("import mismatch.finetune, mismatch.answering, mismatch.labels"),
+    }
+
+
+def measure_answering(
+    workdir: Path, config: dict[str, Any], model: str, threads: int
+) -> dict[str, Any]:
+    """Batched (64) against one-at-a-time answering of the test questions by one model."""
+    import torch
+
+    from mismatch.answering import answer_questions, choose_exemplars
+    from mismatch.configuration import answering_settings
+    from mismatch.io import read_parquet
+    from mismatch.modeling import load_model
+    from mismatch.prompting import PromptFormat
+
+    torch.set_num_threads(threads)
+    world = f"results/w{config['seeds']['world'][0]}"
+    questions = read_parquet(workdir / world / "questions" / "test.parquet")
+    exemplars = choose_exemplars(
+        read_parquet(workdir / world / "questions" / "format.parquet"),
+        config["prompt"]["n_exemplars"],
+        config["prompt"]["exemplar_seed"],
+    )
+    settings = answering_settings(config, model)
+    prompt = PromptFormat.from_config(config["prompt"])
+    loaded, tokenizer = load_model(workdir / world / "models" / model, dtype=settings["dtype"])
+
+    def answer(rows: pd.DataFrame, batch_size: int) -> tuple[pd.DataFrame, float]:
+        start = time.perf_counter()
+        answers = answer_questions(loaded, tokenizer, rows, exemplars, prompt,
+                                   batch_size=batch_size,
+                                   max_new_tokens=settings["max_new_tokens"],
+                                   grading_rule=settings["grading"])
+        return answers, time.perf_counter() - start
+
+    answer(questions.head(4), 4)  # warm-up: first-call overheads are not answering speed
+    batched, batched_s = answer(questions, 64)
+    single, single_s = answer(questions, 1)
+    return {
+        "model": f"{world}/models/{model}",
+        "questions": len(questions),
+        "batched_s": batched_s,
+        "one_at_a_time_s": single_s,
+        "speedup": single_s / batched_s,
+        "same_predictions": float((batched.prediction == single.prediction).mean()),
+        "threads": threads,
+    }
+
+
+def matmul_parameters(model: Any) -> int:
+    """Weights of every matrix multiply in a forward pass (linear layers, LoRA, LM head)."""
+    from torch import nn
+    from transformers.pytorch_utils import Conv1D
+
+    return sum(m.weight.numel() for m in model.modules() if isinstance(m, nn.Linear | Conv1D))
+
+
+def measure_finetuning(
+    workdir: Path, config: dict[str, Any], student: str, recipe: str, steps: int, threads: int
+) -> dict[str, Any]:
+    """Tokens per second of a short LoRA fine-tuning run on one of the study's recipes."""
+    import torch
+    from peft import get_peft_model
+
+    from mismatch.configuration import finetune_settings
+    from mismatch.finetune import (
+        build_examples,
+        example_order,
+        finetune,
+        lora_config,
+        settings_from_config,
+    )
+    from mismatch.io import read_parquet
+    from mismatch.modeling import load_model
+    from mismatch.prompting import PromptFormat
+
+    torch.set_num_threads(threads)
+    world = f"results/w{config['seeds']['world'][0]}"
+    base = workdir / world / "models" / student
+    recipe_path = workdir / world / "sets" / student / f"{recipe}.parquet"
+    table = read_parquet(recipe_path)
+    prompt = PromptFormat.from_config(config["prompt"])
+    lora, train = settings_from_config(finetune_settings(config, student))
+    train = replace(train, steps=steps, checkpoint_every=steps)
+    model, tokenizer = load_model(base, dtype="float32")
+    examples = build_examples(table, tokenizer, prompt, train.max_length)
+    per_step = train.batch_size * train.gradient_accumulation
+    seed = 1
+    order = example_order(len(examples), steps * per_step, seed)
+    tokens = token_counts(examples, order, train.batch_size)
+    n_matmul = matmul_parameters(get_peft_model(model, lora_config(model, lora)))
+    hidden = model.config.hidden_size
+    del model
+
+    stamps: list[tuple[float, str]] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        metrics = finetune(base, table, prompt, lora, train, seed, Path(scratch) / "adapter",
+                           log=lambda message: stamps.append((time.perf_counter(), message)),
+                           device="cpu", dtype="float32")
+    seconds = loop_seconds(stamps, steps)
+    if sum(m["tokens"] for m in metrics) != tokens["target"]:
+        raise RuntimeError("fine-tuning counted other target tokens than the benchmark")
+    flops = training_flops(n_matmul, tokens["processed"])
+    return {
+        "recipe": str(recipe_path.relative_to(workdir)),
+        "steps": steps,
+        "batch_size": per_step,
+        "examples": len(examples),
+        "seconds": seconds,
+        "tokens": tokens,
+        "target_tokens_per_s": tokens["target"] / seconds,
+        "real_tokens_per_s": tokens["real"] / seconds,
+        "processed_tokens_per_s": tokens["processed"] / seconds,
+        "matmul_params": n_matmul,
+        "model_flops_per_s": flops / seconds,
+        "flops_formula": FLOPS_FORMULA,
+        "mean_batch_tokens": tokens["processed"] / steps,
+        "hidden_size": hidden,
+        "threads": threads,
+    }
+
+
+def loop_seconds(stamps: Sequence[tuple[float, str]], steps: int) -> float:
+    """Seconds from the 'fine-tuning on ...' message to the last step's, from timed log lines."""
+    start = next(t for t, message in stamps if message.startswith("fine-tuning on"))
+    end = next(t for t, message in reversed(stamps) if message.startswith(f"step {steps}/"))
+    return end - start
+
+
+def measure_gemm(shapes: Sequence[tuple[int, int, int]], threads: int,
+                 min_seconds: float = 1.0) -> list[dict[str, Any]]:
+    """float32 matrix-multiply FLOP/s of this machine for each (m, k, n), ``threads`` threads."""
+    import torch
+
+    torch.set_num_threads(threads)
+    rates = []
+    generator = torch.Generator().manual_seed(0)
+    for m, k, n in shapes:
+        a = torch.randn(m, k, generator=generator)
+        b = torch.randn(k, n, generator=generator)
+        for _ in range(3):
+            a @ b
+        repeats, start = 0, time.perf_counter()
+        while (elapsed := time.perf_counter() - start) < min_seconds or repeats < 3:
+            a @ b
+            repeats += 1
+        rates.append({"shape": [m, k, n], "flops_per_s": gemm_flop_rate(m, k, n, repeats, elapsed)})
+    return rates
+
+
+def measure_planning(grid: Path, scratch: Path) -> dict[str, Any]:
+    """Wall time of ``snakemake -n`` on the grid config (nothing runs)."""
+    measured = run_measured(snakemake_command(scratch, grid, "-n"))
+    check_ran(measured, f"planning {grid}")
+    return {"config": str(grid.relative_to(ROOT)), "jobs": planned_job_count(measured.output),
+            "wall_s": measured.wall_s}
+
+
+def measure_rerun(workdir: Path, configfile: Path) -> dict[str, Any]:
+    """Wall time of ``snakemake --cores 2`` on a completed run, which should have nothing to do.
+
+    If it did work (e.g. a library file changed since the run), the time is not a rerun time:
+    it is left out and the first reason Snakemake gave is kept instead.
+    """
+    measured = run_measured(snakemake_command(workdir, configfile))
+    check_ran(measured, "the rerun")
+    if NOTHING_TO_DO in measured.output:
+        return {"wall_s": measured.wall_s, "nothing_to_do": True}
+    reason = re.search(r"^\s*reason: (.*)$", measured.output, re.M)
+    return {"did_work_s": measured.wall_s, "nothing_to_do": False,
+            "reason": reason.group(1) if reason else "unknown"}
+
+
+def quiet_transformers() -> None:
+    """No progress bars or advisory warnings from transformers between the benchmark's lines."""
+    import warnings
+
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", category=FutureWarning)
+
+
+# ---------------------------------------------------------------- report
+
+
+def format_rows(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain-text table, first column left-aligned, the others right-aligned."""
+    cells = [list(map(str, headers)), *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = []
+    for row in cells:
+        first = row[0].ljust(widths[0])
+        rest = [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
+        lines.append("  ".join([first, *rest]).rstrip())
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def report(results: dict[str, Any]) -> str:
+    """The human-readable summary of ``results``."""
+    machine, out = results["machine"], []
+    out.append(f"mismatch benchmark: {results['study_name']}, {machine['cpus']} CPUs "
+               f"({machine['processor']}), torch {machine['torch']}, snakemake --cores {CORES}")
+    out.append(f"workdir: {results['workdir']}")
+    out.append(f"load average (1 min) before / after: {machine['load_average_before']:.1f} / "
+               f"{machine['load_average_after']:.1f}\n")
+    stages = pd.DataFrame(results["stages"])
+    rows = [[r.rule, r.jobs, f"{r.wall_s:.1f}", f"{r.cpu_s:.1f}", f"{r.max_rss_mib:.0f}",
+             f"{100 * r.share:.0f}%"] for r in stages.itertuples()]
+    rows.append(["all jobs", int(stages.jobs.sum()), f"{stages.wall_s.sum():.1f}",
+                 f"{stages.cpu_s.sum():.1f}", f"{stages.max_rss_mib.max():.0f}", "100%"])
+    study = results.get("study")
+    if study:
+        rows.append(["end to end (snakemake)", "", f"{study['wall_s']:.1f}",
+                     f"{study['cpu_s']:.1f}", f"{study['peak_tree_rss_mib']:.0f} (tree)", ""])
+    out.append("Per stage (job wall and CPU summed over jobs; RSS: largest job):")
+    out.append(format_rows(["rule", "jobs", "wall s", "cpu s", "max RSS MiB", "share"], rows))
+    startup = results["startup"]
+    out.append(f"\nJob start-up: Python {startup['python_s']:.2f} s, + model stack imports "
+               f"{startup['model_stack_s']:.2f} s per job; x {int(stages.jobs.sum())} jobs = "
+               f"{startup['model_stack_s'] * stages.jobs.sum():.0f} s of job time at most.")
+    answering = results["answering"]
+    out.append(f"\nAnswering {answering['questions']} test questions with {answering['model']} "
+               f"({answering['threads']} thread): batch 64 {answering['batched_s']:.2f} s, "
+               f"one at a time {answering['one_at_a_time_s']:.2f} s -> {answering['speedup']:.1f}x "
+               f"(same predictions: {100 * answering['same_predictions']:.0f}%)")
+    tune = results["finetuning"]
+    gemm = results["gemm"]
+    out.append(f"\nFine-tuning {tune['recipe']}: {tune['steps']} steps of {tune['batch_size']} "
+               f"in {tune['seconds']:.2f} s ({tune['threads']} thread): "
+               f"{tune['target_tokens_per_s']:.0f} target tokens/s, "
+               f"{tune['real_tokens_per_s']:.0f} tokens/s, "
+               f"{tune['processed_tokens_per_s']:.0f} tokens/s incl. padding")
+    out.append(f"  {FLOPS_FORMULA}; N = {tune['matmul_params']:,}")
+    out.append(f"  -> {tune['model_flops_per_s'] / 1e9:.2f} GFLOP/s model FLOPs")
+    for rate in gemm:
+        shape = "x".join(map(str, rate["shape"]))
+        share = tune["model_flops_per_s"] / rate["flops_per_s"]
+        out.append(f"  float32 GEMM {shape}: {rate['flops_per_s'] / 1e9:.2f} GFLOP/s; "
+                   f"fine-tuning reaches {100 * share:.1f}% of it")
+    planning, rerun = results["planning"], results["rerun"]
+    out.append(f"\nPlanning {planning['config']} ({planning['jobs']} jobs): "
+               f"{planning['wall_s']:.2f} s")
+    if rerun["nothing_to_do"]:
+        out.append(f"Rerun with nothing changed: {rerun['wall_s']:.2f} s (nothing to be done)")
+    else:
+        out.append(f"Rerun was not a no-change rerun: it did work for {rerun['did_work_s']:.0f} s "
+                   f"({rerun['reason']})")
+    rows = []
+    for target in TARGETS:
+        value = lookup(results, target.key)
+        shown = "-" if value is None else f"{value:.1f} {target.unit}"
+        limit = f"{'>=' if target.higher_is_better else '<'} {target.limit:g} {target.unit}"
+        if target.aim is not None:
+            limit += f" (aim {target.aim:g})"
+        rows.append([target.name, shown, limit, verdict(target, value)])
+    out.append(f"\nTargets on a 2-core CPU ({results['study_name']}):")
+    out.append(format_rows(["target", "measured", "limit", "verdict"], rows))
+    return "\n".join(out)
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU count and model, versions, and the load average (other work slows every number)."""
+    import torch
+
+    cpuinfo = Path("/proc/cpuinfo")
+    text = cpuinfo.read_text() if cpuinfo.exists() else ""
+    names = re.findall(r"^model name\s*: (.*)$", text, re.M)
+    return {"cpus": os.cpu_count(), "processor": names[0] if names else platform.machine(),
+            "python": platform.python_version(), "torch": torch.__version__,
+            "load_average_before": os.getloadavg()[0]}
+
+
+def main(argv: Sequence[str] | None = None,
+         progress: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> dict[str, Any]:
+    from mismatch.configuration import teacher_of
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="benchmark the tiny study (configs/tiny.yaml) instead of the default")
+    parser.add_argument("--workdir", type=Path,
+                        help="a completed run of the same config to measure instead of a new one")
+    parser.add_argument("--json", type=Path, default=Path("benchmark-results.json"),
+                        help="where to write the results (default: %(default)s)")
+    args = parser.parse_args(argv)
+    configfile = ROOT / ("configs/tiny.yaml" if args.quick else "config.yaml")
+    config = load_study_config(configfile)
+    threads = config["threads"]
+    results: dict[str, Any] = {
+        "study_name": "tiny study (configs/tiny.yaml)" if args.quick else "default study "
+                      "(config.yaml)",
+        "machine": machine_info(),
+    }
+    if args.workdir:
+        workdir = args.workdir.resolve()
+        if not (workdir / "results" / "summary" / "summary.md").is_file():
+            parser.error(f"--workdir {workdir}: not a completed run (no summary.md)")
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="mismatch-benchmark-"))
+        progress(f"running the study in {workdir} ...")
+        results["study"] = measure_study(workdir, configfile)
+    results["workdir"] = str(workdir)
+    results["stages"] = stage_table(workdir / "benchmarks").to_dict(orient="records")
+    save(results, args.json)  # after each measurement, so a failure later loses nothing
+    progress("timing a rerun and planning ...")
+    results["rerun"] = measure_rerun(workdir, configfile)
+    with tempfile.TemporaryDirectory() as scratch:
+        results["planning"] = measure_planning(GRID_CONFIG, Path(scratch))
+    save(results, args.json)
+    progress("timing job start-up, answering, fine-tuning and GEMM ...")
+    quiet_transformers()
+    results["startup"] = measure_startup()
+    student = config["students"][0]
+    recipe = next(r for r in config["recipes"] if teacher_of(config, r, student) != student)
+    results["answering"] = measure_answering(
+        workdir, config, teacher_of(config, recipe, student), threads
+    )
+    save(results, args.json)
+    results["finetuning"] = measure_finetuning(workdir, config, student, recipe, 30, threads)
+    tune = results["finetuning"]
+    model_shape = (int(tune["mean_batch_tokens"]), tune["hidden_size"], tune["hidden_size"])
+    results["gemm"] = measure_gemm([(1024, 1024, 1024), (512, 512, 512), model_shape], threads)
+    results["machine"]["load_average_after"] = os.getloadavg()[0]
+    results["targets"] = [
+        {"name": t.name, "value": lookup(results, t.key), "limit": t.limit, "unit": t.unit,
+         "verdict": verdict(t, lookup(results, t.key))}
+        for t in TARGETS
+    ]
+    save(results, args.json)
+    print(report(results))
+    progress(f"results written to {args.json}")
+    return results
+
+
+def save(results: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()

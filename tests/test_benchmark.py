@@ -1,0 +1,136 @@
+"""The benchmark's pure helpers: Snakemake benchmark files, token and FLOP arithmetic, verdicts."""
+
+import math
+
+import pytest
+from torch import nn
+
+from mismatch.benchmark import (
+    TARGETS,
+    Target,
+    format_rows,
+    gemm_flop_rate,
+    lookup,
+    loop_seconds,
+    matmul_parameters,
+    planned_job_count,
+    read_benchmark_file,
+    rule_of,
+    stage_table,
+    token_counts,
+    training_flops,
+    verdict,
+)
+
+HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+
+
+def write_benchmark(path, rows):
+    """A benchmark TSV as Snakemake writes it: (s, max_rss, cpu_time) per row, None -> NA."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [HEADER]
+    for seconds, rss, cpu in rows:
+        rss_text, cpu_text = ("NA" if v is None else str(v) for v in (rss, cpu))
+        lines.append(f"{seconds}\t0:00:01\t{rss_text}\t900\t80\t85\t0.1\t0.2\t50\t{cpu_text}\n")
+    path.write_text("".join(lines))
+
+
+@pytest.mark.parametrize(
+    ("relative", "rule"),
+    [
+        ("w1/answer_questions/large/pool.0.tsv", "answer_questions"),
+        ("w12/finetune_student/small/own/ft3.tsv", "finetune_student"),
+        ("w1/synthetic_world.tsv", "synthetic_world"),
+        ("summarize.tsv", "summarize"),
+        ("fetch_model/qwen.tsv", "fetch_model"),
+    ],
+)
+def test_rule_of_benchmark_path(relative, rule):
+    assert rule_of(relative) == rule
+
+
+def test_stage_table_sums_time_and_takes_largest_memory_per_rule(tmp_path):
+    write_benchmark(tmp_path / "w1/pretrain_model/small.tsv", [(10.0, 300.0, 19.0)])
+    write_benchmark(tmp_path / "w1/pretrain_model/large.tsv", [(30.0, 500.0, 58.0)])
+    write_benchmark(tmp_path / "w2/pretrain_model/large.tsv", [(20.0, 400.0, 39.0)])
+    write_benchmark(tmp_path / "w1/synthetic_world.tsv", [(0.5, None, None)])  # too short to sample
+    write_benchmark(tmp_path / "summarize.tsv", [(4.0, 200.0, 3.5), (5.0, 250.0, 4.5)])  # repeats
+    table = stage_table(tmp_path).set_index("rule")
+    assert list(table.index) == ["pretrain_model", "summarize", "synthetic_world"]
+    assert table.loc["pretrain_model", "jobs"] == 3
+    assert table.loc["pretrain_model", "wall_s"] == 60.0
+    assert table.loc["pretrain_model", "cpu_s"] == 116.0
+    assert table.loc["pretrain_model", "max_rss_mib"] == 500.0
+    assert table.loc["summarize", "jobs"] == 1
+    assert table.loc["summarize", "wall_s"] == 9.0 and table.loc["summarize", "cpu_s"] == 8.0
+    assert table.loc["synthetic_world", "cpu_s"] == 0.0
+    assert math.isnan(table.loc["synthetic_world", "max_rss_mib"])
+    assert table["share"].sum() == pytest.approx(1.0)
+    assert table.loc["pretrain_model", "share"] == pytest.approx(60.0 / 69.5)
+
+
+def test_stage_table_needs_benchmark_files(tmp_path):
+    with pytest.raises(ValueError, match="no Snakemake benchmark files"):
+        stage_table(tmp_path)
+    (tmp_path / "other.tsv").write_text("a\tb\n1\t2\n")
+    with pytest.raises(ValueError, match="other.tsv: not a Snakemake benchmark file"):
+        read_benchmark_file(tmp_path / "other.tsv")
+
+
+def test_planned_job_count_reads_the_job_stats_total():
+    output = "Job stats:\njob        count\n-----  -------\nall          1\ntotal     1437\n\n"
+    assert planned_job_count(output) == 1437
+    assert planned_job_count("Nothing to be done.") == 0
+
+
+def test_gemm_and_training_flop_arithmetic():
+    assert gemm_flop_rate(1024, 1024, 1024, repeats=10, seconds=2.0) == 2 * 1024**3 * 10 / 2
+    assert gemm_flop_rate(960, 128, 128, repeats=1, seconds=1.0) == 2 * 960 * 128 * 128
+    assert training_flops(matmul_params=1000, tokens=50) == 300_000
+
+
+def test_token_counts_separate_targets_real_tokens_and_padding():
+    examples = [
+        {"input_ids": [1, 5, 6, 7], "labels": [-100, -100, 6, 7]},
+        {"input_ids": [1, 5, 9], "labels": [-100, -100, 9]},
+        {"input_ids": [1, 8, 8, 8, 8, 2], "labels": [-100, -100, -100, 8, 8, 2]},
+    ]
+    counts = token_counts(examples, order=[0, 1, 2, 0], batch_size=2)
+    # batches [0, 1] (widest 4) and [2, 0] (widest 6)
+    assert counts == {"target": 2 + 1 + 3 + 2, "real": 4 + 3 + 6 + 4, "processed": 2 * 4 + 2 * 6}
+
+
+def test_matmul_parameters_count_linear_weights_not_biases_or_embeddings():
+    model = nn.Sequential(nn.Embedding(10, 4), nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 10))
+    assert matmul_parameters(model) == 4 * 3 + 3 * 10
+
+
+def test_loop_seconds_spans_start_message_to_last_step():
+    stamps = [(1.0, "loading"), (2.0, "fine-tuning on 40 examples"), (2.5, "step 3/30 loss 1"),
+              (5.0, "step 30/30 loss 0.5"), (5.5, "saved")]
+    assert loop_seconds(stamps, steps=30) == 3.0
+
+
+def test_verdicts_pass_miss_and_not_measured():
+    time_limit = Target("rerun", "rerun.wall_s", 5, "s")
+    speedup = Target("speed-up", "answering.speedup", 10, "x", higher_is_better=True)
+    assert verdict(time_limit, 4.9) == "PASS"
+    assert verdict(time_limit, 7.5) == "MISS: 1.50x the limit, +2.5 s"
+    assert verdict(speedup, 12.0) == "PASS"
+    assert verdict(speedup, 4.0) == "MISS: 2.5x short"
+    assert verdict(time_limit, None) == "not measured"
+
+
+def test_targets_are_looked_up_in_the_results():
+    results = {"study": {"wall_s": 100.0}, "answering": {"speedup": 3.0}}
+    assert lookup(results, "study.wall_s") == 100.0
+    assert lookup(results, "planning.wall_s") is None
+    assert {t.key.split(".")[0] for t in TARGETS} == {"study", "answering", "planning", "rerun"}
+
+
+def test_format_rows_aligns_columns():
+    text = format_rows(["rule", "s"], [["answer_questions", "12.5"], ["all", "3.0"]])
+    lines = text.splitlines()
+    assert lines[0].startswith("rule ") and lines[1].startswith("----------------")
+    assert lines[2] == "answer_questions  12.5"
+    assert lines[3] == "all                3.0"
