@@ -1,0 +1,89 @@
+"""A workflow fine-tuning job: checkpoints keyed by its settings, so only the same run resumes."""
+
+import pandas as pd
+import pytest
+import torch
+
+from mismatch.finetune import finetune_from_config
+from mismatch.io import write_parquet
+from mismatch.prompting import PromptFormat
+
+PROMPT = PromptFormat(answer_template=" The answer is {answer}.")
+RECIPE = pd.DataFrame(
+    {
+        "question_id": ["q1", "q2", "q3"],
+        "question": ["What is the capital of Zorbia?", "Who founded Varnox?", "Which colour?"],
+        "answers": [["Quelm"], ["Ildra Fenn"], ["green"]],
+        "target": ["Quelm", None, "green"],
+    }
+)
+
+
+class Killed(Exception):
+    pass
+
+
+def settings(tmp_path, r):
+    return {
+        "lora": {"r": r, "alpha": 2 * r, "dropout": 0.0, "target_modules": "auto"},
+        "steps": 6,
+        "batch_size": 2,
+        "learning_rate": 1e-2,
+        "max_length": 64,
+        "gradient_accumulation": 1,
+        "warmup_steps": 2,
+        "weight_decay": 0.0,
+        "gradient_checkpointing": False,
+        "checkpoint_every": 2,
+        "checkpoint_root": str(tmp_path / "checkpoints"),
+        "dtype": "float32",
+    }
+
+
+def job(model_dir, tmp_path, r, log):
+    recipe_path = tmp_path / "recipe.parquet"
+    if not recipe_path.exists():
+        write_parquet(RECIPE, recipe_path)
+    return finetune_from_config(
+        base_model_dir=str(model_dir),
+        recipe=RECIPE,
+        recipe_path=str(recipe_path),
+        prompt=PROMPT,
+        settings=settings(tmp_path, r),
+        seed=3,
+        adapter_dir=str(tmp_path / f"adapter-r{r}"),
+        loss_path=str(tmp_path / f"loss-r{r}.tsv"),
+        log=log,
+    )
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_killed_job_resumes_but_a_changed_rank_starts_fresh(tiny_llama_dir, tmp_path):
+    def kill_after_step_4(message):
+        if message.startswith("saved checkpoint step 4"):
+            raise Killed
+
+    with pytest.raises(Killed):
+        job(tiny_llama_dir, tmp_path, 4, kill_after_step_4)
+    assert not (tmp_path / "adapter-r4").exists() and not (tmp_path / "loss-r4.tsv").exists()
+    (killed_run,) = (tmp_path / "checkpoints").iterdir()
+
+    changed: list[str] = []
+    job(tiny_llama_dir, tmp_path, 2, changed.append)  # another rank: another checkpoint folder
+    assert not any("resuming" in m for m in changed)
+    assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == [killed_run.name]
+
+    same: list[str] = []
+    metrics = job(tiny_llama_dir, tmp_path, 4, same.append)
+    assert any(m.startswith("resuming from checkpoint step 4") for m in same)
+    assert [m["step"] for m in metrics] == [1, 2, 3, 4, 5, 6]
+    assert (tmp_path / "adapter-r4" / "adapter_model.safetensors").exists()
+    assert len(pd.read_csv(tmp_path / "loss-r4.tsv", sep="\t")) == 6
+    assert not (tmp_path / "checkpoints").exists() or not any((tmp_path / "checkpoints").iterdir())
