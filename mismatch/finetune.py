@@ -26,6 +26,7 @@ from torch import nn
 from transformers.pytorch_utils import Conv1D
 
 from mismatch.generation import encode_prompts
+from mismatch.io import write_text
 from mismatch.modeling import load_model
 from mismatch.prompting import PromptFormat
 
@@ -460,8 +461,6 @@ def finetune_from_config(
         log=log,
         dtype=settings.get("dtype", "auto"),
     )
-    from mismatch.io import write_text
-
     write_text(loss_table(metrics), loss_path)
     return metrics
 

@@ -65,6 +65,12 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     return json.loads(raw) if raw else {}
 
 
+def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write ``df`` as CSV (no index), atomically."""
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False)
+
+
 def write_json(obj: Any, path: str | os.PathLike[str]) -> None:
     """Write ``obj`` as indented JSON, atomically."""
     write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n", path)

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from mismatch.io import read_json, write_parquet, write_text
+from mismatch.io import read_json, write_csv, write_parquet, write_text
 from mismatch.joblog import job_log
 from mismatch.study import (
     base_student_labels,
@@ -41,8 +41,8 @@ with job_log(snakemake.log[0]) as log:
     ]
     log(f"{len(labels)} labelled answers, {len(comparisons)} comparisons, {len(fits)} sweeps")
     write_parquet(labels, snakemake.output.labels)
-    summary.to_csv(snakemake.output.table, index=False)
-    recipes.to_csv(snakemake.output.recipes, index=False)
+    write_csv(summary, snakemake.output.table)
+    write_csv(recipes, snakemake.output.recipes)
     write_text(
         study_markdown(
             summary=summary,

@@ -41,3 +41,11 @@ def test_json_round_trip_and_errors(tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(InputError, match="bad.json: not valid JSON"):
         read_json(tmp_path / "bad.json")
+
+
+def test_csv_is_written_atomically(tmp_path):
+    from mismatch.io import write_csv
+
+    write_csv(pd.DataFrame({"a": [1, 2]}), tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_text() == "a\n1\n2\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]
