@@ -18,6 +18,7 @@ import yaml
 from mismatch.errors import InputError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+SCHEMA_PATH = PACKAGE_DIR.parent / "schemas" / "config.schema.yaml"
 SELF = "self"
 
 
@@ -88,6 +89,19 @@ def layered_config(
     return deep_merge(merged, command_line or {})
 
 
+def validated(config: Mapping[str, Any], schema_path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
+    """A copy of ``config`` checked against the schema with the schema's defaults filled in: the
+    settings every stage reads (the schema is the only place a default lives)."""
+    problem = schema_error(config, schema_path)
+    if problem:
+        raise InputError("config", problem)
+    from snakemake.utils import validate  # fills in defaults exactly as the workflow does
+
+    filled = copy.deepcopy(dict(config))
+    validate(filled, str(schema_path))
+    return filled
+
+
 def schema_error(config: Mapping[str, Any], schema_path: str | Path) -> str | None:
     """The most relevant JSON-schema violation of ``config`` as one line, or ``None``."""
     schema = yaml.safe_load(Path(schema_path).read_text())
@@ -119,7 +133,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
 
 def expand_sweeps(config: dict[str, Any]) -> None:
     """Add one recipe per level of each configured sweep to ``config["recipes"]``."""
-    sweeps = config.get("sweeps", {})
+    sweeps = config["sweeps"]
     if "mismatch" in sweeps:
         sweep = sweeps["mismatch"]
         for level in sweep["levels"]:
@@ -222,7 +236,7 @@ def finetune_settings(config: Mapping[str, Any], student: str) -> dict[str, Any]
             merged["lora"] = {**merged["lora"], **value}
         else:
             merged[key] = value
-    merged["dtype"] = config["models"][student].get("dtype", "auto")
+    merged["dtype"] = config["models"][student]["dtype"]
     return merged
 
 
@@ -233,9 +247,9 @@ def answering_settings(config: Mapping[str, Any], model: str) -> dict[str, Any]:
     return {
         "batch_size": spec.get("batch_size", defaults["batch_size"]),
         "max_new_tokens": spec.get("max_new_tokens", defaults["max_new_tokens"]),
-        "dtype": spec.get("dtype", "auto"),
-        "device_map": spec.get("device_map"),
-        "trust_remote_code": spec.get("trust_remote_code", False),
+        "dtype": spec["dtype"],
+        "device_map": spec["device_map"],
+        "trust_remote_code": spec["trust_remote_code"],
         "grading": defaults["grading"],
     }
 
@@ -247,9 +261,9 @@ def estimated_params(model: Mapping[str, Any], vocab_size: int) -> float:
     if "pretrain" not in model:
         raise InputError("models", "a path or hub model must declare params_b")
     p = model["pretrain"]
-    h, layers = p.get("hidden_size", 128), p.get("n_layers", 2)
-    llama = p.get("architecture", "llama") == "llama"
-    inner = p.get("intermediate_size") or (-(-8 * h // 3 // 32) * 32 if llama else 4 * h)
+    h, layers = p["hidden_size"], p["n_layers"]
+    llama = p["architecture"] == "llama"
+    inner = p["intermediate_size"] or (-(-8 * h // 3 // 32) * 32 if llama else 4 * h)
     per_layer = 4 * h * h + (3 if llama else 2) * h * inner
     return float(vocab_size * h + layers * per_layer)
 
@@ -314,7 +328,7 @@ def model_job_resources(config: Mapping[str, Any], stage: str, model: str, attem
     spec = config["models"][model]
     vocab = config["questions"]["synthetic"]["vocab_size"]
     return job_resources(
-        stage, estimated_params(spec, vocab), spec.get("dtype", "auto"), spec.get("gpus"), attempt
+        stage, estimated_params(spec, vocab), spec["dtype"], spec.get("gpus"), attempt
     )
 
 
