@@ -132,7 +132,10 @@ def all_labels(wildcards=None):
 
 def all_sets(wildcards=None):
     return expand(
-        "results/w{w}/sets/{student}/{recipe}.parquet", w=WORLD_SEEDS, student=STUDENTS, recipe=RECIPES
+        "results/w{w}/sets/{student}/{recipe}.parquet",
+        w=WORLD_SEEDS,
+        student=STUDENTS,
+        recipe=RECIPES,
     )
 
 

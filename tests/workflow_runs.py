@@ -53,10 +53,18 @@ def load_config(name: str) -> dict:
     return load_layered(ROOT / name)
 
 
+NOTHING_TO_DO = "Nothing to be done"  # what Snakemake says when every output is up to date
+
+
 @dataclass
 class Run:
     returncode: int
     output: str
+
+    @property
+    def nothing_to_do(self) -> bool:
+        """Snakemake's own verdict that a (dry) run has no job to run."""
+        return self.returncode == 0 and NOTHING_TO_DO in self.output
 
 
 def snakemake(repo: Path, workdir: Path, configfile: Path, *args: str, timeout: int = 900) -> Run:
