@@ -348,11 +348,6 @@ def knowledge_slices(
     first ``round(f * n)`` units of each, so smaller fractions give subsets. Format facts are
     known by every model.
     """
-    if unit not in ("entity", "fact"):
-        raise InputError(f"{CONFIG_KEY}.slice_unit", f"must be 'entity' or 'fact', got {unit!r}")
-    for model, fraction in knows.items():
-        if not 0.0 <= fraction <= 1.0:
-            raise InputError(f"models.{model}.knows", f"fraction {fraction} is outside [0, 1]")
     facts = world.facts
     unit_column = "entity" if unit == "entity" else "question_id"
     rng = np.random.default_rng(seed)

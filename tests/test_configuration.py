@@ -317,6 +317,9 @@ def test_every_setting_is_settable_through_the_config(cls):
         ("finetune.lr_schedule", "linear"),
         ("finetune.max_grad_norm", 0),
         ("knowledge_categories.temperature", 0),
+        ("questions.synthetic.slice_unit", "sentence"),
+        ("questions.synthetic.n_abstention_lines", -1),
+        ("models.small.pretrain.knows", 1.5),
     ],
 )
 def test_bounds_are_the_schemas_job(config, key, value):

@@ -165,10 +165,3 @@ def test_bad_settings_name_the_key(changes, key):
     settings = WorldSettings(**{**SETTINGS.__dict__, **changes})
     with pytest.raises(InputError, match=key):
         build_world(settings, seed=0)
-
-
-def test_bad_slice_settings_name_the_key(world):
-    with pytest.raises(InputError, match="models.big.knows"):
-        knowledge_slices(world, {"big": 1.5}, "entity", seed=0)
-    with pytest.raises(InputError, match="questions.synthetic.slice_unit"):
-        knowledge_slices(world, {"big": 0.5}, "sentence", seed=0)
