@@ -18,7 +18,88 @@ import yaml
 from mismatch.errors import InputError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+SCHEMA_PATH = PACKAGE_DIR.parent / "schemas" / "config.schema.yaml"
 SELF = "self"
+
+
+EXTENDS = "extends"
+
+
+def load_layered(path: str | Path) -> dict[str, Any]:
+    """A config file with its ``extends:`` chain resolved (bases first, this file merged over).
+
+    ``extends`` names a base file relative to the directory of the file that names it; chains are
+    allowed, cycles are an error naming the files.
+    """
+    return _load_layer(Path(path), [])
+
+
+def _load_layer(path: Path, chain: list[Path]) -> dict[str, Any]:
+    resolved = path.resolve()
+    if resolved in chain:
+        cycle = " -> ".join(str(p) for p in [*chain[chain.index(resolved) :], resolved])
+        raise InputError(str(chain[-1]), f"extends cycle: {cycle}")
+    if not path.is_file():
+        where = f"{chain[-1]}: {EXTENDS}" if chain else "config"
+        raise InputError(where, f"no such config file {path}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise InputError(str(path), f"not valid YAML ({' '.join(str(err).split())})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(str(path), "a config file must be a mapping of keys")
+    base = data.pop(EXTENDS, None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise InputError(f"{path}: {EXTENDS}", f"expected a file path, got {base!r}")
+    return deep_merge(_load_layer(path.parent / base, [*chain, resolved]), data)
+
+
+def deep_merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    """``overlay`` over ``base``: mappings merge recursively; lists and scalars replace."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in overlay.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = _plain(value)
+    return merged
+
+
+def _plain(value: Any) -> Any:
+    """Plain dicts and lists all the way down (Snakemake's --config values are frozen maps)."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return copy.deepcopy(value)
+
+
+def layered_config(
+    configfiles: Iterable[str | Path], command_line: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The config the workflow runs: each file's layers resolved, the files merged in order, then
+    the command line's ``--config`` values merged over them (they win)."""
+    merged: dict[str, Any] = {}
+    for path in configfiles:
+        merged = deep_merge(merged, load_layered(path))
+    return deep_merge(merged, command_line or {})
+
+
+def validated(config: Mapping[str, Any], schema_path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
+    """A copy of ``config`` checked against the schema with the schema's defaults filled in: the
+    settings every stage reads (the schema is the only place a default lives)."""
+    problem = schema_error(config, schema_path)
+    if problem:
+        raise InputError("config", problem)
+    from snakemake.utils import validate  # fills in defaults exactly as the workflow does
+
+    filled = copy.deepcopy(dict(config))
+    validate(filled, str(schema_path))
+    return filled
 
 
 def schema_error(config: Mapping[str, Any], schema_path: str | Path) -> str | None:
@@ -52,7 +133,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
 
 def expand_sweeps(config: dict[str, Any]) -> None:
     """Add one recipe per level of each configured sweep to ``config["recipes"]``."""
-    sweeps = config.get("sweeps", {})
+    sweeps = config["sweeps"]
     if "mismatch" in sweeps:
         sweep = sweeps["mismatch"]
         for level in sweep["levels"]:
@@ -155,7 +236,7 @@ def finetune_settings(config: Mapping[str, Any], student: str) -> dict[str, Any]
             merged["lora"] = {**merged["lora"], **value}
         else:
             merged[key] = value
-    merged["dtype"] = config["models"][student].get("dtype", "auto")
+    merged["dtype"] = config["models"][student]["dtype"]
     return merged
 
 
@@ -166,9 +247,9 @@ def answering_settings(config: Mapping[str, Any], model: str) -> dict[str, Any]:
     return {
         "batch_size": spec.get("batch_size", defaults["batch_size"]),
         "max_new_tokens": spec.get("max_new_tokens", defaults["max_new_tokens"]),
-        "dtype": spec.get("dtype", "auto"),
-        "device_map": spec.get("device_map"),
-        "trust_remote_code": spec.get("trust_remote_code", False),
+        "dtype": spec["dtype"],
+        "device_map": spec["device_map"],
+        "trust_remote_code": spec["trust_remote_code"],
         "grading": defaults["grading"],
     }
 
@@ -180,9 +261,9 @@ def estimated_params(model: Mapping[str, Any], vocab_size: int) -> float:
     if "pretrain" not in model:
         raise InputError("models", "a path or hub model must declare params_b")
     p = model["pretrain"]
-    h, layers = p.get("hidden_size", 128), p.get("n_layers", 2)
-    llama = p.get("architecture", "llama") == "llama"
-    inner = p.get("intermediate_size") or (-(-8 * h // 3 // 32) * 32 if llama else 4 * h)
+    h, layers = p["hidden_size"], p["n_layers"]
+    llama = p["architecture"] == "llama"
+    inner = p["intermediate_size"] or (-(-8 * h // 3 // 32) * 32 if llama else 4 * h)
     per_layer = 4 * h * h + (3 if llama else 2) * h * inner
     return float(vocab_size * h + layers * per_layer)
 
@@ -247,7 +328,7 @@ def model_job_resources(config: Mapping[str, Any], stage: str, model: str, attem
     spec = config["models"][model]
     vocab = config["questions"]["synthetic"]["vocab_size"]
     return job_resources(
-        stage, estimated_params(spec, vocab), spec.get("dtype", "auto"), spec.get("gpus"), attempt
+        stage, estimated_params(spec, vocab), spec["dtype"], spec.get("gpus"), attempt
     )
 
 

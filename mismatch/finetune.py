@@ -14,8 +14,8 @@ import math
 import os
 import re
 import shutil
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from transformers.pytorch_utils import Conv1D
+from transformers import DataCollatorForSeq2Seq
 
 from mismatch.generation import encode_prompts
 from mismatch.io import write_text
@@ -31,56 +31,50 @@ from mismatch.modeling import load_model
 from mismatch.prompting import PromptFormat
 
 IGNORE_INDEX = -100
-LR_SCHEDULES = ("constant", "cosine")
 LOSS_COLUMNS = ("step", "loss", "lr", "tokens")
-
-# Known families of LoRA target layers, tried in order; a family is used when all its layers exist.
-_TARGET_FAMILIES = (
-    ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),  # llama, qwen..
-    ("c_attn", "c_proj", "c_fc"),  # gpt2 (Conv1D layers: fan_in_fan_out)
-    ("query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"),  # gpt_neox
-)
 _CHECKPOINT_NAME = re.compile(r"^step-(\d{6,})$")
 _KEEP_CHECKPOINTS = 2
 
 
 @dataclass(frozen=True)
 class LoraSettings:
-    """LoRA adapter shape; ``target_modules="auto"`` picks layers by architecture."""
+    """LoRA adapter shape (config ``finetune.lora``; values checked by the schema).
 
-    r: int = 8
-    alpha: int = 16
-    dropout: float = 0.0
-    target_modules: tuple[str, ...] | str = "auto"
+    ``target_modules="all-linear"`` is peft's own choice of layers: every linear layer but the
+    output head, GPT-2's Conv1D layers included (peft sets ``fan_in_fan_out`` for those).
+    """
+
+    r: int
+    alpha: float
+    dropout: float
+    target_modules: tuple[str, ...] | str
 
 
 @dataclass(frozen=True)
 class FinetuneSettings:
-    """Optimisation budget and schedule (linear warmup, then constant or cosine decay)."""
+    """Optimisation budget and schedule (config ``finetune``; values checked by the schema)."""
 
-    steps: int = 150
-    batch_size: int = 32
-    learning_rate: float = 2e-3
-    max_length: int = 64
-    gradient_accumulation: int = 1
-    warmup_steps: int = 10
-    weight_decay: float = 0.0
-    gradient_checkpointing: bool = False
-    checkpoint_every: int = 50
-    lr_schedule: str = "constant"
-    max_grad_norm: float | None = 1.0
-
-    def __post_init__(self) -> None:
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(f"finetune.lr_schedule must be one of {LR_SCHEDULES}")
-        for name in ("steps", "batch_size", "max_length", "gradient_accumulation"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"finetune.{name} must be at least 1")
-        if self.checkpoint_every < 1:
-            raise ValueError("finetune.checkpoint_every must be at least 1")
+    steps: int
+    batch_size: int
+    learning_rate: float
+    max_length: int
+    gradient_accumulation: int
+    warmup_steps: int
+    weight_decay: float
+    gradient_checkpointing: bool
+    checkpoint_every: int
+    lr_schedule: str
+    max_grad_norm: float | None
 
     def lr_at(self, step: int) -> float:
-        """Learning rate of optimizer step ``step`` (0-based)."""
+        """Learning rate of optimizer step ``step`` (0-based): linear warmup, then constant or
+        cosine decay.
+
+        Kept by hand rather than transformers' ``get_scheduler``: its warmup computes
+        ``lr * (step / warmup)`` where this computes ``lr * step / warmup``, which differ in the
+        last bit at some steps (e.g. 0.0006 vs 0.0006000000000000001 at step 3 of 10), so the
+        trained adapters would no longer be bit-for-bit those of earlier runs.
+        """
         if step < self.warmup_steps:
             return self.learning_rate * (step + 1) / self.warmup_steps
         if self.lr_schedule == "constant":
@@ -89,44 +83,17 @@ class FinetuneSettings:
         return self.learning_rate * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-def detect_target_modules(model: nn.Module) -> list[str]:
-    """LoRA target layers of ``model``: a known family, else every linear layer but the head."""
-    leaves = _adaptable_leaf_names(model)
-    for family in _TARGET_FAMILIES:
-        if all(name in leaves for name in family):
-            return list(family)
-    if leaves:
-        return sorted(leaves)
-    model_type = getattr(getattr(model, "config", None), "model_type", type(model).__name__)
-    raise ValueError(
-        f"no linear layers found for LoRA in model type {model_type!r}; set lora.target_modules"
-    )
-
-
-def _adaptable_leaf_names(model: nn.Module) -> set[str]:
-    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
-    return {
-        name.rsplit(".", 1)[-1]
-        for name, module in model.named_modules()
-        if isinstance(module, nn.Linear | Conv1D) and module is not head and name != "lm_head"
-    }
-
-
-def lora_config(model: nn.Module, lora: LoraSettings):
-    """The ``peft.LoraConfig`` for ``model`` (``fan_in_fan_out`` for GPT-2 style Conv1D layers)."""
+def lora_config(lora: LoraSettings):
+    """The ``peft.LoraConfig`` of ``lora``; peft picks the layers for ``"all-linear"`` and turns
+    on ``fan_in_fan_out`` itself where the targets are GPT-2 style Conv1D layers."""
     from peft import LoraConfig
 
-    targets = detect_target_modules(model) if lora.target_modules == "auto" else lora.target_modules
-    if not isinstance(targets, str):
-        targets = list(targets)
-    conv1d = {n.rsplit(".", 1)[-1] for n, m in model.named_modules() if isinstance(m, Conv1D)}
-    fan_in_fan_out = bool(conv1d) and (isinstance(targets, str) or bool(conv1d & set(targets)))
+    targets = lora.target_modules
     return LoraConfig(
         r=lora.r,
         lora_alpha=lora.alpha,
         lora_dropout=lora.dropout,
-        target_modules=targets,
-        fan_in_fan_out=fan_in_fan_out,
+        target_modules=targets if isinstance(targets, str) else list(targets),
         bias="none",
         task_type="CAUSAL_LM",
     )
@@ -182,18 +149,15 @@ def _fit_context(
     return context[:keep_first] + context[keep_first + excess :], True
 
 
-def collate_batch(examples: Sequence[dict[str, Any]], pad_token_id: int) -> dict[str, torch.Tensor]:
-    """Right-pad a batch to its longest example; padding gets label ``IGNORE_INDEX``."""
-    width = max(len(e["input_ids"]) for e in examples)
-    input_ids = torch.full((len(examples), width), pad_token_id, dtype=torch.long)
-    labels = torch.full((len(examples), width), IGNORE_INDEX, dtype=torch.long)
-    attention_mask = torch.zeros((len(examples), width), dtype=torch.long)
-    for row, example in enumerate(examples):
-        n = len(example["input_ids"])
-        input_ids[row, :n] = torch.tensor(example["input_ids"])
-        labels[row, :n] = torch.tensor(example["labels"])
-        attention_mask[row, :n] = 1
-    return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
+def collate_batch(examples: Sequence[dict[str, Any]], tokenizer) -> dict[str, torch.Tensor]:
+    """Right-pad a batch to its longest example (transformers' ``DataCollatorForSeq2Seq``);
+    padding gets label ``IGNORE_INDEX`` and attention mask 0."""
+    if tokenizer.padding_side != "right":
+        raise ValueError("fine-tuning batches are right-padded: set tokenizer.padding_side")
+    collate = DataCollatorForSeq2Seq(
+        tokenizer, label_pad_token_id=IGNORE_INDEX, return_tensors="pt"
+    )
+    return collate([{"input_ids": e["input_ids"], "labels": e["labels"]} for e in examples])
 
 
 def example_order(n_examples: int, n_positions: int, seed: int) -> list[int]:
@@ -240,6 +204,7 @@ def finetune(
     from peft import get_peft_model
 
     model, tokenizer = load_model(base_model_dir, dtype=dtype, device=device)
+    tokenizer.padding_side = "right"  # load_model pads on the left, for generation
     examples = build_examples(recipe, tokenizer, prompt, settings.max_length)
     truncated = sum(e["truncated"] for e in examples)
     if truncated:
@@ -247,7 +212,7 @@ def finetune(
     if settings.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     torch.manual_seed(seed)
-    model = get_peft_model(model, lora_config(model, lora))
+    model = get_peft_model(model, lora_config(lora))
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
@@ -261,7 +226,6 @@ def finetune(
         if state is not None:
             start, metrics = _restore(state, model, optimizer)
     device_ = next(model.parameters()).device
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     per_step = settings.batch_size * settings.gradient_accumulation
     order = example_order(len(examples), settings.steps * per_step, seed)
     log_every = max(1, settings.steps // 10)
@@ -279,7 +243,7 @@ def finetune(
         loss_sum, tokens = 0.0, 0
         for micro in range(settings.gradient_accumulation):
             chunk = positions[micro * settings.batch_size : (micro + 1) * settings.batch_size]
-            batch = collate_batch([examples[i] for i in chunk], pad_id)
+            batch = collate_batch([examples[i] for i in chunk], tokenizer)
             batch = {k: v.to(device_) for k, v in batch.items()}
             loss = model(**batch, use_cache=False).loss
             (loss / settings.gradient_accumulation).backward()
@@ -414,15 +378,13 @@ def _restore(
     return state["step"], list(state["metrics"])
 
 
-def settings_from_config(section: dict[str, Any]) -> tuple[LoraSettings, FinetuneSettings]:
-    """The config's ``finetune`` section (student overrides merged) as settings objects."""
-    lora = dict(section["lora"])
-    if isinstance(lora.get("target_modules"), list):
+def settings_from_config(section: Mapping[str, Any]) -> tuple[LoraSettings, FinetuneSettings]:
+    """The validated config's ``finetune`` section (student overrides merged) as settings."""
+    lora = {f.name: section["lora"][f.name] for f in fields(LoraSettings)}
+    if isinstance(lora["target_modules"], list):
         lora["target_modules"] = tuple(lora["target_modules"])
-    fields = FinetuneSettings.__dataclass_fields__
-    return LoraSettings(**lora), FinetuneSettings(
-        **{k: v for k, v in section.items() if k in fields}
-    )
+    train = {f.name: section[f.name] for f in fields(FinetuneSettings)}
+    return LoraSettings(**lora), FinetuneSettings(**train)
 
 
 def finetune_from_config(
@@ -459,7 +421,7 @@ def finetune_from_config(
         adapter_dir,
         checkpoint_dir=checkpoint_dir,
         log=log,
-        dtype=settings.get("dtype", "auto"),
+        dtype=settings["dtype"],
     )
     write_text(loss_table(metrics), loss_path)
     return metrics

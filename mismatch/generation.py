@@ -30,12 +30,6 @@ class SamplingSettings:
     temperature: float
     num_samples: int
 
-    def __post_init__(self) -> None:
-        if self.temperature <= 0:
-            raise ValueError("sampling temperature must be positive")
-        if self.num_samples < 1:
-            raise ValueError("sampling num_samples must be at least 1")
-
 
 def encode_prompts(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str]) -> list[list[int]]:
     """Token ids of each text, always starting with the bos token when the tokenizer has one.
@@ -140,10 +134,13 @@ def _generate_batches(
     results: list[list[str]] = [[] for _ in encoded]
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
-        input_ids, attention_mask = _left_pad([encoded[i] for i in batch], tokenizer.pad_token_id)
+        padded = tokenizer.pad(
+            {"input_ids": [encoded[i] for i in batch]}, padding_side="left", return_tensors="pt"
+        )
+        input_ids = padded["input_ids"]
         output = model.generate(
             input_ids=input_ids.to(device),
-            attention_mask=attention_mask.to(device),
+            attention_mask=padded["attention_mask"].to(device),
             generation_config=config,
             stopping_criteria=stop,
         )
@@ -151,14 +148,3 @@ def _generate_batches(
         for row, text in enumerate(texts):
             results[batch[row // per_prompt]].append(text.split(STOP_STRING, 1)[0])
     return results
-
-
-def _left_pad(sequences: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Left-padded ``input_ids`` and the matching ``attention_mask``."""
-    width = max(len(ids) for ids in sequences)
-    input_ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
-    attention_mask = torch.zeros((len(sequences), width), dtype=torch.long)
-    for row, ids in enumerate(sequences):
-        input_ids[row, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
-        attention_mask[row, width - len(ids) :] = 1
-    return input_ids, attention_mask

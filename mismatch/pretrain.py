@@ -20,31 +20,32 @@ from transformers import (
 )
 
 from mismatch.errors import InputError
-from mismatch.io import write_text
+from mismatch.io import replace_directory, write_text
 
 ARCHITECTURES = ("llama", "gpt2")
 
 
 @dataclass(frozen=True)
 class PretrainSettings:
-    """Model shape and optimisation of one tiny model (config key ``models.<name>.pretrain``)."""
+    """Model shape and optimisation of one tiny model (config key ``models.<name>.pretrain``;
+    defaults and bounds live in the config schema)."""
 
-    architecture: str = "llama"
-    hidden_size: int = 128
-    n_layers: int = 2
-    n_heads: int = 4
-    intermediate_size: int | None = None
-    max_length: int = 128
-    steps: int = 400
-    learning_rate: float = 3e-3
-    batch_size: int = 8
-    warmup_steps: int = 20
-    weight_decay: float = 0.0
+    architecture: str
+    hidden_size: int
+    n_layers: int
+    n_heads: int
+    intermediate_size: int | None
+    max_length: int
+    steps: int
+    learning_rate: float
+    batch_size: int
+    warmup_steps: int
+    weight_decay: float
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> PretrainSettings:
-        """The settings in ``models.<name>.pretrain`` (other keys, e.g. ``knows``, are ignored)."""
-        return cls(**{f.name: section[f.name] for f in fields(cls) if f.name in section})
+        """The validated ``models.<name>.pretrain`` section (``knows`` is read elsewhere)."""
+        return cls(**{f.name: section[f.name] for f in fields(cls)})
 
     @property
     def ffn_size(self) -> int:
@@ -59,23 +60,10 @@ class PretrainSettings:
 
 
 def validate_settings(settings: PretrainSettings, key: str = "pretrain") -> None:
-    """Raise ``InputError`` naming ``key`` when ``settings`` cannot build or train a model."""
-    if settings.architecture not in ARCHITECTURES:
-        raise InputError(
-            f"{key}.architecture",
-            f"unknown {settings.architecture!r}; expected one of {list(ARCHITECTURES)}",
-        )
-    positive = ("hidden_size", "n_layers", "n_heads", "max_length", "steps", "batch_size")
-    for name in positive:
-        if getattr(settings, name) < 1:
-            raise InputError(f"{key}.{name}", "must be positive")
+    """Raise ``InputError`` naming ``key`` for what the schema cannot check (bounds and the
+    architecture's name it does): the heads must divide the hidden size."""
     if settings.hidden_size % settings.n_heads:
         raise InputError(f"{key}.n_heads", "must divide hidden_size")
-    if settings.learning_rate <= 0:
-        raise InputError(f"{key}.learning_rate", "must be positive")
-    for name in ("warmup_steps", "weight_decay"):
-        if getattr(settings, name) < 0:
-            raise InputError(f"{key}.{name}", "must not be negative")
 
 
 def _model_config(settings: PretrainSettings, tokenizer: PreTrainedTokenizerBase):
@@ -151,16 +139,16 @@ def pack_batch(
     stream: UnitStream,
     batch_size: int,
     max_length: int,
-    bos_id: int,
-    pad_id: int,
+    tokenizer: PreTrainedTokenizerBase,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``batch_size`` rows of BOS + whole units drawn from ``stream``, right-padded.
+    """``batch_size`` rows of BOS + whole units drawn from ``stream``, right-padded by the
+    tokenizer.
 
     Returns input ids, attention mask and labels (-100 on padding).
     """
     rows: list[list[int]] = []
     for _ in range(batch_size):
-        row = [bos_id]
+        row = [tokenizer.bos_token_id]
         while True:
             index = stream()
             if len(row) + len(units[index]) > max_length and len(row) > 1:
@@ -170,18 +158,19 @@ def pack_batch(
             if len(row) >= max_length:
                 break
         rows.append(row)
-    width = max(len(r) for r in rows)
-    ids = torch.full((batch_size, width), pad_id, dtype=torch.long)
-    mask = torch.zeros((batch_size, width), dtype=torch.long)
-    for i, row in enumerate(rows):
-        ids[i, : len(row)] = torch.tensor(row)
-        mask[i, : len(row)] = 1
+    padded = tokenizer.pad({"input_ids": rows}, padding_side="right", return_tensors="pt")
+    ids, mask = padded["input_ids"], padded["attention_mask"]
     labels = ids.masked_fill(mask == 0, -100)
     return ids, mask, labels
 
 
 def learning_rate_factor(step: int, warmup_steps: int, total_steps: int) -> float:
-    """Linear warmup to 1, then cosine decay to 0."""
+    """Linear warmup to 1, then cosine decay to 0.
+
+    Kept by hand rather than transformers' ``get_cosine_schedule_with_warmup``: that one starts
+    the warmup at 0 (``step / warmup``, here ``(step + 1) / warmup``), so the pretrained models,
+    and every label after them, would change.
+    """
     if step < warmup_steps:
         return (step + 1) / warmup_steps
     progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
@@ -219,8 +208,7 @@ def pretrain(
             stream,
             settings.batch_size,
             settings.max_length,
-            tokenizer.bos_token_id,
-            tokenizer.pad_token_id,
+            tokenizer,
         )
         loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
         optimizer.zero_grad(set_to_none=True)
@@ -239,9 +227,11 @@ def pretrain(
 def save_model(
     model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, directory: str | os.PathLike[str]
 ) -> None:
-    """Save model (safetensors) and tokenizer as one Hugging Face directory."""
-    model.save_pretrained(directory, safe_serialization=True)
-    tokenizer.save_pretrained(directory)
+    """Save model (safetensors) and tokenizer as one Hugging Face directory, atomically (written
+    to a temporary folder beside it, then renamed)."""
+    with replace_directory(directory) as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
 
 
 def write_loss_table(losses: Sequence[float], path: str | os.PathLike[str]) -> None:

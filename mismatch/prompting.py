@@ -14,9 +14,9 @@ class PromptFormat:
     ``prompt(question)``; base models answer ``prompt(question, exemplars)`` (k-shot).
     """
 
-    question_template: str = "Question: {question}\nAnswer:"
-    answer_template: str = " {answer}"
-    abstention: str = " I don't know."
+    question_template: str
+    answer_template: str
+    abstention: str
 
     def __post_init__(self) -> None:
         if "{question}" not in self.question_template:
@@ -26,8 +26,9 @@ class PromptFormat:
 
     @classmethod
     def from_config(cls, prompt: Mapping[str, object]) -> PromptFormat:
-        """The format described by the config's ``prompt`` section (other keys are ignored)."""
-        return cls(**{k: str(prompt[k]) for k in cls.__dataclass_fields__ if k in prompt})
+        """The format of the validated config's ``prompt`` section (the exemplar keys are read
+        where exemplars are chosen)."""
+        return cls(**{k: str(prompt[k]) for k in cls.__dataclass_fields__})
 
     def answer_line(self, answer: str | None) -> str:
         """The answer text for ``answer`` (``None`` means abstain), without the newline."""

@@ -36,16 +36,16 @@ CATEGORY_COLUMNS = ["question_id", "p_correct_greedy", "p_correct_sampled", "cat
 class SlickSettings:
     """How many exemplar sets, exemplars per set and samples per set; sampling temperature."""
 
-    n_exemplar_sets: int = 10
-    n_exemplars: int = 4
-    n_samples: int = 16
-    temperature: float = 0.5
-    seed: int = 0
+    n_exemplar_sets: int
+    n_exemplars: int
+    n_samples: int
+    temperature: float
+    seed: int
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> SlickSettings:
-        """The settings in the config's ``knowledge_categories`` section (``enabled`` ignored)."""
-        return cls(**{f.name: section[f.name] for f in fields(cls) if f.name in section})
+        """The validated ``knowledge_categories`` section (``enabled`` is read by the rules)."""
+        return cls(**{f.name: section[f.name] for f in fields(cls)})
 
 
 def category(p_greedy: float, p_sampled: float) -> str:

@@ -9,6 +9,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, 
 from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
 from mismatch.errors import InputError
+from mismatch.io import replace_directory
 
 PAD, BOS, EOS = "<pad>", "<s>", "</s>"
 
@@ -19,10 +20,6 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int) -> PreTrainedTokenize
     Encoding with special tokens prepends ``<s>`` (as Llama tokenizers do); decoding without
     special tokens gives back the exact text, newlines included.
     """
-    if vocab_size < 300:
-        raise InputError(
-            "tokenizer.vocab_size", f"must be at least 300 (256 bytes + merges), got {vocab_size}"
-        )
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
@@ -43,8 +40,10 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int) -> PreTrainedTokenize
 
 
 def save_tokenizer(tokenizer: PreTrainedTokenizerBase, directory: str | os.PathLike[str]) -> None:
-    """Save ``tokenizer`` as a Hugging Face tokenizer directory."""
-    tokenizer.save_pretrained(directory)
+    """Save ``tokenizer`` as a Hugging Face tokenizer directory, atomically (written to a
+    temporary folder beside it, then renamed)."""
+    with replace_directory(directory) as tmp:
+        tokenizer.save_pretrained(tmp)
 
 
 def load_tokenizer(directory: str | os.PathLike[str]) -> PreTrainedTokenizerBase:

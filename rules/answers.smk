@@ -15,19 +15,19 @@ rule answer_questions:
         code=code("answering", "modeling", "generation", "shards"),
     output:
         answers="results/w{w}/answers/{model}/{split}.shards/{shard}.parquet",
-    params:
-        prompt=config["prompt"],
-        settings=lambda wildcards: cfg.answering_settings(config, wildcards.model),
-        n_shards=lambda wildcards: cfg.answer_shards(config, wildcards.split),
-    threads: config["threads"]
     log:
         "logs/w{w}/answer_questions/{model}/{split}.{shard}.log",
     benchmark:
         "benchmarks/w{w}/answer_questions/{model}/{split}.{shard}.tsv"
-    resources:
-        **model_resources("answer"),
     conda:
         "../envs/mismatch.yaml"
+    threads: config["threads"]
+    resources:
+        **model_resources("answer"),
+    params:
+        prompt=config["prompt"],
+        settings=lambda wildcards: cfg.answering_settings(config, wildcards.model),
+        n_shards=lambda wildcards: cfg.answer_shards(config, wildcards.split),
     script:
         "../scripts/answer_questions.py"
 
@@ -43,11 +43,11 @@ rule gather_answers:
         "logs/w{w}/gather_answers/{model}/{split}.log",
     benchmark:
         "benchmarks/w{w}/gather_answers/{model}/{split}.tsv"
+    conda:
+        "../envs/mismatch.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../envs/mismatch.yaml"
     script:
         "../scripts/gather_answers.py"
 
@@ -64,11 +64,11 @@ rule knowledge_report:
         "logs/w{w}/knowledge_report/{model}.log",
     benchmark:
         "benchmarks/w{w}/knowledge_report/{model}.tsv"
+    conda:
+        "../envs/mismatch.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        "../envs/mismatch.yaml"
     script:
         "../scripts/knowledge_report.py"
 
@@ -79,17 +79,17 @@ rule check_preconditions:
         code=code("knowledge"),
     output:
         check="results/w{w}/checks/{student}.json",
-    params:
-        larger=lambda wildcards: cfg.larger_teachers(config, wildcards.student),
-        preconditions=config["preconditions"],
     log:
         "logs/w{w}/check_preconditions/{student}.log",
     benchmark:
         "benchmarks/w{w}/check_preconditions/{student}.tsv"
+    conda:
+        "../envs/mismatch.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        "../envs/mismatch.yaml"
+    params:
+        larger=lambda wildcards: cfg.larger_teachers(config, wildcards.student),
+        preconditions=config["preconditions"],
     script:
         "../scripts/check_preconditions.py"

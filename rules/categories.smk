@@ -10,20 +10,20 @@ rule knowledge_categories:
         code=code("slick", "modeling"),
     output:
         categories="results/w{w}/categories/{model}/{split}.parquet",
-    params:
-        slick=config["knowledge_categories"],
-        prompt=config["prompt"],
-        settings=lambda wildcards: cfg.answering_settings(config, wildcards.model),
-    wildcard_constraints:
-        split="pool|test",
-    threads: config["threads"]
     log:
         "logs/w{w}/knowledge_categories/{model}/{split}.log",
     benchmark:
         "benchmarks/w{w}/knowledge_categories/{model}/{split}.tsv"
-    resources:
-        **model_resources("categories"),
+    wildcard_constraints:
+        split="pool|test",
     conda:
         "../envs/mismatch.yaml"
+    threads: config["threads"]
+    resources:
+        **model_resources("categories"),
+    params:
+        slick=config["knowledge_categories"],
+        prompt=config["prompt"],
+        settings=lambda wildcards: cfg.answering_settings(config, wildcards.model),
     script:
         "../scripts/knowledge_categories.py"

@@ -15,17 +15,17 @@ rule label_student:
         code=code("labels", "slick"),
     output:
         labels="results/w{w}/labels/{student}/{recipe}/ft{seed}.parquet",
-    params:
-        prompt=config["prompt"],
-        settings=lambda wildcards: cfg.answering_settings(config, wildcards.student),
-    threads: config["threads"]
     log:
         "logs/w{w}/label_student/{student}/{recipe}/ft{seed}.log",
     benchmark:
         "benchmarks/w{w}/label_student/{student}/{recipe}/ft{seed}.tsv"
-    resources:
-        **model_resources("label", "student"),
     conda:
         "../envs/mismatch.yaml"
+    threads: config["threads"]
+    resources:
+        **model_resources("label", "student"),
+    params:
+        prompt=config["prompt"],
+        settings=lambda wildcards: cfg.answering_settings(config, wildcards.student),
     script:
         "../scripts/label_student.py"

@@ -17,21 +17,21 @@ if HUB_MODELS:
             code=code("hub"),
         output:
             pointer="results/models/{model}.json",
-        params:
-            hub=lambda wildcards: config["models"][wildcards.model]["hub"],
-            revision=lambda wildcards: config["models"][wildcards.model].get("revision"),
-            hf_home=config["hf_home"],
-        wildcard_constraints:
-            model="|".join(HUB_MODELS),
         log:
             "logs/fetch_model/{model}.log",
         benchmark:
             "benchmarks/fetch_model/{model}.tsv"
+        wildcard_constraints:
+            model="|".join(HUB_MODELS),
+        conda:
+            "../envs/mismatch.yaml"
         resources:
             mem_mb=2000,
             runtime=240,
-        conda:
-            "../envs/mismatch.yaml"
+        params:
+            hub=lambda wildcards: config["models"][wildcards.model]["hub"],
+            revision=lambda wildcards: config["models"][wildcards.model]["revision"],
+            hf_home=config["hf_home"],
         script:
             "../scripts/fetch_model.py"
 
@@ -46,19 +46,19 @@ if FETCH_TRIVIAQA:
             code=code("hub"),
         output:
             pointer="results/datasets/trivia_qa.json",
+        log:
+            "logs/fetch_dataset.log",
+        benchmark:
+            "benchmarks/fetch_dataset.tsv"
+        conda:
+            "../envs/mismatch.yaml"
+        resources:
+            mem_mb=2000,
+            runtime=60,
         params:
             dataset=TRIVIAQA["dataset"],
             name=TRIVIAQA["name"],
             revision=TRIVIAQA["revision"],
             hf_home=config["hf_home"],
-        log:
-            "logs/fetch_dataset.log",
-        benchmark:
-            "benchmarks/fetch_dataset.tsv"
-        resources:
-            mem_mb=2000,
-            runtime=60,
-        conda:
-            "../envs/mismatch.yaml"
         script:
             "../scripts/fetch_dataset.py"

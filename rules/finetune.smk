@@ -12,18 +12,18 @@ rule finetuning_set:
         code=code("recipes"),
     output:
         recipe="results/w{w}/sets/{student}/{recipe}.parquet",
-    params:
-        recipe=lambda wildcards: config["recipes"][wildcards.recipe],
-        size=config["finetune_set_size"],
     log:
         "logs/w{w}/finetuning_set/{student}/{recipe}.log",
     benchmark:
         "benchmarks/w{w}/finetuning_set/{student}/{recipe}.tsv"
+    conda:
+        "../envs/mismatch.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        "../envs/mismatch.yaml"
+    params:
+        recipe=lambda wildcards: config["recipes"][wildcards.recipe],
+        size=config["finetune_set_size"],
     script:
         "../scripts/finetuning_set.py"
 
@@ -36,17 +36,17 @@ rule finetune_student:
     output:
         adapter=directory("results/w{w}/students/{student}/{recipe}/ft{seed}/adapter"),
         loss="results/w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv",
-    params:
-        settings=lambda wildcards: cfg.finetune_settings(config, wildcards.student),
-        prompt=config["prompt"],
-    threads: config["threads"]
     log:
         "logs/w{w}/finetune_student/{student}/{recipe}/ft{seed}.log",
     benchmark:
         "benchmarks/w{w}/finetune_student/{student}/{recipe}/ft{seed}.tsv"
-    resources:
-        **model_resources("finetune", "student"),
     conda:
         "../envs/mismatch.yaml"
+    threads: config["threads"]
+    resources:
+        **model_resources("finetune", "student"),
+    params:
+        settings=lambda wildcards: cfg.finetune_settings(config, wildcards.student),
+        prompt=config["prompt"],
     script:
         "../scripts/finetune_student.py"

@@ -8,23 +8,24 @@ if config["questions"]["source"] == "triviaqa":
 
     rule triviaqa_questions:
         input:
-            dataset=config["questions"]["triviaqa"]["local_dir"] or "results/datasets/trivia_qa.json",
+            dataset=config["questions"]["triviaqa"]["local_dir"]
+            or "results/datasets/trivia_qa.json",
             code=code("triviaqa"),
         output:
             pool="results/w{w}/questions/pool.parquet",
             test="results/w{w}/questions/test.parquet",
             format="results/w{w}/questions/format.parquet",
-        params:
-            triviaqa=config["questions"]["triviaqa"],
         log:
             "logs/w{w}/triviaqa_questions.log",
         benchmark:
             "benchmarks/w{w}/triviaqa_questions.tsv"
+        conda:
+            "../envs/mismatch.yaml"
         resources:
             mem_mb=8000,
             runtime=30,
-        conda:
-            "../envs/mismatch.yaml"
+        params:
+            triviaqa=config["questions"]["triviaqa"],
         script:
             "../scripts/triviaqa_questions.py"
 
@@ -42,16 +43,16 @@ if config["questions"]["source"] == "files":
             pool="results/w{w}/questions/pool.parquet",
             test="results/w{w}/questions/test.parquet",
             format="results/w{w}/questions/format.parquet",
-        params:
-            files=config["questions"]["files"],
         log:
             "logs/w{w}/file_questions.log",
         benchmark:
             "benchmarks/w{w}/file_questions.tsv"
+        conda:
+            "../envs/mismatch.yaml"
         resources:
             mem_mb=4000,
             runtime=10,
-        conda:
-            "../envs/mismatch.yaml"
+        params:
+            files=config["questions"]["files"],
         script:
             "../scripts/file_questions.py"

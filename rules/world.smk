@@ -15,20 +15,20 @@ if SYNTHETIC:
             pool="results/w{w}/questions/pool.parquet",
             test="results/w{w}/questions/test.parquet",
             format="results/w{w}/questions/format.parquet",
+        log:
+            "logs/w{w}/synthetic_world.log",
+        benchmark:
+            "benchmarks/w{w}/synthetic_world.tsv"
+        conda:
+            "../envs/mismatch.yaml"
+        resources:
+            mem_mb=1000,
+            runtime=5,
         params:
             world={
                 k: config["questions"]["synthetic"][k]
                 for k in ("n_entities", "attributes", "split_entities", "n_paraphrases")
             },
-        log:
-            "logs/w{w}/synthetic_world.log",
-        benchmark:
-            "benchmarks/w{w}/synthetic_world.tsv"
-        resources:
-            mem_mb=1000,
-            runtime=5,
-        conda:
-            "../envs/mismatch.yaml"
         script:
             "../scripts/synthetic_world.py"
 
@@ -38,18 +38,18 @@ if SYNTHETIC:
             code=code("world"),
         output:
             truth="results/w{w}/world/truth/{model}.parquet",
-        params:
-            knows=lambda wildcards: config["models"][wildcards.model]["pretrain"]["knows"],
-            unit=config["questions"]["synthetic"]["slice_unit"],
         log:
             "logs/w{w}/true_knowledge/{model}.log",
         benchmark:
             "benchmarks/w{w}/true_knowledge/{model}.tsv"
+        conda:
+            "../envs/mismatch.yaml"
         resources:
             mem_mb=1000,
             runtime=5,
-        conda:
-            "../envs/mismatch.yaml"
+        params:
+            knows=lambda wildcards: config["models"][wildcards.model]["pretrain"]["knows"],
+            unit=config["questions"]["synthetic"]["slice_unit"],
         script:
             "../scripts/true_knowledge.py"
 
@@ -59,18 +59,18 @@ if SYNTHETIC:
             code=code("corpus", "tokenizer"),
         output:
             tokenizer=directory("results/w{w}/tokenizer"),
-        params:
-            corpus=config["questions"]["synthetic"],
-            prompt=config["prompt"],
         log:
             "logs/w{w}/train_tokenizer.log",
         benchmark:
             "benchmarks/w{w}/train_tokenizer.tsv"
+        conda:
+            "../envs/mismatch.yaml"
         resources:
             mem_mb=1000,
             runtime=5,
-        conda:
-            "../envs/mismatch.yaml"
+        params:
+            corpus=config["questions"]["synthetic"],
+            prompt=config["prompt"],
         script:
             "../scripts/train_tokenizer.py"
 
@@ -83,19 +83,19 @@ if SYNTHETIC:
         output:
             model=directory("results/w{w}/models/{model}"),
             loss="results/w{w}/pretrain/{model}.loss.tsv",
-        params:
-            pretrain=lambda wildcards: config["models"][wildcards.model]["pretrain"],
-            corpus=config["questions"]["synthetic"],
-            prompt=config["prompt"],
-        threads: config["threads"]
         log:
             "logs/w{w}/pretrain_model/{model}.log",
         benchmark:
             "benchmarks/w{w}/pretrain_model/{model}.tsv"
+        conda:
+            "../envs/mismatch.yaml"
+        threads: config["threads"]
         resources:
             mem_mb=3000,
             runtime=30,
-        conda:
-            "../envs/mismatch.yaml"
+        params:
+            pretrain=lambda wildcards: config["models"][wildcards.model]["pretrain"],
+            corpus=config["questions"]["synthetic"],
+            prompt=config["prompt"],
         script:
             "../scripts/pretrain_model.py"

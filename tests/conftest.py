@@ -11,11 +11,22 @@ Fixtures (session-scoped, built once, read-only for tests: copy a directory befo
 
 Both model directories load by path with ``AutoModelForCausalLM`` / ``AutoTokenizer`` (or
 ``mismatch.modeling.load_model``) and take well under a second to load.
+
+Helpers (import them with ``from conftest import ...``):
+
+- ``hub_cache_entry(hf_home, repo_id, files)``: put a folder into a Hugging Face hub cache as
+  ``repo_id`` at revision main (commit ``COMMIT``), as a download would.
+- ``defaults(section)``: a fresh copy of one section of the schema's defaults (e.g. ``"prompt"``,
+  ``"finetune"``, ``"questions.synthetic"``), the one place defaults live; settings objects in
+  tests are built from it with the test's changes merged in.
 """
 
 from __future__ import annotations
 
+import copy
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -27,6 +38,26 @@ from transformers import (
     LlamaForCausalLM,
     PreTrainedTokenizerFast,
 )
+
+from mismatch import configuration as cfg
+
+# The smallest valid config: everything else is the schema's defaults.
+MINIMAL_CONFIG = {
+    "models": {"model": {"pretrain": {"knows": 0.5}}},
+    "students": ["model"],
+    "recipes": {"own": {"kind": "teacher", "teacher": "self"}},
+}
+_DEFAULTS = cfg.validated(MINIMAL_CONFIG)
+
+
+def defaults(section: str) -> Any:
+    """A copy of the schema's defaults for ``section`` (dotted, e.g. ``"questions.synthetic"``;
+    ``"pretrain"`` is a model's pretraining section)."""
+    value: Any = _DEFAULTS["models"]["model"] if section == "pretrain" else _DEFAULTS
+    for key in section.split("."):
+        value = value[key]
+    return copy.deepcopy(value)
+
 
 SPECIAL_TOKENS = ["<pad>", "<s>", "</s>"]
 _CORPUS = [
@@ -104,3 +135,17 @@ def tiny_gpt2_dir(tmp_path_factory: pytest.TempPathFactory, tiny_tokenizer_dir: 
     torch.manual_seed(0)
     model = GPT2LMHeadModel(config)
     return _save_model(model, tiny_tokenizer_dir, tmp_path_factory.mktemp("tiny_gpt2"))
+
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+def hub_cache_entry(hf_home: Path, repo_id: str, files: Path, repo_type: str = "models") -> Path:
+    """Put ``files`` into ``hf_home``'s hub cache as ``repo_id`` at revision main (as a download
+    would, minus the blob links)."""
+    repo = hf_home / "hub" / f"{repo_type}--{repo_id.replace('/', '--')}"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(COMMIT)
+    snapshot = repo / "snapshots" / COMMIT
+    shutil.copytree(files, snapshot)
+    return snapshot

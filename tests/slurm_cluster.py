@@ -98,7 +98,7 @@ def _write_configs(node: dict[str, str], state_dir: Path) -> None:
     node_fields = " ".join(f"{key}={value}" for key, value in node.items())
     slurm_conf = f"""{MARK}
 ClusterName=mismatchtest
-SlurmctldHost={node['NodeName']}
+SlurmctldHost={node["NodeName"]}
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -137,9 +137,9 @@ def _remove_our_configs() -> None:
 
 def _munge_works() -> bool:
     try:
-        return subprocess.run(
-            [_which("munge"), "-n"], capture_output=True, timeout=10
-        ).returncode == 0
+        return (
+            subprocess.run([_which("munge"), "-n"], capture_output=True, timeout=10).returncode == 0
+        )
     except subprocess.TimeoutExpired:
         return False
 
@@ -189,15 +189,15 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 def _cancel_jobs(partition: str) -> None:
-    subprocess.run(
-        [_which("scancel"), "--partition", partition], capture_output=True, timeout=30
-    )
+    subprocess.run([_which("scancel"), "--partition", partition], capture_output=True, timeout=30)
 
 
 def _node_state(node: str) -> str:
     done = subprocess.run(
         [_which("sinfo"), "--noheader", "--nodes", node, "--format", "%t"],
-        capture_output=True, text=True, timeout=10,
+        capture_output=True,
+        text=True,
+        timeout=10,
     )
     return done.stdout.strip() if done.returncode == 0 else ""
 
@@ -206,8 +206,13 @@ def _wait_until_idle(cluster: Cluster, timeout: float) -> None:
     def idle() -> bool:
         return _node_state(cluster.node) == "idle"
 
-    _poll(idle, timeout, f"node {cluster.node} never became idle",
-          cluster.state_dir / "slurmctld.log", cluster.state_dir / "slurmd.log")
+    _poll(
+        idle,
+        timeout,
+        f"node {cluster.node} never became idle",
+        cluster.state_dir / "slurmctld.log",
+        cluster.state_dir / "slurmd.log",
+    )
 
 
 def _poll(ready, timeout: float, failure: str, *logs: Path) -> None:
@@ -216,7 +221,8 @@ def _poll(ready, timeout: float, failure: str, *logs: Path) -> None:
         if time.monotonic() > deadline:
             tails = [
                 f"--- {log}:\n" + "\n".join(log.read_text().splitlines()[-20:])
-                for log in logs if log.exists()
+                for log in logs
+                if log.exists()
             ]
             raise RuntimeError("\n".join([failure, *tails]))
         time.sleep(0.5)

@@ -9,6 +9,7 @@ import subprocess
 import pandas as pd
 import pytest
 import torch
+from conftest import defaults
 
 import mismatch.answering as answering
 from mismatch.answering import answer_provenance, answer_questions, choose_exemplars
@@ -17,7 +18,9 @@ from mismatch.modeling import load_model
 from mismatch.prompting import PromptFormat
 from mismatch.provenance import git_commit, library_versions
 
-PROMPT = PromptFormat(answer_template=" The answer is {answer}.")
+PROMPT = PromptFormat.from_config(
+    {**defaults("prompt"), "answer_template": " The answer is {answer}."}
+)
 
 
 def _questions(prefix: str, n: int) -> pd.DataFrame:

@@ -1,4 +1,6 @@
 import copy
+import re
+from dataclasses import MISSING, fields
 from pathlib import Path
 
 import pytest
@@ -6,6 +8,11 @@ import yaml
 
 from mismatch import configuration as cfg
 from mismatch.errors import InputError
+from mismatch.finetune import FinetuneSettings, LoraSettings, settings_from_config
+from mismatch.pretrain import PretrainSettings
+from mismatch.prompting import PromptFormat
+from mismatch.slick import SlickSettings
+from mismatch.world import WorldSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "schemas" / "config.schema.yaml"
@@ -89,3 +96,262 @@ def test_library_sources_follow_imports(tmp_path):
     files = {Path(p).name for p in cfg.library_sources("answering")}
     assert {"answering.py", "grading.py", "prompting.py"} <= files
     assert "finetune.py" not in files
+
+
+# ---------------------------------------------------------------- layered configs (extends)
+def write_yaml(path, data):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_extends_merges_mappings_and_replaces_lists_and_scalars(tmp_path):
+    write_yaml(tmp_path / "base.yaml", {"a": {"x": 1, "y": [1, 2]}, "b": 2, "c": {"k": "v"}})
+    write_yaml(tmp_path / "sub" / "mid.yaml", {"extends": "../base.yaml", "a": {"y": [3]}, "b": 5})
+    top = write_yaml(tmp_path / "top.yaml", {"extends": "sub/mid.yaml", "a": {"z": 0}})
+    assert cfg.load_layered(top) == {"a": {"x": 1, "y": [3], "z": 0}, "b": 5, "c": {"k": "v"}}
+
+
+def test_command_line_values_win_over_every_layer(tmp_path):
+    write_yaml(tmp_path / "base.yaml", {"finetune": {"steps": 3, "batch_size": 4}})
+    top = write_yaml(tmp_path / "top.yaml", {"extends": "base.yaml", "finetune": {"steps": 5}})
+    merged = cfg.layered_config([top], {"finetune": {"steps": 9}, "seeds": {"world": [4]}})
+    assert merged == {"finetune": {"steps": 9, "batch_size": 4}, "seeds": {"world": [4]}}
+
+
+def test_extends_cycle_is_one_line_naming_the_files(tmp_path):
+    write_yaml(tmp_path / "a.yaml", {"extends": "b.yaml"})
+    write_yaml(tmp_path / "b.yaml", {"extends": "a.yaml"})
+    with pytest.raises(InputError, match="extends cycle") as err:
+        cfg.load_layered(tmp_path / "a.yaml")
+    message = str(err.value)
+    assert "\n" not in message and "a.yaml -> " in message and "b.yaml -> " in message
+
+
+def test_missing_base_names_the_extending_file(tmp_path):
+    top = write_yaml(tmp_path / "top.yaml", {"extends": "nope.yaml"})
+    with pytest.raises(InputError, match=r"top.yaml: extends: no such config file .*nope.yaml"):
+        cfg.load_layered(top)
+
+
+def test_controls_config_is_the_default_plus_its_differences():
+    controls = yaml.safe_load((ROOT / "configs" / "controls.yaml").read_text())
+    assert controls["extends"] == "../config.yaml"
+    assert set(controls) == {"extends", "recipes", "sweeps", "summary"}
+    layered = cfg.load_layered(ROOT / "configs" / "controls.yaml")
+    default = yaml.safe_load((ROOT / "config.yaml").read_text())
+    assert {k: v for k, v in layered.items() if k not in controls} == {
+        k: v for k, v in default.items() if k not in controls
+    }
+    assert set(default["recipes"]) < set(layered["recipes"])  # own and large kept, controls added
+    assert cfg.schema_error(layered, SCHEMA) is None
+    cfg.check_config(with_defaults(layered))
+
+
+def test_schema_accepts_extends(config):
+    config["extends"] = "../config.yaml"
+    assert cfg.schema_error(config, SCHEMA) is None
+
+
+# ---------------------------------------------------------------- one source of defaults
+
+# Every settings object the stages build, with the config section it is built from.
+SETTINGS = {
+    PromptFormat: ("prompt", PromptFormat.from_config),
+    LoraSettings: ("finetune", lambda section: settings_from_config(section)[0]),
+    FinetuneSettings: ("finetune", lambda section: settings_from_config(section)[1]),
+    PretrainSettings: ("models.small.pretrain", PretrainSettings.from_config),
+    WorldSettings: ("questions.synthetic", WorldSettings.from_config),
+    SlickSettings: ("knowledge_categories", SlickSettings.from_config),
+}
+SCHEMA_DOC = yaml.safe_load(SCHEMA.read_text())
+
+
+def schema_node(path):
+    """The schema of the config key at ``path`` (a list of keys), or ``None`` if it has none."""
+    node = SCHEMA_DOC
+    for key in path:
+        node = _resolve(node)
+        props = node.get("properties", {})
+        if key in props:
+            node = props[key]
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = node["additionalProperties"]
+        else:
+            return None
+    return _resolve(node)
+
+
+def _resolve(node):
+    while "$ref" in node:
+        node = SCHEMA_DOC["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+class Recorder(dict):
+    """A config mapping that records the key path of every value read from it."""
+
+    def __init__(self, data, path, seen):
+        super().__init__(data)
+        self._path, self._seen = path, seen
+
+    def _wrap(self, key, value):
+        path = (*self._path, key)
+        self._seen.add(path)
+        return Recorder(value, path, self._seen) if isinstance(value, dict) else value
+
+    def __getitem__(self, key):
+        return self._wrap(key, super().__getitem__(key))
+
+    def get(self, key, default=None):
+        return self._wrap(key, super().get(key, default)) if key in self else default
+
+    def items(self):
+        return [(k, self[k]) for k in self]
+
+    def values(self):
+        return [self[k] for k in self]
+
+
+def reads_of(config):
+    """Key paths the plan-time code and every settings object read from ``config``."""
+    seen = set()
+    recorded = Recorder(config, (), seen)
+    cfg.check_config(recorded)
+    for student in config["students"]:
+        cfg.finetune_settings(recorded, student)
+        cfg.larger_teachers(recorded, student)
+        cfg.source_models(recorded, student)
+    for model in config["models"]:
+        cfg.answering_settings(recorded, model)
+        cfg.model_job_resources(recorded, "answer", model, 1)
+    for split in ("pool", "test", "format"):
+        cfg.answer_shards(recorded, split)
+    for section, build in SETTINGS.values():
+        node = recorded
+        for key in section.split("."):
+            node = node[key]
+        build(node)
+    for model in config["models"]:
+        PretrainSettings.from_config(recorded["models"][model]["pretrain"])
+    return seen
+
+
+def test_every_key_the_code_reads_is_in_the_schema():
+    config = with_defaults(yaml.safe_load((ROOT / "config.yaml").read_text()))
+    cfg.expand_sweeps(config)
+    reads = reads_of(config)
+    assert ("finetune", "max_grad_norm") in reads and ("finetune", "lr_schedule") in reads
+    missing = sorted(".".join(map(str, p)) for p in reads if schema_node(p) is None)
+    assert not missing, f"read by the code but not in the schema: {missing}"
+
+
+def test_rules_read_only_schema_keys():
+    pattern = re.compile(r'config((?:\["[^"]+"\])+)')
+    for path in [*ROOT.glob("rules/*.smk"), ROOT / "Snakefile"]:
+        for chain in pattern.findall(path.read_text()):
+            keys = re.findall(r'\["([^"]+)"\]', chain)
+            assert schema_node(keys) is not None, f"{path.name}: config{chain} is not in the schema"
+
+
+@pytest.mark.parametrize("cls", list(SETTINGS), ids=lambda c: c.__name__)
+def test_settings_classes_carry_no_defaults(cls):
+    with_default = [f.name for f in fields(cls) if f.default is not MISSING]
+    with_default += [f.name for f in fields(cls) if f.default_factory is not MISSING]
+    assert not with_default, f"{cls.__name__} has defaults of its own: {with_default}"
+
+
+def _other_value(node, value):
+    """A valid value for a key with schema ``node`` that differs from ``value``."""
+    if "enum" in node:
+        return next(v for v in node["enum"] if v != value)
+    if "oneOf" in node:
+        return ["q_proj", "v_proj"]  # lora.target_modules: a list instead of "all-linear"
+    types = node.get("type")
+    types = types if isinstance(types, list) else [types]
+    if value is None:
+        return node.get("minimum", 1) * 8 if "integer" in types else 0.5
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int) and "integer" in types:
+        return value + 1
+    if isinstance(value, int | float):
+        return value / 2 if value else 0.5
+    if isinstance(value, str):
+        return "Q " + value
+    if isinstance(value, list):
+        return value[:1]
+    if isinstance(value, dict):  # split_entities: move one entity between splits
+        return {**value, "format": value["format"] + 1, "pool": value["pool"] - 1}
+    raise AssertionError(f"no other value for {value!r}")
+
+
+@pytest.mark.parametrize("cls", list(SETTINGS), ids=lambda c: c.__name__)
+def test_every_setting_is_settable_through_the_config(cls):
+    section, build = SETTINGS[cls]
+    base = with_defaults(yaml.safe_load((ROOT / "config.yaml").read_text()))
+    path = section.split(".")
+    for field in fields(cls):
+        config = copy.deepcopy(base)
+        node = config
+        for key in path:
+            node = node[key]
+        inner = ["lora"] if cls is LoraSettings else []
+        target = node["lora"] if inner else node
+        new = _other_value(schema_node([*path, *inner, field.name]), target[field.name])
+        target[field.name] = new
+        assert cfg.schema_error(config, SCHEMA) is None, (field.name, new)
+        built = getattr(build(node), field.name)
+        expected = tuple(new) if isinstance(new, list) else new
+        assert built == expected, field.name
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("questions.synthetic.vocab_size", 100),
+        ("questions.synthetic.attributes", ["color", "color"]),
+        ("questions.synthetic.split_entities", {"pool": 18, "test": 12}),
+        ("models.small.pretrain.architecture", "mamba"),
+        ("models.small.pretrain.steps", 0),
+        ("finetune.lr_schedule", "linear"),
+        ("finetune.max_grad_norm", 0),
+        ("knowledge_categories.temperature", 0),
+        ("questions.synthetic.slice_unit", "sentence"),
+        ("questions.synthetic.n_abstention_lines", -1),
+        ("models.small.pretrain.knows", 1.5),
+    ],
+)
+def test_bounds_are_the_schemas_job(config, key, value):
+    """The library no longer re-checks these: a bad value stops the run at validation."""
+    *parents, last = key.split(".")
+    node = config
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+    assert cfg.schema_error(config, SCHEMA).startswith(key)
+
+
+def test_schema_defaults_agree_with_config_yaml():
+    """config.yaml restates some defaults for the reader; where it does, they must agree with
+    the schema's, except for the keys it sets on purpose."""
+    on_purpose = {"prompt.answer_template", "finetune_set_size"}
+    default = yaml.safe_load((ROOT / "config.yaml").read_text())
+    minimal = {k: default[k] for k in ("models", "students", "recipes")}
+    schema_defaults = with_defaults(minimal)
+
+    def walk(value, path):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                yield from walk(item, (*path, key))
+        else:
+            yield path, value
+
+    for path, value in walk(default, ()):
+        dotted = ".".join(path)
+        if path[0] in ("models", "students", "recipes", "sweeps", "seeds") or dotted in on_purpose:
+            continue
+        node = schema_defaults
+        for key in path:
+            node = node[key]
+        assert node == value, f"config.yaml {dotted}={value!r}, schema default {node!r}"

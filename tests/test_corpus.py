@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from conftest import defaults
 from transformers import AutoTokenizer
 
 from mismatch.corpus import pretraining_units, world_text
@@ -11,7 +12,9 @@ from mismatch.prompting import PromptFormat
 from mismatch.tokenizer import load_tokenizer, save_tokenizer, train_tokenizer
 from mismatch.world import ATTRIBUTES, World, WorldSettings, build_world, phantom_names
 
-PROMPT = PromptFormat(answer_template=" The answer is {answer}.", abstention=" I don't know.")
+PROMPT = PromptFormat.from_config(
+    {**defaults("prompt"), "answer_template": " The answer is {answer}."}
+)
 SETTINGS = WorldSettings(
     n_entities=20,
     attributes=("profession", "instrument"),
@@ -94,8 +97,13 @@ def test_known_and_format_facts_get_paraphrased_statements(world):
 def test_every_entity_appears_in_every_models_units(world):
     for qa, known in ((True, known_ids(world)), (False, set())):
         units = pretraining_units(
-            world, known, PROMPT, n_paraphrases=1, qa_lines_for_known_facts=qa,
-            n_abstention_lines=3, seed=1,
+            world,
+            known,
+            PROMPT,
+            n_paraphrases=1,
+            qa_lines_for_known_facts=qa,
+            n_abstention_lines=3,
+            seed=1,
         )
         assert all(f"{entity} is a person.\n" in units for entity in world.entities)
 
@@ -152,8 +160,3 @@ def test_tokenizer_special_tokens_and_save_load(tokenizer, tmp_path):
         assert (loaded.bos_token, loaded.eos_token, loaded.pad_token) == ("<s>", "</s>", "<pad>")
     with pytest.raises(InputError):
         load_tokenizer(tmp_path / "missing")
-
-
-def test_tokenizer_vocab_too_small_is_rejected():
-    with pytest.raises(InputError, match="vocab_size"):
-        train_tokenizer(["a b c\n"], vocab_size=100)

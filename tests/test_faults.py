@@ -18,8 +18,11 @@ import psutil
 import pytest
 from workflow_runs import ROOT, Run, load_config, snakemake, write_config
 
-LABELS = [f"results/w1/labels/small/{recipe}/ft{seed}.parquet"
-          for recipe in ("own", "large") for seed in (1, 2)]
+LABELS = [
+    f"results/w1/labels/small/{recipe}/ft{seed}.parquet"
+    for recipe in ("own", "large")
+    for seed in (1, 2)
+]
 
 
 # ---------------------------------------------------------------- helpers: question files
@@ -27,11 +30,13 @@ LABELS = [f"results/w1/labels/small/{recipe}/ft{seed}.parquet"
 
 def questions(split: str, n: int = 4) -> pd.DataFrame:
     """A valid question set; texts and ids differ between splits so the sets are disjoint."""
-    return pd.DataFrame({
-        "question_id": [f"{split}-{i}" for i in range(n)],
-        "question": [f"Which colour has the {split} lantern number {i}?" for i in range(n)],
-        "answers": [["red", "crimson"] for _ in range(n)],
-    })
+    return pd.DataFrame(
+        {
+            "question_id": [f"{split}-{i}" for i in range(n)],
+            "question": [f"Which colour has the {split} lantern number {i}?" for i in range(n)],
+            "answers": [["red", "crimson"] for _ in range(n)],
+        }
+    )
 
 
 def write_questions(table: pd.DataFrame, path: Path) -> Path:
@@ -59,8 +64,10 @@ def files_config(tmp_path, tiny_llama_dir, tiny_gpt2_dir):
             "teacher": {"path": str(tiny_gpt2_dir), "params_b": 0.0001, "dtype": "float32"},
         },
         "students": ["student"],
-        "recipes": {"own": {"kind": "teacher", "teacher": "self"},
-                    "teacher": {"kind": "teacher", "teacher": "teacher"}},
+        "recipes": {
+            "own": {"kind": "teacher", "teacher": "self"},
+            "teacher": {"kind": "teacher", "teacher": "teacher"},
+        },
         "prompt": {"n_exemplars": 1},
         "answering": {"batch_size": 4, "max_new_tokens": 4},
         "finetune": {"lora": {"r": 2, "alpha": 4}, "steps": 2, "batch_size": 2},
@@ -232,8 +239,10 @@ def job_processes(root: psutil.Process, stage: str) -> list[psutil.Process]:
             command = process.cmdline()
         except psutil.Error:
             continue
-        if command and "python" in Path(command[0]).name and any(
-            part.endswith(f".{stage}.py") for part in command
+        if (
+            command
+            and "python" in Path(command[0]).name
+            and any(part.endswith(f".{stage}.py") for part in command)
         ):
             found.append(process)
     return found
@@ -253,9 +262,21 @@ def kill(processes: list[psutil.Process], root: psutil.Process) -> None:
 def run_and_kill(work: Path, configfile: Path, stage: str, whole_tree: bool, ready, *args: str):
     """Start the tiny study; once a ``stage`` job runs and ``ready(work)`` holds, SIGKILL that job
     (``whole_tree``: Snakemake and all its jobs, as a crash would). Returns Snakemake's output."""
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-               "--directory", str(work), "--configfile", str(configfile), "--cores", "2",
-               *args, *LABELS]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(work),
+        "--configfile",
+        str(configfile),
+        "--cores",
+        "2",
+        *args,
+        *LABELS,
+    ]
     with open(work.parent / f"kill-{stage}.log", "w+") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
         root = psutil.Process(process.pid)
@@ -309,9 +330,11 @@ def test_killed_jobs_in_every_stage_rerun_to_the_uninterrupted_result(
             assert f"Error in rule {stage}:" in output, output[-3000:]
     run = snakemake(ROOT, work, tiny_configfile, *LABELS)
     assert run.returncode == 0, run.output[-5000:]
-    resumed = [log for log in (work / "logs/w1/finetune_student").rglob("*.log")
-               if "resuming from checkpoint" in log.read_text()]
+    resumed = [
+        log
+        for log in (work / "logs/w1/finetune_student").rglob("*.log")
+        if "resuming from checkpoint" in log.read_text()
+    ]
     assert resumed, "no fine-tuning job resumed from the killed job's checkpoint"
     for label, expected in reference_labels.items():
         pd.testing.assert_frame_equal(pd.read_parquet(work / label), expected, obj=label)
-

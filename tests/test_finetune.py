@@ -5,6 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
+from conftest import defaults
 from peft import PeftModel
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -16,15 +17,18 @@ from mismatch.finetune import (
     build_examples,
     checkpoint_key,
     collate_batch,
-    detect_target_modules,
     example_order,
     finetune,
+    lora_config,
+    settings_from_config,
 )
 from mismatch.generation import encode_prompts
 from mismatch.labels import evaluate_student
 from mismatch.prompting import PromptFormat
 
-PROMPT = PromptFormat(answer_template=" The answer is {answer}.")
+PROMPT = PromptFormat.from_config(
+    {**defaults("prompt"), "answer_template": " The answer is {answer}."}
+)
 RECIPE = pd.DataFrame(
     {
         "question_id": ["q1", "q2", "q3"],
@@ -33,10 +37,20 @@ RECIPE = pd.DataFrame(
         "target": ["Quelm", None, "green"],
     }
 )
-TINY = FinetuneSettings(
+
+
+def finetune_settings(**changes) -> FinetuneSettings:
+    return FinetuneSettings(**{**settings_from_config(defaults("finetune"))[1].__dict__, **changes})
+
+
+def lora_settings(**changes) -> LoraSettings:
+    return LoraSettings(**{**settings_from_config(defaults("finetune"))[0].__dict__, **changes})
+
+
+TINY = finetune_settings(
     steps=6, batch_size=2, learning_rate=1e-2, warmup_steps=2, checkpoint_every=2, max_length=64
 )
-LORA = LoraSettings(r=4, alpha=8)
+LORA = lora_settings(r=4, alpha=8)
 CPU = "cpu"
 
 
@@ -78,7 +92,8 @@ def test_labels_mask_prompt_and_padding(tiny_llama_dir):
         assert answer[-1] == tokenizer.eos_token_id
         expected = PROMPT.target(target if isinstance(target, str) else None)  # NaN: abstain
         assert tokenizer.decode(answer[:-1]) == expected
-    batch = collate_batch(examples, tokenizer.pad_token_id)
+    tokenizer.padding_side = "right"
+    batch = collate_batch(examples, tokenizer)
     lengths = [len(e["input_ids"]) for e in examples]
     assert batch["input_ids"].shape == (3, max(lengths))
     for row, n in enumerate(lengths):
@@ -97,15 +112,24 @@ def test_long_prompts_are_cut_from_the_left_keeping_bos(tiny_llama_dir):
     assert cut["input_ids"][1:] == full["input_ids"][-19:]
 
 
-def test_detect_target_modules(tiny_llama_dir, tiny_gpt2_dir):
-    llama = AutoModelForCausalLM.from_pretrained(tiny_llama_dir)
-    gpt2 = AutoModelForCausalLM.from_pretrained(tiny_gpt2_dir)
-    assert detect_target_modules(llama) == [
-        "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"
-    ]
-    assert detect_target_modules(gpt2) == ["c_attn", "c_proj", "c_fc"]
-    with pytest.raises(ValueError, match="lora.target_modules"):
-        detect_target_modules(torch.nn.Sequential(torch.nn.ReLU()))
+def test_all_linear_targets_every_projection_but_the_head(tiny_llama_dir, tiny_gpt2_dir):
+    """peft's "all-linear" picks the attention and MLP projections (GPT-2's Conv1D ones with
+    fan_in_fan_out), never the output head."""
+    from peft import get_peft_model
+
+    expected = {
+        tiny_llama_dir: (
+            {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"},
+            False,
+        ),
+        tiny_gpt2_dir: ({"c_attn", "c_proj", "c_fc"}, True),
+    }
+    for path, (targets, fan_in_fan_out) in expected.items():
+        base = AutoModelForCausalLM.from_pretrained(path)
+        model = get_peft_model(base, lora_config(LORA))
+        assert model.peft_config["default"].fan_in_fan_out is fan_in_fan_out
+        adapted = {n.rsplit(".", 1)[-1] for n, m in model.named_modules() if hasattr(m, "lora_A")}
+        assert adapted == targets
 
 
 def test_example_order_depends_on_seed_and_count_only():
@@ -125,7 +149,7 @@ def test_checkpoint_key_changes_with_rank():
 
 
 def test_finetune_gpt2_saves_a_loadable_adapter(tiny_gpt2_dir, tmp_path):
-    settings = FinetuneSettings(steps=15, batch_size=3, learning_rate=2e-2, warmup_steps=0)
+    settings = finetune_settings(steps=15, batch_size=3, learning_rate=2e-2, warmup_steps=0)
     out = tmp_path / "adapter"
     metrics = finetune(tiny_gpt2_dir, RECIPE, PROMPT, LORA, settings, 0, out, log=quiet, device=CPU)
     assert [m["step"] for m in metrics] == list(range(1, 16))
@@ -140,9 +164,17 @@ def test_finetune_gpt2_saves_a_loadable_adapter(tiny_gpt2_dir, tmp_path):
 
 
 def run(model_dir: Path, out: Path, checkpoints: Path | None, log=quiet) -> list[dict]:
-    lora = LoraSettings(r=4, alpha=8, dropout=0.2)  # dropout: resuming must restore the RNG
+    lora = lora_settings(r=4, alpha=8, dropout=0.2)  # dropout: resuming must restore the RNG
     return finetune(
-        model_dir, RECIPE, PROMPT, lora, TINY, 7, out, checkpoint_dir=checkpoints, log=log,
+        model_dir,
+        RECIPE,
+        PROMPT,
+        lora,
+        TINY,
+        7,
+        out,
+        checkpoint_dir=checkpoints,
+        log=log,
         device="cpu",
     )
 
@@ -179,7 +211,7 @@ def test_resumed_run_equals_uninterrupted_run(tiny_llama_dir, tmp_path):
 
 def test_student_learns_a_single_fact(sharp_llama_dir, tmp_path):
     one = RECIPE.iloc[:1]
-    settings = FinetuneSettings(steps=30, batch_size=4, learning_rate=1e-2, warmup_steps=0)
+    settings = finetune_settings(steps=30, batch_size=4, learning_rate=1e-2, warmup_steps=0)
     out = tmp_path / "adapter"
     metrics = finetune(sharp_llama_dir, one, PROMPT, LORA, settings, 0, out, log=quiet, device=CPU)
     assert metrics[-1]["loss"] < 0.05 * metrics[0]["loss"]

@@ -3,12 +3,15 @@
 import pandas as pd
 import pytest
 import torch
+from conftest import defaults
 
 from mismatch.finetune import finetune_from_config
 from mismatch.io import write_parquet
 from mismatch.prompting import PromptFormat
 
-PROMPT = PromptFormat(answer_template=" The answer is {answer}.")
+PROMPT = PromptFormat.from_config(
+    {**defaults("prompt"), "answer_template": " The answer is {answer}."}
+)
 RECIPE = pd.DataFrame(
     {
         "question_id": ["q1", "q2", "q3"],
@@ -25,7 +28,7 @@ class Killed(Exception):
 
 def settings(tmp_path, r):
     return {
-        "lora": {"r": r, "alpha": 2 * r, "dropout": 0.0, "target_modules": "auto"},
+        "lora": {"r": r, "alpha": 2 * r, "dropout": 0.0, "target_modules": "all-linear"},
         "steps": 6,
         "batch_size": 2,
         "learning_rate": 1e-2,
@@ -35,6 +38,8 @@ def settings(tmp_path, r):
         "weight_decay": 0.0,
         "gradient_checkpointing": False,
         "checkpoint_every": 2,
+        "lr_schedule": "constant",
+        "max_grad_norm": 1.0,
         "checkpoint_root": str(tmp_path / "checkpoints"),
         "dtype": "float32",
     }

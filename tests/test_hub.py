@@ -5,6 +5,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from conftest import COMMIT, hub_cache_entry
 from huggingface_hub.errors import (
     GatedRepoError,
     HfHubHTTPError,
@@ -20,18 +21,6 @@ from mismatch.modeling import check_model_dir, load_model, resolve_model_path
 from mismatch.triviaqa import load_triviaqa
 
 FIXTURES = Path(__file__).parent / "fixtures"
-COMMIT = "0123456789abcdef0123456789abcdef01234567"
-
-
-def hub_cache_entry(hf_home: Path, repo_id: str, files: Path, repo_type: str = "models") -> Path:
-    """Put ``files`` into ``hf_home``'s hub cache as ``repo_id`` at revision main (as a download
-    would, minus the blob links)."""
-    repo = hf_home / "hub" / f"{repo_type}--{repo_id.replace('/', '--')}"
-    (repo / "refs").mkdir(parents=True)
-    (repo / "refs" / "main").write_text(COMMIT)
-    snapshot = repo / "snapshots" / COMMIT
-    shutil.copytree(files, snapshot)
-    return snapshot
 
 
 def test_fetch_model_from_a_hub_shaped_cache_gives_a_loadable_pointer(tmp_path, tiny_llama_dir):
@@ -78,8 +67,9 @@ def test_a_pointer_without_a_path_is_refused(tmp_path):
 def test_fetch_dataset_from_a_hub_shaped_cache_loads_through_datasets(tmp_path):
     hf_home = tmp_path / "hf"
     hub_cache_entry(hf_home, "mandarjoshi/trivia_qa", FIXTURES / "trivia_qa", "datasets")
-    pointer = fetch_dataset("mandarjoshi/trivia_qa", "rc.nocontext", None, str(hf_home),
-                            local_files_only=True)
+    pointer = fetch_dataset(
+        "mandarjoshi/trivia_qa", "rc.nocontext", None, str(hf_home), local_files_only=True
+    )
     assert pointer["commit"] == COMMIT and pointer["name"] == "rc.nocontext"
     splits = load_triviaqa(pointer["path"], pointer["name"])
     assert len(splits["train"]) == 41 and len(splits["validation"]) == 27

@@ -2,6 +2,7 @@
 
 import pandas as pd
 import pytest
+from conftest import defaults
 
 from mismatch.errors import InputError
 from mismatch.labels import LABEL_COLUMNS, label_answers
@@ -14,7 +15,9 @@ QUESTIONS = pd.DataFrame(
         "answers": [["Quelm"], ["Ildra Fenn", "Fenn"], ["green"], ["Oss"], ["1204"]],
     }
 )
-PROMPT = PromptFormat(answer_template=" The answer is {answer}.")
+PROMPT = PromptFormat.from_config(
+    {**defaults("prompt"), "answer_template": " The answer is {answer}."}
+)
 
 
 def student_answers(predictions: list[str]) -> pd.DataFrame:

@@ -4,6 +4,7 @@ import random
 
 import pytest
 import torch
+from conftest import defaults
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from mismatch.errors import InputError
@@ -27,9 +28,18 @@ UNITS = [
     "Mira Sol plays the banjo.\n",
     "Question: What does Kel Vun play?\nAnswer: I don't know.\n",
 ]
-TINY = PretrainSettings(
-    hidden_size=32, n_layers=1, n_heads=2, max_length=48, steps=40, learning_rate=1e-2,
-    batch_size=4, warmup_steps=3,
+TINY = PretrainSettings.from_config(
+    {
+        **defaults("pretrain"),
+        "hidden_size": 32,
+        "n_layers": 1,
+        "n_heads": 2,
+        "max_length": 48,
+        "steps": 40,
+        "learning_rate": 1e-2,
+        "batch_size": 4,
+        "warmup_steps": 3,
+    }
 )
 
 
@@ -46,7 +56,9 @@ def test_build_model_matches_tokenizer_and_formula(tokenizer, architecture):
     assert config.vocab_size == len(tokenizer)
     assert model.get_input_embeddings().weight.shape[0] == len(tokenizer)
     assert (config.bos_token_id, config.eos_token_id, config.pad_token_id) == (
-        tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id,
+        tokenizer.bos_token_id,
+        tokenizer.eos_token_id,
+        tokenizer.pad_token_id,
     )
     assert model.dtype == torch.float32
     assert sum(p.numel() for p in model.parameters()) == count_parameters(settings, len(tokenizer))
@@ -65,10 +77,11 @@ def test_build_model_is_seeded(tokenizer):
     assert not torch.equal(weights[0], weights[2])
 
 
-def test_pack_batch_keeps_units_whole_and_masks_padding():
+def test_pack_batch_keeps_units_whole_and_masks_padding(tokenizer):
+    assert (tokenizer.bos_token_id, tokenizer.pad_token_id) == (1, 0)
     units = [[5, 6, 7], [8, 9], [10, 11, 12, 13]]
     stream = UnitStream(len(units), random.Random(0))
-    ids, mask, labels = pack_batch(units, stream, batch_size=6, max_length=8, bos_id=1, pad_id=0)
+    ids, mask, labels = pack_batch(units, stream, batch_size=6, max_length=8, tokenizer=tokenizer)
     assert ids.shape[0] == 6 and ids.shape[1] <= 8
     for row, row_mask, row_labels in zip(ids.tolist(), mask.tolist(), labels.tolist(), strict=True):
         length = sum(row_mask)
@@ -116,8 +129,10 @@ def test_save_model_loads_back(tokenizer, tmp_path):
 
 
 def test_settings_from_config_ignore_knows():
-    settings = PretrainSettings.from_config({"knows": 0.4, "hidden_size": 64, "steps": 7})
-    assert (settings.hidden_size, settings.steps, settings.n_layers) == (64, 7, 2)
+    section = {**defaults("pretrain"), "knows": 0.4, "hidden_size": 64, "steps": 7}
+    settings = PretrainSettings.from_config(section)
+    assert (settings.hidden_size, settings.steps) == (64, 7)
+    assert settings.n_layers == defaults("pretrain")["n_layers"]
 
 
 def test_loss_table(tmp_path):
@@ -128,9 +143,7 @@ def test_loss_table(tmp_path):
 @pytest.mark.parametrize(
     ("changes", "key"),
     [
-        ({"architecture": "mamba"}, "pretrain.architecture"),
         ({"n_heads": 3}, "pretrain.n_heads"),
-        ({"steps": 0}, "pretrain.steps"),
     ],
 )
 def test_bad_settings_name_the_key(tokenizer, changes, key):

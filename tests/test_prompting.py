@@ -1,8 +1,11 @@
 import pytest
+from conftest import defaults
 
 from mismatch.prompting import PromptFormat
 
-SYNTHETIC = PromptFormat(answer_template=" The answer is {answer}.", abstention=" I don't know.")
+SYNTHETIC = PromptFormat.from_config(
+    {**defaults("prompt"), "answer_template": " The answer is {answer}."}
+)
 
 
 def test_prompt_with_exemplars_and_targets():
@@ -20,11 +23,11 @@ def test_extract_answer_strips_template_and_stops_at_newline():
     assert SYNTHETIC.extract_answer(" The answer is Velmar.\nQuestion: x") == "Velmar"
     assert SYNTHETIC.extract_answer(" I don't know.") == "I don't know."
     assert SYNTHETIC.extract_answer(" Velmar") == "Velmar"
-    assert PromptFormat().extract_answer(" Paris\n") == "Paris"
+    assert PromptFormat.from_config(defaults("prompt")).extract_answer(" Paris\n") == "Paris"
 
 
 def test_from_config_ignores_other_keys_and_checks_templates():
-    fmt = PromptFormat.from_config({"answer_template": " A: {answer}", "n_exemplars": 3})
+    fmt = PromptFormat.from_config({**defaults("prompt"), "answer_template": " A: {answer}"})
     assert fmt.answer_template == " A: {answer}"
     with pytest.raises(ValueError, match="question_template"):
-        PromptFormat(question_template="no placeholder")
+        PromptFormat.from_config({**defaults("prompt"), "question_template": "no placeholder"})

@@ -38,8 +38,10 @@ def test_numeric_ids_become_strings(tmp_path):
 @pytest.mark.parametrize(
     ("rows", "problem"),
     [
-        ([{"question_id": r["question_id"], "question": r["question"]} for r in ROWS],
-         "missing column(s) answers"),
+        (
+            [{"question_id": r["question_id"], "question": r["question"]} for r in ROWS],
+            "missing column(s) answers",
+        ),
         ([], "missing column(s) question_id, question, answers"),
         ([ROWS[0], {**ROWS[1], "question_id": "q1"}], "duplicate question_id q1"),
         ([ROWS[0], {**ROWS[1], "answers": []}], "question q2 has no answer aliases"),

@@ -6,7 +6,7 @@ import shutil
 
 import pandas as pd
 import pytest
-from test_hub import COMMIT, hub_cache_entry
+from conftest import COMMIT, hub_cache_entry
 from workflow_runs import ROOT, load_config, planned_rules, snakemake, write_config
 
 FIXTURE = ROOT / "tests" / "fixtures" / "trivia_qa"
@@ -55,8 +55,17 @@ def test_a_missing_local_model_path_fails_before_any_job(tmp_path, tiny_llama_di
 
 
 def test_question_files_are_checked_and_copied(tmp_path, tiny_llama_dir, tiny_gpt2_dir):
-    rows = {split: [{"question_id": f"{split}{i}", "question": f"{split} question {i}?",
-                     "answers": [f"answer {i}"]} for i in range(4)] for split in SPLITS}
+    rows = {
+        split: [
+            {
+                "question_id": f"{split}{i}",
+                "question": f"{split} question {i}?",
+                "answers": [f"answer {i}"],
+            }
+            for i in range(4)
+        ]
+        for split in SPLITS
+    }
     files = {}
     for split, table in rows.items():
         files[split] = str(tmp_path / f"{split}.jsonl")

@@ -34,11 +34,16 @@ def real_path_study(tmp_path_factory, tiny_llama_dir, tiny_gpt2_dir):
 
 def test_question_sets_come_from_triviaqa_disjoint(real_path_study):
     work, config = real_path_study
-    sets = {s: pd.read_parquet(work / f"results/w1/questions/{s}.parquet")
-            for s in ("pool", "test", "format")}
+    sets = {
+        s: pd.read_parquet(work / f"results/w1/questions/{s}.parquet")
+        for s in ("pool", "test", "format")
+    }
     sizes = config["questions"]["triviaqa"]
     assert [len(sets[s]) for s in ("pool", "test", "format")] == [
-        sizes["pool_size"], sizes["test_size"], sizes["format_size"]]
+        sizes["pool_size"],
+        sizes["test_size"],
+        sizes["format_size"],
+    ]
     keys = [set(question_keys(t)) for t in sets.values()]
     assert not (keys[0] & keys[1] or keys[0] & keys[2] or keys[1] & keys[2])
     assert all(len(a) >= 2 for a in sets["test"].answers)
@@ -59,7 +64,11 @@ def test_student_categories_and_labels(real_path_study):
     work, config = real_path_study
     categories = pd.read_parquet(work / CATEGORIES_FILE)
     assert list(categories.columns) == [
-        "question_id", "p_correct_greedy", "p_correct_sampled", "category"]
+        "question_id",
+        "p_correct_greedy",
+        "p_correct_sampled",
+        "category",
+    ]
     assert set(categories.category) <= set(CATEGORIES)
     test = pd.read_parquet(work / "results/w1/questions/test.parquet")
     assert sorted(categories.question_id) == sorted(test.question_id)

@@ -22,8 +22,10 @@ def test_13b_asks_for_more_memory_and_time_than_7b_in_bf16():
 
 
 def test_weights_decide_memory_and_gpus():
-    assert job_resources("answer", 7 * B, "float32")["mem_mb"] > job_resources(
-        "answer", 7 * B, "bfloat16")["mem_mb"]
+    assert (
+        job_resources("answer", 7 * B, "float32")["mem_mb"]
+        > job_resources("answer", 7 * B, "bfloat16")["mem_mb"]
+    )
     # 140 GB of bf16 weights do not fit one 80 GB card, nor two with room for activations
     assert job_resources("answer", 70 * B, "bfloat16")["gpu"] == 3
     assert job_resources("finetune", 13 * B, "float32")["gpu"] == 2

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import defaults
 
 import mismatch.slick as slick
 from mismatch.errors import InputError
@@ -16,6 +17,13 @@ from mismatch.slick import (
     exemplar_sets,
     measure_correctness,
 )
+
+PROMPT = PromptFormat.from_config(defaults("prompt"))
+
+
+def slick_settings(**changes) -> SlickSettings:
+    return SlickSettings.from_config({**defaults("knowledge_categories"), **changes})
+
 
 FORMAT = pd.DataFrame(
     {
@@ -35,8 +43,14 @@ QUESTIONS = pd.DataFrame(
 
 @pytest.mark.parametrize(
     ("p_greedy", "p_sampled", "expected"),
-    [(1.0, 0.0, "HighlyKnown"), (1.0, 1.0, "HighlyKnown"), (0.1, 0.0, "MaybeKnown"),
-     (0.9, 1.0, "MaybeKnown"), (0.0, 0.01, "WeaklyKnown"), (0.0, 0.0, "Unknown")],
+    [
+        (1.0, 0.0, "HighlyKnown"),
+        (1.0, 1.0, "HighlyKnown"),
+        (0.1, 0.0, "MaybeKnown"),
+        (0.9, 1.0, "MaybeKnown"),
+        (0.0, 0.01, "WeaklyKnown"),
+        (0.0, 0.0, "Unknown"),
+    ],
 )
 def test_category_from_greedy_and_sampled_accuracy(p_greedy, p_sampled, expected):
     assert category(p_greedy, p_sampled) == expected
@@ -83,14 +97,17 @@ def test_measure_correctness_grades_each_set_and_sample(monkeypatch):
     def fake_sample(model, tokenizer, prompts, *, sampling, seed, **kwargs):
         calls["sample"] += 1
         lucky = calls["sample"] == 2
-        return [[" no"] * sampling.num_samples,
-                [" Green" if lucky and i == 0 else " red" for i in range(sampling.num_samples)]]
+        return [
+            [" no"] * sampling.num_samples,
+            [" Green" if lucky and i == 0 else " red" for i in range(sampling.num_samples)],
+        ]
 
     monkeypatch.setattr(slick, "generate", fake_generate)
     monkeypatch.setattr(slick, "sample", fake_sample)
-    settings = SlickSettings(n_exemplar_sets=2, n_exemplars=2, n_samples=3)
-    greedy, sampled = measure_correctness(None, None, QUESTIONS, FORMAT, PromptFormat(), settings,
-                                          batch_size=4, max_new_tokens=4)
+    settings = slick_settings(n_exemplar_sets=2, n_exemplars=2, n_samples=3)
+    greedy, sampled = measure_correctness(
+        None, None, QUESTIONS, FORMAT, PROMPT, settings, batch_size=4, max_new_tokens=4
+    )
     assert greedy.tolist() == [[True, False], [False, False]]
     assert sampled.sum() == 1 and sampled[1, 1, 0]
     table = categorize(QUESTIONS.question_id.to_list(), greedy, sampled)
@@ -100,15 +117,17 @@ def test_measure_correctness_grades_each_set_and_sample(monkeypatch):
 def test_measure_correctness_refuses_exemplars_that_are_asked():
     asked = pd.concat([QUESTIONS, FORMAT.iloc[:1]], ignore_index=True)
     with pytest.raises(InputError, match="format split: 1 exemplar"):
-        measure_correctness(None, None, asked, FORMAT, PromptFormat(), SlickSettings(),
-                            batch_size=4, max_new_tokens=4)
+        measure_correctness(
+            None, None, asked, FORMAT, PROMPT, slick_settings(), batch_size=4, max_new_tokens=4
+        )
 
 
 def test_measure_correctness_runs_a_real_model(tiny_llama_dir):
     model, tokenizer = load_model(tiny_llama_dir, device="cpu")
-    settings = SlickSettings(n_exemplar_sets=2, n_exemplars=1, n_samples=2)
-    greedy, sampled = measure_correctness(model, tokenizer, QUESTIONS, FORMAT, PromptFormat(),
-                                          settings, batch_size=4, max_new_tokens=3)
+    settings = slick_settings(n_exemplar_sets=2, n_exemplars=1, n_samples=2)
+    greedy, sampled = measure_correctness(
+        model, tokenizer, QUESTIONS, FORMAT, PROMPT, settings, batch_size=4, max_new_tokens=3
+    )
     assert greedy.shape == (2, 2) and sampled.shape == (2, 2, 2)
 
 
@@ -118,7 +137,12 @@ def test_attach_categories_adds_the_columns_per_question():
     attached = attach_categories(labels, categories)
     assert attached.question_id.to_list() == ["q2", "q1"]
     assert attached.category.to_list() == ["WeaklyKnown", "HighlyKnown"]
-    assert list(attached.columns) == ["question_id", "label", "p_correct_greedy",
-                                      "p_correct_sampled", "category"]
+    assert list(attached.columns) == [
+        "question_id",
+        "label",
+        "p_correct_greedy",
+        "p_correct_sampled",
+        "category",
+    ]
     with pytest.raises(InputError, match="categories: no category for 1 labelled question"):
         attach_categories(labels, categories.iloc[:1])

@@ -39,7 +39,11 @@ def snakemake_with_profile(
     """``snakemake --profile slurm ARGS`` run from ``repo`` (where Snakemake finds the profile)."""
     command = [sys.executable, "-m", "snakemake", "--profile", "slurm", *args]
     return subprocess.run(
-        command, cwd=repo, capture_output=True, text=True, timeout=timeout,
+        command,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ, "PATH": path},
     )
 
@@ -79,8 +83,14 @@ def profile_dry_run(tmp_path_factory):
     assert shutil.which("sbatch", path=path) is None
     configfile = write_config(base / "config.yaml", load_config("config.yaml"))
     run = snakemake_with_profile(
-        ROOT, "-n", "--directory", str(base / "work"), "--configfile", str(configfile),
-        path=path, timeout=120,
+        ROOT,
+        "-n",
+        "--directory",
+        str(base / "work"),
+        "--configfile",
+        str(configfile),
+        path=path,
+        timeout=120,
     )
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-5000:]
@@ -116,9 +126,14 @@ def test_profile_dry_run_shows_each_jobs_gpu_request(profile_dry_run):
 def test_profile_dry_run_plans_the_papers_study_with_gpus(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     run = snakemake_with_profile(
-        ROOT, "-n", "--directory", str(tmp_path / "work"),
-        "--configfile", str(ROOT / "configs" / "paper.yaml"),
-        path=os.environ["PATH"], timeout=120,
+        ROOT,
+        "-n",
+        "--directory",
+        str(tmp_path / "work"),
+        "--configfile",
+        str(ROOT / "configs" / "paper.yaml"),
+        path=os.environ["PATH"],
+        timeout=120,
     )
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-5000:]
@@ -130,6 +145,8 @@ def test_profile_dry_run_plans_the_papers_study_with_gpus(tmp_path, monkeypatch)
 
 # ---------------------------------------------------------------- a real SLURM
 SHARD_SIZE = 10
+
+
 @pytest.fixture(scope="module")
 def slurm_cluster(tmp_path_factory):
     reason = unavailable_reason()
@@ -141,29 +158,48 @@ def slurm_cluster(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tiny_runs(tmp_path_factory, slurm_cluster):
-    """The tiny study run locally and, meanwhile, through ``--profile slurm`` (whose Snakemake
-    mostly waits for status checks): (local workdir, SLURM workdir, SLURM run's output)."""
+    """The tiny study, from a layered config, run locally and, meanwhile, through
+    ``--profile slurm`` (whose Snakemake mostly waits for status checks): (local workdir, SLURM
+    workdir, SLURM run's output)."""
     base = tmp_path_factory.mktemp("tiny_slurm")
-    config = load_config("configs/tiny.yaml")
-    config["answering"]["questions_per_shard"] = SHARD_SIZE  # answering runs as parallel shards
-    configfile = write_config(base / "tiny.yaml", config)
+    # A layered config: the jobs re-read it from the submitted command line, so a SLURM job
+    # that missed the base would fail validation and one that missed the overlay would not shard.
+    write_config(base / "configs" / "tiny.yaml", load_config("configs/tiny.yaml"))
+    overlay = {"extends": "configs/tiny.yaml", "answering": {"questions_per_shard": SHARD_SIZE}}
+    configfile = write_config(base / "tiny-sharded.yaml", overlay)
     repo = copy_workflow(base / "repo")
 
     local_log = base / "local.log"
     with local_log.open("w") as log:
         local = subprocess.Popen(
-            [sys.executable, "-m", "snakemake", "--snakefile", str(repo / "Snakefile"),
-             "--directory", str(base / "local"), "--configfile", str(configfile), "--cores", "2"],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "snakemake",
+                "--snakefile",
+                str(repo / "Snakefile"),
+                "--directory",
+                str(base / "local"),
+                "--configfile",
+                str(configfile),
+                "--cores",
+                "2",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
         cluster = snakemake_with_profile(
             repo,
-            "--directory", str(base / "cluster"),
-            "--configfile", str(configfile),
-            "--slurm-init-seconds-before-status-checks", "1",
-            "--set-resources", "label_student:gpu=1",
+            "--directory",
+            str(base / "cluster"),
+            "--configfile",
+            str(configfile),
+            "--slurm-init-seconds-before-status-checks",
+            "1",
+            "--set-resources",
+            "label_student:gpu=1",
             "--verbose",
             path=path,
             timeout=RUN_TIMEOUT,

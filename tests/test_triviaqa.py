@@ -44,7 +44,12 @@ def test_aliases_put_the_value_first_and_drop_repeats_and_blanks():
         "type": "WikipediaEntity",
     }
     assert answer_aliases(answer) == [
-        "The Thames", "Thames", "River Thames", "thames", "river thames", "the thames"
+        "The Thames",
+        "Thames",
+        "River Thames",
+        "thames",
+        "river thames",
+        "the thames",
     ]
     assert answer_aliases({"value": "", "aliases": [], "normalized_aliases": []}) == []
 
@@ -59,8 +64,12 @@ def test_local_copy_loads_in_the_question_schema(splits):
 
 
 def test_repeated_questions_are_dropped_by_id_or_normalised_text():
-    questions = _questions(("a", "Who wrote Hamlet?"), ("b", "WHO wrote  hamlet"),
-                           ("a", "Something else?"), ("c", "Who wrote Macbeth?"))
+    questions = _questions(
+        ("a", "Who wrote Hamlet?"),
+        ("b", "WHO wrote  hamlet"),
+        ("a", "Something else?"),
+        ("c", "Who wrote Macbeth?"),
+    )
     assert drop_duplicates(questions).question_id.to_list() == ["a", "c"]
 
 
@@ -100,8 +109,9 @@ def test_train_questions_asked_in_the_test_set_never_reach_pool_or_format(splits
 
 
 def test_a_smaller_pool_is_a_prefix_of_a_larger_one(splits):
-    small, _ = sample_question_sets(splits["train"], splits["validation"], seed=2,
-                                    **{**SIZES, "pool_size": 8})
+    small, _ = sample_question_sets(
+        splits["train"], splits["validation"], seed=2, **{**SIZES, "pool_size": 8}
+    )
     large, _ = sample_question_sets(splits["train"], splits["validation"], seed=2, **SIZES)
     assert large["pool"].question_id.to_list()[:8] == small["pool"].question_id.to_list()
     assert large["format"].equals(small["format"])
@@ -120,11 +130,13 @@ def test_exemplars_never_overlap_pool_or_test(splits, seed):
 
 def test_asking_for_more_questions_than_there_are_names_the_key(splits):
     with pytest.raises(InputError, match=r"questions.triviaqa.test_size: asks for 99 .* 26 usable"):
-        sample_question_sets(splits["train"], splits["validation"], seed=1,
-                             **{**SIZES, "test_size": 99})
+        sample_question_sets(
+            splits["train"], splits["validation"], seed=1, **{**SIZES, "test_size": 99}
+        )
     with pytest.raises(InputError, match=r"questions.triviaqa.pool_size \+ format_size"):
-        sample_question_sets(splits["train"], splits["validation"], seed=1,
-                             **{**SIZES, "pool_size": 40})
+        sample_question_sets(
+            splits["train"], splits["validation"], seed=1, **{**SIZES, "pool_size": 40}
+        )
 
 
 def test_a_directory_without_the_split_files_is_refused(tmp_path):
