@@ -12,10 +12,10 @@ rule answer_questions:
         model=model_dir,
         questions="results/w{w}/questions/{split}.parquet",
         exemplars="results/w{w}/questions/format.parquet",
-        code=code("answering", "modeling", "generation", "shards"),
     output:
         answers="results/w{w}/answers/{model}/{split}.shards/{shard}.parquet",
     params:
+        code=code("answer_questions"),
         prompt=config["prompt"],
         settings=lambda wildcards: cfg.answering_settings(config, wildcards.model),
         n_shards=lambda wildcards: cfg.answer_shards(config, wildcards.split),
@@ -36,9 +36,10 @@ rule gather_answers:
     input:
         shards=answer_shard_files,
         questions="results/w{w}/questions/{split}.parquet",
-        code=code("shards"),
     output:
         answers="results/w{w}/answers/{model}/{split}.parquet",
+    params:
+        code=code("gather_answers"),
     log:
         "logs/w{w}/gather_answers/{model}/{split}.log",
     benchmark:
@@ -57,9 +58,10 @@ rule knowledge_report:
         pool="results/w{w}/answers/{model}/pool.parquet",
         test="results/w{w}/answers/{model}/test.parquet",
         truth="results/w{w}/world/truth/{model}.parquet" if SYNTHETIC else [],
-        code=code("knowledge"),
     output:
         report="results/w{w}/knowledge/{model}.json",
+    params:
+        code=code("knowledge_report"),
     log:
         "logs/w{w}/knowledge_report/{model}.log",
     benchmark:
@@ -76,10 +78,10 @@ rule knowledge_report:
 rule check_preconditions:
     input:
         unpack(source_answers("pool")),
-        code=code("knowledge"),
     output:
         check="results/w{w}/checks/{student}.json",
     params:
+        code=code("check_preconditions"),
         larger=lambda wildcards: cfg.larger_teachers(config, wildcards.student),
         preconditions=config["preconditions"],
     log:

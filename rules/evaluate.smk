@@ -12,10 +12,10 @@ rule label_student:
             if config["knowledge_categories"]["enabled"]
             else []
         ),
-        code=code("labels", "slick"),
     output:
         labels="results/w{w}/labels/{student}/{recipe}/ft{seed}.parquet",
     params:
+        code=code("label_student"),
         prompt=config["prompt"],
         settings=lambda wildcards: cfg.answering_settings(config, wildcards.student),
     threads: config["threads"]

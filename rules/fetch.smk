@@ -14,10 +14,10 @@ if HUB_MODELS:
 
     rule fetch_model:
         input:
-            code=code("hub"),
         output:
             pointer="results/models/{model}.json",
         params:
+            code=code("fetch_model"),
             hub=lambda wildcards: config["models"][wildcards.model]["hub"],
             revision=lambda wildcards: config["models"][wildcards.model].get("revision"),
             hf_home=config["hf_home"],
@@ -43,10 +43,10 @@ if FETCH_TRIVIAQA:
 
     rule fetch_dataset:
         input:
-            code=code("hub"),
         output:
             pointer="results/datasets/trivia_qa.json",
         params:
+            code=code("fetch_dataset"),
             dataset=TRIVIAQA["dataset"],
             name=TRIVIAQA["name"],
             revision=TRIVIAQA["revision"],

@@ -9,10 +9,10 @@ rule finetuning_set:
     input:
         unpack(recipe_answers),
         check="results/w{w}/checks/{student}.json",
-        code=code("recipes"),
     output:
         recipe="results/w{w}/sets/{student}/{recipe}.parquet",
     params:
+        code=code("finetuning_set"),
         recipe=lambda wildcards: config["recipes"][wildcards.recipe],
         size=config["finetune_set_size"],
     log:
@@ -28,15 +28,43 @@ rule finetuning_set:
         "../scripts/finetuning_set.py"
 
 
+if SWEEPS:
+
+    localrules:
+        check_sweeps,
+
+    rule check_sweeps:
+        input:
+            unpack(source_answers("pool")),
+        output:
+            check="results/w{w}/checks/sweeps/{student}.json",
+        params:
+            code=code("check_sweeps"),
+            sweeps=config["sweeps"],
+            size=config["finetune_set_size"],
+        priority: 50
+        log:
+            "logs/w{w}/check_sweeps/{student}.log",
+        benchmark:
+            "benchmarks/w{w}/check_sweeps/{student}.tsv"
+        resources:
+            mem_mb=1000,
+            runtime=5,
+        conda:
+            "../envs/mismatch.yaml"
+        script:
+            "../scripts/check_sweeps.py"
+
+
 rule finetune_student:
     input:
         recipe="results/w{w}/sets/{student}/{recipe}.parquet",
         base=student_dir,
-        code=code("finetune"),
     output:
         adapter=directory("results/w{w}/students/{student}/{recipe}/ft{seed}/adapter"),
         loss="results/w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv",
     params:
+        code=code("finetune_student"),
         settings=lambda wildcards: cfg.finetune_settings(config, wildcards.student),
         prompt=config["prompt"],
     threads: config["threads"]

@@ -9,12 +9,12 @@ if config["questions"]["source"] == "triviaqa":
     rule triviaqa_questions:
         input:
             dataset=config["questions"]["triviaqa"]["local_dir"] or "results/datasets/trivia_qa.json",
-            code=code("triviaqa"),
         output:
             pool="results/w{w}/questions/pool.parquet",
             test="results/w{w}/questions/test.parquet",
             format="results/w{w}/questions/format.parquet",
         params:
+            code=code("triviaqa_questions"),
             triviaqa=config["questions"]["triviaqa"],
         log:
             "logs/w{w}/triviaqa_questions.log",
@@ -37,12 +37,12 @@ if config["questions"]["source"] == "files":
     rule file_questions:
         input:
             **{split: config["questions"]["files"][split] for split in SPLITS},
-            code=code("questions"),
         output:
             pool="results/w{w}/questions/pool.parquet",
             test="results/w{w}/questions/test.parquet",
             format="results/w{w}/questions/format.parquet",
         params:
+            code=code("file_questions"),
             files=config["questions"]["files"],
         log:
             "logs/w{w}/file_questions.log",

@@ -12,8 +12,8 @@ rule summarize:
         recipes=all_sets(),
         knowledge=all_knowledge(),
         checks=all_checks(),
+        sweep_checks=all_sweep_checks(),
         base=base_test_answers(),
-        code=code("study"),
     output:
         table=report(
             "results/summary/summary.csv",
@@ -24,6 +24,7 @@ rule summarize:
         labels="results/summary/labels.parquet",
         recipes="results/summary/recipes.csv",
     params:
+        code=code("summarize"),
         base_keys=[(w, s) for w in WORLD_SEEDS for s in STUDENTS],
         check_worlds=[w for w in WORLD_SEEDS for s in STUDENTS],
         recipes=config["recipes"],
@@ -49,7 +50,6 @@ rule plot_figures:
         labels="results/summary/labels.parquet",
         recipes="results/summary/recipes.csv",
         losses=all_losses(),
-        code=code("figures"),
     output:
         outcomes=report(
             f"{FIGURES}/outcomes.png",
@@ -75,6 +75,7 @@ rule plot_figures:
             for sweep in SWEEPS
         },
     params:
+        code=code("plot_figures"),
         n_boot=config["summary"]["n_boot"],
         loss_recipes=[r for w in WORLD_SEEDS for s in STUDENTS for r in RECIPES for f in FT_SEEDS],
     log:

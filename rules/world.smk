@@ -9,13 +9,13 @@ if SYNTHETIC:
 
     rule synthetic_world:
         input:
-            code=code("world"),
         output:
             facts="results/w{w}/world/facts.parquet",
             pool="results/w{w}/questions/pool.parquet",
             test="results/w{w}/questions/test.parquet",
             format="results/w{w}/questions/format.parquet",
         params:
+            code=code("synthetic_world"),
             world={
                 k: config["questions"]["synthetic"][k]
                 for k in ("n_entities", "attributes", "split_entities", "n_paraphrases")
@@ -35,10 +35,10 @@ if SYNTHETIC:
     rule true_knowledge:
         input:
             facts="results/w{w}/world/facts.parquet",
-            code=code("world"),
         output:
             truth="results/w{w}/world/truth/{model}.parquet",
         params:
+            code=code("true_knowledge"),
             knows=lambda wildcards: config["models"][wildcards.model]["pretrain"]["knows"],
             unit=config["questions"]["synthetic"]["slice_unit"],
         log:
@@ -56,10 +56,10 @@ if SYNTHETIC:
     rule train_tokenizer:
         input:
             facts="results/w{w}/world/facts.parquet",
-            code=code("corpus", "tokenizer"),
         output:
             tokenizer=directory("results/w{w}/tokenizer"),
         params:
+            code=code("train_tokenizer"),
             corpus=config["questions"]["synthetic"],
             prompt=config["prompt"],
         log:
@@ -79,11 +79,11 @@ if SYNTHETIC:
             facts="results/w{w}/world/facts.parquet",
             truth="results/w{w}/world/truth/{model}.parquet",
             tokenizer="results/w{w}/tokenizer",
-            code=code("corpus", "pretrain"),
         output:
             model=directory("results/w{w}/models/{model}"),
             loss="results/w{w}/pretrain/{model}.loss.tsv",
         params:
+            code=code("pretrain_model"),
             pretrain=lambda wildcards: config["models"][wildcards.model]["pretrain"],
             corpus=config["questions"]["synthetic"],
             prompt=config["prompt"],
