@@ -18,9 +18,10 @@ rule summarize:
         table=report(
             "results/summary/summary.csv",
             caption="../report/summary.rst",
-            category="Summary",
+            category="4. Summary table",
         ),
         markdown="results/summary/summary.md",
+        headline="results/summary/headline.rst",
         labels="results/summary/labels.parquet",
         recipes="results/summary/recipes.csv",
     params:
@@ -54,23 +55,23 @@ rule plot_figures:
         outcomes=report(
             f"{FIGURES}/outcomes.png",
             caption="../report/outcomes.rst",
-            category="Outcomes",
+            category="1. Outcomes",
         ),
         by_knowledge=report(
             f"{FIGURES}/wrong_by_knowledge.png",
             caption="../report/wrong_by_knowledge.rst",
-            category="Outcomes",
+            category="1. Outcomes",
         ),
         losses=report(
             f"{FIGURES}/loss_curves.png",
             caption="../report/loss_curves.rst",
-            category="Training",
+            category="3. Training",
         ),
         **{
             f"dose_{sweep}": report(
                 f"{FIGURES}/dose_response_{sweep}.png",
                 caption=f"../report/dose_response_{sweep}.rst",
-                category="Dose-response",
+                category="2. Dose-response",
             )
             for sweep in SWEEPS
         },
