@@ -10,6 +10,11 @@ if not workflow.overwrite_configfiles:
     configfile: f"{workflow.basedir}/config.yaml"
 
 
+# The HTML report (snakemake --report) opens on this description: the question, this run's
+# headline (written by the summary rule) and the figures.
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/fetch.smk"
 include: "rules/world.smk"

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import ast
 import copy
+import hashlib
 import os
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +134,12 @@ def _describe(error: jsonschema.ValidationError) -> str:
 
 
 def expand_sweeps(config: dict[str, Any]) -> None:
-    """Add one recipe per level of each configured sweep to ``config["recipes"]``."""
+    """Add one recipe per level of each configured sweep to ``config["recipes"]``.
+
+    A level's recipe holds only what shapes its own set (not the other levels), so adding a level
+    leaves the existing levels' jobs untouched; whether every level can be filled is checked once
+    per world and student by ``sweep_fill``.
+    """
     sweeps = config["sweeps"]
     if "mismatch" in sweeps:
         sweep = sweeps["mismatch"]
@@ -142,7 +149,6 @@ def expand_sweeps(config: dict[str, Any]) -> None:
                 "sweep": "mismatch",
                 "teacher": sweep["teacher"],
                 "level": level,
-                "levels": list(sweep["levels"]),
                 "abstention_share": sweep["abstention_share"],
             }
     if "abstention" in sweeps:
@@ -153,7 +159,6 @@ def expand_sweeps(config: dict[str, Any]) -> None:
                 "sweep": "abstention",
                 "teacher": SELF,
                 "level": level,
-                "levels": list(levels),
             }
 
 
@@ -291,11 +296,7 @@ def export_package_path() -> None:
 
 
 def library_sources(*modules: str) -> list[str]:
-    """Source files of ``mismatch`` modules and everything in the package they import.
-
-    Listed as inputs of the rules that use them, so a library change reruns exactly those stages
-    (Snakemake's code trigger only sees the script file).
-    """
+    """Source files of ``mismatch`` modules and everything in the package they import."""
     seen: set[str] = set()
     todo = [m.removeprefix("mismatch.") for m in modules]
     while todo:
@@ -305,6 +306,109 @@ def library_sources(*modules: str) -> list[str]:
         seen.add(name)
         todo.extend(_package_imports(PACKAGE_DIR / f"{name}.py"))
     return sorted(str(PACKAGE_DIR / f"{name}.py") for name in seen)
+
+
+def code_digest(script: str | Path) -> str:
+    """16 hex chars naming the code a job runs: its script and every library module it imports.
+
+    Computed from each file's syntax tree without docstrings (``ast.dump``), so a change to what
+    the code does changes it, while comments, formatting and docstrings do not; file names enter
+    relative to the repository, so the folder a study lives in and file times do not either.
+    Passed to a rule as a param, this is the rule's rerun trigger for code.
+    """
+    script = Path(script)
+    modules = library_sources(*_package_imports(script))
+    root = PACKAGE_DIR.parent
+    digest = hashlib.sha256()
+    for path in [script, *map(Path, modules)]:
+        name = path.resolve().relative_to(root.resolve()).as_posix()
+        digest.update(f"{name}\0{_syntax(path)}\0".encode())
+    return digest.hexdigest()[:16]
+
+
+def _syntax(path: Path) -> str:
+    """The syntax tree of a Python file without docstrings, as ``ast.dump`` text."""
+    return _dump(path.read_text(), str(path))
+
+
+@lru_cache(maxsize=256)
+def _dump(source: str, filename: str) -> str:
+    tree = ast.parse(source, filename=filename)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
+def override_scalars(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``--config`` overrides with the strings inside nested values parsed as YAML scalars.
+
+    Snakemake parses a top-level ``--config key=4`` as a number, but the values inside
+    ``--config 'finetune={lora: {r: 4}}'`` stay strings ('4'); this turns them into what the same
+    text means in a config file (4, 0.5, true, null), leaving other strings as they are.
+    """
+
+    def parse(value: Any, nested: bool) -> Any:
+        if isinstance(value, Mapping):
+            return {k: parse(v, True) for k, v in value.items()}
+        if isinstance(value, list):
+            return [parse(v, True) for v in value]
+        if nested and isinstance(value, str):
+            try:
+                parsed = yaml.safe_load(value)
+            except yaml.YAMLError:
+                return value
+            if parsed is None or isinstance(parsed, bool | int | float):
+                return parsed
+        return value
+
+    return {key: parse(value, False) for key, value in overrides.items()}
+
+
+def check_sizes(config: Mapping[str, Any], source: str = "config") -> None:
+    """Sizes known from the config alone: split sizes, exemplars, and the fine-tuning set size
+    against the pool (whether a sweep level can be filled also depends on measured knowledge, so
+    that is checked again once the answers exist)."""
+    questions = config["questions"]
+    if questions["source"] == "synthetic":
+        from mismatch.world import WorldSettings, validate_settings
+
+        validate_settings(WorldSettings.from_config(questions["synthetic"]))
+    exemplars, n_format = config["prompt"]["n_exemplars"], question_count(config, "format")
+    if exemplars > n_format:
+        raise InputError(
+            f"{source}: prompt.n_exemplars",
+            f"{exemplars} exemplars but the format split holds only {n_format} questions "
+            f"({_split_size_key(config, 'format')}); lower prompt.n_exemplars",
+        )
+    size, n_pool = config["finetune_set_size"], question_count(config, "pool")
+    if size is not None and size > n_pool:
+        raise InputError(
+            f"{source}: finetune_set_size",
+            f"needs {size} examples but the pool holds only {n_pool} questions "
+            f"({_split_size_key(config, 'pool')}); lower finetune_set_size or enlarge the pool",
+        )
+
+
+def _split_size_key(config: Mapping[str, Any], split: str) -> str:
+    """Where a split's size comes from in the config, for error messages."""
+    questions = config["questions"]
+    if questions["source"] == "synthetic":
+        synthetic = questions["synthetic"]
+        return (
+            f"questions.synthetic.split_entities.{split} = {synthetic['split_entities'][split]} "
+            f"people x {len(synthetic['attributes'])} attributes"
+        )
+    if questions["source"] == "triviaqa":
+        return f"questions.triviaqa.{split}_size"
+    return f"questions.files.{split}"
 
 
 def _package_imports(path: Path) -> Iterable[str]:

@@ -27,6 +27,7 @@ from transformers import DataCollatorForSeq2Seq
 
 from mismatch.generation import encode_prompts
 from mismatch.io import write_text
+from mismatch.locking import checkpoint_lock
 from mismatch.modeling import load_model
 from mismatch.prompting import PromptFormat
 
@@ -411,18 +412,19 @@ def finetune_from_config(
     )
     checkpoint_dir = Path(settings["checkpoint_root"]) / key
     log(f"checkpoint folder {checkpoint_dir}")
-    metrics = finetune(
-        base_model_dir,
-        recipe,
-        prompt,
-        lora,
-        train,
-        seed,
-        adapter_dir,
-        checkpoint_dir=checkpoint_dir,
-        log=log,
-        dtype=settings["dtype"],
-    )
+    with checkpoint_lock(checkpoint_dir, log=log):  # no second live copy on the same folder
+        metrics = finetune(
+            base_model_dir,
+            recipe,
+            prompt,
+            lora,
+            train,
+            seed,
+            adapter_dir,
+            checkpoint_dir=checkpoint_dir,
+            log=log,
+            dtype=settings["dtype"],
+        )
     write_text(loss_table(metrics), loss_path)
     return metrics
 

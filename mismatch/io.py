@@ -71,7 +71,11 @@ def read_parquet(path: str | os.PathLike[str], columns: list[str] | None = None)
     try:
         return pq.read_table(path, columns=columns).to_pandas()
     except (pa.ArrowException, OSError) as exc:
-        raise InputError(str(path), f"not a readable parquet file ({_first_line(exc)})") from exc
+        raise InputError(
+            str(path),
+            f"not a readable parquet file ({_first_line(exc)}); if a stage wrote it, delete it "
+            "and rerun",
+        ) from exc
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:

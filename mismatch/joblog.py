@@ -10,14 +10,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from mismatch.errors import InputError
+
+
+def error_line(exc: BaseException, log_path: str) -> str:
+    """The one console line for a failed job: its reason and where the traceback is."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"ERROR: {reason} (traceback in {log_path})"
+
 
 @contextmanager
 def job_log(path: str, threads: int | None = None) -> Iterator[Callable[[str], None]]:
     """Send stderr to ``path`` for the duration of a job and yield a timestamped ``log`` function.
 
-    An exception is written to the log with its traceback, its one-line message also to the
-    console, and re-raised, so Snakemake marks the job failed and points at the log. With
-    ``threads``, torch is limited to that many threads.
+    An exception is written to the log with its traceback, and its one-line message, with the
+    log's path, also to the console. A known bad input (``InputError``: its message names the file
+    or key and what to do) then ends the job with exit status 1 and no traceback on the console;
+    any other exception is re-raised. With ``threads``, torch is limited to that many threads.
     """
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     start = time.time()
@@ -38,9 +47,11 @@ def job_log(path: str, threads: int | None = None) -> Iterator[Callable[[str], N
             log("done")
         except BaseException as exc:
             traceback.print_exc(file=handle)
-            line = f"ERROR: {exc}".splitlines()[0] if str(exc) else f"ERROR: {type(exc).__name__}"
+            line = error_line(exc, path)
             print(line, file=handle, flush=True)
             print(line, file=saved, flush=True)  # the one-line reason, where the user looks
+            if isinstance(exc, InputError):
+                raise SystemExit(1) from None
             raise
         finally:
             sys.stderr = saved

@@ -46,16 +46,25 @@ def check_questions(table: pd.DataFrame, where: str) -> pd.DataFrame:
     """``table`` in the question-set schema, or an ``InputError`` naming ``where``."""
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     if missing:
-        raise InputError(where, f"missing column(s) {', '.join(missing)}")
+        raise InputError(
+            where,
+            f"missing column(s) {', '.join(missing)}; "
+            "a question set needs question_id, question and answers",
+        )
     if table.empty:
-        raise InputError(where, "no questions")
+        raise InputError(where, "no questions; give at least one")
     ids = table["question_id"].astype(str)
     repeated = sorted(set(ids[ids.duplicated()]))
     if repeated:
-        raise InputError(where, f"duplicate question_id {', '.join(repeated[:3])}")
+        raise InputError(
+            where,
+            f"duplicate question_id {', '.join(repeated[:3])}; give every question its own id",
+        )
     questions = table["question"].map(lambda q: q.strip() if isinstance(q, str) else "")
     if (questions == "").any():
-        raise InputError(where, f"question {ids[questions == ''].iloc[0]} has no text")
+        raise InputError(
+            where, f"question {ids[questions == ''].iloc[0]} has no text; fill it in or drop it"
+        )
     answers = [_aliases(a) for a in table["answers"]]
     empty = [qid for qid, a in zip(ids, answers, strict=True) if not a]
     if empty:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -379,3 +379,48 @@ def build_recipe(
     if kind == "filter_unknown":
         return filter_unknown_recipe(teacher_pool, student_pool, size=size, seed=seed, name=name)
     raise InputError(name, f"unknown recipe kind {kind!r}; expected one of {RECIPE_KINDS}")
+
+
+def check_sweep_fill(
+    sweeps: Mapping[str, Any],
+    *,
+    pools: Mapping[str, pd.DataFrame],
+    student: str,
+    size: int,
+    seed: int,
+    where: str = "",
+) -> dict[str, list[float]]:
+    """Check that every level of every configured sweep can be filled with ``size`` examples.
+
+    ``pools`` maps model names to their pool answers (``student`` among them). Raises
+    ``PoolTooSmall`` naming the sweep and what each of its levels could get; returns the checked
+    levels per sweep. Run once per world and student, so no level's job carries the level list.
+    """
+    checked: dict[str, list[float]] = {}
+    if "mismatch" in sweeps:
+        sweep = sweeps["mismatch"]
+        teacher = student if sweep["teacher"] == "self" else sweep["teacher"]
+        levels = list(sweep["levels"])
+        mismatch_recipe(
+            pools[teacher],
+            pools[student],
+            level=levels[0],
+            abstention_share=sweep["abstention_share"],
+            size=size,
+            seed=seed,
+            levels=levels,
+            name=f"sweeps.mismatch{where}",
+        )
+        checked["mismatch"] = levels
+    if "abstention" in sweeps:
+        levels = list(sweeps["abstention"]["levels"])
+        abstention_recipe(
+            pools[student],
+            level=levels[0],
+            size=size,
+            seed=seed,
+            levels=levels,
+            name=f"sweeps.abstention{where}",
+        )
+        checked["abstention"] = levels
+    return checked

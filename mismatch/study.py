@@ -334,3 +334,45 @@ def study_markdown(
 
 def _pct(value: Any) -> str:
     return "n/a" if value is None or pd.isna(value) else f"{100 * float(value):.1f}%"
+
+
+def headline_rst(
+    summary: pd.DataFrame,
+    comparisons: Sequence[dict[str, Any]],
+    recipes: Mapping[str, Mapping[str, Any]],
+) -> str:
+    """The study's headline as reStructuredText (included by the report's landing page): the
+    paper's comparison (own answers vs a teacher's answers) with intervals and the CMH test."""
+    teacher_runs = [
+        c
+        for c in comparisons
+        if recipes.get(c["treatment"], {}).get("kind") == "teacher"
+        and recipes[c["treatment"]].get("teacher") != "self"
+    ]
+    chosen = teacher_runs[0] if teacher_runs else (comparisons[0] if comparisons else None)
+    if chosen is None:
+        return "No own-answers recipe (teacher: self) is configured, so nothing is compared.\n"
+
+    def rates(recipe: str) -> str:
+        rows = summary[summary["recipe"] == recipe]
+        parts = []
+        for row in rows.itertuples():
+            wrong = format_interval(row.wrong_rate, row.wrong_rate_low, row.wrong_rate_high)
+            parts.append(
+                f"wrong on {wrong} of the unseen test questions, abstains on "
+                f"{_pct(row.abstain_rate)}, correct on {_pct(row.correct_rate)}"
+                + (f" (student {row.student})" if len(rows) > 1 else "")
+            )
+        return "; ".join(parts) or "not labelled"
+
+    treatment, control = chosen["treatment"], chosen["control"]
+    source = recipes.get(treatment, {}).get("teacher", treatment)
+    return (
+        f"Fine-tuned on its own answers (recipe ``{control}``), the student is "
+        f"{rates(control)}. Fine-tuned on the answers of ``{source}`` (recipe ``{treatment}``), "
+        f"it is {rates(treatment)}. Wrong-rate difference "
+        f"{100 * chosen['difference']:+.1f} points "
+        f"[{100 * chosen['low']:+.1f}, {100 * chosen['high']:+.1f}]; "
+        f"Cochran-Mantel-Haenszel p = {chosen['cmh'].p_value:.2g} "
+        f"({chosen['n_questions']} test questions; 95% hierarchical bootstrap intervals).\n"
+    )

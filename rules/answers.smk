@@ -12,7 +12,6 @@ rule answer_questions:
         model=model_dir,
         questions="results/w{w}/questions/{split}.parquet",
         exemplars="results/w{w}/questions/format.parquet",
-        code=code("answering", "modeling", "generation", "shards"),
     output:
         answers="results/w{w}/answers/{model}/{split}.shards/{shard}.parquet",
     log:
@@ -25,6 +24,7 @@ rule answer_questions:
     resources:
         **model_resources("answer"),
     params:
+        code=code("answer_questions"),
         prompt=config["prompt"],
         settings=lambda wildcards: cfg.answering_settings(config, wildcards.model),
         n_shards=lambda wildcards: cfg.answer_shards(config, wildcards.split),
@@ -36,7 +36,6 @@ rule gather_answers:
     input:
         shards=answer_shard_files,
         questions="results/w{w}/questions/{split}.parquet",
-        code=code("shards"),
     output:
         answers="results/w{w}/answers/{model}/{split}.parquet",
     log:
@@ -48,6 +47,8 @@ rule gather_answers:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        code=code("gather_answers"),
     script:
         "../scripts/gather_answers.py"
 
@@ -57,7 +58,6 @@ rule knowledge_report:
         pool="results/w{w}/answers/{model}/pool.parquet",
         test="results/w{w}/answers/{model}/test.parquet",
         truth="results/w{w}/world/truth/{model}.parquet" if SYNTHETIC else [],
-        code=code("knowledge"),
     output:
         report="results/w{w}/knowledge/{model}.json",
     log:
@@ -69,6 +69,8 @@ rule knowledge_report:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        code=code("knowledge_report"),
     script:
         "../scripts/knowledge_report.py"
 
@@ -76,7 +78,6 @@ rule knowledge_report:
 rule check_preconditions:
     input:
         unpack(source_answers("pool")),
-        code=code("knowledge"),
     output:
         check="results/w{w}/checks/{student}.json",
     log:
@@ -89,6 +90,7 @@ rule check_preconditions:
         mem_mb=1000,
         runtime=5,
     params:
+        code=code("check_preconditions"),
         larger=lambda wildcards: cfg.larger_teachers(config, wildcards.student),
         preconditions=config["preconditions"],
     script:

@@ -7,7 +7,6 @@ rule knowledge_categories:
         model=model_dir,
         questions="results/w{w}/questions/{split}.parquet",
         exemplars="results/w{w}/questions/format.parquet",
-        code=code("slick", "modeling"),
     output:
         categories="results/w{w}/categories/{model}/{split}.parquet",
     log:
@@ -22,6 +21,7 @@ rule knowledge_categories:
     resources:
         **model_resources("categories"),
     params:
+        code=code("knowledge_categories"),
         slick=config["knowledge_categories"],
         prompt=config["prompt"],
         settings=lambda wildcards: cfg.answering_settings(config, wildcards.model),

@@ -3,7 +3,7 @@ import re
 import sys
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version, update_config, validate
 
 min_version("9.0")
 
@@ -32,6 +32,8 @@ config.clear()
 config.update(_layered)
 
 SCHEMA = os.path.join(REPO, "schemas", "config.schema.yaml")
+# --config 'finetune={lora: {r: 4}}' arrives with its nested values as strings: parse them as YAML.
+update_config(config, cfg.override_scalars(workflow.config_settings.config or {}))
 _problem = cfg.schema_error(config, SCHEMA)
 if _problem:
     raise WorkflowError(f"invalid config: {_problem}")
@@ -39,6 +41,7 @@ validate(config, SCHEMA)  # fills in the schema's defaults
 cfg.expand_sweeps(config)
 try:
     cfg.check_config(config)
+    cfg.check_sizes(config)
 except InputError as err:
     raise WorkflowError(f"invalid config: {err}") from None
 
@@ -64,9 +67,12 @@ wildcard_constraints:
 
 
 # ---------------------------------------------------------------- input functions
-def code(*modules):
-    """Library files a stage runs, so editing one reruns that stage."""
-    return cfg.library_sources(*modules)
+def code(script):
+    """A digest of what a rule runs (its script and the library modules it imports, as syntax
+    trees), passed as a param: editing that code reruns the rule; comments, formatting, docstrings,
+    the folder and file times do not (Snakemake's own code trigger, on script times, is off in
+    profiles/default)."""
+    return cfg.code_digest(os.path.join(REPO, "scripts", f"{script}.py"))
 
 
 def model_dir(wildcards):
@@ -118,6 +124,15 @@ def recipe_answers(wildcards):
         "teacher": f"results/w{wildcards.w}/answers/{teacher}/pool.parquet",
         "student": f"results/w{wildcards.w}/answers/{wildcards.student}/pool.parquet",
     }
+
+
+def all_sweep_checks(wildcards=None):
+    """The one check per world and student that every level of the sweeps can be filled. No set
+    depends on it (so adding a level, which reruns it, reruns no existing level); it runs first
+    among the jobs that wait for the pool answers (priority), and the summary reads it."""
+    if not SWEEPS:
+        return []
+    return expand("results/w{w}/checks/sweeps/{student}.json", w=WORLD_SEEDS, student=STUDENTS)
 
 
 def all_labels(wildcards=None):

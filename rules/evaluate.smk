@@ -12,7 +12,6 @@ rule label_student:
             if config["knowledge_categories"]["enabled"]
             else []
         ),
-        code=code("labels", "slick"),
     output:
         labels="results/w{w}/labels/{student}/{recipe}/ft{seed}.parquet",
     log:
@@ -25,6 +24,7 @@ rule label_student:
     resources:
         **model_resources("label", "student"),
     params:
+        code=code("label_student"),
         prompt=config["prompt"],
         settings=lambda wildcards: cfg.answering_settings(config, wildcards.student),
     script:

@@ -13,8 +13,6 @@ if HUB_MODELS:
         fetch_model,
 
     rule fetch_model:
-        input:
-            code=code("hub"),
         output:
             pointer="results/models/{model}.json",
         log:
@@ -29,6 +27,7 @@ if HUB_MODELS:
             mem_mb=2000,
             runtime=240,
         params:
+            code=code("fetch_model"),
             hub=lambda wildcards: config["models"][wildcards.model]["hub"],
             revision=lambda wildcards: config["models"][wildcards.model]["revision"],
             hf_home=config["hf_home"],
@@ -42,8 +41,6 @@ if FETCH_TRIVIAQA:
         fetch_dataset,
 
     rule fetch_dataset:
-        input:
-            code=code("hub"),
         output:
             pointer="results/datasets/trivia_qa.json",
         log:
@@ -56,6 +53,7 @@ if FETCH_TRIVIAQA:
             mem_mb=2000,
             runtime=60,
         params:
+            code=code("fetch_dataset"),
             dataset=TRIVIAQA["dataset"],
             name=TRIVIAQA["name"],
             revision=TRIVIAQA["revision"],

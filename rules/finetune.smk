@@ -9,7 +9,6 @@ rule finetuning_set:
     input:
         unpack(recipe_answers),
         check="results/w{w}/checks/{student}.json",
-        code=code("recipes"),
     output:
         recipe="results/w{w}/sets/{student}/{recipe}.parquet",
     log:
@@ -22,17 +21,45 @@ rule finetuning_set:
         mem_mb=1000,
         runtime=5,
     params:
+        code=code("finetuning_set"),
         recipe=lambda wildcards: config["recipes"][wildcards.recipe],
         size=config["finetune_set_size"],
     script:
         "../scripts/finetuning_set.py"
 
 
+if SWEEPS:
+
+    localrules:
+        check_sweeps,
+
+    rule check_sweeps:
+        input:
+            unpack(source_answers("pool")),
+        output:
+            check="results/w{w}/checks/sweeps/{student}.json",
+        log:
+            "logs/w{w}/check_sweeps/{student}.log",
+        benchmark:
+            "benchmarks/w{w}/check_sweeps/{student}.tsv"
+        priority: 50
+        conda:
+            "../envs/mismatch.yaml"
+        resources:
+            mem_mb=1000,
+            runtime=5,
+        params:
+            code=code("check_sweeps"),
+            sweeps=config["sweeps"],
+            size=config["finetune_set_size"],
+        script:
+            "../scripts/check_sweeps.py"
+
+
 rule finetune_student:
     input:
         recipe="results/w{w}/sets/{student}/{recipe}.parquet",
         base=student_dir,
-        code=code("finetune"),
     output:
         adapter=directory("results/w{w}/students/{student}/{recipe}/ft{seed}/adapter"),
         loss="results/w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv",
@@ -46,6 +73,7 @@ rule finetune_student:
     resources:
         **model_resources("finetune", "student"),
     params:
+        code=code("finetune_student"),
         settings=lambda wildcards: cfg.finetune_settings(config, wildcards.student),
         prompt=config["prompt"],
     script:

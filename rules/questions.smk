@@ -10,7 +10,6 @@ if config["questions"]["source"] == "triviaqa":
         input:
             dataset=config["questions"]["triviaqa"]["local_dir"]
             or "results/datasets/trivia_qa.json",
-            code=code("triviaqa"),
         output:
             pool="results/w{w}/questions/pool.parquet",
             test="results/w{w}/questions/test.parquet",
@@ -25,6 +24,7 @@ if config["questions"]["source"] == "triviaqa":
             mem_mb=8000,
             runtime=30,
         params:
+            code=code("triviaqa_questions"),
             triviaqa=config["questions"]["triviaqa"],
         script:
             "../scripts/triviaqa_questions.py"
@@ -38,7 +38,6 @@ if config["questions"]["source"] == "files":
     rule file_questions:
         input:
             **{split: config["questions"]["files"][split] for split in SPLITS},
-            code=code("questions"),
         output:
             pool="results/w{w}/questions/pool.parquet",
             test="results/w{w}/questions/test.parquet",
@@ -53,6 +52,7 @@ if config["questions"]["source"] == "files":
             mem_mb=4000,
             runtime=10,
         params:
+            code=code("file_questions"),
             files=config["questions"]["files"],
         script:
             "../scripts/file_questions.py"

@@ -12,33 +12,35 @@ rule summarize:
         recipes=all_sets(),
         knowledge=all_knowledge(),
         checks=all_checks(),
+        sweep_checks=all_sweep_checks(),
         base=base_test_answers(),
-        code=code("study"),
     output:
         table=report(
             "results/summary/summary.csv",
             caption="../report/summary.rst",
-            category="Summary",
+            category="4. Summary table",
         ),
         markdown="results/summary/summary.md",
+        headline="results/summary/headline.rst",
         labels="results/summary/labels.parquet",
         recipes="results/summary/recipes.csv",
+    log:
+        "logs/summarize.log",
+    benchmark:
+        "benchmarks/summarize.tsv"
+    conda:
+        "../envs/mismatch.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
+        code=code("summarize"),
         base_keys=[(w, s) for w in WORLD_SEEDS for s in STUDENTS],
         check_worlds=[w for w in WORLD_SEEDS for s in STUDENTS],
         recipes=config["recipes"],
         grading=config["answering"]["grading"],
         n_boot=config["summary"]["n_boot"],
         title=config["summary"]["title"],
-    log:
-        "logs/summarize.log",
-    benchmark:
-        "benchmarks/summarize.tsv"
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../envs/mismatch.yaml"
     script:
         "../scripts/summarize.py"
 
@@ -49,42 +51,42 @@ rule plot_figures:
         labels="results/summary/labels.parquet",
         recipes="results/summary/recipes.csv",
         losses=all_losses(),
-        code=code("figures"),
     output:
-        outcomes=report(
-            f"{FIGURES}/outcomes.png",
-            caption="../report/outcomes.rst",
-            category="Outcomes",
-        ),
-        by_knowledge=report(
-            f"{FIGURES}/wrong_by_knowledge.png",
-            caption="../report/wrong_by_knowledge.rst",
-            category="Outcomes",
-        ),
-        losses=report(
-            f"{FIGURES}/loss_curves.png",
-            caption="../report/loss_curves.rst",
-            category="Training",
-        ),
         **{
             f"dose_{sweep}": report(
                 f"{FIGURES}/dose_response_{sweep}.png",
                 caption=f"../report/dose_response_{sweep}.rst",
-                category="Dose-response",
+                category="2. Dose-response",
             )
             for sweep in SWEEPS
         },
-    params:
-        n_boot=config["summary"]["n_boot"],
-        loss_recipes=[r for w in WORLD_SEEDS for s in STUDENTS for r in RECIPES for f in FT_SEEDS],
+        outcomes=report(
+            f"{FIGURES}/outcomes.png",
+            caption="../report/outcomes.rst",
+            category="1. Outcomes",
+        ),
+        by_knowledge=report(
+            f"{FIGURES}/wrong_by_knowledge.png",
+            caption="../report/wrong_by_knowledge.rst",
+            category="1. Outcomes",
+        ),
+        losses=report(
+            f"{FIGURES}/loss_curves.png",
+            caption="../report/loss_curves.rst",
+            category="3. Training",
+        ),
     log:
         "logs/plot_figures.log",
     benchmark:
         "benchmarks/plot_figures.tsv"
+    conda:
+        "../envs/mismatch.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../envs/mismatch.yaml"
+    params:
+        code=code("plot_figures"),
+        n_boot=config["summary"]["n_boot"],
+        loss_recipes=[r for w in WORLD_SEEDS for s in STUDENTS for r in RECIPES for f in FT_SEEDS],
     script:
         "../scripts/plot_figures.py"

@@ -8,8 +8,6 @@ if SYNTHETIC:
         train_tokenizer,
 
     rule synthetic_world:
-        input:
-            code=code("world"),
         output:
             facts="results/w{w}/world/facts.parquet",
             pool="results/w{w}/questions/pool.parquet",
@@ -25,6 +23,7 @@ if SYNTHETIC:
             mem_mb=1000,
             runtime=5,
         params:
+            code=code("synthetic_world"),
             world={
                 k: config["questions"]["synthetic"][k]
                 for k in ("n_entities", "attributes", "split_entities", "n_paraphrases")
@@ -35,7 +34,6 @@ if SYNTHETIC:
     rule true_knowledge:
         input:
             facts="results/w{w}/world/facts.parquet",
-            code=code("world"),
         output:
             truth="results/w{w}/world/truth/{model}.parquet",
         log:
@@ -48,6 +46,7 @@ if SYNTHETIC:
             mem_mb=1000,
             runtime=5,
         params:
+            code=code("true_knowledge"),
             knows=lambda wildcards: config["models"][wildcards.model]["pretrain"]["knows"],
             unit=config["questions"]["synthetic"]["slice_unit"],
         script:
@@ -56,7 +55,6 @@ if SYNTHETIC:
     rule train_tokenizer:
         input:
             facts="results/w{w}/world/facts.parquet",
-            code=code("corpus", "tokenizer"),
         output:
             tokenizer=directory("results/w{w}/tokenizer"),
         log:
@@ -69,6 +67,7 @@ if SYNTHETIC:
             mem_mb=1000,
             runtime=5,
         params:
+            code=code("train_tokenizer"),
             corpus=config["questions"]["synthetic"],
             prompt=config["prompt"],
         script:
@@ -79,7 +78,6 @@ if SYNTHETIC:
             facts="results/w{w}/world/facts.parquet",
             truth="results/w{w}/world/truth/{model}.parquet",
             tokenizer="results/w{w}/tokenizer",
-            code=code("corpus", "pretrain"),
         output:
             model=directory("results/w{w}/models/{model}"),
             loss="results/w{w}/pretrain/{model}.loss.tsv",
@@ -94,6 +92,7 @@ if SYNTHETIC:
             mem_mb=3000,
             runtime=30,
         params:
+            code=code("pretrain_model"),
             pretrain=lambda wildcards: config["models"][wildcards.model]["pretrain"],
             corpus=config["questions"]["synthetic"],
             prompt=config["prompt"],

@@ -6,7 +6,7 @@ from mismatch.knowledge import check_preconditions
 
 with job_log(snakemake.log[0]) as log:
     student = snakemake.wildcards.student
-    pools = {name: read_parquet(path) for name, path in snakemake.input.items() if name != "code"}
+    pools = {name: read_parquet(path) for name, path in snakemake.input.items()}
     verdict = check_preconditions(
         student,
         pools[student],

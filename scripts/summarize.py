@@ -12,6 +12,7 @@ from mismatch.study import (
     compare_recipes,
     comparison_pairs,
     dose_response,
+    headline_rst,
     study_markdown,
 )
 from mismatch.summary import summarize
@@ -55,3 +56,4 @@ with job_log(snakemake.log[0]) as log:
         ),
         snakemake.output.markdown,
     )
+    write_text(headline_rst(summary, comparisons, params.recipes), snakemake.output.headline)

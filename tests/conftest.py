@@ -9,6 +9,10 @@ Fixtures (session-scoped, built once, read-only for tests: copy a directory befo
 - ``tiny_llama_dir``: a 2-layer Llama (hidden size 32) with random weights and that tokenizer.
 - ``tiny_gpt2_dir``: a 2-layer GPT-2 (hidden size 32) with random weights and that tokenizer.
 
+- ``tiny_study``: ``configs/tiny.yaml`` run to completion in a git repository holding a private
+  copy of the workflow (the working directory is the repository, as an operator runs it); tests
+  may dry-run it, or edit a workflow file and restore it, but must copy it before running jobs.
+
 Both model directories load by path with ``AutoModelForCausalLM`` / ``AutoTokenizer`` (or
 ``mismatch.modeling.load_model``) and take well under a second to load.
 
@@ -149,3 +153,13 @@ def hub_cache_entry(hf_home: Path, repo_id: str, files: Path, repo_type: str = "
     snapshot = repo / "snapshots" / COMMIT
     shutil.copytree(files, snapshot)
     return snapshot
+
+
+@pytest.fixture(scope="session")
+def tiny_study(tmp_path_factory: pytest.TempPathFactory):
+    """(repository, working directory (the same), config, config file) of a finished tiny study."""
+    from workflow_runs import finished_study, load_config
+
+    config = load_config("configs/tiny.yaml")
+    repo, configfile = finished_study(tmp_path_factory.mktemp("tiny"), config)
+    return repo, repo, config, configfile

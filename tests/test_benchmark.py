@@ -106,8 +106,13 @@ def test_matmul_parameters_count_linear_weights_not_biases_or_embeddings():
 
 
 def test_loop_seconds_spans_start_message_to_last_step():
-    stamps = [(1.0, "loading"), (2.0, "fine-tuning on 40 examples"), (2.5, "step 3/30 loss 1"),
-              (5.0, "step 30/30 loss 0.5"), (5.5, "saved")]
+    stamps = [
+        (1.0, "loading"),
+        (2.0, "fine-tuning on 40 examples"),
+        (2.5, "step 3/30 loss 1"),
+        (5.0, "step 30/30 loss 0.5"),
+        (5.5, "saved"),
+    ]
     assert loop_seconds(stamps, steps=30) == 3.0
 
 

@@ -107,13 +107,22 @@ def assert_no_model_ran(work: Path) -> None:
         assert not (work / "results/w1" / output).exists(), output
 
 
+def assert_one_line(run: Run, work: Path, log: str, *parts: str) -> str:
+    """The console shows one ``ERROR:`` line naming ``parts`` and the job's log, and no traceback;
+    the log holds the same line after the traceback."""
+    lines = [line for line in run.output.splitlines() if line.startswith("ERROR: ")]
+    assert len(lines) == 1, run.output[-3000:]
+    line = error_line(run.output, "ERROR:", *parts, f"(traceback in {log})")
+    assert "Traceback" not in run.output
+    text = (work / log).read_text()
+    assert line in text.splitlines() and text.index("Traceback") < text.index(line)
+    return line
+
+
 def assert_question_files_fault(run: Run, work: Path, path: str, problem: str) -> None:
     """The file_questions job failed on ``path``, wrote no question set, and no model ran."""
     assert run.returncode != 0
-    line = error_line(run.output, "ERROR:", path, problem)
-    assert line.startswith("ERROR: ")
-    log = (work / "logs/w1/file_questions.log").read_text()
-    assert line in log.splitlines()
+    assert_one_line(run, work, "logs/w1/file_questions.log", path, problem)
     leftovers = list((work / "results").rglob("*")) if (work / "results").exists() else []
     assert [p for p in leftovers if p.is_file()] == []
     assert not (work / "logs/w1/answer_questions").exists()
@@ -142,6 +151,62 @@ def test_student_that_is_not_a_configured_model(tmp_path):
     config["students"] = ["tiny"]
     run, work = run_config(tmp_path, config)
     assert_config_error(run, work, "students[0]", "'tiny' is not a configured model")
+
+
+def test_finetune_set_larger_than_the_synthetic_pool(tmp_path):
+    config = load_config("configs/tiny.yaml")
+    config["finetune_set_size"] = 10000
+    run, work = run_config(tmp_path, config)
+    assert_config_error(
+        run,
+        work,
+        "finetune_set_size: needs 10000 examples but the pool holds only 24 questions",
+        "questions.synthetic.split_entities.pool = 12 people x 2 attributes",
+    )
+
+
+def test_finetune_set_larger_than_the_triviaqa_pool(tmp_path):
+    config = load_config("configs/real-path.yaml")
+    config["questions"]["triviaqa"]["local_dir"] = str(ROOT / "tests/fixtures/trivia_qa")
+    config["models"] = {
+        name: {"hub": f"org/{name}", "params_b": 1.0 + i} for i, name in enumerate(config["models"])
+    }
+    config["finetune_set_size"] = 21
+    run, work = run_config(tmp_path, config)
+    assert_config_error(
+        run,
+        work,
+        "finetune_set_size: needs 21 examples but the pool holds only 20 questions",
+        "questions.triviaqa.pool_size",
+    )
+
+
+def test_negative_seed(tmp_path):
+    config = load_config("configs/tiny.yaml")
+    config["seeds"]["finetune"] = [-1, 2]
+    run, work = run_config(tmp_path, config)
+    assert_config_error(run, work, "seeds.finetune.0: -1 is less than the minimum of 0")
+
+
+def test_split_sizes_that_do_not_add_up(tmp_path):
+    config = load_config("configs/tiny.yaml")
+    config["questions"]["synthetic"]["split_entities"]["pool"] = 30
+    run, work = run_config(tmp_path, config)
+    assert_config_error(
+        run,
+        work,
+        "questions.synthetic.split_entities: split counts sum to 42",
+        "n_entities is 24",
+    )
+
+
+def test_more_exemplars_than_the_format_split(tmp_path):
+    config = load_config("configs/tiny.yaml")
+    config["prompt"]["n_exemplars"] = 9
+    run, work = run_config(tmp_path, config)
+    assert_config_error(
+        run, work, "prompt.n_exemplars: 9 exemplars but the format split holds only 8 questions"
+    )
 
 
 def test_missing_question_file(tmp_path, files_config):
@@ -202,9 +267,9 @@ def test_truncated_parquet_from_an_earlier_stage(tmp_path, files_config):
     answers = "results/w1/answers/student/test.parquet"
     run, work = run_config(tmp_path, files_config, answers)
     assert run.returncode != 0
-    line = error_line(run.output, "ERROR:", test_set, "not a readable parquet file")
-    log = (work / "logs/w1/answer_questions/student/test.0.log").read_text()
-    assert line in log.splitlines()
+    log_path = "logs/w1/answer_questions/student/test.0.log"
+    assert_one_line(run, work, log_path, test_set, "not a readable parquet file", "delete it")
+    log = (work / log_path).read_text()
     assert "answering" not in log  # failed on reading, before the model was loaded
     assert not (work / answers).exists()
     assert list((work / "results/w1/answers").rglob("*.parquet")) == []

@@ -29,21 +29,55 @@ def _labels(seed=0) -> pd.DataFrame:
         for recipe, p_wrong in recipes.items():
             for ft in range(2):
                 draws = rng.random(40)
-                labels = np.where(draws < p_wrong, "wrong",
-                                  np.where(draws < p_wrong + 0.2, "abstain", "correct"))
-                rows += [(w, "stu", recipe, ft, f"q{q}", labels[q], bool(knows[q]), False,
-                          ["HighlyKnown", "Unknown"][q % 2]) for q in range(40)]
-    return pd.DataFrame(rows, columns=["world_seed", "student", "recipe", "ft_seed",
-                                       "question_id", "label", "student_knows",
-                                       "contains_alias", "category"])
+                labels = np.where(
+                    draws < p_wrong, "wrong", np.where(draws < p_wrong + 0.2, "abstain", "correct")
+                )
+                rows += [
+                    (
+                        w,
+                        "stu",
+                        recipe,
+                        ft,
+                        f"q{q}",
+                        labels[q],
+                        bool(knows[q]),
+                        False,
+                        ["HighlyKnown", "Unknown"][q % 2],
+                    )
+                    for q in range(40)
+                ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "world_seed",
+            "student",
+            "recipe",
+            "ft_seed",
+            "question_id",
+            "label",
+            "student_knows",
+            "contains_alias",
+            "category",
+        ],
+    )
 
 
 def _recipes() -> pd.DataFrame:
     rows = [(w, "stu", "own", 0.0, 0.5, None, None) for w in range(2)]
     rows += [(w, "stu", "large", 0.3, 0.6, None, None) for w in range(2)]
     rows += [(w, "stu", r, x, 0.5, "mismatch", x) for w in range(2) for r, x in SWEEP.items()]
-    return pd.DataFrame(rows, columns=["world_seed", "student", "recipe", "mismatch_fraction",
-                                       "abstention_share", "sweep", "level"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "world_seed",
+            "student",
+            "recipe",
+            "mismatch_fraction",
+            "abstention_share",
+            "sweep",
+            "level",
+        ],
+    )
 
 
 def _assert_png(path):
@@ -94,9 +128,13 @@ def test_plot_dose_response_rejects_empty_sweep_and_bad_axis(summary, tmp_path):
 def test_plot_loss_curves(tmp_path):
     steps = np.arange(0, 50, 5)
     tables = {
-        recipe: pd.DataFrame({"ft_seed": np.repeat([0, 1], len(steps)),
-                              "step": np.tile(steps, 2),
-                              "loss": np.tile(scale * np.exp(-steps / 20), 2) + 0.1})
+        recipe: pd.DataFrame(
+            {
+                "ft_seed": np.repeat([0, 1], len(steps)),
+                "step": np.tile(steps, 2),
+                "loss": np.tile(scale * np.exp(-steps / 20), 2) + 0.1,
+            }
+        )
         for recipe, scale in (("own", 2.0), ("large", 3.0))
     }
     path = tmp_path / "loss.png"

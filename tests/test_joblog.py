@@ -17,9 +17,20 @@ def test_job_log_captures_stderr_and_messages(tmp_path):
 
 def test_job_log_records_the_failure_and_prints_one_line(tmp_path, capsys):
     path = tmp_path / "job.log"
-    with pytest.raises(InputError):
+    with pytest.raises(SystemExit) as exit_:
         with job_log(str(path)):
             raise InputError("questions.parquet", "missing column 'answers'")
+    assert exit_.value.code == 1
+    line = f"ERROR: questions.parquet: missing column 'answers' (traceback in {path})"
     assert "Traceback" in path.read_text()
-    assert "ERROR: questions.parquet: missing column 'answers'" in path.read_text()
-    assert capsys.readouterr().err.strip() == "ERROR: questions.parquet: missing column 'answers'"
+    assert line in path.read_text().splitlines()
+    assert capsys.readouterr().err.strip() == line
+
+
+def test_job_log_reraises_an_unexpected_error(tmp_path, capsys):
+    path = tmp_path / "job.log"
+    with pytest.raises(KeyError):
+        with job_log(str(path)):
+            raise KeyError("surprise")
+    assert "Traceback" in path.read_text()
+    assert capsys.readouterr().err.strip() == f"ERROR: 'surprise' (traceback in {path})"

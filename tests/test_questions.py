@@ -61,7 +61,7 @@ def test_bad_sets_fail_with_one_line_naming_file_and_problem(tmp_path, rows, pro
 def test_an_empty_set_with_the_columns_is_refused(tmp_path):
     path = tmp_path / "empty.parquet"
     pd.DataFrame({"question_id": [], "question": [], "answers": []}).to_parquet(path)
-    with pytest.raises(InputError, match=r"empty.parquet: no questions$"):
+    with pytest.raises(InputError, match=r"empty.parquet: no questions; give at least one$"):
         load_question_file(path)
 
 

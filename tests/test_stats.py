@@ -29,8 +29,10 @@ def _table(worlds=2, seeds=3, questions=50, recipes=("own", "large"), seed=0) ->
     rng = np.random.default_rng(seed)
     rows = [
         (w, "s", r, s, f"q{q}", float(rng.random() < 0.3 + 0.2 * i))
-        for w in range(worlds) for i, r in enumerate(recipes)
-        for s in range(seeds) for q in range(questions)
+        for w in range(worlds)
+        for i, r in enumerate(recipes)
+        for s in range(seeds)
+        for q in range(questions)
     ]
     return pd.DataFrame(
         rows, columns=["world_seed", "student", "recipe", "ft_seed", "question_id", "wrong"]
@@ -146,9 +148,7 @@ def test_bootstrap_interval_covers_normal_mean_about_95_percent():
     covered = 0
     for dataset in range(200):
         df = pd.DataFrame({"question_id": np.arange(40), "value": rng.normal(1.0, 2.0, 40)})
-        interval = hierarchical_bootstrap(
-            df, Ratio("value"), levels=(), n_boot=400, seed=dataset
-        )
+        interval = hierarchical_bootstrap(df, Ratio("value"), levels=(), n_boot=400, seed=dataset)
         covered += interval.low <= 1.0 <= interval.high
     assert 0.88 <= covered / 200 <= 0.99
 

@@ -112,3 +112,33 @@ def planned_rules(output: str) -> dict[str, int]:
     for rule, _ in planned_jobs(output):
         counts[rule] = counts.get(rule, 0) + 1
     return counts
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo`` (with a throwaway identity) and return its output."""
+    done = subprocess.run(
+        ["git", "-c", "user.name=test", "-c", "user.email=test@example.org", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def finished_study(base: Path, config: dict) -> tuple[Path, Path]:
+    """A git repository holding the workflow and ``config`` (``study.yaml``, committed), with the
+    study run to completion inside it, as an operator would: returns (repository, config file)."""
+    repo = copy_workflow(base / "repo")
+    configfile = write_config(repo / "study.yaml", config)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "the workflow")
+    run = snakemake(repo, repo, configfile)
+    assert run.returncode == 0, run.output[-5000:]
+    return repo, configfile
+
+
+def nothing_to_do(run: Run) -> bool:
+    """Whether a Snakemake dry run planned no job (its own words)."""
+    return run.returncode == 0 and "Nothing to be done" in run.output
