@@ -1,31 +1,34 @@
 # Each fine-tuned student answers the unseen test questions; each answer is labelled.
 
 
-rule label_student:
-    input:
-        adapter="results/w{w}/students/{student}/{recipe}/ft{seed}/adapter",
-        base=student_dir,
-        questions="results/w{w}/questions/test.parquet",
-        base_answers="results/w{w}/answers/{student}/test.parquet",
-        categories=(
-            "results/w{w}/categories/{student}/test.parquet"
-            if config["knowledge_categories"]["enabled"]
-            else []
-        ),
-        code=code("labels", "slick"),
-    output:
-        labels="results/w{w}/labels/{student}/{recipe}/ft{seed}.parquet",
-    params:
-        prompt=config["prompt"],
-        settings=lambda wildcards: cfg.answering_settings(config, wildcards.student),
-    threads: config["threads"]
-    log:
-        "logs/w{w}/label_student/{student}/{recipe}/ft{seed}.log",
-    benchmark:
-        "benchmarks/w{w}/label_student/{student}/{recipe}/ft{seed}.tsv"
-    resources:
-        **model_resources("label", "student"),
-    conda:
-        "../envs/mismatch.yaml"
-    script:
-        "../scripts/label_student.py"
+# Unless finetune.job_per is seed, rule finetune_and_label (rules/finetune.smk) writes the labels.
+if JOB_PER == "seed":
+
+    rule label_student:
+        input:
+            adapter="results/w{w}/students/{student}/{recipe}/ft{seed}/adapter",
+            base=student_dir,
+            questions="results/w{w}/questions/test.parquet",
+            base_answers="results/w{w}/answers/{student}/test.parquet",
+            categories=(
+                "results/w{w}/categories/{student}/test.parquet"
+                if config["knowledge_categories"]["enabled"]
+                else []
+            ),
+            code=code("labels", "slick"),
+        output:
+            labels="results/w{w}/labels/{student}/{recipe}/ft{seed}.parquet",
+        params:
+            prompt=config["prompt"],
+            settings=lambda wildcards: cfg.answering_settings(config, wildcards.student),
+        threads: config["threads"]
+        log:
+            "logs/w{w}/label_student/{student}/{recipe}/ft{seed}.log",
+        benchmark:
+            "benchmarks/w{w}/label_student/{student}/{recipe}/ft{seed}.tsv"
+        resources:
+            **model_resources("label", "student"),
+        conda:
+            "../envs/mismatch.yaml"
+        script:
+            "../scripts/label_student.py"
