@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-
 STARTUP_MARK = "start-up:"  # tools/benchmark.py sums these lines over a run's logs
 
 

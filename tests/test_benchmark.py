@@ -193,7 +193,8 @@ def test_compare_labels_finds_identical_and_different_files(tmp_path):
     assert compare_labels(new, old) == {
         "files": 2, "missing_in_baseline": 0, "differ": [], "identical": True
     }
-    table.assign(label=["wrong", "wrong"]).to_parquet(old / "results/w1/labels/small/own/ft2.parquet")
+    changed = table.assign(label=["wrong", "wrong"])
+    changed.to_parquet(old / "results/w1/labels/small/own/ft2.parquet")
     (old / "results/w1/labels/small/own/ft1.parquet").unlink()
     compared = compare_labels(new, old)
     assert compared["identical"] is False and compared["missing_in_baseline"] == 1

@@ -13,9 +13,7 @@ def test_dry_run_plans_the_whole_default_study(tmp_path, default_config):
     run = snakemake(ROOT, tmp_path / "work", default_config, "-n")
     assert run.returncode == 0, run.output
     config = load_config("config.yaml")
-    worlds, seeds = len(config["seeds"]["world"]), len(config["seeds"]["finetune"])
-    sweep_levels = sum(len(sweep["levels"]) for sweep in config.get("sweeps", {}).values())
-    recipes, models = len(config["recipes"]) + sweep_levels, len(config["models"])
+    worlds, models = len(config["seeds"]["world"]), len(config["models"])
     counts = planned_rules(run.output)
     assert counts["pretrain_model"] == worlds * models
     assert counts["answer_questions"] == worlds * models * 2  # pool and test
