@@ -170,6 +170,7 @@ def answering_settings(config: Mapping[str, Any], model: str) -> dict[str, Any]:
         "device_map": spec.get("device_map"),
         "trust_remote_code": spec.get("trust_remote_code", False),
         "grading": defaults["grading"],
+        "prefix_cache": defaults["prefix_cache"],
     }
 
 

@@ -478,6 +478,94 @@ def measure_answering(
     }
 
 
+def measure_prefill(
+    workdir: Path, config: dict[str, Any], model: str, threads: int
+) -> dict[str, Any]:
+    """Prompt tokens prefilled per question, plain against a shared-prefix cache (counted, so
+    deterministic), for k-shot answering and SliCK; and whether the cached greedy answers of the
+    study's pool and test questions equal the plain path's, and how long each path took."""
+    import torch
+
+    from mismatch.answering import choose_exemplars
+    from mismatch.configuration import answering_settings
+    from mismatch.generation import encode_prompts, generate
+    from mismatch.io import read_parquet
+    from mismatch.modeling import load_model
+    from mismatch.prefix_cache import common_prefix_length, prefill_tokens
+    from mismatch.prompting import PromptFormat
+    from mismatch.slick import SlickSettings, exemplar_sets
+
+    torch.set_num_threads(threads)
+    world = workdir / f"results/w{config['seeds']['world'][0]}"
+    questions = pd.concat(
+        [read_parquet(world / "questions" / f"{split}.parquet") for split in ("pool", "test")],
+        ignore_index=True,
+    )
+    format_questions = read_parquet(world / "questions" / "format.parquet")
+    settings = answering_settings(config, model)
+    batch = settings["batch_size"]
+    prompt = PromptFormat.from_config(config["prompt"])
+    loaded, tokenizer = load_model(world / "models" / model, dtype=settings["dtype"])
+
+    def shots(exemplars: pd.DataFrame) -> list[tuple[str, str]]:
+        pairs = zip(exemplars["question"], exemplars["answers"], strict=True)
+        return [(q, list(a)[0]) for q, a in pairs]
+
+    def counts(exemplars: pd.DataFrame, samples: int, batch_size: int) -> tuple[int, int]:
+        prompts = [prompt.prompt(q, shots(exemplars)) for q in questions["question"]]
+        encoded = encode_prompts(tokenizer, prompts)
+        lengths = [len(ids) for ids in encoded]
+        plain = prefill_tokens(lengths, batch_size, samples=samples)
+        cached = prefill_tokens(
+            lengths, batch_size, samples=samples, prefix=common_prefix_length(encoded)
+        )
+        return plain, cached
+
+    exemplars = choose_exemplars(
+        format_questions, config["prompt"]["n_exemplars"], config["prompt"]["exemplar_seed"]
+    )
+    k_plain, k_cached = counts(exemplars, 1, batch)
+    slick = SlickSettings.from_config(config["knowledge_categories"])
+    s_plain = s_cached = 0
+    for chosen in exemplar_sets(
+        format_questions, slick.n_exemplar_sets, slick.n_exemplars, slick.seed
+    ):
+        greedy = counts(chosen, 1, batch)
+        sampled = counts(chosen, slick.n_samples, max(1, batch // slick.n_samples))
+        s_plain += greedy[0] + sampled[0]
+        s_cached += greedy[1] + sampled[1]
+    prompts = [prompt.prompt(q, shots(exemplars)) for q in questions["question"]]
+    timed = {}
+    for name, cached in (("plain", False), ("cached", True)):
+        start = time.perf_counter()
+        timed[name] = generate(
+            loaded,
+            tokenizer,
+            prompts,
+            batch_size=batch,
+            max_new_tokens=settings["max_new_tokens"],
+            prefix_cache=cached,
+        )
+        timed[f"{name}_s"] = time.perf_counter() - start
+    n = len(questions)
+    return {
+        "model": str((world / "models" / model).relative_to(workdir)),
+        "questions": n,
+        "k_shot": {"plain_per_question": k_plain / n, "cached_per_question": k_cached / n},
+        "slick": {
+            "settings": vars(slick),
+            "plain_per_question": s_plain / n,
+            "cached_per_question": s_cached / n,
+        },
+        "greedy_identical": timed["plain"] == timed["cached"],
+        "differing_answers": sum(
+            a != b for a, b in zip(timed["plain"], timed["cached"], strict=True)
+        ),
+        "plain_s": timed["plain_s"],
+        "cached_s": timed["cached_s"],
+    }
+
+
 def matmul_parameters(model: Any) -> int:
     """Weights of every matrix multiply in a forward pass (linear layers, LoRA, LM head)."""
     from torch import nn
@@ -706,6 +794,23 @@ def report(results: dict[str, Any]) -> str:
         f"one at a time {answering['one_at_a_time_s']:.2f} s -> {answering['speedup']:.1f}x "
         f"(same predictions: {100 * answering['same_predictions']:.0f}%)"
     )
+    prefill = results.get("prefill")
+    if prefill:
+        k, slick = prefill["k_shot"], prefill["slick"]
+        out.append(
+            f"\nPrompt tokens prefilled per question ({prefill['model']}, "
+            f"{prefill['questions']} pool and test questions), plain -> shared-prefix cache: "
+            f"k-shot answering {k['plain_per_question']:.1f} -> {k['cached_per_question']:.1f}; "
+            f"SliCK ({slick['settings']['n_exemplar_sets']} exemplar sets x (greedy + "
+            f"{slick['settings']['n_samples']} samples)) {slick['plain_per_question']:.0f} -> "
+            f"{slick['cached_per_question']:.0f}. Greedy answers with the cache: "
+            + (
+                "identical"
+                if prefill["greedy_identical"]
+                else f"{prefill['differing_answers']} differ"
+            )
+            + f" ({prefill['plain_s']:.2f} s plain, {prefill['cached_s']:.2f} s cached)"
+        )
     tune = results["finetuning"]
     gemm = results["gemm"]
     out.append(
@@ -892,9 +997,9 @@ def main(
     results["startup"] = measure_startup()
     student = config["students"][0]
     recipe = next(r for r in config["recipes"] if teacher_of(config, r, student) != student)
-    results["answering"] = measure_answering(
-        workdir, config, teacher_of(config, recipe, student), threads
-    )
+    teacher = teacher_of(config, recipe, student)
+    results["answering"] = measure_answering(workdir, config, teacher, threads)
+    results["prefill"] = measure_prefill(workdir, config, teacher, threads)
     save(results, args.json)
     results["finetuning"] = measure_finetuning(workdir, config, student, recipe, 30, threads)
     tune = results["finetuning"]
