@@ -34,8 +34,11 @@ def answer_questions(
     batch_size: int,
     max_new_tokens: int,
     grading_rule: str = "exact",
+    prefix_cache: bool = False,
 ) -> pd.DataFrame:
     """Greedy answers to ``questions`` after the ``exemplars`` (answered with their first alias).
+
+    ``prefix_cache``: prefill the exemplar block once for all questions (``mismatch.prefix_cache``).
 
     Columns: question_id, question, answers, prediction (first generated line), answer (the
     prediction with the answer template stripped) and correct (graded with ``grading_rule``).
@@ -45,7 +48,12 @@ def answer_questions(
     ]
     prompts = [prompt.prompt(q, shots) for q in questions["question"]]
     predictions = generate(
-        model, tokenizer, prompts, batch_size=batch_size, max_new_tokens=max_new_tokens
+        model,
+        tokenizer,
+        prompts,
+        batch_size=batch_size,
+        max_new_tokens=max_new_tokens,
+        prefix_cache=prefix_cache,
     )
     answers = [prompt.extract_answer(p) for p in predictions]
     aliases = [list(a) for a in questions["answers"]]

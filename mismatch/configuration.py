@@ -256,6 +256,7 @@ def answering_settings(config: Mapping[str, Any], model: str) -> dict[str, Any]:
         "device_map": spec["device_map"],
         "trust_remote_code": spec["trust_remote_code"],
         "grading": defaults["grading"],
+        "prefix_cache": defaults["prefix_cache"],
     }
 
 

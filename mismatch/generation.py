@@ -53,10 +53,14 @@ def generate(
     *,
     batch_size: int,
     max_new_tokens: int,
+    prefix_cache: bool = False,
 ) -> list[str]:
-    """Greedy continuation of each prompt, cut before the first newline (order preserved)."""
+    """Greedy continuation of each prompt, cut before the first newline (order preserved).
+
+    ``prefix_cache``: prefill the prompts' shared token prefix once (``mismatch.prefix_cache``).
+    """
     config = _generation_config(model, tokenizer, max_new_tokens, do_sample=False)
-    per_prompt = _generate_batches(model, tokenizer, prompts, batch_size, config)
+    per_prompt = _generate_batches(model, tokenizer, prompts, batch_size, config, prefix_cache)
     return [samples[0] for samples in per_prompt]
 
 
@@ -69,6 +73,7 @@ def sample(
     max_new_tokens: int,
     sampling: SamplingSettings,
     seed: int,
+    prefix_cache: bool = False,
 ) -> list[list[str]]:
     """``sampling.num_samples`` temperature samples per prompt, each cut before the first newline.
 
@@ -89,7 +94,7 @@ def sample(
     cuda_devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(seed)
-        return _generate_batches(model, tokenizer, prompts, batch_size, config)
+        return _generate_batches(model, tokenizer, prompts, batch_size, config, prefix_cache)
 
 
 def _generation_config(
@@ -120,6 +125,7 @@ def _generate_batches(
     prompts: Sequence[str],
     batch_size: int,
     config: GenerationConfig,
+    prefix_cache: bool = False,
 ) -> list[list[str]]:
     """Run ``model.generate`` on length-sorted left-padded batches; a list of texts per prompt."""
     if batch_size < 1:
@@ -129,6 +135,12 @@ def _generate_batches(
     encoded = encode_prompts(tokenizer, prompts)
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]), reverse=True)
     stop = StoppingCriteriaList([StopStringCriteria(tokenizer, [STOP_STRING])])
+    if prefix_cache:
+        from mismatch.prefix_cache import generate_batches_with_prefix
+
+        return generate_batches_with_prefix(
+            model, tokenizer, encoded, order, batch_size, config, stop
+        )
     per_prompt = config.num_return_sequences or 1
     device = _device(model)
     results: list[list[str]] = [[] for _ in encoded]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import resource
 import sys
 import time
 import traceback
@@ -19,6 +20,16 @@ def error_line(exc: BaseException, log_path: str) -> str:
     return f"ERROR: {reason} (traceback in {log_path})"
 
 
+STARTUP_MARK = "start-up:"  # tools/benchmark.py sums these lines over a run's logs
+
+
+def startup_cpu_seconds() -> float:
+    """CPU seconds (user + system) this process has used so far: interpreter start and imports
+    when called at a job's entry point."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 @contextmanager
 def job_log(path: str, threads: int | None = None) -> Iterator[Callable[[str], None]]:
     """Send stderr to ``path`` for the duration of a job and yield a timestamped ``log`` function.
@@ -27,7 +38,10 @@ def job_log(path: str, threads: int | None = None) -> Iterator[Callable[[str], N
     log's path, also to the console. A known bad input (``InputError``: its message names the file
     or key and what to do) then ends the job with exit status 1 and no traceback on the console;
     any other exception is re-raised. With ``threads``, torch is limited to that many threads.
+    The first line records the CPU time the process spent before entering (``STARTUP_MARK``:
+    interpreter start-up and imports).
     """
+    startup_cpu = startup_cpu_seconds()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     start = time.time()
     with open(path, "w", buffering=1) as handle:
@@ -42,6 +56,7 @@ def job_log(path: str, threads: int | None = None) -> Iterator[Callable[[str], N
         def log(message: str) -> None:
             print(f"[{time.time() - start:7.1f}s] {message}", file=handle, flush=True)
 
+        log(f"{STARTUP_MARK} {startup_cpu:.3f} s CPU from process start to the job's entry point")
         try:
             yield log
             log("done")

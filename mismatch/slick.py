@@ -114,11 +114,14 @@ def measure_correctness(
     batch_size: int,
     max_new_tokens: int,
     grading_rule: str = "exact",
+    prefix_cache: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Greedy [question, set] and sampled [question, set, sample] correctness of the model.
 
     Samples of exemplar set i use seed ``settings.seed + 1000 * (i + 1)``; a sampling batch holds
     ``batch_size // n_samples`` prompts so it has about ``batch_size`` sequences.
+    ``prefix_cache``: prefill each exemplar set's block once, and each prompt once for all its
+    samples (``mismatch.prefix_cache``).
     """
     check_no_overlap(format_questions, questions)
     aliases = [list(a) for a in questions["answers"]]
@@ -136,7 +139,12 @@ def measure_correctness(
         ]
         prompts = [prompt.prompt(q, shots) for q in questions["question"]]
         answers = generate(
-            model, tokenizer, prompts, batch_size=batch_size, max_new_tokens=max_new_tokens
+            model,
+            tokenizer,
+            prompts,
+            batch_size=batch_size,
+            max_new_tokens=max_new_tokens,
+            prefix_cache=prefix_cache,
         )
         greedy[:, i] = _graded(prompt, answers, aliases, grading_rule)
         samples = sample(
@@ -147,6 +155,7 @@ def measure_correctness(
             max_new_tokens=max_new_tokens,
             sampling=sampling,
             seed=settings.seed + 1000 * (i + 1),
+            prefix_cache=prefix_cache,
         )
         for q, texts in enumerate(samples):
             sampled[q, i] = _graded(prompt, texts, [aliases[q]] * len(texts), grading_rule)

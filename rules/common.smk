@@ -54,6 +54,7 @@ SYNTHETIC = config["questions"]["source"] == "synthetic"
 SPLITS = ["pool", "test", "format"]
 FIGURES = config["figures_dir"]
 SWEEPS = list(config["sweeps"])
+JOB_PER = config["finetune"]["job_per"]  # student, recipe or seed: see rules/finetune.smk
 
 
 wildcard_constraints:
@@ -145,6 +146,29 @@ def all_labels(wildcards=None):
     )
 
 
+def job_units():
+    """The (recipe, seed) units one finetune_and_label job runs, in order (no wildcards)."""
+    recipes = RECIPES if JOB_PER == "student" else ["{recipe}"]
+    return [(recipe, seed) for recipe in recipes for seed in FT_SEEDS]
+
+
+def unit_paths(pattern):
+    """``results/w{w}/<pattern>`` for every unit of a finetune_and_label job."""
+    return [
+        f"results/w{{w}}/{pattern}".replace("{recipe}", recipe).replace("{seed}", str(seed))
+        for recipe, seed in job_units()
+    ]
+
+
+def unit_recipes(wildcards):
+    """The fine-tuning sets of a finetune_and_label job, in the order of its units."""
+    return [
+        f"results/w{wildcards.w}/sets/{wildcards.student}/"
+        f"{getattr(wildcards, 'recipe', recipe)}.parquet"
+        for recipe, _ in job_units()
+    ]
+
+
 def all_sets(wildcards=None):
     return expand(
         "results/w{w}/sets/{student}/{recipe}.parquet",
@@ -200,6 +224,24 @@ def model_resources(stage, model_wildcard="model"):
         def value(wildcards, attempt):
             name = getattr(wildcards, model_wildcard)
             return cfg.model_job_resources(config, stage, name, attempt)[resource]
+
+        return value
+
+    return {resource: one(resource) for resource in ("mem_mb", "runtime", "gpu")}
+
+
+def grouped_seed_resources():
+    """Resources of a finetune_and_label job: fine-tuning and labelling of every unit in turn."""
+
+    def one(resource):
+        def value(wildcards, attempt):
+            stages = [
+                cfg.model_job_resources(config, stage, wildcards.student, attempt)
+                for stage in ("finetune", "label")
+            ]
+            if resource == "runtime":
+                return len(job_units()) * sum(s["runtime"] for s in stages)
+            return max(s[resource] for s in stages)
 
         return value
 

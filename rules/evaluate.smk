@@ -1,31 +1,34 @@
 # Each fine-tuned student answers the unseen test questions; each answer is labelled.
 
 
-rule label_student:
-    input:
-        adapter="results/w{w}/students/{student}/{recipe}/ft{seed}/adapter",
-        base=student_dir,
-        questions="results/w{w}/questions/test.parquet",
-        base_answers="results/w{w}/answers/{student}/test.parquet",
-        categories=(
-            "results/w{w}/categories/{student}/test.parquet"
-            if config["knowledge_categories"]["enabled"]
-            else []
-        ),
-    output:
-        labels="results/w{w}/labels/{student}/{recipe}/ft{seed}.parquet",
-    log:
-        "logs/w{w}/label_student/{student}/{recipe}/ft{seed}.log",
-    benchmark:
-        "benchmarks/w{w}/label_student/{student}/{recipe}/ft{seed}.tsv"
-    conda:
-        "../envs/mismatch.yaml"
-    threads: config["threads"]
-    resources:
-        **model_resources("label", "student"),
-    params:
-        code=code("label_student"),
-        prompt=config["prompt"],
-        settings=lambda wildcards: cfg.answering_settings(config, wildcards.student),
-    script:
-        "../scripts/label_student.py"
+# Unless finetune.job_per is seed, rule finetune_and_label (rules/finetune.smk) writes the labels.
+if JOB_PER == "seed":
+
+    rule label_student:
+        input:
+            adapter="results/w{w}/students/{student}/{recipe}/ft{seed}/adapter",
+            base=student_dir,
+            questions="results/w{w}/questions/test.parquet",
+            base_answers="results/w{w}/answers/{student}/test.parquet",
+            categories=(
+                "results/w{w}/categories/{student}/test.parquet"
+                if config["knowledge_categories"]["enabled"]
+                else []
+            ),
+        output:
+            labels="results/w{w}/labels/{student}/{recipe}/ft{seed}.parquet",
+        log:
+            "logs/w{w}/label_student/{student}/{recipe}/ft{seed}.log",
+        benchmark:
+            "benchmarks/w{w}/label_student/{student}/{recipe}/ft{seed}.tsv"
+        conda:
+            "../envs/mismatch.yaml"
+        threads: config["threads"]
+        resources:
+            **model_resources("label", "student"),
+        params:
+            code=code("label_student"),
+            prompt=config["prompt"],
+            settings=lambda wildcards: cfg.answering_settings(config, wildcards.student),
+        script:
+            "../scripts/label_student.py"

@@ -56,25 +56,70 @@ if SWEEPS:
             "../scripts/check_sweeps.py"
 
 
-rule finetune_student:
-    input:
-        recipe="results/w{w}/sets/{student}/{recipe}.parquet",
-        base=student_dir,
-    output:
-        adapter=directory("results/w{w}/students/{student}/{recipe}/ft{seed}/adapter"),
-        loss="results/w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv",
-    log:
-        "logs/w{w}/finetune_student/{student}/{recipe}/ft{seed}.log",
-    benchmark:
-        "benchmarks/w{w}/finetune_student/{student}/{recipe}/ft{seed}.tsv"
-    conda:
-        "../envs/mismatch.yaml"
-    threads: config["threads"]
-    resources:
-        **model_resources("finetune", "student"),
-    params:
-        code=code("finetune_student"),
-        settings=lambda wildcards: cfg.finetune_settings(config, wildcards.student),
-        prompt=config["prompt"],
-    script:
-        "../scripts/finetune_student.py"
+# finetune.job_per: student (one job per world and student) or recipe (one per world, student
+# and recipe) fine-tunes and labels all its (recipe, seed) units in one process; seed runs
+# finetune_student here and label_student (rules/evaluate.smk) per seed.
+if JOB_PER != "seed":
+    GROUP = "{student}" if JOB_PER == "student" else "{student}/{recipe}"
+
+    rule finetune_and_label:
+        input:
+            recipes=unit_recipes,
+            base=student_dir,
+            questions="results/w{w}/questions/test.parquet",
+            base_answers="results/w{w}/answers/{student}/test.parquet",
+            categories=(
+                "results/w{w}/categories/{student}/test.parquet"
+                if config["knowledge_categories"]["enabled"]
+                else []
+            ),
+        output:
+            adapters=[
+                directory(p) for p in unit_paths("students/{student}/{recipe}/ft{seed}/adapter")
+            ],
+            losses=unit_paths("students/{student}/{recipe}/ft{seed}/loss.tsv"),
+            labels=unit_paths("labels/{student}/{recipe}/ft{seed}.parquet"),
+        log:
+            f"logs/w{{w}}/finetune_and_label/{GROUP}.log",
+        benchmark:
+            f"benchmarks/w{{w}}/finetune_and_label/{GROUP}.tsv"
+        conda:
+            "../envs/mismatch.yaml"
+        threads: config["threads"]
+        resources:
+            **grouped_seed_resources(),
+        params:
+            code=code("finetune_and_label"),
+            units=lambda wildcards: [
+                (getattr(wildcards, "recipe", recipe), seed) for recipe, seed in job_units()
+            ],
+            settings=lambda wildcards: cfg.finetune_settings(config, wildcards.student),
+            answering=lambda wildcards: cfg.answering_settings(config, wildcards.student),
+            prompt=config["prompt"],
+        script:
+            "../scripts/finetune_and_label.py"
+
+else:
+
+    rule finetune_student:
+        input:
+            recipe="results/w{w}/sets/{student}/{recipe}.parquet",
+            base=student_dir,
+        output:
+            adapter=directory("results/w{w}/students/{student}/{recipe}/ft{seed}/adapter"),
+            loss="results/w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv",
+        log:
+            "logs/w{w}/finetune_student/{student}/{recipe}/ft{seed}.log",
+        benchmark:
+            "benchmarks/w{w}/finetune_student/{student}/{recipe}/ft{seed}.tsv"
+        conda:
+            "../envs/mismatch.yaml"
+        threads: config["threads"]
+        resources:
+            **model_resources("finetune", "student"),
+        params:
+            code=code("finetune_student"),
+            settings=lambda wildcards: cfg.finetune_settings(config, wildcards.student),
+            prompt=config["prompt"],
+        script:
+            "../scripts/finetune_student.py"

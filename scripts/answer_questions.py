@@ -37,6 +37,7 @@ with job_log(snakemake.log[0], snakemake.threads) as log:
         batch_size=settings["batch_size"],
         max_new_tokens=settings["max_new_tokens"],
         grading_rule=settings["grading"],
+        prefix_cache=settings["prefix_cache"],
     )
     log(f"accuracy {answers.correct.mean():.3f}")
     provenance = answer_provenance(

@@ -27,6 +27,7 @@ with job_log(snakemake.log[0], snakemake.threads) as log:
         batch_size=settings["batch_size"],
         max_new_tokens=settings["max_new_tokens"],
         grading_rule=settings["grading"],
+        prefix_cache=settings["prefix_cache"],
     )
     categories = categorize(questions["question_id"].to_list(), greedy, sampled)
     log(f"categories: {categories.category.value_counts().to_dict()}")

@@ -47,8 +47,9 @@ def test_choose_exemplars_is_seeded():
 def test_answer_questions_prompts_extracts_and_grades(monkeypatch):
     seen = {}
 
-    def fake_generate(model, tokenizer, prompts, *, batch_size, max_new_tokens):
+    def fake_generate(model, tokenizer, prompts, *, batch_size, max_new_tokens, prefix_cache):
         seen["prompts"] = prompts
+        seen["prefix_cache"] = prefix_cache
         return [" The answer is Value 0.", " The answer is v1", " I don't know."]
 
     monkeypatch.setattr(answering, "generate", fake_generate)
@@ -62,6 +63,7 @@ def test_answer_questions_prompts_extracts_and_grades(monkeypatch):
     assert result["question_id"].to_list() == ["q0", "q1", "q2"]
     assert result["answer"].to_list() == ["Value 0", "v1", "I don't know."]
     assert result["correct"].to_list() == [True, True, False]
+    assert seen["prefix_cache"] is False  # the plain path unless answering.prefix_cache is set
 
 
 def test_answer_questions_with_a_tiny_model_round_trips(tiny_llama_dir, tmp_path):

@@ -1,22 +1,28 @@
-"""The benchmark's pure helpers: Snakemake benchmark files, token and FLOP arithmetic, verdicts."""
+"""The benchmark tool's pure helpers: benchmark files, start-up lines, labels, ratios, verdicts."""
 
 import math
 
+import pandas as pd
 import pytest
 from torch import nn
 
-from mismatch.benchmark import (
+from mismatch.joblog import job_log
+from tools.benchmark import (
     TARGETS,
     Target,
+    compare_labels,
     format_rows,
     gemm_flop_rate,
     lookup,
     loop_seconds,
     matmul_parameters,
     planned_job_count,
+    ratios,
     read_benchmark_file,
     rule_of,
     stage_table,
+    startup_seconds,
+    study_numbers,
     token_counts,
     training_flops,
     verdict,
@@ -130,7 +136,13 @@ def test_targets_are_looked_up_in_the_results():
     results = {"study": {"wall_s": 100.0}, "answering": {"speedup": 3.0}}
     assert lookup(results, "study.wall_s") == 100.0
     assert lookup(results, "planning.wall_s") is None
-    assert {t.key.split(".")[0] for t in TARGETS} == {"study", "answering", "planning", "rerun"}
+    assert {t.key.split(".")[0] for t in TARGETS} == {
+        "study",
+        "answering",
+        "planning",
+        "rerun",
+        "ratios",
+    }
 
 
 def test_format_rows_aligns_columns():
@@ -139,3 +151,66 @@ def test_format_rows_aligns_columns():
     assert lines[0].startswith("rule ") and lines[1].startswith("----------------")
     assert lines[2] == "answer_questions  12.5"
     assert lines[3] == "all                3.0"
+
+
+def test_startup_seconds_reads_the_line_every_job_log_starts_with(tmp_path):
+    for name in ("w1/finetune_and_label/small/own.log", "summarize.log"):
+        with job_log(str(tmp_path / name)) as log:
+            log("start-up: 99 s CPU in a message does not count twice")
+    (tmp_path / "w1/old.log").write_text("[    0.0s] a log of a revision without the line\n")
+    found = startup_seconds(tmp_path)
+    assert len(found) == 2
+    assert all(0 < seconds < 99 for seconds in found)  # this test process's CPU so far
+    assert startup_seconds(tmp_path / "absent") == []
+
+
+def test_study_numbers_count_one_process_per_job_and_the_startup_share(tmp_path):
+    write_benchmark(tmp_path / "benchmarks/w1/pretrain_model/small.tsv", [(10.0, 300.0, 19.0)])
+    write_benchmark(tmp_path / "benchmarks/summarize.tsv", [(4.0, 200.0, 3.5)])
+    for name, cpu in (("a.log", 2.5), ("b.log", 1.5)):
+        (tmp_path / "logs").mkdir(exist_ok=True)
+        (tmp_path / "logs" / name).write_text(
+            f"[    0.0s] start-up: {cpu:.3f} s CPU from process start to the job's entry point\n"
+        )
+
+    class Run:
+        wall_s, cpu_s, peak_tree_rss_mib, peak_process_rss_mib = 30.0, 40.0, 900.0, 500.0
+
+    numbers = study_numbers(tmp_path, Run())
+    assert numbers["jobs"] == 2 and numbers["python_processes"] == 3  # + Snakemake itself
+    assert numbers["startup_cpu_s"] == 4.0 and numbers["startup_cpu_per_process_s"] == 2.0
+    assert numbers["startup_share"] == pytest.approx(0.1)
+    assert numbers["startup_share_pct"] == pytest.approx(10.0)
+    assert "wall_s" not in study_numbers(tmp_path, None)
+
+
+def test_ratios_divide_new_by_old_where_both_are_known():
+    new = {"wall_s": 300.0, "cpu_s": 500.0, "python_processes": 40}
+    old = {"wall_s": 600.0, "cpu_s": 1000.0, "python_processes": 100, "startup_cpu_s": None}
+    assert ratios(new, old) == {"wall_s": 0.5, "cpu_s": 0.5, "python_processes": 0.4}
+    assert ratios({"wall_s": 1.0}, {"wall_s": 2.0}) == {"wall_s": 0.5}
+
+
+def test_compare_labels_finds_identical_and_different_files(tmp_path):
+    new, old = tmp_path / "new", tmp_path / "old"
+    table = pd.DataFrame({"question_id": ["a", "b"], "label": ["correct", "wrong"]})
+    for run in (new, old):
+        for seed in (1, 2):
+            path = run / f"results/w1/labels/small/own/ft{seed}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            table.to_parquet(path)
+    assert compare_labels(new, old) == {
+        "files": 2,
+        "missing_in_baseline": 0,
+        "differ": [],
+        "identical": True,
+    }
+    changed = table.assign(label=["wrong", "wrong"])
+    changed.to_parquet(old / "results/w1/labels/small/own/ft2.parquet")
+    (old / "results/w1/labels/small/own/ft1.parquet").unlink()
+    compared = compare_labels(new, old)
+    assert compared["identical"] is False and compared["missing_in_baseline"] == 1
+    assert compared["differ"] == [
+        "results/w1/labels/small/own/ft1.parquet",
+        "results/w1/labels/small/own/ft2.parquet",
+    ]

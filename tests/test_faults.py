@@ -101,7 +101,13 @@ def assert_config_error(run: Run, work: Path, *parts: str) -> None:
 
 
 def assert_no_model_ran(work: Path) -> None:
-    for stage in ("pretrain_model", "finetune_student", "label_student", "knowledge_categories"):
+    for stage in (
+        "pretrain_model",
+        "finetune_and_label",
+        "finetune_student",
+        "label_student",
+        "knowledge_categories",
+    ):
         assert not (work / "logs/w1" / stage).exists(), stage
     for output in ("models", "students", "labels", "sets", "checks", "knowledge"):
         assert not (work / "results/w1" / output).exists(), output
@@ -371,6 +377,18 @@ def has_checkpoint(work: Path) -> bool:
     return any((work / "results/.checkpoints").glob("*/step-*"))
 
 
+def has_finished_unit_and_checkpoint(work: Path) -> bool:
+    """A (recipe, seed) unit of a finetune_and_label job is cached and the next one has saved a
+    checkpoint: a kill now must keep the first and resume the second."""
+    return any((work / "results/.checkpoints/seeds").glob("*/finished")) and has_checkpoint(work)
+
+
+def reusing_finished_units(work: Path) -> bool:
+    """The rerun job has taken the killed job's finished units from the cache."""
+    log = work / "logs/w1/finetune_and_label/small.log"
+    return log.is_file() and "finished by an earlier run" in log.read_text()
+
+
 @pytest.mark.slow
 def test_killed_jobs_in_every_stage_rerun_to_the_uninterrupted_result(
     tmp_path, tiny_configfile, reference_labels
@@ -384,8 +402,8 @@ def test_killed_jobs_in_every_stage_rerun_to_the_uninterrupted_result(
     plan = [
         ("pretrain_model", True, has_log("pretrain_model"), ()),
         ("answer_questions", False, has_log("answer_questions"), recover),
-        ("finetune_student", True, has_checkpoint, ()),
-        ("label_student", False, has_log("label_student"), recover),
+        ("finetune_and_label", True, has_finished_unit_and_checkpoint, ()),
+        ("finetune_and_label", False, reusing_finished_units, recover),
     ]
     for stage, whole_tree, ready, args in plan:
         output = run_and_kill(work, tiny_configfile, stage, whole_tree, ready, *args)
@@ -395,11 +413,10 @@ def test_killed_jobs_in_every_stage_rerun_to_the_uninterrupted_result(
             assert f"Error in rule {stage}:" in output, output[-3000:]
     run = snakemake(ROOT, work, tiny_configfile, *LABELS)
     assert run.returncode == 0, run.output[-5000:]
-    resumed = [
-        log
-        for log in (work / "logs/w1/finetune_student").rglob("*.log")
-        if "resuming from checkpoint" in log.read_text()
-    ]
-    assert resumed, "no fine-tuning job resumed from the killed job's checkpoint"
+    # the last run (after the job-only kill) reused the finished units and resumed the next one
+    log = (work / "logs/w1/finetune_and_label/small.log").read_text()
+    assert "finished by an earlier run, reused" in log, log[-3000:]
+    assert "resuming from checkpoint" in log, log[-3000:]
+    assert not any((work / "results/.checkpoints/seeds").iterdir())  # the cache is cleaned up
     for label, expected in reference_labels.items():
         pd.testing.assert_frame_equal(pd.read_parquet(work / label), expected, obj=label)

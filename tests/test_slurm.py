@@ -3,7 +3,7 @@
 The SLURM tests start a throwaway single-node cluster (tests/slurm_cluster.py) and skip, saying
 why, where that is impossible (not root, or the Debian packages munge, slurmctld, slurmd and
 slurm-client missing). The cluster's node declares one GPU, so the run also submits one rule's
-jobs with a GPU request (``--set-resources label_student:gpu=1``).
+jobs with a GPU request (``--set-resources finetune_and_label:gpu=1``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from workflow_runs import (
     write_config,
 )
 
-MODEL_RULES = {"answer_questions", "finetune_student", "label_student"}  # at least these ask GPUs
+# at least these ask GPUs (the default fine-tunes and labels per student: finetune.job_per)
+MODEL_RULES = {"answer_questions", "finetune_and_label"}
 RUN_TIMEOUT = 600  # seconds; a status-query problem must fail the test, not hang CI
 
 _JOB_BLOCK = re.compile(r"^(?:local)?rule (\w+):\n((?:    .*\n?)*)", re.M)
@@ -103,7 +104,7 @@ def test_profile_dry_run_plans_the_default_study_without_slurm(profile_dry_run, 
     plain = snakemake(ROOT, tmp_path / "work", configfile, "-n")
     assert plain.returncode == 0, plain.output[-5000:]
     assert planned_rules(profile_dry_run) == planned_rules(plain.output)
-    assert {"finetune_student", "label_student", "summarize"} <= set(planned_rules(plain.output))
+    assert {"finetune_and_label", "summarize"} <= set(planned_rules(plain.output))
 
 
 def gpu_rules(output: str) -> set[str]:
@@ -139,7 +140,9 @@ def test_profile_dry_run_plans_the_papers_study_with_gpus(tmp_path, monkeypatch)
     assert run.returncode == 0, output[-5000:]
     resources = job_resources(output)
     gpus = {rule: int(res["gpu"]) for rule, res in resources if "gpu" in res}
+    # job_per is seed there: every seed is its own fine-tuning and labelling job
     assert {"answer_questions", "finetune_student", "label_student"} <= set(gpus)
+    assert "finetune_and_label" not in set(gpus)
     assert all(n >= 1 for n in gpus.values()), gpus
 
 
@@ -199,7 +202,7 @@ def tiny_runs(tmp_path_factory, slurm_cluster):
             "--slurm-init-seconds-before-status-checks",
             "1",
             "--set-resources",
-            "label_student:gpu=1",
+            "finetune_and_label:gpu=1",
             "--verbose",
             path=path,
             timeout=RUN_TIMEOUT,
@@ -235,11 +238,11 @@ def test_slurm_run_submits_model_jobs_only_and_gpus_where_asked(tiny_runs, slurm
     # pretraining and the jobs that load a model go to SLURM; the cheap rules run locally
     assert set(calls) == gpu_rules(output) | {"pretrain_model"}
     assert MODEL_RULES <= set(calls)
-    # gpu=1 (set for label_student) becomes --gpus=1; gpu=0 adds no GPU request at all
-    assert all("--gpus=1" in call for call in calls["label_student"])
+    # gpu=1 (set for finetune_and_label) becomes --gpus=1; gpu=0 adds no GPU request at all
+    assert all("--gpus=1" in call for call in calls["finetune_and_label"])
     # answering ran as shards of SHARD_SIZE questions (24 pool and 16 test questions per model)
     assert len(calls["answer_questions"]) == 2 * (-(-24 // SHARD_SIZE) + -(-16 // SHARD_SIZE))
-    for rule in set(calls) - {"label_student"}:
+    for rule in set(calls) - {"finetune_and_label"}:
         assert not any("--gpus" in call or "--gres" in call for call in calls[rule]), rule
     # every job runs the submitting interpreter (the venv) in the cluster's default partition
     for call in (call for rule_calls in calls.values() for call in rule_calls):

@@ -13,27 +13,60 @@ def test_dry_run_plans_the_whole_default_study(tmp_path, default_config):
     run = snakemake(ROOT, tmp_path / "work", default_config, "-n")
     assert run.returncode == 0, run.output
     config = load_config("config.yaml")
-    worlds, seeds = len(config["seeds"]["world"]), len(config["seeds"]["finetune"])
-    sweep_levels = sum(len(sweep["levels"]) for sweep in config.get("sweeps", {}).values())
-    recipes, models = len(config["recipes"]) + sweep_levels, len(config["models"])
+    worlds, models = len(config["seeds"]["world"]), len(config["models"])
     counts = planned_rules(run.output)
     assert counts["pretrain_model"] == worlds * models
     assert counts["answer_questions"] == worlds * models * 2  # pool and test
-    assert counts["finetune_student"] == worlds * recipes * seeds
-    assert counts["label_student"] == worlds * recipes * seeds
+    # finetune.job_per: student: one job fine-tunes and labels every recipe and seed of a student
+    assert counts["finetune_and_label"] == worlds * len(config["students"])
+    assert "finetune_student" not in counts and "label_student" not in counts
     assert counts["summarize"] == counts["plot_figures"] == 1
 
 
-def test_one_labels_file_builds_only_its_ancestors(tmp_path, default_config):
+@pytest.mark.parametrize("job_per", ["recipe", "seed"])
+def test_dry_run_plans_a_job_per_recipe_or_per_seed(tmp_path, job_per):
+    config = load_config("config.yaml")
+    config["finetune"]["job_per"] = job_per
+    run = snakemake(ROOT, tmp_path / "work", write_config(tmp_path / "c.yaml", config), "-n")
+    assert run.returncode == 0, run.output
+    worlds, seeds = len(config["seeds"]["world"]), len(config["seeds"]["finetune"])
+    sweep_levels = sum(len(sweep["levels"]) for sweep in config.get("sweeps", {}).values())
+    recipes = len(config["recipes"]) + sweep_levels
+    counts = planned_rules(run.output)
+    if job_per == "recipe":
+        assert counts["finetune_and_label"] == worlds * recipes
+        assert "finetune_student" not in counts and "label_student" not in counts
+    else:
+        assert counts["finetune_student"] == counts["label_student"] == worlds * recipes * seeds
+        assert "finetune_and_label" not in counts
+
+
+@pytest.mark.parametrize("job_per", ["student", "recipe", "seed"])
+def test_one_labels_file_builds_only_its_ancestors(tmp_path, job_per):
+    config = load_config("config.yaml")
+    config["finetune"]["job_per"] = job_per
+    configfile = write_config(tmp_path / "config.yaml", config)
     target = "results/w1/labels/small/own/ft1.parquet"
-    run = snakemake(ROOT, tmp_path / "work", default_config, "-n", target)
+    run = snakemake(ROOT, tmp_path / "work", configfile, "-n", target)
     assert run.returncode == 0, run.output
     jobs = planned_jobs(run.output)
     assert {w.get("w") for _, w in jobs} == {"1"}
-    assert [w for r, w in jobs if r == "finetune_student"] == [
-        {"w": "1", "student": "small", "recipe": "own", "seed": "1"}
-    ]
-    assert [w["recipe"] for r, w in jobs if r == "finetuning_set"] == ["own"]
+    if job_per == "student":  # its own job, which writes every recipe and seed of the student
+        assert [w for r, w in jobs if r == "finetune_and_label"] == [{"w": "1", "student": "small"}]
+    elif job_per == "recipe":  # its own job (which also writes the recipe's other seeds)
+        assert [w for r, w in jobs if r == "finetune_and_label"] == [
+            {"w": "1", "student": "small", "recipe": "own"}
+        ]
+    else:
+        assert [w for r, w in jobs if r == "finetune_student"] == [
+            {"w": "1", "student": "small", "recipe": "own", "seed": "1"}
+        ]
+    sets = [w["recipe"] for r, w in jobs if r == "finetuning_set"]
+    if job_per == "student":  # every recipe of the student: the job trains them all
+        sweep_levels = sum(len(sweep["levels"]) for sweep in config["sweeps"].values())
+        assert "own" in sets and len(sets) == len(config["recipes"]) + sweep_levels
+    else:
+        assert sets == ["own"]
     rules = planned_rules(run.output)
     assert "summarize" not in rules and "plot_figures" not in rules
     # the own recipe still waits for the precondition check, which needs the teacher's answers

@@ -1,16 +1,27 @@
-"""Speed and memory of the study on this machine, against the project's targets for a 2-core CPU.
+"""Speed of the study on this machine: wall, CPU, processes, start-up, and ratios to a baseline.
 
-Run ``.venv/bin/python -m mismatch.benchmark`` from the repository root (``--quick``: the tiny
-study; ``--workdir DIR``: measure a completed run instead of running the study again; ``--json
-PATH``). It measures
+Run from the repository root::
+
+    .venv/bin/python tools/benchmark.py [--config FILE | --quick] [--baseline REV] [--json PATH]
+
+It measures, in one run on the machine at hand,
 
 - the study end to end in a fresh working directory: wall time, CPU time and peak memory of the
   whole process tree, and per rule from the Snakemake ``benchmark:`` files;
-- batched teacher answering against one question at a time (same model, questions, one thread);
-- fine-tuning throughput in tokens per second, and as a share of this machine's float32 GEMM rate;
+- the Python processes the study started (one per job) and each one's start-up: the CPU time
+  from process start to the job's entry point, which every job records in its log
+  (``mismatch.joblog``); their sum as a share of the study's CPU time;
+- with ``--baseline REV``: the same study run by revision ``REV`` (a git worktree in a temporary
+  folder), new/old ratios of wall time, CPU time and processes, and whether every labels file is
+  identical to the baseline's;
+- batched answering against one question at a time; prompt tokens prefilled per question;
+- fine-tuning throughput in tokens per second, and as a share of this machine's float32 GEMM rate
+  (the calibration that makes timings on different machines comparable);
 - planning a grid of over 1,000 jobs (``configs/grid.yaml``) and a rerun with nothing to do;
 
-prints a table with PASS/MISS per target and writes every number to a JSON file.
+prints a report and writes every number to a JSON file. Configs are loaded and checked the way
+the workflow does (``rules/common.smk``). A developer tool, not part of the ``mismatch`` library;
+it needs ``psutil`` (requirements.txt).
 """
 
 from __future__ import annotations
@@ -35,6 +46,8 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # the mismatch library, when run as tools/benchmark.py
 CORES = 2
 GRID_CONFIG = ROOT / "configs" / "grid.yaml"
 NOTHING_TO_DO = "Nothing to be done"
@@ -64,6 +77,8 @@ TARGETS = (
     Target("plan the 1,000-job grid", "planning.wall_s", 10, "s"),
     Target("rerun with nothing changed", "rerun.wall_s", 5, "s"),
     Target("peak memory (process tree)", "study.peak_tree_rss_mib", 3072, "MiB"),
+    Target("start-up share of the study's CPU", "study.startup_share_pct", 15, "%"),
+    Target("study wall time / baseline's", "ratios.wall_s", 0.65, "x", aim=0.5),
 )
 
 
@@ -230,13 +245,13 @@ def run_measured(command: Sequence[str], interval: float = 0.2) -> Measured:
     return Measured(process.returncode, output, wall, cpu, peak_tree / mib, peak_process / mib)
 
 
-def snakemake_command(workdir: Path, configfile: Path, *args: str) -> list[str]:
+def snakemake_command(workdir: Path, configfile: Path, *args: str, repo: Path = ROOT) -> list[str]:
     return [
         sys.executable,
         "-m",
         "snakemake",
         "--snakefile",
-        str(ROOT / "Snakefile"),
+        str(repo / "Snakefile"),
         "--directory",
         str(workdir),
         "--configfile",
@@ -257,26 +272,137 @@ def check_ran(measured: Measured, what: str) -> None:
 
 
 def load_study_config(configfile: Path) -> dict[str, Any]:
-    """The config as the workflow sees it: schema defaults filled in, sweeps expanded."""
+    """The config as the workflow sees it (``rules/common.smk``): checked against the schema with
+    one-line errors, schema defaults filled in, sweeps expanded, cross-key checks run."""
     from snakemake.utils import validate
 
-    from mismatch.configuration import expand_sweeps
+    from mismatch.configuration import check_config, expand_sweeps, schema_error
+    from mismatch.errors import InputError
 
-    config = yaml.safe_load(configfile.read_text())
-    validate(config, str(ROOT / "schemas" / "config.schema.yaml"))
+    schema = ROOT / "schemas" / "config.schema.yaml"
+    try:
+        config = yaml.safe_load(configfile.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise SystemExit(f"{configfile}: not a readable YAML config ({exc})") from None
+    problem = schema_error(config, schema)
+    if problem:
+        raise SystemExit(f"{configfile}: invalid config: {problem}")
+    validate(config, str(schema))
     expand_sweeps(config)
+    try:
+        check_config(config, str(configfile))
+    except InputError as exc:
+        raise SystemExit(f"{configfile}: invalid config: {exc}") from None
     return config
 
 
-def measure_study(workdir: Path, configfile: Path) -> dict[str, Any]:
-    """Run the whole study in ``workdir``; wall, CPU and peak memory of the process tree."""
-    measured = run_measured(snakemake_command(workdir, configfile))
-    check_ran(measured, "the study")
+def startup_seconds(log_dir: Path) -> list[float]:
+    """Start-up CPU seconds of every job process, from the ``start-up:`` line of each job log."""
+    from mismatch.joblog import STARTUP_MARK
+
+    pattern = re.compile(rf"\] {re.escape(STARTUP_MARK)} ([0-9.]+) s CPU")
+    found = []
+    for log in sorted(Path(log_dir).rglob("*.log")) if Path(log_dir).is_dir() else []:
+        with open(log) as handle:
+            for line in handle:
+                match = pattern.search(line)
+                if match:
+                    found.append(float(match.group(1)))
+                    break
+    return found
+
+
+def measure_study(workdir: Path, configfile: Path, repo: Path = ROOT) -> dict[str, Any]:
+    """Run the whole study of ``repo`` in ``workdir``: wall, CPU and peak memory of the process
+    tree; job processes started and their start-up CPU time (where the jobs record it)."""
+    measured = run_measured(snakemake_command(workdir, configfile, repo=repo))
+    check_ran(measured, f"the study ({repo})")
+    return {"repo": str(repo), "workdir": str(workdir), **study_numbers(workdir, measured)}
+
+
+def study_numbers(workdir: Path, measured: Measured | None) -> dict[str, Any]:
+    """Processes and start-up of a run in ``workdir`` (and the run's own cost when measured)."""
+    jobs = int(stage_table(workdir / "benchmarks")["jobs"].sum())
+    startups = startup_seconds(workdir / "logs")
+    numbers: dict[str, Any] = {
+        "python_processes": jobs + 1,  # one per job (every rule runs a script) + Snakemake
+        "jobs": jobs,
+        "startup_recorded": len(startups),
+        "startup_cpu_s": sum(startups) if startups else None,
+        "startup_cpu_per_process_s": sum(startups) / len(startups) if startups else None,
+    }
+    if measured is not None:
+        numbers.update(
+            wall_s=measured.wall_s,
+            cpu_s=measured.cpu_s,
+            peak_tree_rss_mib=measured.peak_tree_rss_mib,
+            peak_process_rss_mib=measured.peak_process_rss_mib,
+            startup_share=(sum(startups) / measured.cpu_s) if startups else None,
+        )
+        if numbers["startup_share"] is not None:
+            numbers["startup_share_pct"] = 100 * numbers["startup_share"]
+    return numbers
+
+
+def label_files(workdir: Path) -> list[str]:
+    """Every labels file of a run, relative to its working directory."""
+    return sorted(
+        str(p.relative_to(workdir)) for p in (workdir / "results").glob("w*/labels/*/*/ft*.parquet")
+    )
+
+
+def compare_labels(new: Path, old: Path) -> dict[str, Any]:
+    """How many labels files two runs share, and which differ (``DataFrame.equals``)."""
+    files = label_files(new)
+    differ = [
+        f
+        for f in files
+        if not (old / f).is_file() or not pd.read_parquet(new / f).equals(pd.read_parquet(old / f))
+    ]
     return {
-        "wall_s": measured.wall_s,
-        "cpu_s": measured.cpu_s,
-        "peak_tree_rss_mib": measured.peak_tree_rss_mib,
-        "peak_process_rss_mib": measured.peak_process_rss_mib,
+        "files": len(files),
+        "missing_in_baseline": len(set(files) - set(label_files(old))),
+        "differ": differ,
+        "identical": bool(files) and not differ and set(files) == set(label_files(old)),
+    }
+
+
+def measure_baseline(rev: str, configfile: Path, scratch: Path) -> dict[str, Any]:
+    """The study as revision ``rev`` runs it, in a git worktree of this repository under
+    ``scratch``; its config file is the one at ``configfile``'s path in that revision."""
+    tree = scratch / "baseline-repo"
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), rev],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(tree), "rev-parse", "HEAD"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        config = configfile.resolve()
+        if config.is_relative_to(ROOT):  # the revision's own version of the config
+            config = tree / config.relative_to(ROOT)
+        result = measure_study(scratch / "baseline-work", config, repo=tree)
+        return {"rev": rev, "commit": commit, **result}
+    finally:
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+            check=False,
+            capture_output=True,
+        )
+
+
+def ratios(new: dict[str, Any], old: dict[str, Any]) -> dict[str, float]:
+    """new/old for wall time, CPU time and processes started."""
+    return {
+        key: new[key] / old[key]
+        for key in ("wall_s", "cpu_s", "python_processes")
+        if new.get(key) and old.get(key)
     }
 
 
@@ -349,6 +475,94 @@ def measure_answering(
         "speedup": single_s / batched_s,
         "same_predictions": float((batched.prediction == single.prediction).mean()),
         "threads": threads,
+    }
+
+
+def measure_prefill(
+    workdir: Path, config: dict[str, Any], model: str, threads: int
+) -> dict[str, Any]:
+    """Prompt tokens prefilled per question, plain against a shared-prefix cache (counted, so
+    deterministic), for k-shot answering and SliCK; and whether the cached greedy answers of the
+    study's pool and test questions equal the plain path's, and how long each path took."""
+    import torch
+
+    from mismatch.answering import choose_exemplars
+    from mismatch.configuration import answering_settings
+    from mismatch.generation import encode_prompts, generate
+    from mismatch.io import read_parquet
+    from mismatch.modeling import load_model
+    from mismatch.prefix_cache import common_prefix_length, prefill_tokens
+    from mismatch.prompting import PromptFormat
+    from mismatch.slick import SlickSettings, exemplar_sets
+
+    torch.set_num_threads(threads)
+    world = workdir / f"results/w{config['seeds']['world'][0]}"
+    questions = pd.concat(
+        [read_parquet(world / "questions" / f"{split}.parquet") for split in ("pool", "test")],
+        ignore_index=True,
+    )
+    format_questions = read_parquet(world / "questions" / "format.parquet")
+    settings = answering_settings(config, model)
+    batch = settings["batch_size"]
+    prompt = PromptFormat.from_config(config["prompt"])
+    loaded, tokenizer = load_model(world / "models" / model, dtype=settings["dtype"])
+
+    def shots(exemplars: pd.DataFrame) -> list[tuple[str, str]]:
+        pairs = zip(exemplars["question"], exemplars["answers"], strict=True)
+        return [(q, list(a)[0]) for q, a in pairs]
+
+    def counts(exemplars: pd.DataFrame, samples: int, batch_size: int) -> tuple[int, int]:
+        prompts = [prompt.prompt(q, shots(exemplars)) for q in questions["question"]]
+        encoded = encode_prompts(tokenizer, prompts)
+        lengths = [len(ids) for ids in encoded]
+        plain = prefill_tokens(lengths, batch_size, samples=samples)
+        cached = prefill_tokens(
+            lengths, batch_size, samples=samples, prefix=common_prefix_length(encoded)
+        )
+        return plain, cached
+
+    exemplars = choose_exemplars(
+        format_questions, config["prompt"]["n_exemplars"], config["prompt"]["exemplar_seed"]
+    )
+    k_plain, k_cached = counts(exemplars, 1, batch)
+    slick = SlickSettings.from_config(config["knowledge_categories"])
+    s_plain = s_cached = 0
+    for chosen in exemplar_sets(
+        format_questions, slick.n_exemplar_sets, slick.n_exemplars, slick.seed
+    ):
+        greedy = counts(chosen, 1, batch)
+        sampled = counts(chosen, slick.n_samples, max(1, batch // slick.n_samples))
+        s_plain += greedy[0] + sampled[0]
+        s_cached += greedy[1] + sampled[1]
+    prompts = [prompt.prompt(q, shots(exemplars)) for q in questions["question"]]
+    timed = {}
+    for name, cached in (("plain", False), ("cached", True)):
+        start = time.perf_counter()
+        timed[name] = generate(
+            loaded,
+            tokenizer,
+            prompts,
+            batch_size=batch,
+            max_new_tokens=settings["max_new_tokens"],
+            prefix_cache=cached,
+        )
+        timed[f"{name}_s"] = time.perf_counter() - start
+    n = len(questions)
+    return {
+        "model": str((world / "models" / model).relative_to(workdir)),
+        "questions": n,
+        "k_shot": {"plain_per_question": k_plain / n, "cached_per_question": k_cached / n},
+        "slick": {
+            "settings": vars(slick),
+            "plain_per_question": s_plain / n,
+            "cached_per_question": s_cached / n,
+        },
+        "greedy_identical": timed["plain"] == timed["cached"],
+        "differing_answers": sum(
+            a != b for a, b in zip(timed["plain"], timed["cached"], strict=True)
+        ),
+        "plain_s": timed["plain_s"],
+        "cached_s": timed["cached_s"],
     }
 
 
@@ -567,11 +781,11 @@ def report(results: dict[str, Any]) -> str:
         )
     out.append("Per stage (job wall and CPU summed over jobs; RSS: largest job):")
     out.append(format_rows(["rule", "jobs", "wall s", "cpu s", "max RSS MiB", "share"], rows))
+    out.extend(study_report(results))
     startup = results["startup"]
     out.append(
-        f"\nJob start-up: Python {startup['python_s']:.2f} s, + model stack imports "
-        f"{startup['model_stack_s']:.2f} s per job; x {int(stages.jobs.sum())} jobs = "
-        f"{startup['model_stack_s'] * stages.jobs.sum():.0f} s of job time at most."
+        f"\nImport calibration (wall, best of 2): Python {startup['python_s']:.2f} s, "
+        f"+ model stack imports {startup['model_stack_s']:.2f} s."
     )
     answering = results["answering"]
     out.append(
@@ -580,6 +794,23 @@ def report(results: dict[str, Any]) -> str:
         f"one at a time {answering['one_at_a_time_s']:.2f} s -> {answering['speedup']:.1f}x "
         f"(same predictions: {100 * answering['same_predictions']:.0f}%)"
     )
+    prefill = results.get("prefill")
+    if prefill:
+        k, slick = prefill["k_shot"], prefill["slick"]
+        out.append(
+            f"\nPrompt tokens prefilled per question ({prefill['model']}, "
+            f"{prefill['questions']} pool and test questions), plain -> shared-prefix cache: "
+            f"k-shot answering {k['plain_per_question']:.1f} -> {k['cached_per_question']:.1f}; "
+            f"SliCK ({slick['settings']['n_exemplar_sets']} exemplar sets x (greedy + "
+            f"{slick['settings']['n_samples']} samples)) {slick['plain_per_question']:.0f} -> "
+            f"{slick['cached_per_question']:.0f}. Greedy answers with the cache: "
+            + (
+                "identical"
+                if prefill["greedy_identical"]
+                else f"{prefill['differing_answers']} differ"
+            )
+            + f" ({prefill['plain_s']:.2f} s plain, {prefill['cached_s']:.2f} s cached)"
+        )
     tune = results["finetuning"]
     gemm = results["gemm"]
     out.append(
@@ -612,7 +843,8 @@ def report(results: dict[str, Any]) -> str:
     rows = []
     for target in TARGETS:
         value = lookup(results, target.key)
-        shown = "-" if value is None else f"{value:.1f} {target.unit}"
+        digits = 3 if target.unit == "x" else 1
+        shown = "-" if value is None else f"{value:.{digits}f} {target.unit}"
         limit = f"{'>=' if target.higher_is_better else '<'} {target.limit:g} {target.unit}"
         if target.aim is not None:
             limit += f" (aim {target.aim:g})"
@@ -620,6 +852,61 @@ def report(results: dict[str, Any]) -> str:
     out.append(f"\nTargets on a 2-core CPU ({results['study_name']}):")
     out.append(format_rows(["target", "measured", "limit", "verdict"], rows))
     return "\n".join(out)
+
+
+def study_report(results: dict[str, Any]) -> list[str]:
+    """Processes, start-up share and, with a baseline, the new/old ratios."""
+    study, baseline = results.get("study"), results.get("baseline")
+    if not study:
+        return []
+
+    def cell(run: dict[str, Any], key: str, fmt: str) -> str:
+        value = run.get(key)
+        return "-" if value is None else format(value, fmt)
+
+    runs = [("this revision", study)] + (
+        [(f"baseline {baseline['rev']}", baseline)] if baseline else []
+    )
+    rows = [
+        [
+            name,
+            cell(run, "wall_s", ".1f"),
+            cell(run, "cpu_s", ".1f"),
+            cell(run, "python_processes", "d"),
+            cell(run, "startup_cpu_s", ".1f"),
+            cell(run, "startup_cpu_per_process_s", ".2f"),
+            "-" if run.get("startup_share") is None else f"{100 * run['startup_share']:.1f}%",
+        ]
+        for name, run in runs
+    ]
+    out = [
+        "\nThe study (start-up = CPU from process start to the job's entry point, from the "
+        "job logs; '-' where a revision's jobs do not record it):",
+        format_rows(
+            [
+                "run",
+                "wall s",
+                "cpu s",
+                "processes",
+                "start-up cpu s",
+                "per process s",
+                "start-up share",
+            ],
+            rows,
+        ),
+    ]
+    if baseline:
+        ratio = results["ratios"]
+        out.append("new/old: " + ", ".join(f"{k} {v:.3f}" for k, v in ratio.items()))
+        labels = results["labels"]
+        verdict_ = (
+            "identical"
+            if labels["identical"]
+            else f"DIFFERENT ({len(labels['differ'])} files differ, "
+            f"{labels['missing_in_baseline']} missing in the baseline)"
+        )
+        out.append(f"labels: {labels['files']} files, {verdict_} to the baseline's")
+    return out
 
 
 def machine_info() -> dict[str, Any]:
@@ -646,9 +933,18 @@ def main(
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="benchmark the tiny study (configs/tiny.yaml) instead of the default",
+        "--config",
+        type=Path,
+        default=ROOT / "config.yaml",
+        help="the study's config (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="benchmark the tiny study (configs/tiny.yaml)"
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also run the study of git revision REV (same config path) and print new/old ratios",
     )
     parser.add_argument(
         "--workdir",
@@ -662,39 +958,48 @@ def main(
         help="where to write the results (default: %(default)s)",
     )
     args = parser.parse_args(argv)
-    configfile = ROOT / ("configs/tiny.yaml" if args.quick else "config.yaml")
+    configfile = (ROOT / "configs/tiny.yaml" if args.quick else args.config).resolve()
+    if args.baseline and args.workdir:
+        parser.error("--baseline runs both studies; it cannot be combined with --workdir")
     config = load_study_config(configfile)
     threads = config["threads"]
     results: dict[str, Any] = {
-        "study_name": "tiny study (configs/tiny.yaml)"
-        if args.quick
-        else "default study (config.yaml)",
+        "study_name": str(
+            configfile.relative_to(ROOT) if configfile.is_relative_to(ROOT) else configfile
+        ),
         "machine": machine_info(),
     }
+    scratch = Path(tempfile.mkdtemp(prefix="mismatch-benchmark-"))
     if args.workdir:
         workdir = args.workdir.resolve()
         if not (workdir / "results" / "summary" / "summary.md").is_file():
             parser.error(f"--workdir {workdir}: not a completed run (no summary.md)")
+        results["study"] = study_numbers(workdir, None)
     else:
-        workdir = Path(tempfile.mkdtemp(prefix="mismatch-benchmark-"))
+        workdir = scratch / "work"
         progress(f"running the study in {workdir} ...")
         results["study"] = measure_study(workdir, configfile)
     results["workdir"] = str(workdir)
     results["stages"] = stage_table(workdir / "benchmarks").to_dict(orient="records")
     save(results, args.json)  # after each measurement, so a failure later loses nothing
+    if args.baseline:
+        progress(f"running the study of {args.baseline} in {scratch / 'baseline-work'} ...")
+        results["baseline"] = measure_baseline(args.baseline, configfile, scratch)
+        results["ratios"] = ratios(results["study"], results["baseline"])
+        results["labels"] = compare_labels(workdir, scratch / "baseline-work")
+        save(results, args.json)
     progress("timing a rerun and planning ...")
     results["rerun"] = measure_rerun(workdir, configfile)
-    with tempfile.TemporaryDirectory() as scratch:
-        results["planning"] = measure_planning(GRID_CONFIG, Path(scratch))
+    results["planning"] = measure_planning(GRID_CONFIG, scratch / "planning")
     save(results, args.json)
     progress("timing job start-up, answering, fine-tuning and GEMM ...")
     quiet_transformers()
     results["startup"] = measure_startup()
     student = config["students"][0]
     recipe = next(r for r in config["recipes"] if teacher_of(config, r, student) != student)
-    results["answering"] = measure_answering(
-        workdir, config, teacher_of(config, recipe, student), threads
-    )
+    teacher = teacher_of(config, recipe, student)
+    results["answering"] = measure_answering(workdir, config, teacher, threads)
+    results["prefill"] = measure_prefill(workdir, config, teacher, threads)
     save(results, args.json)
     results["finetuning"] = measure_finetuning(workdir, config, student, recipe, 30, threads)
     tune = results["finetuning"]
@@ -713,7 +1018,7 @@ def main(
     ]
     save(results, args.json)
     print(report(results))
-    progress(f"results written to {args.json}")
+    progress(f"results written to {args.json}; runs kept under {scratch}")
     return results
 
 

@@ -1,0 +1,239 @@
+"""One process fine-tunes and labels many (recipe, seed) units of one student.
+
+Starting Python and importing torch, transformers and peft costs several CPU seconds, more than
+fine-tuning a tiny student; ``run_student_seeds`` pays it once for every unit of a job (all seeds
+of a recipe, or all recipes and seeds of a student: ``finetune.job_per``) instead of twice per
+seed. Each unit's outputs are the same files the per-seed jobs write.
+
+A seed's finished outputs are first kept in a cache folder outside the job's declared outputs
+(which Snakemake deletes when a job fails), named by a digest of everything that shapes them
+(input file contents, code, settings, seed). A job killed during seed 3 therefore reruns only
+seed 3, itself resuming from its newest fine-tuning checkpoint; the cache is removed once every
+seed is published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mismatch.finetune import finetune_from_config
+from mismatch.io import atomic_path, read_parquet, write_parquet
+from mismatch.labels import evaluate_student, label_answers
+from mismatch.prompting import PromptFormat
+from mismatch.slick import attach_categories
+
+FINISHED = "finished"  # marker written last into a cached seed's folder
+CACHE_FOLDER = "seeds"  # under finetune.checkpoint_root
+
+
+@dataclass(frozen=True)
+class SeedOutputs:
+    """One (recipe, seed) unit: the fine-tuning set it trains on and where its outputs go."""
+
+    recipe: str
+    recipe_path: str
+    seed: int
+    adapter: str
+    loss: str
+    labels: str
+
+
+@dataclass(frozen=True)
+class StudentInputs:
+    """The files every unit of a student's job reads."""
+
+    base: str
+    questions: str
+    base_answers: str
+    categories: str | None = None
+
+
+def label_seed(
+    inputs: StudentInputs,
+    adapter_dir: str | os.PathLike[str],
+    prompt: PromptFormat,
+    answering: Mapping[str, Any],
+    identity: Mapping[str, Any],
+) -> pd.DataFrame:
+    """Answer the test questions with base model + adapter and label each answer.
+
+    ``identity`` (world seed ``w``, ``student``, ``recipe``, fine-tuning ``seed``) becomes the
+    ``world_seed``, ``student``, ``recipe`` and ``ft_seed`` columns.
+    """
+    answers = evaluate_student(
+        inputs.base,
+        adapter_dir,
+        read_parquet(inputs.questions),
+        prompt,
+        batch_size=answering["batch_size"],
+        max_new_tokens=answering["max_new_tokens"],
+        grading_rule=answering["grading"],
+        dtype=answering["dtype"],
+    )
+    labels = label_answers(
+        answers, read_parquet(inputs.base_answers), grading_rule=answering["grading"]
+    )
+    labels = labels.assign(
+        student=identity["student"],
+        recipe=identity["recipe"],
+        world_seed=int(identity["w"]),
+        ft_seed=int(identity["seed"]),
+    )
+    if inputs.categories:
+        labels = attach_categories(labels, read_parquet(inputs.categories))
+    return labels
+
+
+def labels_metadata(answering: Mapping[str, Any], identity: Mapping[str, Any]) -> dict[str, Any]:
+    """The parquet metadata of a labels file (as the per-seed ``label_student`` job writes it)."""
+    return {"settings": dict(answering), **{k: str(v) for k, v in identity.items()}}
+
+
+def path_digest(path: str | os.PathLike[str]) -> str:
+    """sha256 of a file's content, or of every file (relative name and content) under a folder."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        digest.update(str(file.relative_to(path) if path.is_dir() else "").encode() + b"\0")
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def seed_key(
+    input_digests: Mapping[str, str], params: Mapping[str, Any], identity: Mapping[str, Any]
+) -> str:
+    """24 hex chars naming a seed's cache folder: changes whenever an input, setting or the seed
+    (or the world, student, recipe) does."""
+    canonical = json.dumps(
+        {"inputs": dict(input_digests), "params": dict(params), "identity": dict(identity)},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()[:24]
+
+
+def run_student_seeds(
+    *,
+    inputs: StudentInputs,
+    code: Sequence[str],
+    prompt_config: Mapping[str, Any],
+    finetune_settings: Mapping[str, Any],
+    answering: Mapping[str, Any],
+    identity: Mapping[str, Any],
+    outputs: Sequence[SeedOutputs],
+    log: Callable[[str], Any] = print,
+) -> None:
+    """Fine-tune and label every unit in ``outputs`` in this process, then publish all of them.
+
+    ``identity`` names the job (``w``, ``student``); ``code`` lists the library files whose
+    content is part of every unit's cache key. Units finished by an earlier, killed run are taken
+    from the cache under ``finetune_settings["checkpoint_root"]``.
+    """
+    prompt = PromptFormat.from_config(prompt_config)
+    digests = {
+        name: path_digest(path)
+        for name, path in (
+            ("base", inputs.base),
+            ("questions", inputs.questions),
+            ("base_answers", inputs.base_answers),
+            ("categories", inputs.categories),
+        )
+        if path
+    }
+    digests["code"] = hashlib.sha256(
+        "".join(path_digest(path) for path in sorted(code)).encode()
+    ).hexdigest()
+    params = {
+        "finetune": dict(finetune_settings),
+        "answering": dict(answering),
+        "prompt": prompt.as_dict(),
+    }
+    cache_root = Path(finetune_settings["checkpoint_root"]) / CACHE_FOLDER
+    cached: list[tuple[SeedOutputs, Path]] = []
+    recipe_digests: dict[str, str] = {}
+    for unit in outputs:
+        if unit.recipe_path not in recipe_digests:
+            recipe_digests[unit.recipe_path] = path_digest(unit.recipe_path)
+        unit_identity = {
+            "w": identity["w"],
+            "student": identity["student"],
+            "recipe": unit.recipe,
+            "seed": unit.seed,
+        }
+        unit_digests = {**digests, "recipe": recipe_digests[unit.recipe_path]}
+        folder = cache_root / seed_key(unit_digests, params, unit_identity)
+        name = f"{unit.recipe} seed {unit.seed}"
+        if (folder / FINISHED).is_file():
+            log(f"{name}: finished by an earlier run, reused from {folder}")
+        else:
+            log(f"{name}: fine-tuning (cache {folder})")
+            _run_seed(
+                inputs, unit, prompt, finetune_settings, answering, unit_identity, folder, log
+            )
+        cached.append((unit, folder))
+    for seed_out, folder in cached:
+        _publish(folder, seed_out)
+    for _, folder in cached:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_seed(
+    inputs: StudentInputs,
+    unit: SeedOutputs,
+    prompt: PromptFormat,
+    finetune_settings: Mapping[str, Any],
+    answering: Mapping[str, Any],
+    identity: Mapping[str, Any],
+    folder: Path,
+    log: Callable[[str], Any],
+) -> None:
+    """Fine-tune, label and mark one unit finished, all inside its cache folder."""
+    if folder.exists():
+        shutil.rmtree(folder)  # an unfinished attempt: its checkpoints live elsewhere
+    folder.mkdir(parents=True)
+    finetune_from_config(
+        base_model_dir=inputs.base,
+        recipe=read_parquet(unit.recipe_path),
+        recipe_path=unit.recipe_path,
+        prompt=prompt,
+        settings=dict(finetune_settings),
+        seed=int(identity["seed"]),
+        adapter_dir=str(folder / "adapter"),
+        loss_path=str(folder / "loss.tsv"),
+        log=log,
+    )
+    labels = label_seed(inputs, folder / "adapter", prompt, answering, identity)
+    log(f"{unit.recipe} seed {unit.seed}: labels {labels.label.value_counts().to_dict()}")
+    write_parquet(labels, folder / "labels.parquet", labels_metadata(answering, identity))
+    (folder / FINISHED).write_text("")
+
+
+def _publish(folder: Path, outputs: SeedOutputs) -> None:
+    """Copy a cached unit's files to its declared outputs, each appearing atomically."""
+    adapter = Path(outputs.adapter)
+    adapter.parent.mkdir(parents=True, exist_ok=True)
+    tmp = adapter.with_name(f".{adapter.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        shutil.copytree(folder / "adapter", tmp)
+        if adapter.exists():
+            shutil.rmtree(adapter)
+        os.replace(tmp, adapter)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    for name, target in (("loss.tsv", outputs.loss), ("labels.parquet", outputs.labels)):
+        with atomic_path(target) as tmp_file:
+            shutil.copyfile(folder / name, tmp_file)
