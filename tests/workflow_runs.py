@@ -134,7 +134,7 @@ def finished_study(base: Path, config: dict) -> tuple[Path, Path]:
     git(repo, "init", "-q")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "the workflow")
-    run = snakemake(repo, repo, configfile)
+    run = snakemake(repo, repo, configfile, timeout=2400)  # minutes alone, more on a busy machine
     assert run.returncode == 0, run.output[-5000:]
     return repo, configfile
 
