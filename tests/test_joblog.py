@@ -34,3 +34,13 @@ def test_job_log_reraises_an_unexpected_error(tmp_path, capsys):
             raise KeyError("surprise")
     assert "Traceback" in path.read_text()
     assert capsys.readouterr().err.strip() == f"ERROR: 'surprise' (traceback in {path})"
+
+
+def test_job_log_starts_with_the_process_start_up_cpu_time(tmp_path):
+    path = tmp_path / "job.log"
+    with job_log(str(path)):
+        pass
+    first = path.read_text().splitlines()[0]
+    assert "start-up:" in first and "s CPU from process start to the job's entry point" in first
+    seconds = float(first.split("start-up:")[1].split()[0])
+    assert 0 < seconds < 3600  # this test process's CPU time so far

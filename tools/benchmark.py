@@ -957,6 +957,11 @@ def main(
         default=Path("benchmark-results.json"),
         help="where to write the results (default: %(default)s)",
     )
+    parser.add_argument(
+        "--study-only",
+        action="store_true",
+        help="measure the study (and the baseline) only: no rerun, planning or micro-benchmarks",
+    )
     args = parser.parse_args(argv)
     configfile = (ROOT / "configs/tiny.yaml" if args.quick else args.config).resolve()
     if args.baseline and args.workdir:
@@ -988,6 +993,10 @@ def main(
         results["ratios"] = ratios(results["study"], results["baseline"])
         results["labels"] = compare_labels(workdir, scratch / "baseline-work")
         save(results, args.json)
+    if args.study_only:
+        print("\n".join(study_report(results)).strip())
+        progress(f"results written to {args.json}; runs kept under {scratch}")
+        return results
     progress("timing a rerun and planning ...")
     results["rerun"] = measure_rerun(workdir, configfile)
     results["planning"] = measure_planning(GRID_CONFIG, scratch / "planning")
