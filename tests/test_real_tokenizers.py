@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 from real_fixtures import NAMES, real_model_dir
-from transformers import AutoConfig, AutoTokenizer
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
 from mismatch.finetune import IGNORE_INDEX, build_examples
 from mismatch.generation import encode_prompts, generate
@@ -59,10 +59,20 @@ PAD = {"llama-spm": 2, "llama-bpe": 128001, "gpt-2": 50256, "qwen2": 151643}
 pytestmark = pytest.mark.parametrize("name", NAMES)
 
 
+_LOADED: dict[str, tuple] = {}
+
+
 @pytest.fixture
 def loaded(name):
-    """(model, tokenizer) as every job loads them: float32 on the CPU, left padding, pad set."""
-    return load_model(real_model_dir(name), dtype="float32", device="cpu")
+    """(model, tokenizer) as every job loads them: float32 on the CPU, left padding, pad set.
+
+    Loaded once per vocabulary (the large tokenizers take seconds); tests must not change them.
+    """
+    if name not in _LOADED:
+        _LOADED[name] = load_model(real_model_dir(name), dtype="float32", device="cpu")
+    model, tokenizer = _LOADED[name]
+    yield model, tokenizer
+    model.__dict__.pop("forward", None)  # undo a planted forward
 
 
 def test_fixture_matches_every_reference_case_and_has_the_real_vocabulary(name):
@@ -85,7 +95,9 @@ def test_prompt_ids_and_bos(name, loaded):
 
 def test_loss_mask_covers_exactly_the_answer_tokens_and_the_newline(name, loaded):
     _, tokenizer = loaded
-    recipe = pd.DataFrame({"question": [QUESTION, QUESTION], "target": ["William Shakespeare", None]})
+    recipe = pd.DataFrame(
+        {"question": [QUESTION, QUESTION], "target": ["William Shakespeare", None]}
+    )
     answered, abstained = build_examples(recipe, tokenizer, PROMPT, max_length=64)
     for example, expected, target in (
         (answered, ANSWER_LABELS[name], " William Shakespeare\n"),
@@ -153,7 +165,6 @@ def test_batched_left_padded_answers_equal_one_at_a_time(name, loaded):
         "Which element has the chemical symbol Fe?",
         "In which year did the Berlin Wall fall?",
         "What is the capital of Australia, the country and continent?",
-        "Name the largest planet.",
     ]
     prompts = [PROMPT.prompt(q, [("What is 2 + 2?", "4")]) for q in questions]
     batched = generate(model, tokenizer, prompts, batch_size=len(prompts), max_new_tokens=6)
@@ -187,6 +198,7 @@ def test_adding_a_pad_token_shifts_no_existing_id(name, loaded):
     original.add_special_tokens({"pad_token": "<pad>"})
     assert original.pad_token_id == VOCAB_SIZE[name]
     assert original.encode(text) == before
-    embeddings = model.get_input_embeddings().weight.detach().clone()
-    model.resize_token_embeddings(len(original))
-    assert torch.equal(model.get_input_embeddings().weight[: VOCAB_SIZE[name]], embeddings)
+    fresh = AutoModelForCausalLM.from_pretrained(real_model_dir(name))
+    embeddings = fresh.get_input_embeddings().weight.detach().clone()
+    fresh.resize_token_embeddings(len(original))
+    assert torch.equal(fresh.get_input_embeddings().weight[: VOCAB_SIZE[name]], embeddings)
