@@ -3,7 +3,8 @@
 
 
 # The embedded default. A --configfile on the command line replaces it rather than being merged
-# into it, so a config naming other models or recipes does not inherit the default ones.
+# into it, so a config naming other models or recipes does not inherit the default ones; a config
+# that wants the default's settings says `extends: ../config.yaml` (rules/common.smk).
 if not workflow.overwrite_configfiles:
 
     configfile: f"{workflow.basedir}/config.yaml"

@@ -21,6 +21,73 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 SELF = "self"
 
 
+EXTENDS = "extends"
+
+
+def load_layered(path: str | Path) -> dict[str, Any]:
+    """A config file with its ``extends:`` chain resolved (bases first, this file merged over).
+
+    ``extends`` names a base file relative to the directory of the file that names it; chains are
+    allowed, cycles are an error naming the files.
+    """
+    return _load_layer(Path(path), [])
+
+
+def _load_layer(path: Path, chain: list[Path]) -> dict[str, Any]:
+    resolved = path.resolve()
+    if resolved in chain:
+        cycle = " -> ".join(str(p) for p in [*chain[chain.index(resolved) :], resolved])
+        raise InputError(str(chain[-1]), f"extends cycle: {cycle}")
+    if not path.is_file():
+        where = f"{chain[-1]}: {EXTENDS}" if chain else "config"
+        raise InputError(where, f"no such config file {path}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise InputError(str(path), f"not valid YAML ({' '.join(str(err).split())})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(str(path), "a config file must be a mapping of keys")
+    base = data.pop(EXTENDS, None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise InputError(f"{path}: {EXTENDS}", f"expected a file path, got {base!r}")
+    return deep_merge(_load_layer(path.parent / base, [*chain, resolved]), data)
+
+
+def deep_merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    """``overlay`` over ``base``: mappings merge recursively; lists and scalars replace."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in overlay.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = _plain(value)
+    return merged
+
+
+def _plain(value: Any) -> Any:
+    """Plain dicts and lists all the way down (Snakemake's --config values are frozen maps)."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return copy.deepcopy(value)
+
+
+def layered_config(
+    configfiles: Iterable[str | Path], command_line: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The config the workflow runs: each file's layers resolved, the files merged in order, then
+    the command line's ``--config`` values merged over them (they win)."""
+    merged: dict[str, Any] = {}
+    for path in configfiles:
+        merged = deep_merge(merged, load_layered(path))
+    return deep_merge(merged, command_line or {})
+
+
 def schema_error(config: Mapping[str, Any], schema_path: str | Path) -> str | None:
     """The most relevant JSON-schema violation of ``config`` as one line, or ``None``."""
     schema = yaml.safe_load(Path(schema_path).read_text())

@@ -17,7 +17,20 @@ from mismatch.errors import InputError  # noqa: E402
 cfg.export_package_path()
 
 
-# ---------------------------------------------------------------- config validation
+# ---------------------------------------------------------------- config layers and validation
+# A config file may name a base with `extends: <path>`: rebuild the config from the files (the
+# --configfile ones, else the embedded default) with their layers resolved, --config values last.
+# Jobs (local or on SLURM) get the same --configfile and --config arguments and rebuild the same.
+try:
+    _layered = cfg.layered_config(
+        workflow.overwrite_configfiles or workflow.configfiles,
+        workflow.config_settings.config,
+    )
+except InputError as err:
+    raise WorkflowError(f"invalid config: {err}") from None
+config.clear()
+config.update(_layered)
+
 SCHEMA = os.path.join(REPO, "schemas", "config.schema.yaml")
 _problem = cfg.schema_error(config, SCHEMA)
 if _problem:

@@ -89,3 +89,58 @@ def test_library_sources_follow_imports(tmp_path):
     files = {Path(p).name for p in cfg.library_sources("answering")}
     assert {"answering.py", "grading.py", "prompting.py"} <= files
     assert "finetune.py" not in files
+
+
+# ---------------------------------------------------------------- layered configs (extends)
+def write_yaml(path, data):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_extends_merges_mappings_and_replaces_lists_and_scalars(tmp_path):
+    write_yaml(tmp_path / "base.yaml", {"a": {"x": 1, "y": [1, 2]}, "b": 2, "c": {"k": "v"}})
+    write_yaml(tmp_path / "sub" / "mid.yaml", {"extends": "../base.yaml", "a": {"y": [3]}, "b": 5})
+    top = write_yaml(tmp_path / "top.yaml", {"extends": "sub/mid.yaml", "a": {"z": 0}})
+    assert cfg.load_layered(top) == {"a": {"x": 1, "y": [3], "z": 0}, "b": 5, "c": {"k": "v"}}
+
+
+def test_command_line_values_win_over_every_layer(tmp_path):
+    write_yaml(tmp_path / "base.yaml", {"finetune": {"steps": 3, "batch_size": 4}})
+    top = write_yaml(tmp_path / "top.yaml", {"extends": "base.yaml", "finetune": {"steps": 5}})
+    merged = cfg.layered_config([top], {"finetune": {"steps": 9}, "seeds": {"world": [4]}})
+    assert merged == {"finetune": {"steps": 9, "batch_size": 4}, "seeds": {"world": [4]}}
+
+
+def test_extends_cycle_is_one_line_naming_the_files(tmp_path):
+    write_yaml(tmp_path / "a.yaml", {"extends": "b.yaml"})
+    write_yaml(tmp_path / "b.yaml", {"extends": "a.yaml"})
+    with pytest.raises(InputError, match="extends cycle") as err:
+        cfg.load_layered(tmp_path / "a.yaml")
+    message = str(err.value)
+    assert "\n" not in message and "a.yaml -> " in message and "b.yaml -> " in message
+
+
+def test_missing_base_names_the_extending_file(tmp_path):
+    top = write_yaml(tmp_path / "top.yaml", {"extends": "nope.yaml"})
+    with pytest.raises(InputError, match=r"top.yaml: extends: no such config file .*nope.yaml"):
+        cfg.load_layered(top)
+
+
+def test_controls_config_is_the_default_plus_its_differences():
+    controls = yaml.safe_load((ROOT / "configs" / "controls.yaml").read_text())
+    assert controls["extends"] == "../config.yaml"
+    assert set(controls) == {"extends", "recipes", "sweeps", "summary"}
+    layered = cfg.load_layered(ROOT / "configs" / "controls.yaml")
+    default = yaml.safe_load((ROOT / "config.yaml").read_text())
+    assert {k: v for k, v in layered.items() if k not in controls} == {
+        k: v for k, v in default.items() if k not in controls
+    }
+    assert set(default["recipes"]) < set(layered["recipes"])  # own and large kept, controls added
+    assert cfg.schema_error(layered, SCHEMA) is None
+    cfg.check_config(with_defaults(layered))
+
+
+def test_schema_accepts_extends(config):
+    config["extends"] = "../config.yaml"
+    assert cfg.schema_error(config, SCHEMA) is None

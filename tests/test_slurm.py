@@ -141,12 +141,15 @@ def slurm_cluster(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tiny_runs(tmp_path_factory, slurm_cluster):
-    """The tiny study run locally and, meanwhile, through ``--profile slurm`` (whose Snakemake
-    mostly waits for status checks): (local workdir, SLURM workdir, SLURM run's output)."""
+    """The tiny study, from a layered config, run locally and, meanwhile, through
+    ``--profile slurm`` (whose Snakemake mostly waits for status checks): (local workdir, SLURM
+    workdir, SLURM run's output)."""
     base = tmp_path_factory.mktemp("tiny_slurm")
-    config = load_config("configs/tiny.yaml")
-    config["answering"]["questions_per_shard"] = SHARD_SIZE  # answering runs as parallel shards
-    configfile = write_config(base / "tiny.yaml", config)
+    # A layered config: the jobs re-read it from the submitted command line, so a SLURM job
+    # that missed the base would fail validation and one that missed the overlay would not shard.
+    write_config(base / "configs" / "tiny.yaml", load_config("configs/tiny.yaml"))
+    overlay = {"extends": "configs/tiny.yaml", "answering": {"questions_per_shard": SHARD_SIZE}}
+    configfile = write_config(base / "tiny-sharded.yaml", overlay)
     repo = copy_workflow(base / "repo")
 
     local_log = base / "local.log"

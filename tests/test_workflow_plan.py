@@ -56,3 +56,22 @@ def test_answering_is_split_into_shards_and_gathered(tmp_path):
         str(k) for k in range(-(-per_split["pool"] // 5))
     }
     assert planned_rules(run.output)["gather_answers"] == n_models * 2
+
+
+def test_layered_config_plans_with_command_line_values_last(tmp_path):
+    """A --configfile that extends another (relative to its own folder) plans the merged study;
+    --config still wins over both layers."""
+    write_config(tmp_path / "base" / "tiny.yaml", load_config("configs/tiny.yaml"))
+    overlay = {
+        "extends": "base/tiny.yaml",
+        "seeds": {"finetune": [1, 2, 3]},
+        "answering": {"questions_per_shard": 5},
+        "figures_dir": "overlay_figures",
+    }
+    layered = write_config(tmp_path / "layered.yaml", overlay)
+    run = snakemake(ROOT, tmp_path / "work", layered, "-n", "--config", "figures_dir=cli_figures")
+    assert run.returncode == 0, run.output
+    jobs = planned_jobs(run.output)
+    assert {w["seed"] for r, w in jobs if r == "finetune_student"} == {"1", "2", "3"}
+    assert len([w for r, w in jobs if r == "answer_questions"]) == 2 * (-(-24 // 5) + -(-16 // 5))
+    assert "cli_figures/outcomes.png" in run.output and "overlay_figures" not in run.output

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+from mismatch.configuration import load_layered
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW_PARTS = [
     "Snakefile",
@@ -41,12 +43,14 @@ def copy_workflow(destination: Path) -> Path:
 
 
 def write_config(path: Path, config: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
 def load_config(name: str) -> dict:
-    return yaml.safe_load((ROOT / name).read_text())
+    """A shipped config file with its ``extends:`` layers resolved (a self-contained copy)."""
+    return load_layered(ROOT / name)
 
 
 @dataclass
