@@ -88,6 +88,20 @@ def layered_config(
     return deep_merge(merged, command_line or {})
 
 
+MODEL_SOURCES = ("pretrain", "path", "hub")
+
+
+def drop_unset_model_sources(config: dict[str, Any]) -> None:
+    """Remove model sources set to null, so an overlay can switch a base config's hub model to a
+    local directory (``hub: null`` and ``path: ...``: mappings merge, so the base's ``hub`` would
+    otherwise stay)."""
+    for spec in (config.get("models") or {}).values():
+        if isinstance(spec, dict):
+            for key in MODEL_SOURCES:
+                if key in spec and spec[key] is None:
+                    del spec[key]
+
+
 def schema_error(config: Mapping[str, Any], schema_path: str | Path) -> str | None:
     """The most relevant JSON-schema violation of ``config`` as one line, or ``None``."""
     schema = yaml.safe_load(Path(schema_path).read_text())

@@ -30,6 +30,7 @@ except InputError as err:
     raise WorkflowError(f"invalid config: {err}") from None
 config.clear()
 config.update(_layered)
+cfg.drop_unset_model_sources(config)  # an overlay's `hub: null` + `path:` switches a source
 
 SCHEMA = os.path.join(REPO, "schemas", "config.schema.yaml")
 _problem = cfg.schema_error(config, SCHEMA)
