@@ -352,7 +352,19 @@ def question_count(config: Mapping[str, Any], split: str) -> int:
 
 def answer_shards(config: Mapping[str, Any], split: str) -> int:
     """Number of answering jobs a split is cut into (``answering.questions_per_shard``)."""
-    size = config["answering"]["questions_per_shard"]
+    return _shard_count(question_count(config, split), config["answering"]["questions_per_shard"])
+
+
+def category_shards(config: Mapping[str, Any], split: str) -> int:
+    """Number of SliCK jobs a split is cut into: ``knowledge_categories.questions_per_shard``,
+    or answering's when that is unset (null)."""
+    size = config["knowledge_categories"].get("questions_per_shard")
+    if size is None:
+        return answer_shards(config, split)
+    return _shard_count(question_count(config, split), size)
+
+
+def _shard_count(n_questions: int, size: int) -> int:
     if size <= 0:
         return 1
-    return max(1, -(-question_count(config, split) // size))
+    return max(1, -(-n_questions // size))

@@ -2,28 +2,55 @@
 # with knowledge_categories.enabled, the student's test categories are carried in its labels.
 
 
+localrules:
+    gather_categories,
+
+
 rule knowledge_categories:
     input:
         model=model_dir,
         questions="results/w{w}/questions/{split}.parquet",
         exemplars="results/w{w}/questions/format.parquet",
-        code=code("slick", "modeling"),
+        code=code("slick", "modeling", "shards"),
     output:
-        categories="results/w{w}/categories/{model}/{split}.parquet",
+        categories="results/w{w}/categories/{model}/{split}.shards/{shard}.parquet",
     params:
         slick=config["knowledge_categories"],
+        n_shards=lambda wildcards: cfg.category_shards(config, wildcards.split),
         prompt=config["prompt"],
         settings=lambda wildcards: cfg.answering_settings(config, wildcards.model),
     wildcard_constraints:
         split="pool|test",
     threads: config["threads"]
     log:
-        "logs/w{w}/knowledge_categories/{model}/{split}.log",
+        "logs/w{w}/knowledge_categories/{model}/{split}.{shard}.log",
     benchmark:
-        "benchmarks/w{w}/knowledge_categories/{model}/{split}.tsv"
+        "benchmarks/w{w}/knowledge_categories/{model}/{split}.{shard}.tsv"
     resources:
         **model_resources("categories"),
     conda:
         "../envs/mismatch.yaml"
     script:
         "../scripts/knowledge_categories.py"
+
+
+rule gather_categories:
+    input:
+        shards=category_shard_files,
+        questions="results/w{w}/questions/{split}.parquet",
+        code=code("shards"),
+    output:
+        categories="results/w{w}/categories/{model}/{split}.parquet",
+    wildcard_constraints:
+        split="pool|test",
+    log:
+        "logs/w{w}/gather_categories/{model}/{split}.log",
+    benchmark:
+        "benchmarks/w{w}/gather_categories/{model}/{split}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/mismatch.yaml"
+    script:
+        "../scripts/gather_categories.py"

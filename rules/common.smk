@@ -100,6 +100,15 @@ def answer_shard_files(wildcards):
     ]
 
 
+def category_shard_files(wildcards):
+    """The SliCK jobs one (model, split) category table is gathered from."""
+    n_shards = cfg.category_shards(config, wildcards.split)
+    return [
+        f"results/w{wildcards.w}/categories/{wildcards.model}/{wildcards.split}.shards/{k}.parquet"
+        for k in range(n_shards)
+    ]
+
+
 def source_answers(split):
     """Input function: the split's answers of every model a student's recipes draw on."""
 

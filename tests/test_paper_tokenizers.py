@@ -99,3 +99,16 @@ def test_every_student_is_finetuned_with_the_papers_lora_and_labelled(paper_stud
             assert labels.category.notna().all()
     summary = (work / "results/summary/summary.md").read_text()
     assert all(student in summary for student in STUDENTS)
+
+
+def test_knowledge_categories_are_sharded_and_gathered(paper_study):
+    work, _, _ = paper_study
+    for student in STUDENTS:
+        shards = sorted((work / f"results/w1/categories/{student}/test.shards").glob("*.parquet"))
+        assert len(shards) == 2  # 22 test questions, 12 per shard
+        parts = [pd.read_parquet(p) for p in shards]
+        gathered = pd.read_parquet(work / f"results/w1/categories/{student}/test.parquet")
+        assert pd.concat(parts, ignore_index=True).equals(gathered)
+        assert [len(p) for p in parts] == [11, 11]
+        assert read_metadata(shards[1])["shard"] == {"index": 1, "of": 2}
+        assert "done" in (work / f"logs/w1/knowledge_categories/{student}/test.1.log").read_text()
