@@ -237,6 +237,8 @@ def finetune_settings(config: Mapping[str, Any], student: str) -> dict[str, Any]
         else:
             merged[key] = value
     merged["dtype"] = config["models"][student].get("dtype", "auto")
+    if config["models"][student].get("device_map") is not None:  # unset: the job's params as before
+        merged["device_map"] = config["models"][student]["device_map"]
     return merged
 
 

@@ -18,6 +18,7 @@ with job_log(snakemake.log[0], snakemake.threads) as log:
         max_new_tokens=settings["max_new_tokens"],
         grading_rule=settings["grading"],
         dtype=settings["dtype"],
+        device_map=settings["device_map"],
     )
     labels = label_answers(
         answers, read_parquet(snakemake.input.base_answers), grading_rule=settings["grading"]
