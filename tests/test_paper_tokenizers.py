@@ -1,7 +1,7 @@
 """The paper's pipeline (configs/paper.yaml) end to end on real tokenizers with tiny random weights:
 configs/paper-tokenizers.yaml layered over paper.yaml, and a test-written overlay over that with
 the absolute paths of the real-tokenizer fixtures (tools/real_tokenizers.py) and of the TriviaQA
-fixture. Students: Llama-2 SentencePiece, Llama-3 BPE and Qwen2; the teacher's stand-in is GPT-2."""
+fixture. Students: Llama-2 SentencePiece and Llama-3 BPE; the teacher's stand-in is GPT-2."""
 
 from __future__ import annotations
 
@@ -19,13 +19,8 @@ from mismatch.slick import CATEGORIES
 pytestmark = pytest.mark.slow
 
 FIXTURE = ROOT / "tests" / "fixtures" / "trivia_qa"
-MODELS = {
-    "llama2-7b": "llama-spm",
-    "llama2-13b": "gpt-2",
-    "llama3-8b": "llama-bpe",
-    "qwen2-7b": "qwen2",
-}
-STUDENTS = ["llama2-7b", "llama3-8b", "qwen2-7b"]
+MODELS = {"llama2-7b": "llama-spm", "llama2-13b": "gpt-2", "llama3-8b": "llama-bpe"}
+STUDENTS = ["llama2-7b", "llama3-8b"]
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +61,9 @@ def test_the_overlay_keeps_the_papers_settings(paper_study):
 def test_answering_is_sharded_and_provenance_names_the_model_folder(paper_study):
     work, _, paths = paper_study
     for model, path in paths.items():
-        for split, size in (("pool", 20), ("test", 22)):
+        for split, size, n_shards in (("pool", 20, 1), ("test", 22, 2)):
             shards = sorted((work / f"results/w1/answers/{model}/{split}.shards").glob("*.parquet"))
-            assert len(shards) == 2
+            assert len(shards) == n_shards
             answers = pd.read_parquet(work / f"results/w1/answers/{model}/{split}.parquet")
             assert len(answers) == size
             assert not answers.prediction.str.contains("\n").any()
@@ -105,7 +100,7 @@ def test_knowledge_categories_are_sharded_and_gathered(paper_study):
     work, _, _ = paper_study
     for student in STUDENTS:
         shards = sorted((work / f"results/w1/categories/{student}/test.shards").glob("*.parquet"))
-        assert len(shards) == 2  # 22 test questions, 12 per shard
+        assert len(shards) == 2  # 22 test questions, at most 20 per shard
         parts = [pd.read_parquet(p) for p in shards]
         gathered = pd.read_parquet(work / f"results/w1/categories/{student}/test.parquet")
         assert pd.concat(parts, ignore_index=True).equals(gathered)
