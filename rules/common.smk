@@ -130,6 +130,17 @@ def recipe_answers(wildcards):
     }
 
 
+def recipe_categories(wildcards):
+    """Pool SliCK categories of the recipe's teacher and the student (knowledge_rule: slick)."""
+    if config["recipes"][wildcards.recipe].get("knowledge_rule") != "slick":
+        return {}
+    teacher = cfg.teacher_of(config, wildcards.recipe, wildcards.student) or wildcards.student
+    return {
+        "teacher_categories": f"results/w{wildcards.w}/categories/{teacher}/pool.parquet",
+        "student_categories": f"results/w{wildcards.w}/categories/{wildcards.student}/pool.parquet",
+    }
+
+
 def all_labels(wildcards=None):
     return expand(
         "results/w{w}/labels/{student}/{recipe}/ft{seed}.parquet",
