@@ -28,13 +28,13 @@ FIXTURE = ROOT / "tests" / "fixtures" / "trivia_qa" / "rc.nocontext"
 
 def questions():
     """Train rows (the recipe: even rows answered, odd rows abstain) and validation rows."""
-    import pandas as pd
+    import pyarrow.parquet as pq
 
     from mismatch.triviaqa import to_questions
 
     sets = {}
     for split in ("train", "validation"):
-        rows = pd.read_parquet(next(FIXTURE.glob(f"{split}-*.parquet"))).to_dict("records")
+        rows = pq.read_table(next(FIXTURE.glob(f"{split}-*.parquet"))).to_pylist()
         sets[split] = to_questions(rows)
     recipe = sets["train"].iloc[:16].reset_index(drop=True)
     recipe["target"] = [a[0] if i % 2 == 0 else None for i, a in enumerate(recipe["answers"])]
