@@ -306,12 +306,37 @@ def build(name: str, cache: Path, log: Callable[[str], None]) -> Path:
     return target
 
 
+def report(cache: Path) -> str:
+    """A markdown table of the built fixtures, from their ``fixture.json`` records."""
+    lines = [
+        "| vocabulary | original | ids | reference cases matched | conversion settings fixed "
+        "| tiny model (parameters) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in VOCABS:
+        path = fixture_path(name, cache)
+        if path is None:
+            lines.append(f"| {name} | not built | | | | |")
+            continue
+        r = json.loads((path / MARKER).read_text())
+        r["fix"] = r["fix"].replace("|", "\\|")
+        lines.append(
+            f"| {name} | {r['original']} | {r['vocab_size']:,} | {r['reference_matches']}/"
+            f"{r['reference_cases']} | {r['fix']} | {r['architecture']} ({r['parameters']:,}) |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help=f"some of {', '.join(VOCABS)} (default: all)")
     parser.add_argument("--cache", type=Path, default=None, help=f"default: ${CACHE_ENV}")
+    parser.add_argument("--report", action="store_true", help="print the fixtures as a table")
     args = parser.parse_args(argv)
     cache = args.cache or cache_dir()
+    if args.report:
+        print(report(cache))
+        return 0
     cache.mkdir(parents=True, exist_ok=True)
     names = args.names or list(VOCABS)
     unknown = sorted(set(names) - set(VOCABS))
