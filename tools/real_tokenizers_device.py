@@ -103,6 +103,29 @@ def compare(a: dict, b: dict) -> list[str]:
     return lines
 
 
+def table(runs: list[dict]) -> str:
+    """Markdown: per vocabulary and run, time, peak GPU memory, and agreement with the first run."""
+    base = runs[0]
+    lines = [
+        "| vocabulary | run | fine-tune s | label s | peak GPU MiB | max loss diff vs "
+        f"{base['device']} {base['dtype']} | predictions equal to it |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, ref in base["models"].items():
+        for run_ in runs:
+            m = run_["models"].get(name)
+            if m is None:
+                continue
+            diff = max(abs(p - q) for p, q in zip(ref["losses"], m["losses"], strict=True))
+            same = sum(p == q for p, q in zip(ref["predictions"], m["predictions"], strict=True))
+            peak = "" if m["peak_gpu_mib"] is None else f"{m['peak_gpu_mib']:.0f}"
+            lines.append(
+                f"| {name} | {run_['device']} {run_['dtype']} | {m['finetune_s']:.1f} | "
+                f"{m['label_s']:.1f} | {peak} | {diff:.5f} | {same}/{len(m['predictions'])} |"
+            )
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--names", nargs="*", default=["llama-spm", "llama-bpe", "gpt-2", "qwen2"])
@@ -111,7 +134,11 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--compare", nargs=2, type=Path)
+    parser.add_argument("--table", nargs="+", type=Path, help="JSON files, the reference first")
     args = parser.parse_args()
+    if args.table:
+        print(table([json.loads(p.read_text()) for p in args.table]))
+        return 0
     if args.compare:
         a, b = (json.loads(p.read_text()) for p in args.compare)
         print("\n".join(compare(a, b)))
