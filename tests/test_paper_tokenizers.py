@@ -38,7 +38,7 @@ def paper_study(tmp_path_factory):
     configfile.write_text(yaml.safe_dump(overlay, sort_keys=False))
     work = base / "work"
     categories = [f"results/w1/categories/{s}/test.parquet" for s in STUDENTS]
-    run = snakemake(repo, work, configfile, "all", *categories, timeout=1500)
+    run = snakemake(repo, work, configfile, "all", *categories, timeout=2400)
     assert run.returncode == 0, run.output[-6000:]
     from mismatch.configuration import drop_unset_model_sources, layered_config
 
