@@ -11,6 +11,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from mismatch.generation import generate
 from mismatch.grading import is_correct
+from mismatch.modeling import model_source
 from mismatch.prompting import PromptFormat
 from mismatch.provenance import git_commit, library_versions
 
@@ -84,11 +85,19 @@ def answer_provenance(
 ) -> dict[str, Any]:
     """Everything needed to reproduce an answer file, for its parquet metadata.
 
-    The git commit is that of the repository holding the ``mismatch`` package (the code).
+    The git commit is that of the repository holding the ``mismatch`` package (the code);
+    ``path`` is the local model directory the weights were read from, ``model_commit`` the hub
+    commit a fetched model resolved to (with ``model_hub``, ``model_revision`` and the
+    ``model_pointer`` file; all ``None`` for a local directory).
     """
+    source = model_source(model_path)
     return {
         "model": model_name,
-        "path": str(model_path),
+        "path": source["path"],
+        "model_pointer": source["pointer"],
+        "model_hub": source["hub"],
+        "model_revision": source["revision"],
+        "model_commit": source["commit"],
         "prompt": prompt.as_dict(),
         "exemplar_question_ids": exemplars["question_id"].to_list(),
         "decoding": dict(decoding),

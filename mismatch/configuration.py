@@ -104,6 +104,20 @@ def validated(config: Mapping[str, Any], schema_path: str | Path = SCHEMA_PATH) 
     return filled
 
 
+MODEL_SOURCES = ("pretrain", "path", "hub")
+
+
+def drop_unset_model_sources(config: dict[str, Any]) -> None:
+    """Remove model sources set to null, so an overlay can switch a base config's hub model to a
+    local directory (``hub: null`` and ``path: ...``: mappings merge, so the base's ``hub`` would
+    otherwise stay)."""
+    for spec in (config.get("models") or {}).values():
+        if isinstance(spec, dict):
+            for key in MODEL_SOURCES:
+                if key in spec and spec[key] is None:
+                    del spec[key]
+
+
 def schema_error(config: Mapping[str, Any], schema_path: str | Path) -> str | None:
     """The most relevant JSON-schema violation of ``config`` as one line, or ``None``."""
     schema = yaml.safe_load(Path(schema_path).read_text())
@@ -242,6 +256,8 @@ def finetune_settings(config: Mapping[str, Any], student: str) -> dict[str, Any]
         else:
             merged[key] = value
     merged["dtype"] = config["models"][student]["dtype"]
+    if config["models"][student].get("device_map") is not None:  # unset: the job's params as before
+        merged["device_map"] = config["models"][student]["device_map"]
     return merged
 
 
@@ -457,7 +473,19 @@ def question_count(config: Mapping[str, Any], split: str) -> int:
 
 def answer_shards(config: Mapping[str, Any], split: str) -> int:
     """Number of answering jobs a split is cut into (``answering.questions_per_shard``)."""
-    size = config["answering"]["questions_per_shard"]
+    return _shard_count(question_count(config, split), config["answering"]["questions_per_shard"])
+
+
+def category_shards(config: Mapping[str, Any], split: str) -> int:
+    """Number of SliCK jobs a split is cut into: ``knowledge_categories.questions_per_shard``,
+    or answering's when that is unset (null)."""
+    size = config["knowledge_categories"].get("questions_per_shard")
+    if size is None:
+        return answer_shards(config, split)
+    return _shard_count(question_count(config, split), size)
+
+
+def _shard_count(n_questions: int, size: int) -> int:
     if size <= 0:
         return 1
-    return max(1, -(-question_count(config, split) // size))
+    return max(1, -(-n_questions // size))

@@ -195,8 +195,12 @@ def finetune(
     log: Callable[[str], Any] = print,
     device: str = "auto",
     dtype: str = "auto",
+    device_map: str | dict | None = None,
 ) -> list[dict[str, Any]]:
     """Fine-tune a LoRA adapter on ``recipe``; write it and ``loss.tsv`` atomically to output_dir.
+
+    ``device_map`` (e.g. ``"auto"`` for a model spread over several GPUs) goes to
+    ``from_pretrained``; batches then go to the device of the first parameter.
 
     Returns per-step metrics ``step`` (1-based), ``loss``, ``lr`` and ``tokens`` (target tokens
     in the step). With ``checkpoint_dir``, state is saved every ``settings.checkpoint_every``
@@ -204,7 +208,7 @@ def finetune(
     """
     from peft import get_peft_model
 
-    model, tokenizer = load_model(base_model_dir, dtype=dtype, device=device)
+    model, tokenizer = load_model(base_model_dir, dtype=dtype, device=device, device_map=device_map)
     tokenizer.padding_side = "right"  # load_model pads on the left, for generation
     examples = build_examples(recipe, tokenizer, prompt, settings.max_length)
     truncated = sum(e["truncated"] for e in examples)
@@ -424,6 +428,7 @@ def finetune_from_config(
             checkpoint_dir=checkpoint_dir,
             log=log,
             dtype=settings["dtype"],
+            device_map=settings.get("device_map"),
         )
     write_text(loss_table(metrics), loss_path)
     return metrics

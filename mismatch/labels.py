@@ -71,13 +71,18 @@ def evaluate_student(
     grading_rule: str = "exact",
     device: str = "auto",
     dtype: str = "auto",
+    device_map: str | dict | None = None,
 ) -> pd.DataFrame:
     """Answer ``test_questions`` zero-shot with base model + adapter, as an answer table.
+
+    ``device_map`` (e.g. ``"auto"``) goes to ``from_pretrained`` (then ``device`` is unused).
 
     Columns: question_id, question, answers, prediction (first generated line), answer (the
     prediction with the answer template stripped), correct.
     """
-    model, tokenizer = load_model(base_model_dir, dtype=dtype, device=device, adapter=adapter_dir)
+    model, tokenizer = load_model(
+        base_model_dir, dtype=dtype, device=device, device_map=device_map, adapter=adapter_dir
+    )
     return answer_questions(
         model,
         tokenizer,

@@ -48,6 +48,24 @@ def resolve_model_path(path: str | os.PathLike[str]) -> Path:
     return Path(pointer["path"])
 
 
+def model_source(path: str | os.PathLike[str]) -> dict[str, str | None]:
+    """Where a model is loaded from, for provenance: the local directory (``path``), and for a
+    fetched hub model the pointer file, hub id, requested revision and the resolved ``commit``
+    (``None`` for a local directory)."""
+    if Path(path).suffix != ".json":
+        return {"path": str(path), "pointer": None, "hub": None, "revision": None, "commit": None}
+    pointer = read_json(path)
+    if not isinstance(pointer, dict) or "path" not in pointer:
+        raise InputError(str(path), "not a model pointer (no 'path' key)")
+    return {
+        "path": str(pointer["path"]),
+        "pointer": str(path),
+        "hub": pointer.get("hub"),
+        "revision": pointer.get("revision"),
+        "commit": pointer.get("commit"),
+    }
+
+
 def check_model_dir(path: str | os.PathLike[str], marker: str = "config.json") -> None:
     """Raise ``InputError`` unless ``path`` (or the directory it points to) holds ``marker``."""
     path = resolve_model_path(path)

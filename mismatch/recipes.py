@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from mismatch.errors import InputError
+from mismatch.grading import contains_alias
 
 ANSWER_TABLE_COLUMNS = ("question_id", "question", "answers", "prediction", "answer", "correct")
 _REQUIRED_ANSWER_COLUMNS = ("question_id", "question", "answers", "correct")
@@ -28,6 +29,49 @@ RECIPE_COLUMNS = (
     "teacher_correct",
     "student_knows",
 )
+
+
+KNOWLEDGE_RULES = ("answer", "contains", "slick")
+
+
+def apply_knowledge_rule(
+    answers: pd.DataFrame,
+    rule: str,
+    categories: pd.DataFrame | None = None,
+    *,
+    name: str = "answers",
+) -> pd.DataFrame:
+    """A pool answer table whose ``correct`` says whether the model *knows* each question.
+
+    ``answer`` (the default): the answer as graded when answering (``answering.grading``),
+    unchanged. ``contains``: a gold alias occurs as whole words in the answer, so a verbose but
+    right answer ("It was William Shakespeare") counts. ``slick``: the model's SliCK
+    P(correct) (``categories`` of its pool questions) says it knows: its greedy answer was right
+    under at least one exemplar set (HighlyKnown or MaybeKnown).
+    """
+    if rule not in KNOWLEDGE_RULES:
+        raise InputError(
+            name, f"unknown knowledge_rule {rule!r}; expected one of {KNOWLEDGE_RULES}"
+        )
+    if rule == "answer":
+        return answers
+    known = answers.copy()
+    if rule == "contains":
+        known["correct"] = [
+            contains_alias(str(a), list(g))
+            for a, g in zip(answers["answer"], answers["answers"], strict=True)
+        ]
+        return known
+    if categories is None:
+        raise InputError(name, "knowledge_rule slick needs the model's pool categories")
+    p_greedy = categories.set_index("question_id")["p_correct_greedy"]
+    missing = sorted(set(answers["question_id"]) - set(p_greedy.index))
+    if missing:
+        raise InputError(
+            name, f"no SliCK category for {len(missing)} question(s), e.g. {missing[0]}"
+        )
+    known["correct"] = (p_greedy.loc[answers["question_id"]].to_numpy() > 0).tolist()
+    return known
 
 
 def pool_frame(student_pool: pd.DataFrame, *, name: str = "student_pool") -> pd.DataFrame:

@@ -78,6 +78,7 @@ def label_seed(
         max_new_tokens=answering["max_new_tokens"],
         grading_rule=answering["grading"],
         dtype=answering["dtype"],
+        device_map=answering.get("device_map"),
     )
     labels = label_answers(
         answers, read_parquet(inputs.base_answers), grading_rule=answering["grading"]

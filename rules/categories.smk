@@ -2,17 +2,21 @@
 # with knowledge_categories.enabled, the student's test categories are carried in its labels.
 
 
+localrules:
+    gather_categories,
+
+
 rule knowledge_categories:
     input:
         model=model_dir,
         questions="results/w{w}/questions/{split}.parquet",
         exemplars="results/w{w}/questions/format.parquet",
     output:
-        categories="results/w{w}/categories/{model}/{split}.parquet",
+        categories="results/w{w}/categories/{model}/{split}.shards/{shard}.parquet",
     log:
-        "logs/w{w}/knowledge_categories/{model}/{split}.log",
+        "logs/w{w}/knowledge_categories/{model}/{split}.{shard}.log",
     benchmark:
-        "benchmarks/w{w}/knowledge_categories/{model}/{split}.tsv"
+        "benchmarks/w{w}/knowledge_categories/{model}/{split}.{shard}.tsv"
     wildcard_constraints:
         split="pool|test",
     conda:
@@ -23,7 +27,31 @@ rule knowledge_categories:
     params:
         code=code("knowledge_categories"),
         slick=config["knowledge_categories"],
+        n_shards=lambda wildcards: cfg.category_shards(config, wildcards.split),
         prompt=config["prompt"],
         settings=lambda wildcards: cfg.answering_settings(config, wildcards.model),
     script:
         "../scripts/knowledge_categories.py"
+
+
+rule gather_categories:
+    input:
+        shards=category_shard_files,
+        questions="results/w{w}/questions/{split}.parquet",
+    output:
+        categories="results/w{w}/categories/{model}/{split}.parquet",
+    log:
+        "logs/w{w}/gather_categories/{model}/{split}.log",
+    benchmark:
+        "benchmarks/w{w}/gather_categories/{model}/{split}.tsv"
+    wildcard_constraints:
+        split="pool|test",
+    conda:
+        "../envs/mismatch.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        code=code("gather_categories"),
+    script:
+        "../scripts/gather_categories.py"

@@ -30,6 +30,7 @@ except InputError as err:
     raise WorkflowError(f"invalid config: {err}") from None
 config.clear()
 config.update(_layered)
+cfg.drop_unset_model_sources(config)  # an overlay's `hub: null` + `path:` switches a source
 
 SCHEMA = os.path.join(REPO, "schemas", "config.schema.yaml")
 # --config 'finetune={lora: {r: 4}}' arrives with its nested values as strings: parse them as YAML.
@@ -106,6 +107,15 @@ def answer_shard_files(wildcards):
     ]
 
 
+def category_shard_files(wildcards):
+    """The SliCK jobs one (model, split) category table is gathered from."""
+    n_shards = cfg.category_shards(config, wildcards.split)
+    return [
+        f"results/w{wildcards.w}/categories/{wildcards.model}/{wildcards.split}.shards/{k}.parquet"
+        for k in range(n_shards)
+    ]
+
+
 def source_answers(split):
     """Input function: the split's answers of every model a student's recipes draw on."""
 
@@ -134,6 +144,17 @@ def all_sweep_checks(wildcards=None):
     if not SWEEPS:
         return []
     return expand("results/w{w}/checks/sweeps/{student}.json", w=WORLD_SEEDS, student=STUDENTS)
+
+
+def recipe_categories(wildcards):
+    """Pool SliCK categories of the recipe's teacher and the student (knowledge_rule: slick)."""
+    if config["recipes"][wildcards.recipe].get("knowledge_rule") != "slick":
+        return {}
+    teacher = cfg.teacher_of(config, wildcards.recipe, wildcards.student) or wildcards.student
+    return {
+        "teacher_categories": f"results/w{wildcards.w}/categories/{teacher}/pool.parquet",
+        "student_categories": f"results/w{wildcards.w}/categories/{wildcards.student}/pool.parquet",
+    }
 
 
 def all_labels(wildcards=None):

@@ -8,6 +8,7 @@ localrules:
 rule finetuning_set:
     input:
         unpack(recipe_answers),
+        unpack(recipe_categories),
         check="results/w{w}/checks/{student}.json",
     output:
         recipe="results/w{w}/sets/{student}/{recipe}.parquet",

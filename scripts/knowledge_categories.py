@@ -1,22 +1,28 @@
-"""SliCK knowledge categories of one model's questions (several exemplar sets, greedy + samples)."""
+"""SliCK knowledge categories of one shard of a model's questions (several exemplar sets, greedy
+and samples); gather_categories joins the shards."""
 
 from mismatch.io import read_parquet, write_parquet
 from mismatch.joblog import job_log
 from mismatch.modeling import load_model
 from mismatch.prompting import PromptFormat
+from mismatch.shards import shard_rows
 from mismatch.slick import SlickSettings, categorize, measure_correctness
 
 with job_log(snakemake.log[0], snakemake.threads) as log:
     settings = snakemake.params.settings
     slick = SlickSettings.from_config(snakemake.params.slick)
-    questions = read_parquet(snakemake.input.questions)
+    shard, n_shards = int(snakemake.wildcards.shard), snakemake.params.n_shards
+    questions = shard_rows(read_parquet(snakemake.input.questions), shard, n_shards)
     model, tokenizer = load_model(
         snakemake.input.model,
         dtype=settings["dtype"],
         device_map=settings["device_map"],
         trust_remote_code=settings["trust_remote_code"],
     )
-    log(f"{snakemake.wildcards.model}: {len(questions)} questions, {slick}")
+    log(
+        f"{snakemake.wildcards.model}: {len(questions)} questions "
+        f"(shard {shard + 1} of {n_shards}), {slick}"
+    )
     greedy, sampled = measure_correctness(
         model,
         tokenizer,
@@ -36,5 +42,6 @@ with job_log(snakemake.log[0], snakemake.threads) as log:
         "split": snakemake.wildcards.split,
         "settings": vars(slick),
         "grading": settings["grading"],
+        "shard": {"index": shard, "of": n_shards},
     }
     write_parquet(categories, snakemake.output.categories, metadata)

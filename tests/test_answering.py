@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -116,3 +117,29 @@ def test_git_commit_marks_dirty_trees(tmp_path):
     assert re.fullmatch(r"[0-9a-f]{40}", git_commit(tmp_path))
     (tmp_path / "a.txt").write_text("two\n")
     assert re.fullmatch(r"[0-9a-f]{40}-dirty", git_commit(tmp_path))
+
+
+def test_provenance_records_the_resolved_commit_and_local_path_of_a_fetched_model(tmp_path):
+    snapshot = tmp_path / "hub" / "snapshots" / "0123abcd"
+    snapshot.mkdir(parents=True)
+    pointer = tmp_path / "results" / "models" / "m.json"
+    pointer.parent.mkdir(parents=True)
+    pointer.write_text(
+        json.dumps(
+            {
+                "model": "m",
+                "hub": "org/m",
+                "revision": "main",
+                "commit": "0123abcd",
+                "path": str(snapshot),
+            }
+        )
+    )
+    exemplars = _questions("f", 2)
+    common = dict(prompt=PROMPT, exemplars=exemplars, decoding={}, dtype="float32", batch_size=1)
+    fetched = answer_provenance(model_name="m", model_path=pointer, **common)
+    assert fetched["path"] == str(snapshot)  # where the weights were read, not the pointer
+    assert fetched["model_commit"] == "0123abcd" and fetched["model_revision"] == "main"
+    assert fetched["model_pointer"] == str(pointer) and fetched["model_hub"] == "org/m"
+    local = answer_provenance(model_name="m", model_path=snapshot, **common)
+    assert local["path"] == str(snapshot) and local["model_commit"] is None

@@ -443,3 +443,30 @@ def test_pool_and_format_sizes_are_checked_from_the_config(config):
     config["prompt"]["n_exemplars"] = 41
     with pytest.raises(InputError, match=r"^config: prompt.n_exemplars: 41 exemplars"):
         cfg.check_sizes(config)
+
+
+def test_an_overlay_switches_a_hub_model_to_a_path_with_hub_null(tmp_path):
+    from mismatch.configuration import drop_unset_model_sources, layered_config
+
+    base = tmp_path / "base.yaml"
+    base.write_text("models:\n  m: {hub: org/m, params_b: 7, dtype: bfloat16}\n")
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("extends: base.yaml\nmodels:\n  m: {hub: null, path: /models/m}\n")
+    config = layered_config([overlay])
+    drop_unset_model_sources(config)
+    assert config["models"]["m"] == {"path": "/models/m", "params_b": 7, "dtype": "bfloat16"}
+
+
+def test_categories_follow_answering_shards_unless_set():
+    from mismatch.configuration import answer_shards, category_shards
+
+    config = {
+        "questions": {"source": "triviaqa", "triviaqa": {"test_size": 25}},
+        "answering": {"questions_per_shard": 10},
+        "knowledge_categories": {"questions_per_shard": None},
+    }
+    assert answer_shards(config, "test") == category_shards(config, "test") == 3
+    config["knowledge_categories"]["questions_per_shard"] = 0
+    assert category_shards(config, "test") == 1
+    config["knowledge_categories"]["questions_per_shard"] = 5
+    assert category_shards(config, "test") == 5

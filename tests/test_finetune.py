@@ -220,3 +220,46 @@ def test_student_learns_a_single_fact(sharp_llama_dir, tmp_path):
     )
     assert answers.loc[0, "answer"] == "Quelm"
     assert bool(answers.loc[0, "correct"])
+
+
+def test_device_map_reaches_from_pretrained_in_finetuning_and_labelling(
+    tiny_llama_dir, tmp_path, monkeypatch
+):
+    from mismatch import configuration, modeling
+    from mismatch import finetune as finetune_module
+
+    seen = []
+    original = modeling.AutoModelForCausalLM.from_pretrained
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs.get("device_map"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(modeling.AutoModelForCausalLM, "from_pretrained", recording)
+    config = {
+        "finetune": {"lora": {"r": 4, "alpha": 8}, "steps": 1, "batch_size": 2},
+        "models": {"s": {"path": str(tiny_llama_dir), "device_map": "cpu"}},
+    }
+    settings = configuration.finetune_settings(config, "s")
+    assert settings["device_map"] == "cpu"
+    recipe_path = tmp_path / "recipe.parquet"
+    RECIPE.to_parquet(recipe_path)
+    out = tmp_path / "adapter"
+    finetune_module.finetune_from_config(
+        base_model_dir=str(tiny_llama_dir),
+        recipe=RECIPE,
+        recipe_path=str(recipe_path),
+        prompt=PROMPT,
+        settings={**settings, "checkpoint_root": str(tmp_path / "ckpt")},
+        seed=0,
+        adapter_dir=str(out),
+        loss_path=str(tmp_path / "loss.tsv"),
+        log=quiet,
+    )
+    assert seen == ["cpu"]
+    evaluate_student(
+        tiny_llama_dir, out, RECIPE, PROMPT, batch_size=2, max_new_tokens=2, device_map="cpu"
+    )
+    assert seen == ["cpu", "cpu"]
+    del config["models"]["s"]["device_map"]  # unset: not in the job's settings at all
+    assert "device_map" not in configuration.finetune_settings(config, "s")

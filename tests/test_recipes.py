@@ -6,6 +6,8 @@ import pytest
 from mismatch.errors import InputError
 from mismatch.recipes import (
     RECIPE_COLUMNS,
+    apply_knowledge_rule,
+    build_recipe,
     gold_recipe,
     question_ids_digest,
     recipe_stats,
@@ -88,3 +90,45 @@ def test_duplicate_ids_raise():
     doubled = pd.concat([STUDENT, STUDENT.iloc[:1]])
     with pytest.raises(InputError, match="student_pool: duplicate"):
         teacher_recipe(TEACHER, doubled)
+
+
+def test_knowledge_rule_answer_is_the_graded_answer_unchanged():
+    assert apply_knowledge_rule(TEACHER, "answer") is TEACHER
+
+
+def test_knowledge_rule_contains_counts_a_verbose_right_answer():
+    verbose = TEACHER.copy()
+    # TEACHER's rows are q5, q4, q3, q2, q1
+    verbose["answer"] = ["It was gold q5 indeed", "gold q4", "x", "alias q2!", "gold q10"]
+    verbose["correct"] = [False, True, False, True, False]  # as exact grading said
+    known = apply_knowledge_rule(verbose, "contains")
+    assert dict(zip(known.question_id, known.correct, strict=True)) == {
+        "q5": True, "q4": True, "q3": False, "q2": True, "q1": False
+    }  # fmt: skip
+    recipe = build_recipe(
+        {"kind": "teacher", "teacher": "t"}, teacher_pool=known, student_pool=STUDENT
+    )
+    targets = dict(zip(recipe.question_id, recipe.target, strict=True))
+    assert targets["q5"] == "gold q5" and targets["q1"] is None  # gold target, not the verbose text
+    assert verbose.correct.tolist() == [False, True, False, True, False]  # input untouched
+
+
+def test_knowledge_rule_slick_uses_greedy_p_correct():
+    categories = pd.DataFrame(
+        {
+            "question_id": ["q1", "q2", "q3", "q4", "q5"],
+            "p_correct_greedy": [1.0, 0.1, 0.0, 0.0, 0.5],
+            "p_correct_sampled": [1.0, 0.0, 0.5, 0.0, 0.0],
+            "category": ["HighlyKnown", "MaybeKnown", "WeaklyKnown", "Unknown", "MaybeKnown"],
+        }
+    )
+    known = apply_knowledge_rule(TEACHER, "slick", categories)
+    assert dict(zip(known.question_id, known.correct, strict=True)) == {
+        "q1": True, "q2": True, "q3": False, "q4": False, "q5": True
+    }  # fmt: skip
+    with pytest.raises(InputError, match="needs the model's pool categories"):
+        apply_knowledge_rule(TEACHER, "slick")
+    with pytest.raises(InputError, match="no SliCK category for 1"):
+        apply_knowledge_rule(TEACHER, "slick", categories.iloc[1:])
+    with pytest.raises(InputError, match="unknown knowledge_rule"):
+        apply_knowledge_rule(TEACHER, "greedy")

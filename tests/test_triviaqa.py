@@ -14,9 +14,12 @@ from mismatch.triviaqa import (
     dataset_source,
     drop_duplicates,
     drop_overlap,
+    jaccard,
     load_triviaqa,
+    near_duplicates,
     question_keys,
     sample_question_sets,
+    word_sets,
 )
 
 FIXTURE = Path(__file__).parent / "fixtures" / "trivia_qa"
@@ -149,3 +152,73 @@ def test_dataset_source_reads_a_fetch_pointer_or_takes_a_directory(tmp_path):
     write_json({"path": str(FIXTURE), "commit": "abc"}, pointer)
     assert dataset_source(pointer)["commit"] == "abc"
     assert dataset_source(FIXTURE) == {"path": str(FIXTURE)}
+
+
+def test_repeats_merge_their_aliases_into_the_first():
+    questions = pd.DataFrame(
+        {
+            "question_id": ["a", "b", "c", "a"],
+            "question": ["Who wrote Hamlet?", "WHO WROTE HAMLET", "Who wrote Macbeth?", "Other?"],
+            "answers": [
+                ["Shakespeare"],
+                ["William Shakespeare", "Shakespeare"],
+                ["W. S."],
+                ["Bard"],
+            ],
+        }
+    )
+    merged = drop_duplicates(questions)
+    assert merged.question_id.to_list() == ["a", "c"]
+    assert merged.question.to_list() == ["Who wrote Hamlet?", "Who wrote Macbeth?"]
+    assert merged.answers.to_list() == [["Shakespeare", "William Shakespeare", "Bard"], ["W. S."]]
+
+
+def test_fixture_repeat_adds_its_aliases(splits):
+    merged = drop_duplicates(splits["train"]).set_index("question_id")
+    repeat = splits["train"].set_index("question_id").loc["sfq_900"]
+    assert set(repeat.answers) <= set(merged.loc["tc_0", "answers"])
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "near"),
+    [
+        ("What is the capital city of France?", "What is the capital of France", True),  # 5/6
+        ("Which is the largest country by area?", "Which country is the largest by area?", True),
+        ("Who wrote Hamlet?", "Who wrote Macbeth?", False),  # 2/4
+        ("What is the capital of Zorbia?", "What is the capital of Varnox?", False),  # 4/6
+        ("In which year did Elvis die?", "In which year was Elvis born?", False),  # 4/8
+    ],
+)
+def test_near_duplicate_rule(a, b, near):
+    one = pd.DataFrame({"question_id": ["x"], "question": [a], "answers": [["1"]]})
+    other = pd.DataFrame(
+        {
+            "question_id": ["y", "z"],
+            "question": [b, "Unrelated words here"],
+            "answers": [["2"], ["3"]],
+        }
+    )
+    assert near_duplicates(one, other).to_list() == [near]
+    assert len(drop_overlap(one, other)) == (0 if near else 1)
+    assert len(drop_overlap(one, other, threshold=None)) == 1  # exact-only matching keeps it
+
+
+def test_near_duplicates_agree_with_brute_force(splits):
+    train, validation = splits["train"], splits["validation"]
+    mine, theirs = word_sets(train), word_sets(validation)
+    for threshold in (0.5, 0.6, 0.8):
+        brute = [any(jaccard(a, b) >= threshold for b in theirs) for a in mine]
+        assert near_duplicates(train, validation, threshold).to_list() == brute
+        assert any(brute) and (threshold < 0.8 or not all(brute))
+
+
+def test_near_duplicates_of_test_questions_never_reach_the_pool(splits):
+    train = splits["train"].copy()
+    near = train.iloc[[5]].assign(question_id="near_1")
+    test_question = splits["validation"].question.iloc[0]
+    near["question"] = test_question.replace("?", "") + " then?"  # one extra word
+    train = pd.concat([train, near], ignore_index=True)
+    sizes = dict(pool_size=10, test_size=len(drop_duplicates(splits["validation"])), format_size=4)
+    sets, counts = sample_question_sets(train, splits["validation"], seed=1, **sizes)
+    assert "near_1" not in set(sets["pool"].question_id) | set(sets["format"].question_id)
+    assert counts["train_near_test_dropped"] == 1

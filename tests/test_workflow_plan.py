@@ -108,3 +108,27 @@ def test_layered_config_plans_with_command_line_values_last(tmp_path):
     assert {w["seed"] for r, w in jobs if r == "finetune_student"} == {"1", "2", "3"}
     assert len([w for r, w in jobs if r == "answer_questions"]) == 2 * (-(-24 // 5) + -(-16 // 5))
     assert "cli_figures/outcomes.png" in run.output and "overlay_figures" not in run.output
+
+
+def test_knowledge_rule_slick_plans_pool_categories_of_teacher_and_student(
+    tmp_path, tiny_llama_dir, tiny_gpt2_dir
+):
+    config = load_config("configs/real-path.yaml")
+    config["models"]["student"]["path"] = str(tiny_llama_dir)
+    config["models"]["teacher"]["path"] = str(tiny_gpt2_dir)
+    config["questions"]["triviaqa"]["local_dir"] = str(ROOT / "tests/fixtures/trivia_qa")
+    config["recipes"]["teacher"]["knowledge_rule"] = "slick"
+    config["knowledge_categories"]["questions_per_shard"] = 0  # one SliCK job per split
+    configfile = write_config(tmp_path / "config.yaml", config)
+    target = "results/w1/sets/student/teacher.parquet"
+    run = snakemake(ROOT, tmp_path / "work", configfile, "-n", target)
+    assert run.returncode == 0, run.output
+    categories = [w for r, w in planned_jobs(run.output) if r == "knowledge_categories"]
+    assert sorted((w["model"], w["split"]) for w in categories) == [
+        ("student", "pool"),
+        ("teacher", "pool"),
+    ]
+    own = snakemake(
+        ROOT, tmp_path / "work", configfile, "-n", "results/w1/sets/student/own.parquet"
+    )
+    assert "knowledge_categories" not in planned_rules(own.output)  # default rule: answers only
