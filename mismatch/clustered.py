@@ -189,7 +189,8 @@ def person_rates(design: Design, arm: Arm, numerator: str, denominator: str = "n
         index = pd.MultiIndex.from_product([[w], design.persons[w]], names=["world", "person"])
         num, den = cell[:, i], cell[:, j]
         with np.errstate(invalid="ignore", divide="ignore"):
-            pieces.append(pd.Series(np.where(den > 0, num / np.where(den > 0, den, 1), np.nan), index))
+            values = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+        pieces.append(pd.Series(values, index))
     return pd.concat(pieces)
 
 
@@ -230,9 +231,7 @@ def sign_flip_test(differences: np.ndarray, n_flips: int = 20000, seed: int = 0)
             exceed += int(np.sum(np.abs(signs @ d) / n >= observed - tolerance))
         p = (1 + exceed) / (1 + n_flips)
         flips = n_flips
-    return SignFlipResult(
-        float(d.mean()), p, n, flips, int(np.sum(d > 0)), int(np.sum(d < 0))
-    )
+    return SignFlipResult(float(d.mean()), p, n, flips, int(np.sum(d > 0)), int(np.sum(d < 0)))
 
 
 def holm(p_values: Sequence[float]) -> list[float]:

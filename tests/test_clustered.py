@@ -30,8 +30,15 @@ def _answers():
                     for q in range(2):
                         wrong = float(person in wrong_persons and (q == 0 or recipe == "large"))
                         rows.append(
-                            dict(world_seed=w, student="s", recipe=recipe, ft_seed=seed,
-                                 person=f"p{person}", wrong=wrong, n=1.0)
+                            dict(
+                                world_seed=w,
+                                student="s",
+                                recipe=recipe,
+                                ft_seed=seed,
+                                person=f"p{person}",
+                                wrong=wrong,
+                                n=1.0,
+                            )
                         )
     return pd.DataFrame(rows)
 
