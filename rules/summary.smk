@@ -1,9 +1,13 @@
-# Summaries over seeds, figures and the report.
+# The summary stage computes every number of the study as tables under results/summary/;
+# the figures and the markdown report only render those tables.
 
 
 localrules:
     summarize,
     plot_figures,
+
+
+SUMMARY = "results/summary"
 
 
 rule summarize:
@@ -13,21 +17,41 @@ rule summarize:
         knowledge=all_knowledge(),
         checks=all_checks(),
         base=base_test_answers(),
-        code=code("study"),
+        questions=all_test_questions(),
+        losses=all_losses(),
+        code=code("analysis", "gathering", "rendering"),
     output:
         table=report(
-            "results/summary/summary.csv",
+            f"{SUMMARY}/summary.csv",
             caption="../report/summary.rst",
             category="Summary",
         ),
-        markdown="results/summary/summary.md",
-        labels="results/summary/labels.parquet",
-        recipes="results/summary/recipes.csv",
+        contrasts=report(
+            f"{SUMMARY}/contrasts.csv",
+            caption="../report/contrasts.rst",
+            category="Summary",
+        ),
+        robustness=report(
+            f"{SUMMARY}/robustness.csv",
+            caption="../report/robustness.rst",
+            category="Summary",
+        ),
+        per_world=f"{SUMMARY}/per_world.csv",
+        mcnemar=f"{SUMMARY}/mcnemar.csv",
+        dose_response=f"{SUMMARY}/dose_response.csv",
+        by_knowledge=f"{SUMMARY}/wrong_by_knowledge.csv",
+        losses=f"{SUMMARY}/losses.csv",
+        knowledge=f"{SUMMARY}/knowledge.csv",
+        preconditions=f"{SUMMARY}/preconditions.json",
+        headline=f"{SUMMARY}/headline.json",
+        markdown=f"{SUMMARY}/summary.md",
+        labels=f"{SUMMARY}/labels.parquet",
+        recipes=f"{SUMMARY}/recipes.csv",
     params:
-        base_keys=[(w, s) for w in WORLD_SEEDS for s in STUDENTS],
-        check_worlds=[w for w in WORLD_SEEDS for s in STUDENTS],
+        patterns=PATTERNS,
         recipes=config["recipes"],
         grading=config["answering"]["grading"],
+        analysis=config["analysis"],
         n_boot=config["summary"]["n_boot"],
         title=config["summary"]["title"],
     log:
@@ -45,10 +69,12 @@ rule summarize:
 
 rule plot_figures:
     input:
-        table="results/summary/summary.csv",
-        labels="results/summary/labels.parquet",
-        recipes="results/summary/recipes.csv",
-        losses=all_losses(),
+        table=f"{SUMMARY}/summary.csv",
+        by_knowledge=f"{SUMMARY}/wrong_by_knowledge.csv",
+        per_world=f"{SUMMARY}/per_world.csv",
+        dose_response=f"{SUMMARY}/dose_response.csv",
+        recipes=f"{SUMMARY}/recipes.csv",
+        losses=f"{SUMMARY}/losses.csv",
         code=code("figures"),
     output:
         outcomes=report(
@@ -59,6 +85,11 @@ rule plot_figures:
         by_knowledge=report(
             f"{FIGURES}/wrong_by_knowledge.png",
             caption="../report/wrong_by_knowledge.rst",
+            category="Outcomes",
+        ),
+        forest=report(
+            f"{FIGURES}/forest.png",
+            caption="../report/forest.rst",
             category="Outcomes",
         ),
         losses=report(
@@ -74,9 +105,6 @@ rule plot_figures:
             )
             for sweep in SWEEPS
         },
-    params:
-        n_boot=config["summary"]["n_boot"],
-        loss_recipes=[r for w in WORLD_SEEDS for s in STUDENTS for r in RECIPES for f in FT_SEEDS],
     log:
         "logs/plot_figures.log",
     benchmark:

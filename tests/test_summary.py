@@ -9,16 +9,26 @@ import pandas as pd
 import pytest
 
 from mismatch.errors import InputError
+from mismatch.rendering import outcomes_markdown
 from mismatch.summary import (
     format_interval,
     outcome_rates,
     summarize,
-    summary_markdown,
     wrong_by_knowledge,
 )
 
-COLUMNS = ["world_seed", "student", "recipe", "ft_seed", "question_id", "prediction", "answer",
-           "label", "student_knows", "contains_alias"]
+COLUMNS = [
+    "world_seed",
+    "student",
+    "recipe",
+    "ft_seed",
+    "question_id",
+    "prediction",
+    "answer",
+    "label",
+    "student_knows",
+    "contains_alias",
+]
 
 
 def _tiny_labels() -> pd.DataFrame:
@@ -30,10 +40,14 @@ def _tiny_labels() -> pd.DataFrame:
         ("abstain", False, False),
         ("wrong", False, False),
     ]
-    rows = [(0, "tiny", "r1", 0, f"q{i}", "p", "a", lab, knows, alias)
-            for i, (lab, knows, alias) in enumerate(r1)]
-    rows += [(0, "tiny", "r2", 0, f"q{i}", "a", "a", "correct", knows, True)
-             for i, (_, knows, _) in enumerate(r1)]
+    rows = [
+        (0, "tiny", "r1", 0, f"q{i}", "p", "a", lab, knows, alias)
+        for i, (lab, knows, alias) in enumerate(r1)
+    ]
+    rows += [
+        (0, "tiny", "r2", 0, f"q{i}", "a", "a", "correct", knows, True)
+        for i, (_, knows, _) in enumerate(r1)
+    ]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -45,20 +59,42 @@ def _random_labels(seed=0, worlds=2, ft_seeds=2, questions=60) -> pd.DataFrame:
         for r, (recipe, p_wrong) in enumerate({"own": 0.2, "large": 0.45, "base": 0.3}.items()):
             for ft in [0] if recipe == "base" else range(ft_seeds):
                 draws = rng.random(questions)
-                labels = np.where(draws < p_wrong, "wrong",
-                                  np.where(draws < p_wrong + 0.2 * r, "abstain", "correct"))
-                rows += [(w, "stu", recipe, ft, f"q{q}", "p", "a", labels[q], bool(knows[q]),
-                          bool(draws[q] < 0.05)) for q in range(questions)]
+                labels = np.where(
+                    draws < p_wrong,
+                    "wrong",
+                    np.where(draws < p_wrong + 0.2 * r, "abstain", "correct"),
+                )
+                rows += [
+                    (
+                        w,
+                        "stu",
+                        recipe,
+                        ft,
+                        f"q{q}",
+                        "p",
+                        "a",
+                        labels[q],
+                        bool(knows[q]),
+                        bool(draws[q] < 0.05),
+                    )
+                    for q in range(questions)
+                ]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def _recipes() -> pd.DataFrame:
-    return pd.DataFrame({
-        "world_seed": [0, 1, 0, 1], "student": ["stu"] * 4,
-        "recipe": ["own", "own", "large", "large"], "n_examples": [100, 100, 100, 100],
-        "n_answered": [40, 50, 30, 30], "n_abstain": [60, 50, 70, 70],
-        "abstention_share": [0.6, 0.5, 0.7, 0.7], "mismatch_fraction": [0.0, 0.0, 0.3, 0.5],
-    })
+    return pd.DataFrame(
+        {
+            "world_seed": [0, 1, 0, 1],
+            "student": ["stu"] * 4,
+            "recipe": ["own", "own", "large", "large"],
+            "n_examples": [100, 100, 100, 100],
+            "n_answered": [40, 50, 30, 30],
+            "n_abstain": [60, 50, 70, 70],
+            "abstention_share": [0.6, 0.5, 0.7, 0.7],
+            "mismatch_fraction": [0.0, 0.0, 0.3, 0.5],
+        }
+    )
 
 
 def test_outcome_rates_hand_computed():
@@ -137,9 +173,8 @@ def test_format_interval():
 
 def test_summary_markdown_lists_every_recipe():
     summary = summarize(_random_labels(), _recipes(), n_boot=50)
-    text = summary_markdown(summary, title="Results")
-    assert text.startswith("## Results")
-    table_rows = [line for line in text.splitlines() if line.startswith("| stu |")]
+    text = outcomes_markdown(summary)
+    table_rows = [line for line in text.splitlines() if line.startswith("| stu ")]
     assert [row.split("|")[2].strip() for row in table_rows] == ["own", "large", "base"]
     assert "Wrong among answered" in text and "Intervals:" in text
     own = summary.set_index("recipe").loc["own"]
