@@ -40,12 +40,14 @@ from mismatch.clustered import (
 )
 from mismatch.gathering import attach_persons
 from mismatch.grading import label_answer
-from mismatch.stats import paired_mcnemar
+from mismatch.stats import bootstrap_difference, paired_mcnemar
 from mismatch.summary import (
     PERSON,
+    RATE_METRICS,
     design_columns,
     design_table,
     summarize,
+    with_indicators,
     wrong_by_knowledge,
 )
 
@@ -244,6 +246,7 @@ def _contrasts(
         diffs = person_rates(design, arm_t, "wrong") - person_rates(design, arm_c, "wrong")
         test = sign_flip_test(diffs.to_numpy(), settings.n_flips, settings.seed)
         control_rate = float(wrong(draws.sums(arm_c, worlds))[0])
+        old = _question_level(labels, c, settings)
         rhos = [r for r in (arm_icc(design, arm_t), arm_icc(design, arm_c)) if not math.isnan(r)]
         n_questions = int(
             labels[(labels.student == c.student) & (labels.recipe == c.control)]
@@ -276,6 +279,8 @@ def _contrasts(
                 "new_worlds_p_value": meta.p_value,
                 "new_worlds_tau2": meta.tau2,
                 "k_worlds": meta.k,
+                "question_level_low": old.low,
+                "question_level_high": old.high,
                 "icc": power.icc,
                 "design_effect": power.design_effect,
                 "n_questions": power.n_questions,
@@ -316,6 +321,23 @@ def _contrasts(
         table["p_holm"] = table["p_value"]
         table.loc[secondary, "p_holm"] = holm(table.loc[secondary, "p_value"].tolist())
     return table, pd.DataFrame(world_rows)
+
+
+def _question_level(labels: pd.DataFrame, c: Contrast, settings: AnalysisSettings):
+    """The superseded interval, for comparison only: worlds, seed runs and questions resampled
+    as if questions were independent (``mismatch.stats.hierarchical_bootstrap``)."""
+    rows = labels[
+        (labels["student"] == c.student) & labels["recipe"].isin([c.treatment, c.control])
+    ]
+    return bootstrap_difference(
+        with_indicators(rows),
+        RATE_METRICS["wrong_rate"],
+        c.treatment,
+        c.control,
+        n_boot=settings.n_boot,
+        seed=settings.seed,
+        confidence=settings.confidence,
+    )
 
 
 def _estimate_columns(prefix: str, est: Estimate) -> dict[str, float]:

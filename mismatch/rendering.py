@@ -52,14 +52,20 @@ def headline_markdown(headline: Mapping[str, Any]) -> str:
         f"p {_p_sentence(h['p_value'], h['n_flips'])}.\n"
         f"- *New worlds* (random-effects meta-analysis of the per-world differences, "
         f"Hartung-Knapp, k = {h['k_worlds']}): "
-        f"{_points(h['new_worlds_estimate'], h['new_worlds_low'], h['new_worlds_high'])}"
-        f" (with k = {h['k_worlds']} worlds this interval is wide by construction).\n"
+        f"{_new_worlds(h)}.\n"
         f"- Minimum detectable difference (alpha 0.05, power 0.8): "
         f"{_pct(h['min_detectable'])} at the effective sample size {h['n_effective']:.0f} "
         f"({h['n_questions']} questions, intraclass correlation within persons "
         f"{h['icc']:.2f}, design effect {h['design_effect']:.2f}); "
         f"{_pct(h['min_detectable_naive'])} if every question were independent.\n"
     )
+
+
+def _new_worlds(h: Mapping[str, Any]) -> str:
+    if h["k_worlds"] < 2:
+        return "not available (needs at least 2 worlds)"
+    interval = _points(h["new_worlds_estimate"], h["new_worlds_low"], h["new_worlds_high"])
+    return f"{interval} (t on {h['k_worlds'] - 1} degrees of freedom: wide with few worlds)"
 
 
 def _p_sentence(value: Any, n_flips: Any) -> str:
@@ -78,6 +84,10 @@ def contrasts_markdown(contrasts: pd.DataFrame) -> str:
             "Contrast": contrasts["treatment"] + " - " + contrasts["control"],
             "Wrong-rate difference, these worlds [95% CI]": [
                 _points(r.estimate, r.low, r.high) for r in contrasts.itertuples()
+            ],
+            "Question-level CI (superseded)": [
+                _points(r.estimate, r.question_level_low, r.question_level_high).split(" ", 1)[-1]
+                for r in contrasts.itertuples()
             ],
             "Sign-flip p": [_p(r.p_value, r.n_flips) for r in contrasts.itertuples()],
             "Holm p": [
@@ -105,8 +115,9 @@ def contrasts_markdown(contrasts: pd.DataFrame) -> str:
         "These worlds: percentile bootstrap with the worlds fixed, persons resampled (shared by "
         "both recipes) and seed runs resampled per recipe. Sign-flip p: two-sided test on the "
         "per-person differences averaged over seed runs (secondary contrasts Holm-corrected). "
-        "New worlds: random-effects meta-analysis of the per-world differences with the "
-        "Hartung-Knapp adjustment. ICC: within-person intraclass correlation of a wrong answer "
+        "Question-level CI: the superseded bootstrap that treats questions as independent, "
+        "shown for comparison only. New worlds: random-effects meta-analysis of the per-world "
+        "differences with the Hartung-Knapp adjustment. ICC: within-person intraclass correlation of a wrong answer "
         "(the larger of the two recipes); minimum detectable difference at the effective sample "
         "size n / (1 + (m - 1) ICC).\n"
     )
@@ -147,14 +158,23 @@ def robustness_markdown(robustness: pd.DataFrame) -> str:
     )
     wide = wide[list(pd.unique(robustness["rule"]))].reset_index()
     note = (
-        "\nEach cell: treatment minus control under the rule (percentage points, or score "
-        "points for scores), 95% these-worlds interval, and whether the treatment is still the "
+        "\nEach cell: treatment minus control under the rule (percentage points; threshold "
+        "scores in score units per question), 95% these-worlds interval, and whether the "
+        "treatment is still the "
         "worse recipe, as in the headline. Wrong rates: higher is worse; correct given attempted, "
         "F-score (harmonic mean of correct and correct given attempted, as in SimpleQA) and "
         "threshold scores (correct +1, wrong -t/(1-t), abstain 0; Kalai et al. 2025): lower is "
         "worse.\n"
     )
     return _table(wide) + note
+
+
+def _score(rule: str, estimate: float, low: float, high: float) -> str:
+    if not rule.startswith("threshold"):
+        return _points(estimate, low, high)
+    if pd.isna(low) or pd.isna(high):
+        return f"{estimate:+.3f}"
+    return f"{estimate:+.3f} [{low:+.3f}, {high:+.3f}]"
 
 
 def dose_response_markdown(fits: pd.DataFrame) -> str:
