@@ -117,9 +117,9 @@ def contrasts_markdown(contrasts: pd.DataFrame) -> str:
         "per-person differences averaged over seed runs (secondary contrasts Holm-corrected). "
         "Question-level CI: the superseded bootstrap that treats questions as independent, "
         "shown for comparison only. New worlds: random-effects meta-analysis of the per-world "
-        "differences with the Hartung-Knapp adjustment. ICC: within-person intraclass correlation of a wrong answer "
-        "(the larger of the two recipes); minimum detectable difference at the effective sample "
-        "size n / (1 + (m - 1) ICC).\n"
+        "differences with the Hartung-Knapp adjustment. ICC: within-person intraclass "
+        "correlation of a wrong answer (the larger of the two recipes); minimum detectable "
+        "difference at the effective sample size n / (1 + (m - 1) ICC).\n"
     )
     return _table(frame) + note
 
