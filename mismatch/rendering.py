@@ -36,8 +36,12 @@ def _table(frame: pd.DataFrame) -> str:
     return frame.to_markdown(index=False) + "\n" if len(frame) else "(none)\n"
 
 
+def _num(value: Any, spec: str) -> str:
+    return "n/a" if value is None or pd.isna(value) else format(value, spec)
+
+
 def headline_markdown(headline: Mapping[str, Any]) -> str:
-    """The primary contrast in one paragraph."""
+    """The primary contrast in one paragraph (missing values, e.g. an undefined ICC, as n/a)."""
     h = headline.get("primary")
     if not h:
         return "No own-answers recipe (teacher: self) is configured, so nothing is compared.\n"
@@ -51,13 +55,13 @@ def headline_markdown(headline: Mapping[str, Any]) -> str:
         f"seed runs; {h['persons_higher']} higher, {h['persons_lower']} lower): "
         f"p {_p_sentence(h['p_value'], h['n_flips'])}.\n"
         f"- *New worlds* (random-effects meta-analysis of the per-world differences, "
-        f"Hartung-Knapp, k = {h['k_worlds']}): "
-        f"{_new_worlds(h)}.\n"
+        f"Hartung-Knapp, k = {h['k_worlds']}): {_new_worlds(h)}.\n"
         f"- Minimum detectable difference (alpha 0.05, power 0.8): "
-        f"{_pct(h['min_detectable'])} at the effective sample size {h['n_effective']:.0f} "
-        f"({h['n_questions']} questions, intraclass correlation within persons "
-        f"{h['icc']:.2f}, design effect {h['design_effect']:.2f}); "
-        f"{_pct(h['min_detectable_naive'])} if every question were independent.\n"
+        f"{_pct(h['min_detectable'])} at the effective sample size "
+        f"{_num(h['n_effective'], '.0f')} ({h['n_questions']} questions, intraclass correlation "
+        f"within persons {_num(h['icc'], '.2f')}, design effect "
+        f"{_num(h['design_effect'], '.2f')}); {_pct(h['min_detectable_naive'])} if every "
+        f"question were independent.\n"
     )
 
 
@@ -105,7 +109,7 @@ def contrasts_markdown(contrasts: pd.DataFrame) -> str:
             ],
             "ICC": contrasts["icc"].map(lambda v: "n/a" if pd.isna(v) else f"{v:.2f}"),
             "Min. detectable (n eff.)": [
-                f"{_pct(r.min_detectable)} ({r.n_effective:.0f} of {r.n_questions})"
+                f"{_pct(r.min_detectable)} ({_num(r.n_effective, '.0f')} of {r.n_questions})"
                 for r in contrasts.itertuples()
             ],
         }

@@ -11,7 +11,7 @@ import pytest
 from mismatch.analysis import AnalysisSettings, analyse, contrasts_of, regrade, robustness_rules
 from mismatch.errors import InputError
 from mismatch.gathering import attach_persons, collect_checks, parse_keys
-from mismatch.rendering import study_markdown
+from mismatch.rendering import headline_markdown, study_markdown
 
 RECIPES = {
     "own": {"kind": "teacher", "teacher": "self"},
@@ -233,3 +233,39 @@ def test_parse_keys_and_missing_persons(tmp_path):
         attach_persons(labels, questions.iloc[1:])
     attached = attach_persons(labels, questions)
     assert attached["person"].str.startswith("e").all() and len(attached) == len(labels)
+
+
+def test_headline_markdown_with_undefined_values():
+    head = {
+        k: None
+        for k in (
+            "icc",
+            "design_effect",
+            "n_effective",
+            "min_detectable",
+            "new_worlds_estimate",
+            "new_worlds_low",
+            "new_worlds_high",
+            "low",
+            "high",
+            "min_detectable_naive",
+        )
+    }
+    head |= dict(
+        student="s",
+        treatment="large",
+        control="own",
+        treatment_rate=0.0,
+        control_rate=0.0,
+        estimate=0.0,
+        p_value=1.0,
+        n_flips=100,
+        n_persons=8,
+        persons_higher=0,
+        persons_lower=0,
+        k_worlds=1,
+        n_questions=16,
+    )
+    text = headline_markdown({"primary": head})
+    assert "+0.0 points" in text and "needs at least 2 worlds" in text
+    assert "intraclass correlation within persons n/a" in text
