@@ -26,7 +26,10 @@ from mismatch.clustered import Design, percentile_interval, ratio, resample
 
 @dataclass(frozen=True)
 class SimulationSettings:
-    """The simulated design (defaults: the default study's shape and measured clustering)."""
+    """The simulated design. Defaults: the default study's shape (2 worlds x 35 persons x 4
+    questions, 3 seed runs); wrong rates, within-person ICCs and run-to-run spread as measured
+    on main's default run (own: about 1% wrong, ICC about 0.05, runs 1-6%; larger teacher: about
+    60% wrong, ICC 0.83-0.87, runs a few points apart)."""
 
     n_worlds: int = 2
     persons_per_world: int = 35
@@ -34,11 +37,11 @@ class SimulationSettings:
     n_seeds: int = 3
     control_rate: float = 0.01
     treatment_rate: float = 0.60
-    control_icc: float = 0.5
+    control_icc: float = 0.05
     treatment_icc: float = 0.83
     arm_correlation: float = 0.3
-    control_run_sd: float = 0.005
-    treatment_run_sd: float = 0.03
+    control_run_sd: float = 0.02
+    treatment_run_sd: float = 0.05
 
 
 @dataclass(frozen=True)
