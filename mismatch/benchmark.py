@@ -100,14 +100,12 @@ def stage_table(benchmark_dir: str | os.PathLike[str]) -> pd.DataFrame:
     rows = []
     for path in sorted(Path(benchmark_dir).rglob("*.tsv")):
         table = read_benchmark_file(path)
-        rows.append(
-            {
-                "rule": rule_of(path.relative_to(benchmark_dir)),
-                "wall_s": float(table["s"].sum()),
-                "cpu_s": float(table["cpu_time"].sum()),
-                "max_rss_mib": float(table["max_rss"].max()),
-            }
-        )
+        rows.append({
+            "rule": rule_of(path.relative_to(benchmark_dir)),
+            "wall_s": float(table["s"].sum()),
+            "cpu_s": float(table["cpu_time"].sum()),
+            "max_rss_mib": float(table["max_rss"].max()),
+        })
     if not rows:
         raise ValueError(f"{benchmark_dir}: no Snakemake benchmark files")
     jobs = pd.DataFrame(rows)
@@ -232,17 +230,8 @@ def run_measured(command: Sequence[str], interval: float = 0.2) -> Measured:
 
 def snakemake_command(workdir: Path, configfile: Path, *args: str) -> list[str]:
     return [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(configfile),
-        "--cores",
-        str(CORES),
+        sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
+        "--directory", str(workdir), "--configfile", str(configfile), "--cores", str(CORES),
         *args,
     ]
 
@@ -326,16 +315,10 @@ def measure_answering(
 
     def answer(rows: pd.DataFrame, batch_size: int) -> tuple[pd.DataFrame, float]:
         start = time.perf_counter()
-        answers = answer_questions(
-            loaded,
-            tokenizer,
-            rows,
-            exemplars,
-            prompt,
-            batch_size=batch_size,
-            max_new_tokens=settings["max_new_tokens"],
-            grading_rule=settings["grading"],
-        )
+        answers = answer_questions(loaded, tokenizer, rows, exemplars, prompt,
+                                   batch_size=batch_size,
+                                   max_new_tokens=settings["max_new_tokens"],
+                                   grading_rule=settings["grading"])
         return answers, time.perf_counter() - start
 
     answer(questions.head(4), 4)  # warm-up: first-call overheads are not answering speed
@@ -399,18 +382,9 @@ def measure_finetuning(
 
     stamps: list[tuple[float, str]] = []
     with tempfile.TemporaryDirectory() as scratch:
-        metrics = finetune(
-            base,
-            table,
-            prompt,
-            lora,
-            train,
-            seed,
-            Path(scratch) / "adapter",
-            log=lambda message: stamps.append((time.perf_counter(), message)),
-            device="cpu",
-            dtype="float32",
-        )
+        metrics = finetune(base, table, prompt, lora, train, seed, Path(scratch) / "adapter",
+                           log=lambda message: stamps.append((time.perf_counter(), message)),
+                           device="cpu", dtype="float32")
     seconds = loop_seconds(stamps, steps)
     if sum(m["tokens"] for m in metrics) != tokens["target"]:
         raise RuntimeError("fine-tuning counted other target tokens than the benchmark")
@@ -441,9 +415,8 @@ def loop_seconds(stamps: Sequence[tuple[float, str]], steps: int) -> float:
     return end - start
 
 
-def measure_gemm(
-    shapes: Sequence[tuple[int, int, int]], threads: int, min_seconds: float = 1.0
-) -> list[dict[str, Any]]:
+def measure_gemm(shapes: Sequence[tuple[int, int, int]], threads: int,
+                 min_seconds: float = 1.0) -> list[dict[str, Any]]:
     """float32 matrix-multiply FLOP/s of this machine for each (m, k, n), ``threads`` threads."""
     import torch
 
@@ -467,11 +440,8 @@ def measure_planning(grid: Path, scratch: Path) -> dict[str, Any]:
     """Wall time of ``snakemake -n`` on the grid config (nothing runs)."""
     measured = run_measured(snakemake_command(scratch, grid, "-n"))
     check_ran(measured, f"planning {grid}")
-    return {
-        "config": str(grid.relative_to(ROOT)),
-        "jobs": planned_job_count(measured.output),
-        "wall_s": measured.wall_s,
-    }
+    return {"config": str(grid.relative_to(ROOT)), "jobs": planned_job_count(measured.output),
+            "wall_s": measured.wall_s}
 
 
 def measure_rerun(workdir: Path, configfile: Path) -> dict[str, Any]:
@@ -485,11 +455,8 @@ def measure_rerun(workdir: Path, configfile: Path) -> dict[str, Any]:
     if NOTHING_TO_DO in measured.output:
         return {"wall_s": measured.wall_s, "nothing_to_do": True}
     reason = re.search(r"^\s*reason: (.*)$", measured.output, re.M)
-    return {
-        "did_work_s": measured.wall_s,
-        "nothing_to_do": False,
-        "reason": reason.group(1) if reason else "unknown",
-    }
+    return {"did_work_s": measured.wall_s, "nothing_to_do": False,
+            "reason": reason.group(1) if reason else "unknown"}
 
 
 def quiet_transformers() -> None:
@@ -522,93 +489,53 @@ def format_rows(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 def report(results: dict[str, Any]) -> str:
     """The human-readable summary of ``results``."""
     machine, out = results["machine"], []
-    out.append(
-        f"mismatch benchmark: {results['study_name']}, {machine['cpus']} CPUs "
-        f"({machine['processor']}), torch {machine['torch']}, snakemake --cores {CORES}"
-    )
+    out.append(f"mismatch benchmark: {results['study_name']}, {machine['cpus']} CPUs "
+               f"({machine['processor']}), torch {machine['torch']}, snakemake --cores {CORES}")
     out.append(f"workdir: {results['workdir']}")
-    out.append(
-        f"load average (1 min) before / after: {machine['load_average_before']:.1f} / "
-        f"{machine['load_average_after']:.1f}\n"
-    )
+    out.append(f"load average (1 min) before / after: {machine['load_average_before']:.1f} / "
+               f"{machine['load_average_after']:.1f}\n")
     stages = pd.DataFrame(results["stages"])
-    rows = [
-        [
-            r.rule,
-            r.jobs,
-            f"{r.wall_s:.1f}",
-            f"{r.cpu_s:.1f}",
-            f"{r.max_rss_mib:.0f}",
-            f"{100 * r.share:.0f}%",
-        ]
-        for r in stages.itertuples()
-    ]
-    rows.append(
-        [
-            "all jobs",
-            int(stages.jobs.sum()),
-            f"{stages.wall_s.sum():.1f}",
-            f"{stages.cpu_s.sum():.1f}",
-            f"{stages.max_rss_mib.max():.0f}",
-            "100%",
-        ]
-    )
+    rows = [[r.rule, r.jobs, f"{r.wall_s:.1f}", f"{r.cpu_s:.1f}", f"{r.max_rss_mib:.0f}",
+             f"{100 * r.share:.0f}%"] for r in stages.itertuples()]
+    rows.append(["all jobs", int(stages.jobs.sum()), f"{stages.wall_s.sum():.1f}",
+                 f"{stages.cpu_s.sum():.1f}", f"{stages.max_rss_mib.max():.0f}", "100%"])
     study = results.get("study")
     if study:
-        rows.append(
-            [
-                "end to end (snakemake)",
-                "",
-                f"{study['wall_s']:.1f}",
-                f"{study['cpu_s']:.1f}",
-                f"{study['peak_tree_rss_mib']:.0f} (tree)",
-                "",
-            ]
-        )
+        rows.append(["end to end (snakemake)", "", f"{study['wall_s']:.1f}",
+                     f"{study['cpu_s']:.1f}", f"{study['peak_tree_rss_mib']:.0f} (tree)", ""])
     out.append("Per stage (job wall and CPU summed over jobs; RSS: largest job):")
     out.append(format_rows(["rule", "jobs", "wall s", "cpu s", "max RSS MiB", "share"], rows))
     startup = results["startup"]
-    out.append(
-        f"\nJob start-up: Python {startup['python_s']:.2f} s, + model stack imports "
-        f"{startup['model_stack_s']:.2f} s per job; x {int(stages.jobs.sum())} jobs = "
-        f"{startup['model_stack_s'] * stages.jobs.sum():.0f} s of job time at most."
-    )
+    out.append(f"\nJob start-up: Python {startup['python_s']:.2f} s, + model stack imports "
+               f"{startup['model_stack_s']:.2f} s per job; x {int(stages.jobs.sum())} jobs = "
+               f"{startup['model_stack_s'] * stages.jobs.sum():.0f} s of job time at most.")
     answering = results["answering"]
-    out.append(
-        f"\nAnswering {answering['questions']} test questions with {answering['model']} "
-        f"({answering['threads']} thread): batch 64 {answering['batched_s']:.2f} s, "
-        f"one at a time {answering['one_at_a_time_s']:.2f} s -> {answering['speedup']:.1f}x "
-        f"(same predictions: {100 * answering['same_predictions']:.0f}%)"
-    )
+    out.append(f"\nAnswering {answering['questions']} test questions with {answering['model']} "
+               f"({answering['threads']} thread): batch 64 {answering['batched_s']:.2f} s, "
+               f"one at a time {answering['one_at_a_time_s']:.2f} s -> {answering['speedup']:.1f}x "
+               f"(same predictions: {100 * answering['same_predictions']:.0f}%)")
     tune = results["finetuning"]
     gemm = results["gemm"]
-    out.append(
-        f"\nFine-tuning {tune['recipe']}: {tune['steps']} steps of {tune['batch_size']} "
-        f"in {tune['seconds']:.2f} s ({tune['threads']} thread): "
-        f"{tune['target_tokens_per_s']:.0f} target tokens/s, "
-        f"{tune['real_tokens_per_s']:.0f} tokens/s, "
-        f"{tune['processed_tokens_per_s']:.0f} tokens/s incl. padding"
-    )
+    out.append(f"\nFine-tuning {tune['recipe']}: {tune['steps']} steps of {tune['batch_size']} "
+               f"in {tune['seconds']:.2f} s ({tune['threads']} thread): "
+               f"{tune['target_tokens_per_s']:.0f} target tokens/s, "
+               f"{tune['real_tokens_per_s']:.0f} tokens/s, "
+               f"{tune['processed_tokens_per_s']:.0f} tokens/s incl. padding")
     out.append(f"  {FLOPS_FORMULA}; N = {tune['matmul_params']:,}")
     out.append(f"  -> {tune['model_flops_per_s'] / 1e9:.2f} GFLOP/s model FLOPs")
     for rate in gemm:
         shape = "x".join(map(str, rate["shape"]))
         share = tune["model_flops_per_s"] / rate["flops_per_s"]
-        out.append(
-            f"  float32 GEMM {shape}: {rate['flops_per_s'] / 1e9:.2f} GFLOP/s; "
-            f"fine-tuning reaches {100 * share:.1f}% of it"
-        )
+        out.append(f"  float32 GEMM {shape}: {rate['flops_per_s'] / 1e9:.2f} GFLOP/s; "
+                   f"fine-tuning reaches {100 * share:.1f}% of it")
     planning, rerun = results["planning"], results["rerun"]
-    out.append(
-        f"\nPlanning {planning['config']} ({planning['jobs']} jobs): {planning['wall_s']:.2f} s"
-    )
+    out.append(f"\nPlanning {planning['config']} ({planning['jobs']} jobs): "
+               f"{planning['wall_s']:.2f} s")
     if rerun["nothing_to_do"]:
         out.append(f"Rerun with nothing changed: {rerun['wall_s']:.2f} s (nothing to be done)")
     else:
-        out.append(
-            f"Rerun was not a no-change rerun: it did work for {rerun['did_work_s']:.0f} s "
-            f"({rerun['reason']})"
-        )
+        out.append(f"Rerun was not a no-change rerun: it did work for {rerun['did_work_s']:.0f} s "
+                   f"({rerun['reason']})")
     rows = []
     for target in TARGETS:
         value = lookup(results, target.key)
@@ -629,46 +556,29 @@ def machine_info() -> dict[str, Any]:
     cpuinfo = Path("/proc/cpuinfo")
     text = cpuinfo.read_text() if cpuinfo.exists() else ""
     names = re.findall(r"^model name\s*: (.*)$", text, re.M)
-    return {
-        "cpus": os.cpu_count(),
-        "processor": names[0] if names else platform.machine(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "load_average_before": os.getloadavg()[0],
-    }
+    return {"cpus": os.cpu_count(), "processor": names[0] if names else platform.machine(),
+            "python": platform.python_version(), "torch": torch.__version__,
+            "load_average_before": os.getloadavg()[0]}
 
 
-def main(
-    argv: Sequence[str] | None = None,
-    progress: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
-) -> dict[str, Any]:
+def main(argv: Sequence[str] | None = None,
+         progress: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> dict[str, Any]:
     from mismatch.configuration import teacher_of
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="benchmark the tiny study (configs/tiny.yaml) instead of the default",
-    )
-    parser.add_argument(
-        "--workdir",
-        type=Path,
-        help="a completed run of the same config to measure instead of a new one",
-    )
-    parser.add_argument(
-        "--json",
-        type=Path,
-        default=Path("benchmark-results.json"),
-        help="where to write the results (default: %(default)s)",
-    )
+    parser.add_argument("--quick", action="store_true",
+                        help="benchmark the tiny study (configs/tiny.yaml) instead of the default")
+    parser.add_argument("--workdir", type=Path,
+                        help="a completed run of the same config to measure instead of a new one")
+    parser.add_argument("--json", type=Path, default=Path("benchmark-results.json"),
+                        help="where to write the results (default: %(default)s)")
     args = parser.parse_args(argv)
     configfile = ROOT / ("configs/tiny.yaml" if args.quick else "config.yaml")
     config = load_study_config(configfile)
     threads = config["threads"]
     results: dict[str, Any] = {
-        "study_name": "tiny study (configs/tiny.yaml)"
-        if args.quick
-        else "default study (config.yaml)",
+        "study_name": "tiny study (configs/tiny.yaml)" if args.quick else "default study "
+                      "(config.yaml)",
         "machine": machine_info(),
     }
     if args.workdir:
@@ -702,13 +612,8 @@ def main(
     results["gemm"] = measure_gemm([(1024, 1024, 1024), (512, 512, 512), model_shape], threads)
     results["machine"]["load_average_after"] = os.getloadavg()[0]
     results["targets"] = [
-        {
-            "name": t.name,
-            "value": lookup(results, t.key),
-            "limit": t.limit,
-            "unit": t.unit,
-            "verdict": verdict(t, lookup(results, t.key)),
-        }
+        {"name": t.name, "value": lookup(results, t.key), "limit": t.limit, "unit": t.unit,
+         "verdict": verdict(t, lookup(results, t.key))}
         for t in TARGETS
     ]
     save(results, args.json)
