@@ -204,6 +204,12 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
                     f"{source}: recipes.{recipe}.teacher",
                     f"{teacher!r} is not a configured model ({names}) nor 'self'",
                 )
+    primary = config.get("analysis", {}).get("primary")
+    if primary is not None and primary not in config["recipes"]:
+        raise InputError(
+            f"{source}: analysis.primary",
+            f"{primary!r} is not a configured recipe ({', '.join(config['recipes'])})",
+        )
     synthetic = config["questions"]["source"] == "synthetic"
     for name, model in models.items():
         if synthetic and "pretrain" not in model:

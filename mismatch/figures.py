@@ -1,13 +1,14 @@
 """Figures of the study (matplotlib, Agg canvas, PNG written atomically).
 
 One palette for the outcomes is used by every figure: correct green, wrong red, abstain grey.
-Rates are plotted in percent with their interval as error bars.
+Rates are plotted in percent with their interval as error bars. Every figure is rendered from a
+table under results/summary/ (``mismatch.analysis``); nothing here computes a statistic.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,6 @@ from matplotlib.figure import Figure
 
 from mismatch.errors import InputError
 from mismatch.io import atomic_path
-from mismatch.stats import linear_fit, mean_interval
 
 OUTCOME_COLORS = {"correct": "#2ca02c", "wrong": "#d62728", "abstain": "#8c8c8c"}
 OUTCOME_LABELS = {"correct": "Correct", "wrong": "Wrong (hallucinated)", "abstain": "Abstained"}
@@ -125,16 +125,19 @@ def plot_wrong_by_knowledge(table: pd.DataFrame, path: str | os.PathLike[str]) -
 
 
 def plot_dose_response(
-    summary_or_rates: pd.DataFrame,
+    summary: pd.DataFrame,
     recipes: pd.DataFrame,
     path: str | os.PathLike[str],
     x: str = "mismatch_fraction",
+    fits: pd.DataFrame | None = None,
 ) -> None:
-    """Wrong and abstain rates of the sweep recipes against the recipe's ``x`` with a fitted line.
+    """Wrong and abstain rates of the sweep recipes against the recipe's ``x``, with the fitted
+    line of ``fits`` (``mismatch.analysis.dose_response`` output: slope and intercept per
+    (student, sweep, outcome)) when given.
 
-    ``summary_or_rates`` is ``summarize`` output (intervals used as is) or ``outcome_rates``
-    output (t-interval over runs). Recipes are those of ``recipes`` whose ``sweep`` matches ``x``
-    (all recipes when there is no ``sweep`` column); ``x`` is averaged over world seeds.
+    ``summary`` is ``summarize`` output (rates with intervals). Recipes are those of ``recipes``
+    whose ``sweep`` matches ``x`` (all recipes when there is no ``sweep`` column); ``x`` is the
+    mean over world seeds.
     """
     if x not in DOSE_AXES:
         raise ValueError(f"x must be one of {sorted(DOSE_AXES)}, got {x!r}")
@@ -143,7 +146,7 @@ def plot_dose_response(
     if chosen.empty:
         raise InputError("recipes", f"no recipes in the {sweep!r} sweep to plot")
     xs = chosen.groupby(["student", "recipe"], sort=False)[x].mean().rename("x").reset_index()
-    points = xs.merge(_rate_points(summary_or_rates), on=["student", "recipe"], how="inner")
+    points = xs.merge(summary, on=["student", "recipe"], how="inner")
     if points.empty:
         raise InputError("recipes", f"no rates for the recipes of the {sweep!r} sweep")
     students = list(pd.unique(points["student"]))
@@ -153,16 +156,17 @@ def plot_dose_response(
         for outcome in ("wrong", "abstain"):
             metric = f"{outcome}_rate"
             label = OUTCOME_LABELS[outcome]
-            if rows["x"].nunique() >= 2:
-                fit = linear_fit(rows["x"], rows[metric])
+            fit = _fit_row(fits, student, sweep, metric)
+            if fit is not None:
                 line = np.array([rows["x"].min(), rows["x"].max()])
                 ax.plot(
                     100 * line,
-                    100 * (fit.slope * line + fit.intercept),
+                    100 * (fit["slope"] * line + fit["intercept"]),
                     color=OUTCOME_COLORS[outcome],
                     linestyle="--",
                     linewidth=1,
-                    label=f"{label} fit (slope {fit.slope:.2f})",
+                    label=f"{label}: GEE slope {fit['slope']:+.2f} "
+                    f"[{fit['low']:+.2f}, {fit['high']:+.2f}]",
                 )
             ax.errorbar(
                 100 * rows["x"],
@@ -182,45 +186,78 @@ def plot_dose_response(
     save_figure(axes[0].figure, path)
 
 
-def _rate_points(table: pd.DataFrame) -> pd.DataFrame:
-    """Per (student, recipe): wrong/abstain rates with ``_low``/``_high`` columns."""
-    metrics = ["wrong_rate", "abstain_rate"]
-    if all(f"{m}_low" in table.columns for m in metrics):
-        return table[
-            ["student", "recipe", *metrics, *(f"{m}_{s}" for m in metrics for s in ("low", "high"))]
-        ]
-    rows = []
-    for (student, recipe), group in table.groupby(["student", "recipe"], sort=False):
-        row = {"student": student, "recipe": recipe}
-        for metric in metrics:
-            interval = mean_interval(group[metric])
-            row.update(
-                {
-                    metric: interval.mean,
-                    f"{metric}_low": interval.low,
-                    f"{metric}_high": interval.high,
-                }
-            )
-        rows.append(row)
-    return pd.DataFrame(rows)
+def _fit_row(fits: pd.DataFrame | None, student: str, sweep: str, outcome: str) -> dict | None:
+    if fits is None or fits.empty:
+        return None
+    rows = fits[
+        (fits["student"] == student) & (fits["sweep"] == sweep) & (fits["outcome"] == outcome)
+    ]
+    return None if rows.empty else rows.iloc[0].to_dict()
 
 
-def plot_loss_curves(loss_tables: Mapping[str, pd.DataFrame], path: str | os.PathLike[str]) -> None:
-    """Training loss per recipe against the optimiser step: mean over seeds (rows sharing a
-    step), shaded between the lowest and highest seed. Each table needs ``step`` and ``loss``."""
+def plot_loss_curves(losses: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Training loss per (student, recipe) against the optimiser step: the ``mean`` over seed
+    runs, shaded between ``min`` and ``max`` (``mismatch.analysis.loss_curves`` output)."""
+    missing = {"student", "recipe", "step", "mean", "min", "max"} - set(losses.columns)
+    if missing:
+        raise InputError("loss table", f"missing columns {sorted(missing)}")
     fig = Figure(figsize=(7.0, 4.5), layout="constrained")
     ax = fig.subplots()
-    colors = [f"C{i % 10}" for i in range(len(loss_tables))]
-    for color, (recipe, table) in zip(colors, loss_tables.items(), strict=True):
-        missing = {"step", "loss"} - set(table.columns)
-        if missing:
-            raise InputError(f"loss table of {recipe!r}", f"missing columns {sorted(missing)}")
-        by_step = table.groupby("step")["loss"].agg(["mean", "min", "max"])
-        ax.plot(by_step.index, by_step["mean"], color=color, label=recipe)
-        ax.fill_between(by_step.index, by_step["min"], by_step["max"], color=color, alpha=0.2)
+    several = losses["student"].nunique() > 1
+    groups = list(losses.groupby(["student", "recipe"], sort=False))
+    for i, ((student, recipe), table) in enumerate(groups):
+        color = f"C{i % 10}"
+        label = f"{student}: {recipe}" if several else recipe
+        ax.plot(table["step"], table["mean"], color=color, label=label)
+        ax.fill_between(table["step"], table["min"], table["max"], color=color, alpha=0.2)
     ax.set_xlabel("Optimiser step")
     ax.set_ylabel("Training loss (cross-entropy per target token)")
     ax.set_title("Fine-tuning loss (mean over seeds, band: min-max)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
+    save_figure(fig, path)
+
+
+FOREST_MARKERS = {"world": "s", "pooled": "D", "meta": "D"}
+
+
+def plot_forest(per_world: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Forest plot of every contrast: per-world differences with their intervals, then the
+    pooled "these worlds" and the "new worlds" rows (``mismatch.analysis`` per-world table)."""
+    if per_world.empty:
+        raise InputError("per-world table", "no contrasts to plot")
+    contrasts = list(
+        per_world[["student", "treatment", "control"]].drop_duplicates().itertuples(index=False)
+    )
+    height = 0.35 * len(per_world) + 0.6 * len(contrasts) + 1.0
+    fig = Figure(figsize=(7.5, max(3.0, height)), layout="constrained")
+    ax = fig.subplots()
+    labels, y = [], 0.0
+    for student, treatment, control in contrasts:
+        rows = per_world[
+            (per_world["student"] == student)
+            & (per_world["treatment"] == treatment)
+            & (per_world["control"] == control)
+        ]
+        for row in rows.to_dict("records"):
+            estimate = 100 * row["estimate"]
+            low = np.nan_to_num(100 * (row["estimate"] - row["low"]))
+            high = np.nan_to_num(100 * (row["high"] - row["estimate"]))
+            summary_row = row["kind"] != "world"
+            ax.errorbar(
+                estimate,
+                -y,
+                xerr=np.clip([[low], [high]], 0, None),
+                fmt=FOREST_MARKERS.get(row["kind"], "o"),
+                color="black" if summary_row else OUTCOME_COLORS["wrong"],
+                capsize=3,
+            )
+            labels.append((-y, f"{treatment} - {control}: {row['world']}"))
+            y += 1
+        y += 0.6
+    ax.axvline(0, color="grey", linewidth=1)
+    ax.set_yticks([p for p, _ in labels], [t for _, t in labels], fontsize="small")
+    ax.set_xlabel("Wrong-rate difference, treatment - control (percentage points, 95% CI)")
+    ax.set_title("Per-world estimates, these worlds pooled, new worlds (random effects)")
+    ax.grid(axis="x", alpha=0.3)
     save_figure(fig, path)

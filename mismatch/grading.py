@@ -1,4 +1,15 @@
-"""Answer grading: official TriviaQA normalisation, alias matching and abstention detection."""
+"""Answer grading: official TriviaQA normalisation, alias matching and refusal detection.
+
+Precedence of ``label_answer`` (first rule that applies wins):
+
+1. the prediction equals a gold alias after TriviaQA normalisation -> ``correct`` (even when the
+   alias is itself a refusal word, e.g. the gold answer "Unknown");
+2. the prediction is a refusal ("I don't know the answer.", "Sorry, I'm not sure.") -> ``abstain``.
+   Refusals are matched on the raw text with only case, quotes, punctuation and spacing
+   normalised, *before* articles are stripped, so "the answer" stays part of the phrase;
+3. under the ``contains`` rule, a gold alias occurs as whole words in the prediction -> ``correct``;
+4. otherwise -> ``wrong``.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +23,25 @@ GRADING_RULES = ("exact", "contains")
 
 _PUNCTUATION = set(string.punctuation) | {"‘", "’", "´", "`", "“", "”"}
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-_ABSTENTIONS = re.compile(
-    r"^(i (do not|dont|don t|cannot|can not|cant|can t) (know|say|tell|answer)"
-    r"( (that|this|the answer))?"
-    r"|i m not sure|i am not sure|not sure|unknown|no idea|i have no idea|no answer|i dunno"
-    r"|(the )?answer is unknown)$"
+_APOSTROPHES = re.compile(r"['‘’´`]")
+_NOT_WORD = re.compile(r"[^a-z0-9 ]+")
+
+_REFUSAL_PREFIX = r"(?:(?:i am |im )?sorry |unfortunately |honestly |hmm |well |um |uh )*"
+_REFUSAL_CORE = (
+    r"i (?:really )?(?:do not|dont|don t|did not|didnt|cannot|can not|cant|can t|could not"
+    r"|couldnt) (?:know|say|tell|answer|recall|remember|be sure)"
+    r"|i (?:am|m) (?:not sure|unsure|not certain|not able to answer|unable to answer)"
+    r"|im (?:not sure|unsure|not certain|not able to answer|unable to answer)"
+    r"|not sure|unsure|i have no (?:idea|clue)|no idea|no clue|idk|i dunno|dunno|no answer"
+    r"|unknown|nobody knows|(?:the )?answer is (?:unknown|not known)"
+    r"|i (?:do not|dont|don t) have (?:an|the|that|any) answer"
 )
+_REFUSAL_SUFFIX = (
+    r"(?: (?:you|that|this|it|for sure|for certain|exactly|the answer|an answer"
+    r"|(?:the )?answer to (?:that|this|the|your) question|that question|this question))*"
+    r"(?: sorry)?"
+)
+_REFUSAL = re.compile(rf"{_REFUSAL_PREFIX}(?:{_REFUSAL_CORE}){_REFUSAL_SUFFIX}")
 
 
 def normalize_answer(text: str) -> str:
@@ -28,12 +52,24 @@ def normalize_answer(text: str) -> str:
     return " ".join(text.split())
 
 
+def refusal_text(text: str) -> str:
+    """Lower case, apostrophes dropped ("don't" -> "dont"), other punctuation made spaces;
+    articles are kept (refusal phrases contain them)."""
+    text = _APOSTROPHES.sub("", text.replace("_", " ").lower())
+    return " ".join(_NOT_WORD.sub(" ", text).split())
+
+
 def is_correct(prediction: str, aliases: Iterable[str], rule: str = "exact") -> bool:
     """Whether ``prediction`` matches a gold alias (``exact``) or contains one as whole words."""
     if rule not in GRADING_RULES:
         raise ValueError(f"unknown grading rule {rule!r}; expected one of {GRADING_RULES}")
     if rule == "contains":
         return contains_alias(prediction, aliases)
+    return matches_alias(prediction, aliases)
+
+
+def matches_alias(prediction: str, aliases: Iterable[str]) -> bool:
+    """Whether the normalised prediction equals a normalised gold alias."""
     pred = normalize_answer(prediction)
     return bool(pred) and any(pred == normalize_answer(a) for a in aliases)
 
@@ -45,13 +81,18 @@ def contains_alias(prediction: str, aliases: Iterable[str]) -> bool:
 
 
 def is_abstention(prediction: str) -> bool:
-    """Whether ``prediction`` declines to answer ("I don't know", "I do not know.", "No idea")."""
-    norm = " ".join(normalize_answer(prediction).replace("'", " ").split())
-    return bool(_ABSTENTIONS.match(norm))
+    """Whether ``prediction`` as a whole declines to answer ("I don't know the answer.",
+    "Sorry, I'm not sure.", "No idea"); a hedge followed by an answer is not a refusal."""
+    return bool(_REFUSAL.fullmatch(refusal_text(prediction)))
 
 
 def label_answer(prediction: str, aliases: Iterable[str], rule: str = "exact") -> Label:
-    """Label one answer ``correct``, ``wrong`` or ``abstain`` (abstention is checked first)."""
+    """Label one answer ``correct``, ``wrong`` or ``abstain`` (precedence: module docstring)."""
+    aliases = list(aliases)
+    if rule not in GRADING_RULES:
+        raise ValueError(f"unknown grading rule {rule!r}; expected one of {GRADING_RULES}")
+    if matches_alias(prediction, aliases):
+        return "correct"
     if is_abstention(prediction):
         return "abstain"
-    return "correct" if is_correct(prediction, aliases, rule) else "wrong"
+    return "correct" if rule == "contains" and contains_alias(prediction, aliases) else "wrong"

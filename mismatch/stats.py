@@ -1,4 +1,8 @@
-"""Inference for the study: seed intervals, a hierarchical bootstrap, paired and stratified tests.
+"""Question-level inference: seed intervals, a hierarchical bootstrap, paired and stratified tests.
+
+The study's intervals and tests of record are at the person level (``mismatch.clustered``); the
+summary keeps this module's bootstrap only as the superseded question-level interval shown for
+comparison, and its per-seed McNemar tests as a description.
 
 Design of the bootstrap (``hierarchical_bootstrap``):
 

@@ -10,8 +10,16 @@ import math
 
 import pandas as pd
 
+from mismatch.clustered import (
+    Design,
+    Resamples,
+    build_design,
+    percentile_interval,
+    ratio,
+    resample,
+)
 from mismatch.errors import InputError
-from mismatch.stats import Interval, Ratio, hierarchical_bootstrap_many, mean_interval
+from mismatch.stats import Interval, Ratio, mean_interval
 
 LABELS = ("correct", "wrong", "abstain")
 RUN_KEYS = ["world_seed", "student", "recipe", "ft_seed"]
@@ -42,10 +50,12 @@ COUNT_COLUMNS = [
     "wrong_containing_alias",
 ]
 INTERVAL_METHOD = (
-    "rates: {confidence:.0%} percentile hierarchical bootstrap (world seeds, then fine-tuning "
-    "seeds per recipe, questions shared within a world; {n_boot} resamples); "
-    "wrong_containing_alias: t-interval of the per-run count over runs"
+    "rates: {confidence:.0%} percentile bootstrap over these worlds (worlds fixed; within each, "
+    "persons resampled and shared by every recipe, seed runs resampled per recipe; "
+    "{n_boot} resamples); wrong_containing_alias: t-interval of the per-run count over runs"
 )
+OUTCOMES = ("correct", "wrong", "abstain")
+PERSON = "person"
 
 
 def with_indicators(labels: pd.DataFrame) -> pd.DataFrame:
@@ -74,9 +84,9 @@ def _ratios(sums: pd.DataFrame) -> pd.DataFrame:
     """Evaluate ``RATE_METRICS`` on columns of summed indicators (one row per group)."""
     n = sums["n"]
     rates = {}
-    for name, ratio in RATE_METRICS.items():
-        den = n if ratio.denominator is None else sums[ratio.denominator]
-        rates[name] = (sums[ratio.numerator] / den.where(den > 0)).astype(float)
+    for name, metric in RATE_METRICS.items():
+        den = n if metric.denominator is None else sums[metric.denominator]
+        rates[name] = (sums[metric.numerator] / den.where(den > 0)).astype(float)
     return pd.DataFrame(rates, index=sums.index)
 
 
@@ -96,47 +106,99 @@ def outcome_rates(labels: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()
 
 
+def design_table(labels: pd.DataFrame) -> pd.DataFrame:
+    """Indicator columns of every answer for the person-level bootstrap: ``with_indicators``
+    plus ``n`` (1 per answer), ``{outcome}@{group}`` and ``n@{group}`` for every knowledge group
+    (known/unknown, and SliCK categories when present) and ``person`` (the cluster; the
+    question itself when the labels carry no ``person`` column)."""
+    data = with_indicators(labels)
+    data["n"] = 1.0
+    if PERSON not in data.columns:
+        data[PERSON] = data["question_id"]
+    for group, member in _knowledge_groups(data).items():
+        data[f"n@{group}"] = member
+        for outcome in OUTCOMES:
+            data[f"{outcome}@{group}"] = data[outcome] * member
+    return data
+
+
+def _knowledge_groups(data: pd.DataFrame) -> dict[str, pd.Series]:
+    knows = data["student_knows"].astype(bool)
+    groups = {"known": knows.astype(float), "unknown": (~knows).astype(float)}
+    if "category" in data.columns and data["category"].notna().any():
+        for category in sorted(data["category"].dropna().unique(), key=knowledge_rank):
+            groups[f"category:{category}"] = (data["category"] == category).astype(float)
+    return groups
+
+
+def design_columns(data: pd.DataFrame) -> list[str]:
+    """The numeric indicator columns of ``design_table`` output summed per (run, person)."""
+    base = [*COUNT_COLUMNS, "reliability", "abstain_known", "abstain_unknown"]
+    return base + [c for c in data.columns if "@" in c and c not in base]
+
+
+def person_design(labels: pd.DataFrame) -> Design:
+    """``design_table`` summed per (world, student, recipe, seed run, person)."""
+    data = design_table(labels)
+    return build_design(data, design_columns(data), person=PERSON)
+
+
+def _arms(labels: pd.DataFrame) -> list[tuple[str, str]]:
+    pairs = labels[["student", "recipe"]].drop_duplicates()
+    return list(pairs.itertuples(index=False, name=None))
+
+
 def summarize(
     labels: pd.DataFrame,
     recipes: pd.DataFrame | None = None,
     n_boot: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
+    draws: Resamples | None = None,
 ) -> pd.DataFrame:
     """One row per (student, recipe), in order of first appearance in ``labels``.
 
     For every metric ``m`` in ``RATE_METRICS``: ``m`` (pooled estimate), ``m_low``, ``m_high``
-    (hierarchical bootstrap); ``wrong_containing_alias`` (mean count per run, t-interval);
-    ``n`` (questions x seeds), ``n_worlds``, ``n_runs``; from ``recipes`` (mean over world seeds)
-    n_examples, mismatch_fraction, abstention_share, and sweep/level when present (NaN for
-    recipes absent there, e.g. the base student); ``interval`` names the interval methods.
+    (person-level bootstrap over these worlds, ``mismatch.clustered``; ``draws`` reuses one set
+    of resamples); ``wrong_containing_alias`` (mean count per run, t-interval); ``n``
+    (questions x seeds), ``n_worlds``, ``n_runs``, ``n_persons``; from ``recipes`` (mean over
+    world seeds) n_examples, mismatch_fraction, abstention_share, and sweep/level when present
+    (NaN for recipes absent there, e.g. the base student); ``interval`` names the methods.
     """
-    data = with_indicators(labels)
+    draws = draws or resample(person_design(labels), n_boot, seed)
     runs = outcome_rates(labels)
     rows = []
-    for (student, recipe), group in data.groupby(["student", "recipe"], sort=False):
-        intervals = hierarchical_bootstrap_many(
-            group, RATE_METRICS, n_boot=n_boot, seed=seed, confidence=confidence
-        )
+    for student, recipe in _arms(labels):
+        group = labels[(labels["student"] == student) & (labels["recipe"] == recipe)]
+        sums = draws.sums((student, recipe))
         run_counts = runs.loc[(runs["student"] == student) & (runs["recipe"] == recipe)]
-        intervals["wrong_containing_alias"] = mean_interval(
-            run_counts["wrong_containing_alias"], confidence
-        )
         row = {
             "student": student,
             "recipe": recipe,
             "n": len(group),
             "n_worlds": group["world_seed"].nunique(),
             "n_runs": len(run_counts),
+            "n_persons": _n_persons(draws, (student, recipe)),
         }
-        for name, interval in intervals.items():
-            row.update(_interval_columns(name, interval))
+        for name, r in RATE_METRICS.items():
+            est = percentile_interval(_metric(r)(sums), confidence)
+            row.update(_interval_columns(name, Interval(est.estimate, est.low, est.high, 0)))
+        alias = mean_interval(run_counts["wrong_containing_alias"], confidence)
+        row.update(_interval_columns("wrong_containing_alias", alias))
         rows.append(row)
     summary = pd.DataFrame(rows)
-    summary["interval"] = INTERVAL_METHOD.format(confidence=confidence, n_boot=n_boot)
+    summary["interval"] = INTERVAL_METHOD.format(confidence=confidence, n_boot=draws.n_boot)
     if recipes is None:
         return summary
     return summary.merge(_recipe_properties(recipes), on=["student", "recipe"], how="left")
+
+
+def _n_persons(draws: Resamples, arm: tuple[str, str]) -> int:
+    return sum(len(draws.design.persons[w]) for w in draws.design.worlds_of(arm))
+
+
+def _metric(r: Ratio):
+    return ratio(r.numerator, r.denominator or "n")
 
 
 def _interval_columns(name: str, interval: Interval) -> dict[str, float]:
@@ -167,41 +229,46 @@ def knowledge_rank(group: str) -> int:
 
 
 def wrong_by_knowledge(
-    labels: pd.DataFrame, n_boot: int = 1000, seed: int = 0, confidence: float = 0.95
+    labels: pd.DataFrame,
+    n_boot: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    draws: Resamples | None = None,
 ) -> pd.DataFrame:
-    """Outcome rates split by what the base student knew, with bootstrap intervals.
+    """Outcome rates split by what the base student knew, with person-level intervals.
 
     One row per (student, recipe, split, group): split ``student_knows`` has groups
     ``known``/``unknown``; split ``category`` (only if labels have a non-empty ``category``
     column) has one group per knowledge category, groups in ``KNOWLEDGE_ORDER`` within a split.
     Columns n, correct_rate, wrong_rate, abstain_rate, each with ``_low``/``_high``.
     """
-    data = with_indicators(labels)
-    data["_knows"] = data["student_knows"].astype(bool).map({True: "known", False: "unknown"})
-    splits = {"student_knows": "_knows"}
-    if "category" in data.columns and data["category"].notna().any():
-        splits["category"] = "category"
-    metrics = {m: RATE_METRICS[m] for m in ("correct_rate", "wrong_rate", "abstain_rate")}
-    pairs = data[["student", "recipe"]].drop_duplicates()
-    pair_rank = {pair: i for i, pair in enumerate(pairs.itertuples(index=False, name=None))}
+    draws = draws or resample(person_design(labels), n_boot, seed)
+    groups = [c[2:] for c in draws.design.columns if c.startswith("n@")]
     rows = []
-    for split, column in splits.items():
-        groups = data.groupby(["student", "recipe", column], sort=False)
-        for (student, recipe, group_name), group in sorted(
-            groups, key=lambda item: (pair_rank[item[0][:2]], knowledge_rank(item[0][2]))
-        ):
-            intervals = hierarchical_bootstrap_many(
-                group, metrics, n_boot=n_boot, seed=seed, confidence=confidence
+    for student, recipe in _arms(labels):
+        sums = draws.sums((student, recipe))
+        for group in groups:
+            split, name = (
+                ("category", group[9:])
+                if group.startswith("category:")
+                else (
+                    "student_knows",
+                    group,
+                )
             )
-            row = {
-                "student": student,
-                "recipe": recipe,
-                "split": split,
-                "group": str(group_name),
-                "n": len(group),
-            }
-            for name, interval in intervals.items():
-                row.update(_interval_columns(name, interval))
+            n = int(sums[f"n@{group}"][0])
+            if n == 0:
+                continue
+            row = {"student": student, "recipe": recipe, "split": split, "group": name, "n": n}
+            for outcome in OUTCOMES:
+                est = percentile_interval(
+                    ratio(f"{outcome}@{group}", f"n@{group}")(sums), confidence
+                )
+                row.update(
+                    _interval_columns(
+                        f"{outcome}_rate", Interval(est.estimate, est.low, est.high, n)
+                    )
+                )
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -224,35 +291,3 @@ def format_interval(mean: float, low: float, high: float) -> str:
     if math.isnan(low) or math.isnan(high):
         return f"{100 * mean:.1f}%"
     return f"{100 * mean:.1f}% [{100 * low:.1f}, {100 * high:.1f}]"
-
-
-def summary_markdown(
-    summary: pd.DataFrame,
-    metrics: dict[str, str] | None = None,
-    title: str | None = None,
-) -> str:
-    """A markdown table of ``summarize`` output: one row per (student, recipe); ``metrics`` maps
-    metric columns to headers (default ``MARKDOWN_METRICS``)."""
-    metrics = MARKDOWN_METRICS if metrics is None else metrics
-    headers = ["Student", "Recipe", "Mismatch", "Abstention share", "n", *metrics.values()]
-    lines = [] if title is None else [f"## {title}", ""]
-    lines += ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    for record in summary.to_dict("records"):
-        cells = [
-            str(record["student"]),
-            str(record["recipe"]),
-            _percent(record.get("mismatch_fraction")),
-            _percent(record.get("abstention_share")),
-            str(record["n"]),
-        ]
-        cells += [
-            format_interval(record[m], record[f"{m}_low"], record[f"{m}_high"]) for m in metrics
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    if "interval" in summary.columns and len(summary):
-        lines += ["", f"Intervals: {summary['interval'].iloc[0]}."]
-    return "\n".join(lines) + "\n"
-
-
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None or pd.isna(value) else f"{100 * value:.1f}%"

@@ -201,7 +201,7 @@ def all_sets(wildcards=None):
 
 def all_losses(wildcards=None):
     return expand(
-        "results/w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv",
+        PATTERNS["losses"],
         w=WORLD_SEEDS,
         student=STUDENTS,
         recipe=RECIPES,
@@ -209,16 +209,30 @@ def all_losses(wildcards=None):
     )
 
 
+# Files whose keys (world, student, ...) are not stored in them: the summary parses each path
+# with the same pattern that lists it, instead of pairing files with parameter lists by position.
+PATTERNS = {
+    "base": "results/w{w}/answers/{student}/test.parquet",
+    "checks": "results/w{w}/checks/{student}.json",
+    "losses": "results/w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv",
+    "questions": "results/w{w}/questions/test.parquet",
+}
+
+
+def all_test_questions(wildcards=None):
+    return expand(PATTERNS["questions"], w=WORLD_SEEDS)
+
+
 def all_knowledge(wildcards=None):
     return expand("results/w{w}/knowledge/{model}.json", w=WORLD_SEEDS, model=MODELS)
 
 
 def all_checks(wildcards=None):
-    return expand("results/w{w}/checks/{student}.json", w=WORLD_SEEDS, student=STUDENTS)
+    return expand(PATTERNS["checks"], w=WORLD_SEEDS, student=STUDENTS)
 
 
 def base_test_answers(wildcards=None):
-    return expand("results/w{w}/answers/{student}/test.parquet", w=WORLD_SEEDS, student=STUDENTS)
+    return expand(PATTERNS["base"], w=WORLD_SEEDS, student=STUDENTS)
 
 
 def final_outputs():
@@ -227,6 +241,7 @@ def final_outputs():
         f"{FIGURES}/outcomes.png",
         f"{FIGURES}/wrong_by_knowledge.png",
         f"{FIGURES}/loss_curves.png",
+        f"{FIGURES}/forest.png",
         *(f"{FIGURES}/dose_response_{sweep}.png" for sweep in SWEEPS),
     ]
 

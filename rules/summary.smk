@@ -1,9 +1,13 @@
-# Summaries over seeds, figures and the report.
+# The summary stage computes every number of the study as tables under results/summary/;
+# the figures and the markdown report only render those tables.
 
 
 localrules:
     summarize,
     plot_figures,
+
+
+SUMMARY = "results/summary"
 
 
 rule summarize:
@@ -14,16 +18,36 @@ rule summarize:
         checks=all_checks(),
         sweep_checks=all_sweep_checks(),
         base=base_test_answers(),
+        questions=all_test_questions(),
+        losses=all_losses(),
     output:
         table=report(
-            "results/summary/summary.csv",
+            f"{SUMMARY}/summary.csv",
             caption="../report/summary.rst",
             category="4. Summary table",
         ),
-        markdown="results/summary/summary.md",
-        headline="results/summary/headline.rst",
-        labels="results/summary/labels.parquet",
-        recipes="results/summary/recipes.csv",
+        contrasts=report(
+            f"{SUMMARY}/contrasts.csv",
+            caption="../report/contrasts.rst",
+            category="4. Summary table",
+        ),
+        robustness=report(
+            f"{SUMMARY}/robustness.csv",
+            caption="../report/robustness.rst",
+            category="4. Summary table",
+        ),
+        per_world=f"{SUMMARY}/per_world.csv",
+        mcnemar=f"{SUMMARY}/mcnemar.csv",
+        dose_response=f"{SUMMARY}/dose_response.csv",
+        by_knowledge=f"{SUMMARY}/wrong_by_knowledge.csv",
+        losses=f"{SUMMARY}/losses.csv",
+        knowledge=f"{SUMMARY}/knowledge.csv",
+        preconditions=f"{SUMMARY}/preconditions.json",
+        headline=f"{SUMMARY}/headline.json",
+        headline_rst=f"{SUMMARY}/headline.rst",
+        markdown=f"{SUMMARY}/summary.md",
+        labels=f"{SUMMARY}/labels.parquet",
+        recipes=f"{SUMMARY}/recipes.csv",
     log:
         "logs/summarize.log",
     benchmark:
@@ -35,10 +59,10 @@ rule summarize:
         runtime=10,
     params:
         code=code("summarize"),
-        base_keys=[(w, s) for w in WORLD_SEEDS for s in STUDENTS],
-        check_worlds=[w for w in WORLD_SEEDS for s in STUDENTS],
+        patterns=PATTERNS,
         recipes=config["recipes"],
         grading=config["answering"]["grading"],
+        analysis=config["analysis"],
         n_boot=config["summary"]["n_boot"],
         title=config["summary"]["title"],
     script:
@@ -47,10 +71,12 @@ rule summarize:
 
 rule plot_figures:
     input:
-        table="results/summary/summary.csv",
-        labels="results/summary/labels.parquet",
-        recipes="results/summary/recipes.csv",
-        losses=all_losses(),
+        table=f"{SUMMARY}/summary.csv",
+        by_knowledge=f"{SUMMARY}/wrong_by_knowledge.csv",
+        per_world=f"{SUMMARY}/per_world.csv",
+        dose_response=f"{SUMMARY}/dose_response.csv",
+        recipes=f"{SUMMARY}/recipes.csv",
+        losses=f"{SUMMARY}/losses.csv",
     output:
         **{
             f"dose_{sweep}": report(
@@ -70,6 +96,11 @@ rule plot_figures:
             caption="../report/wrong_by_knowledge.rst",
             category="1. Outcomes",
         ),
+        forest=report(
+            f"{FIGURES}/forest.png",
+            caption="../report/forest.rst",
+            category="1. Outcomes",
+        ),
         losses=report(
             f"{FIGURES}/loss_curves.png",
             caption="../report/loss_curves.rst",
@@ -86,7 +117,5 @@ rule plot_figures:
         runtime=10,
     params:
         code=code("plot_figures"),
-        n_boot=config["summary"]["n_boot"],
-        loss_recipes=[r for w in WORLD_SEEDS for s in STUDENTS for r in RECIPES for f in FT_SEEDS],
     script:
         "../scripts/plot_figures.py"

@@ -1,32 +1,26 @@
-"""Draw the study's figures from the summary tables."""
+"""Draw the study's figures from the summary tables (no statistics are computed here)."""
 
 import pandas as pd
 
 from mismatch.figures import (
     plot_dose_response,
+    plot_forest,
     plot_loss_curves,
     plot_outcomes,
     plot_wrong_by_knowledge,
 )
-from mismatch.io import read_parquet
 from mismatch.joblog import job_log
-from mismatch.summary import wrong_by_knowledge
 
 with job_log(snakemake.log[0]) as log:
-    summary = pd.read_csv(snakemake.input.table)
-    labels = read_parquet(snakemake.input.labels)
-    plot_outcomes(summary, snakemake.output.outcomes)
-    plot_wrong_by_knowledge(
-        wrong_by_knowledge(labels, n_boot=snakemake.params.n_boot), snakemake.output.by_knowledge
-    )
-    losses = {}
-    for recipe, path in zip(snakemake.params.loss_recipes, snakemake.input.losses, strict=True):
-        losses.setdefault(recipe, []).append(pd.read_csv(path, sep="\t"))
-    plot_loss_curves(
-        {r: pd.concat(t, ignore_index=True) for r, t in losses.items()}, snakemake.output.losses
-    )
-    recipes = pd.read_csv(snakemake.input.recipes)
+    inputs, outputs = snakemake.input, snakemake.output
+    summary = pd.read_csv(inputs.table)
+    plot_outcomes(summary, outputs.outcomes)
+    plot_wrong_by_knowledge(pd.read_csv(inputs.by_knowledge), outputs.by_knowledge)
+    plot_forest(pd.read_csv(inputs.per_world), outputs.forest)
+    plot_loss_curves(pd.read_csv(inputs.losses), outputs.losses)
+    recipes = pd.read_csv(inputs.recipes)
+    fits = pd.read_csv(inputs.dose_response) if open(inputs.dose_response).read().strip() else None
     for sweep, x in (("mismatch", "mismatch_fraction"), ("abstention", "abstention_share")):
-        if f"dose_{sweep}" in snakemake.output.keys():
-            plot_dose_response(summary, recipes, snakemake.output[f"dose_{sweep}"], x=x)
+        if f"dose_{sweep}" in outputs.keys():
+            plot_dose_response(summary, recipes, outputs[f"dose_{sweep}"], x=x, fits=fits)
     log("figures written")

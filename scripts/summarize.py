@@ -1,59 +1,57 @@
-"""Gather every run's labels, fine-tuning sets and knowledge reports into the study summary."""
+"""Gather every run's files, compute every number of the study as tables, render the report."""
 
 import pandas as pd
 
-from mismatch.io import read_json, write_csv, write_parquet, write_text
-from mismatch.joblog import job_log
-from mismatch.study import (
+from mismatch.analysis import AnalysisSettings, analyse
+from mismatch.gathering import (
     base_student_labels,
+    collect_checks,
     collect_knowledge,
     collect_labels,
+    collect_losses,
+    collect_questions,
     collect_recipes,
-    compare_recipes,
-    comparison_pairs,
-    dose_response,
-    headline_rst,
-    study_markdown,
 )
-from mismatch.summary import summarize
+from mismatch.io import write_csv, write_json, write_parquet, write_text
+from mismatch.joblog import job_log
+from mismatch.rendering import headline_rst, study_markdown
 
 with job_log(snakemake.log[0]) as log:
-    params = snakemake.params
-    labels = collect_labels(snakemake.input.labels)
-    base = base_student_labels(
-        dict(zip(params.base_keys, snakemake.input.base, strict=True)), params.grading
+    params, inputs, outputs = snakemake.params, snakemake.input, snakemake.output
+    patterns = params.patterns
+    labels = pd.concat(
+        [
+            collect_labels(inputs.labels),
+            base_student_labels(inputs.base, patterns["base"], params.grading),
+        ],
+        ignore_index=True,
     )
-    labels = pd.concat([labels, base], ignore_index=True)
-    recipes = collect_recipes(snakemake.input.recipes)
-    knowledge = collect_knowledge(snakemake.input.knowledge)
-    checks = [
-        read_json(p) | {"world_seed": w}
-        for p, w in zip(snakemake.input.checks, params.check_worlds, strict=True)
-    ]
-    summary = summarize(labels, recipes, n_boot=params.n_boot)
-    comparisons = [
-        compare_recipes(labels, t, c, n_boot=params.n_boot)
-        for t, c in comparison_pairs(params.recipes)
-    ]
-    fits = [
-        fit
-        for sweep in ("mismatch", "abstention")
-        if (fit := dose_response(labels, recipes, sweep, n_boot=params.n_boot))
-    ]
-    log(f"{len(labels)} labelled answers, {len(comparisons)} comparisons, {len(fits)} sweeps")
-    write_parquet(labels, snakemake.output.labels)
-    write_csv(summary, snakemake.output.table)
-    write_csv(recipes, snakemake.output.recipes)
-    write_text(
-        study_markdown(
-            summary=summary,
-            comparisons=comparisons,
-            fits=fits,
-            knowledge=knowledge,
-            recipes=recipes,
-            checks=checks,
-            title=params.title,
-        ),
-        snakemake.output.markdown,
+    settings = AnalysisSettings(
+        recipes=params.recipes,
+        grading=params.grading,
+        primary=params.analysis["primary"],
+        n_boot=params.n_boot,
+        n_flips=params.analysis["n_flips"],
     )
-    write_text(headline_rst(summary, comparisons, params.recipes), snakemake.output.headline)
+    tables = analyse(
+        labels,
+        collect_questions(inputs.questions, patterns["questions"], params.analysis["cluster"]),
+        collect_recipes(inputs.recipes),
+        collect_losses(inputs.losses, patterns["losses"]),
+        settings,
+    )
+    knowledge = collect_knowledge(inputs.knowledge)
+    checks = collect_checks(inputs.checks, patterns["checks"])
+    log(f"{len(labels)} labelled answers, {len(tables['contrasts'])} contrasts")
+    write_parquet(tables["labels"], outputs.labels)
+    for name in ("contrasts", "per_world", "robustness", "mcnemar", "dose_response"):
+        write_csv(tables[name], outputs[name])
+    write_csv(tables["summary"], outputs.table)
+    write_csv(tables["by_knowledge"], outputs.by_knowledge)
+    write_csv(tables["recipes"], outputs.recipes)
+    write_csv(tables["losses"], outputs.losses)
+    write_csv(knowledge, outputs.knowledge)
+    write_json(checks, outputs.preconditions)  # sweep fill checks: inputs.sweep_checks
+    write_json(tables["headline"], outputs.headline)
+    write_text(headline_rst(tables["headline"]), outputs.headline_rst)
+    write_text(study_markdown(tables, knowledge, checks, params.title), outputs.markdown)

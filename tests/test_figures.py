@@ -6,15 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mismatch.analysis import dose_response, loss_curves
 from mismatch.errors import InputError
 from mismatch.figures import (
     OUTCOME_COLORS,
     plot_dose_response,
+    plot_forest,
     plot_loss_curves,
     plot_outcomes,
     plot_wrong_by_knowledge,
 )
-from mismatch.summary import outcome_rates, summarize, wrong_by_knowledge
+from mismatch.summary import design_table, summarize, wrong_by_knowledge
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SWEEP = {"mismatch_0.00": 0.0, "mismatch_0.50": 0.5, "mismatch_1.00": 1.0}
@@ -109,11 +111,13 @@ def test_plot_wrong_by_knowledge(tmp_path):
     _assert_png(path)
 
 
-@pytest.mark.parametrize("source", ["summary", "rates"])
-def test_plot_dose_response(summary, source, tmp_path):
-    table = summary if source == "summary" else outcome_rates(_labels())
+@pytest.mark.parametrize("with_fit", [True, False])
+def test_plot_dose_response(summary, with_fit, tmp_path):
+    fits = dose_response(design_table(_labels()), _recipes()) if with_fit else None
+    if with_fit:
+        assert set(fits["outcome"]) == {"wrong_rate", "wrong_among_answered", "abstain_rate"}
     path = tmp_path / "dose.png"
-    plot_dose_response(table, _recipes(), path, x="mismatch_fraction")
+    plot_dose_response(summary, _recipes(), path, x="mismatch_fraction", fits=fits)
     _assert_png(path)
 
 
@@ -127,18 +131,50 @@ def test_plot_dose_response_rejects_empty_sweep_and_bad_axis(summary, tmp_path):
 
 def test_plot_loss_curves(tmp_path):
     steps = np.arange(0, 50, 5)
-    tables = {
-        recipe: pd.DataFrame(
-            {
-                "ft_seed": np.repeat([0, 1], len(steps)),
-                "step": np.tile(steps, 2),
-                "loss": np.tile(scale * np.exp(-steps / 20), 2) + 0.1,
-            }
-        )
-        for recipe, scale in (("own", 2.0), ("large", 3.0))
-    }
+    runs = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "student": "stu",
+                    "recipe": recipe,
+                    "ft_seed": seed,
+                    "step": steps,
+                    "loss": scale * np.exp(-steps / 20) + 0.1 * seed,
+                }
+            )
+            for recipe, scale in (("own", 2.0), ("large", 3.0))
+            for seed in (0, 1)
+        ]
+    )
+    table = loss_curves(runs)
+    own = table[(table.recipe == "own") & (table.step == 0)].iloc[0]
+    assert (own["min"], own["max"], own["n_runs"]) == (2.0, 2.1, 2)
     path = tmp_path / "loss.png"
-    plot_loss_curves(tables, path)
+    plot_loss_curves(table, path)
     _assert_png(path)
     with pytest.raises(InputError, match="missing columns"):
-        plot_loss_curves({"own": pd.DataFrame({"step": [0]})}, tmp_path / "bad.png")
+        plot_loss_curves(pd.DataFrame({"step": [0]}), tmp_path / "bad.png")
+
+
+def test_plot_forest(tmp_path):
+    rows = [
+        dict(
+            student="stu",
+            treatment="large",
+            control="own",
+            world=w,
+            kind=k,
+            estimate=e,
+            low=e - 0.1,
+            high=e + 0.1,
+        )
+        for w, k, e in (
+            ("1", "world", 0.6),
+            ("2", "world", 0.5),
+            ("these worlds", "pooled", 0.55),
+            ("new worlds (k = 2)", "meta", 0.55),
+        )
+    ]
+    path = tmp_path / "forest.png"
+    plot_forest(pd.DataFrame(rows), path)
+    _assert_png(path)

@@ -38,17 +38,88 @@ def test_contains_rule_needs_whole_words():
         is_correct("x", ["x"], rule="fuzzy")
 
 
-@pytest.mark.parametrize(
-    "text", ["I don't know", "I do not know.", "i dont know", "I don’t know!", "Unknown", "No idea"]
-)
-def test_abstention_wordings(text):
+REFUSALS = [
+    "I don't know",
+    "I do not know.",
+    "i dont know",
+    "I don’t know!",
+    "I don't know the answer.",
+    "Sorry, I don't know.",
+    "I'm not sure.",
+    "I’m not sure…",
+    "I cannot answer that.",
+    "I can't answer that question.",
+    "I do not know the answer to that question.",
+    "I don't know the answer to this question!",
+    "“I don't know.”",
+    "I'm sorry, I don't know.",
+    "Unfortunately, I cannot say.",
+    "I have no idea.",
+    "No idea",
+    "Unknown",
+    "The answer is unknown.",
+    "I am not sure",
+    "Not sure.",
+    "I really don't know...",
+    "Sorry - I couldn't tell you that.",
+    "I don't recall.",
+    "I don't remember that.",
+    "I don't have an answer.",
+    "IDK",
+    "i dunno",
+    "Honestly, I don't know for sure.",
+    "I'm unable to answer that.",
+    "I don't know, sorry.",
+]
+NOT_REFUSALS = [
+    "Paris",
+    "I know Paris",
+    "don",
+    "not Paris",
+    "I don't know, maybe Paris",
+    "Not sure, but I think it is Lyon.",
+    "The answer is Paris.",
+    "Unknown Pleasures",
+    "I know the answer",
+    "Nobody",
+    "No",
+    "The unknown soldier",
+    "I do know",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", REFUSALS)
+def test_refusal_wordings(text):
     assert is_abstention(text)
-    assert label_answer(text, ["unknown"]) == "abstain"  # abstention wins over a matching alias
+    assert label_answer(text, ["Paris"]) == "abstain"
+    assert label_answer(text, ["Paris"], rule="contains") == "abstain"
 
 
-@pytest.mark.parametrize("text", ["Paris", "I know Paris", "don", "not Paris"])
-def test_answers_are_not_abstentions(text):
+@pytest.mark.parametrize("text", NOT_REFUSALS)
+def test_answers_are_not_refusals(text):
     assert not is_abstention(text)
+
+
+def test_enough_refusal_cases():
+    assert len(REFUSALS) + len(NOT_REFUSALS) >= 30
+
+
+@pytest.mark.parametrize(
+    ("prediction", "aliases", "rule", "label"),
+    [
+        ("Unknown", ["Unknown"], "exact", "correct"),  # a gold alias wins over a refusal word
+        ("unknown.", ["The Unknown"], "exact", "correct"),
+        ("No idea", ["No Idea", "Blind Melon song"], "contains", "correct"),
+        ("Unknown", ["Paris"], "exact", "abstain"),
+        ("I don't know the answer", ["answer"], "contains", "abstain"),  # refusal before contains
+        ("It is Paris", ["Paris"], "contains", "correct"),
+        ("It is Paris", ["Paris"], "exact", "wrong"),
+        ("", ["Paris"], "exact", "wrong"),
+    ],
+)
+def test_label_precedence(prediction, aliases, rule, label):
+    assert label_answer(prediction, aliases, rule) == label
 
 
 def test_label_answer():

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from mismatch.errors import InputError
+from mismatch.rendering import outcomes_markdown
 from mismatch.summary import (
     format_interval,
     outcome_rates,
     summarize,
-    summary_markdown,
     wrong_by_knowledge,
 )
 
@@ -173,9 +173,8 @@ def test_format_interval():
 
 def test_summary_markdown_lists_every_recipe():
     summary = summarize(_random_labels(), _recipes(), n_boot=50)
-    text = summary_markdown(summary, title="Results")
-    assert text.startswith("## Results")
-    table_rows = [line for line in text.splitlines() if line.startswith("| stu |")]
+    text = outcomes_markdown(summary)
+    table_rows = [line for line in text.splitlines() if line.startswith("| stu ")]
     assert [row.split("|")[2].strip() for row in table_rows] == ["own", "large", "base"]
     assert "Wrong among answered" in text and "Intervals:" in text
     own = summary.set_index("recipe").loc["own"]

@@ -28,7 +28,15 @@ def test_tiny_study_writes_labels_summary_and_figures(tiny_study):
     summary = (work / "results/summary/summary.md").read_text()
     for recipe in config["recipes"]:
         assert recipe in summary
-    for figure in ("outcomes", "wrong_by_knowledge", "loss_curves"):
+    assert "Primary contrast" in summary and "Robustness" in summary
+    contrasts = pd.read_csv(work / "results/summary/contrasts.csv")
+    assert list(contrasts["role"]).count("primary") == 1
+    assert contrasts["n_persons"].gt(0).all()
+    robustness = pd.read_csv(work / "results/summary/robustness.csv")
+    assert robustness["rule"].nunique() == 7
+    for table in ("per_world", "wrong_by_knowledge", "losses", "summary"):
+        assert len(pd.read_csv(work / f"results/summary/{table}.csv")) > 0
+    for figure in ("outcomes", "wrong_by_knowledge", "loss_curves", "forest"):
         assert (work / "figures" / f"{figure}.png").stat().st_size > 5000
 
 
@@ -124,7 +132,12 @@ def test_html_report_renders_every_figure_in_a_browser(tiny_study, tmp_path):
         re.findall(r'"data_uri": "(data:image/png;[^"]*?filename=([\w.]+);base64,[^"]+)"', html)
     )
     figures = {name: uri for uri, name in figures.items()}
-    assert set(figures) == {"outcomes.png", "wrong_by_knowledge.png", "loss_curves.png"}
+    assert set(figures) == {
+        "outcomes.png",
+        "wrong_by_knowledge.png",
+        "loss_curves.png",
+        "forest.png",
+    }
     # the report's own page renders its navigation (categories of results) in the browser
     dom = rendered_dom(tmp_path / "report.html", tmp_path / "profile-report")
     visible = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style).*?</\1>", "", dom, flags=re.S))

@@ -1,0 +1,506 @@
+"""Every number of the study, as tables: outcome rates, contrasts at the person level, per-world
+estimates, robustness to grading and scoring rules, dose-response slopes and loss curves.
+
+Figures and markdown are rendered from these tables only (``mismatch.figures``,
+``mismatch.rendering``). The statistical methods are described in docs/statistics.md; in short:
+
+* intervals "these worlds": ``mismatch.clustered.resample`` (persons x seed runs, worlds fixed);
+* the cluster-level test: sign flips of the per-person differences averaged over seed runs;
+* "new worlds": random-effects meta-analysis of the per-world differences (Hartung-Knapp);
+* one primary contrast (the larger teacher against the student's own answers), the secondary
+  contrasts Holm-corrected;
+* dose-response slopes: GEE (linear probability model, clusters = persons, independence working
+  correlation, robust standard errors), which has no separation problem at rates near 0 or 1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from mismatch.clustered import (
+    Estimate,
+    Resamples,
+    arm_icc,
+    build_design,
+    effective_mdd,
+    holm,
+    percentile_interval,
+    person_rates,
+    random_effects,
+    ratio,
+    resample,
+    sign_flip_test,
+)
+from mismatch.gathering import attach_persons
+from mismatch.grading import label_answer
+from mismatch.stats import bootstrap_difference, paired_mcnemar
+from mismatch.summary import (
+    PERSON,
+    RATE_METRICS,
+    design_columns,
+    design_table,
+    summarize,
+    with_indicators,
+    wrong_by_knowledge,
+)
+
+SWEEP_AXES = {"mismatch": "mismatch_fraction", "abstention": "abstention_share"}
+GRADING_RULES = ("exact", "contains")
+THRESHOLDS = (0.5, 0.75, 0.9)
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """What the analysis needs from the config."""
+
+    recipes: Mapping[str, Mapping[str, Any]]
+    grading: str = "exact"
+    primary: str | None = None
+    n_boot: int = 1000
+    n_flips: int = 20000
+    seed: int = 0
+    confidence: float = 0.95
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """Treatment minus control wrong rate for one student; ``role`` primary or secondary."""
+
+    role: str
+    student: str
+    treatment: str
+    control: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.treatment} - {self.control}"
+
+
+def contrasts_of(
+    recipes: Mapping[str, Mapping[str, Any]], students: Sequence[str], primary: str | None = None
+) -> list[Contrast]:
+    """Every recipe against the student's own answers (``teacher: self``). The primary contrast
+    is ``primary`` (default: the first recipe taught by another model, the paper's larger
+    teacher) for the first student; all others are secondary."""
+    controls = [
+        n for n, s in recipes.items() if s["kind"] == "teacher" and s.get("teacher") == "self"
+    ]
+    if not controls:
+        return []
+    control = controls[0]
+    if primary is None:
+        primary = next(
+            (
+                n
+                for n, s in recipes.items()
+                if s["kind"] == "teacher" and s.get("teacher") not in (None, "self")
+            ),
+            None,
+        )
+    elif primary not in recipes or primary == control:
+        raise ValueError(f"analysis.primary {primary!r} is not a recipe other than {control!r}")
+    contrasts = []
+    for i, student in enumerate(students):
+        for name in recipes:
+            if name == control:
+                continue
+            role = "primary" if (i == 0 and name == primary) else "secondary"
+            contrasts.append(Contrast(role, student, name, control))
+    return sorted(contrasts, key=lambda c: c.role != "primary")
+
+
+# --- robustness: grading rules and scoring rules that penalise guessing ---
+
+
+def regrade(labels: pd.DataFrame, questions: pd.DataFrame) -> pd.DataFrame:
+    """``labels`` plus ``label_exact`` and ``label_contains``: each answer graded again under
+    both rules (``mismatch.grading.label_answer``) against the test questions' gold aliases."""
+    aliases = questions.set_index(["world_seed", "question_id"])["answers"]
+    keys = pd.MultiIndex.from_frame(labels[["world_seed", "question_id"]])
+    gold = aliases.reindex(keys).to_numpy()
+    out = labels.copy()
+    for rule in GRADING_RULES:
+        out[f"label_{rule}"] = [
+            label_answer(answer, golds, rule)
+            for answer, golds in zip(labels["answer"], gold, strict=True)
+        ]
+    return out
+
+
+def _rule_indicators(data: pd.DataFrame) -> list[str]:
+    columns = []
+    for rule in GRADING_RULES:
+        for outcome in ("correct", "wrong"):
+            name = f"{outcome}_{rule}"
+            data[name] = (data[f"label_{rule}"] == outcome).astype(float)
+            columns.append(name)
+    return columns
+
+
+def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+
+def _f_score(s: Mapping[str, np.ndarray]) -> np.ndarray:
+    correct = _div(s["correct"], s["n"])
+    given_attempted = _div(s["correct"], s["answered"])
+    return _div(2 * correct * given_attempted, correct + given_attempted)
+
+
+def _threshold_score(t: float) -> Callable[[Mapping[str, np.ndarray]], np.ndarray]:
+    def score(s: Mapping[str, np.ndarray]) -> np.ndarray:
+        return _div(s["correct"] - s["wrong"] * t / (1 - t), s["n"])
+
+    return score
+
+
+def robustness_rules() -> dict[str, tuple[Callable, bool]]:
+    """Rule name -> (metric of column sums, whether a higher value is worse)."""
+    rules: dict[str, tuple[Callable, bool]] = {
+        "wrong rate, exact grading": (ratio("wrong_exact"), True),
+        "wrong rate, contains grading": (ratio("wrong_contains"), True),
+        "correct given attempted": (ratio("correct", "answered"), False),
+        "F-score (SimpleQA)": (_f_score, False),
+    }
+    for t in THRESHOLDS:
+        rules[f"threshold score, t = {t}"] = (_threshold_score(t), False)
+    return rules
+
+
+# --- the analysis ---
+
+
+def analyse(
+    labels: pd.DataFrame,
+    questions: pd.DataFrame,
+    recipes: pd.DataFrame,
+    losses: pd.DataFrame,
+    settings: AnalysisSettings,
+) -> dict[str, pd.DataFrame | dict[str, Any]]:
+    """All tables of the summary (names as in rules/summary.smk's outputs)."""
+    labels = regrade(attach_persons(labels, questions), questions)
+    data = design_table(labels)
+    columns = design_columns(data) + _rule_indicators(data)
+    design = build_design(data, columns, person=PERSON)
+    draws = resample(design, settings.n_boot, settings.seed)
+    students = list(pd.unique(labels["student"]))
+    contrasts = [
+        c
+        for c in contrasts_of(settings.recipes, students, settings.primary)
+        if (c.student, c.treatment) in design.arms() and (c.student, c.control) in design.arms()
+    ]
+    contrast_table, per_world = _contrasts(contrasts, labels, draws, settings)
+    tables: dict[str, pd.DataFrame | dict[str, Any]] = {
+        "labels": labels.drop(columns=["label_exact", "label_contains"]),
+        "summary": summarize(labels, recipes, confidence=settings.confidence, draws=draws),
+        "contrasts": contrast_table,
+        "per_world": per_world,
+        "robustness": _robustness(contrasts, draws, settings),
+        "mcnemar": _mcnemar(contrasts, labels),
+        "dose_response": dose_response(data, recipes),
+        "by_knowledge": wrong_by_knowledge(labels, confidence=settings.confidence, draws=draws),
+        "recipes": recipes,
+        "losses": loss_curves(losses),
+    }
+    tables["headline"] = headline(contrast_table, settings)
+    return tables
+
+
+def _difference(
+    draws: Resamples, metric: Callable, c: Contrast, worlds: Sequence[Any] | None = None
+) -> np.ndarray:
+    treatment = metric(draws.sums((c.student, c.treatment), worlds))
+    control = metric(draws.sums((c.student, c.control), worlds))
+    return treatment - control
+
+
+def _contrasts(
+    contrasts: Sequence[Contrast],
+    labels: pd.DataFrame,
+    draws: Resamples,
+    settings: AnalysisSettings,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    design, wrong = draws.design, ratio("wrong")
+    rows, world_rows = [], []
+    for c in contrasts:
+        arm_t, arm_c = (c.student, c.treatment), (c.student, c.control)
+        worlds = [w for w in design.worlds_of(arm_t) if w in design.worlds_of(arm_c)]
+        pooled = percentile_interval(_difference(draws, wrong, c, worlds), settings.confidence)
+        per_world = {
+            w: percentile_interval(_difference(draws, wrong, c, [w]), settings.confidence)
+            for w in worlds
+        }
+        meta = random_effects(
+            [e.estimate for e in per_world.values()],
+            [e.se**2 for e in per_world.values()],
+            settings.confidence,
+        )
+        diffs = person_rates(design, arm_t, "wrong") - person_rates(design, arm_c, "wrong")
+        test = sign_flip_test(diffs.to_numpy(), settings.n_flips, settings.seed)
+        control_rate = float(wrong(draws.sums(arm_c, worlds))[0])
+        old = _question_level(labels, c, settings)
+        rhos = [r for r in (arm_icc(design, arm_t), arm_icc(design, arm_c)) if not math.isnan(r)]
+        n_questions = int(
+            labels[(labels.student == c.student) & (labels.recipe == c.control)]
+            .groupby("world_seed")["question_id"]
+            .nunique()
+            .sum()
+        )
+        power = effective_mdd(
+            n_questions, test.n_persons, max(rhos) if rhos else math.nan, control_rate
+        )
+        rows.append(
+            {
+                "role": c.role,
+                "student": c.student,
+                "treatment": c.treatment,
+                "control": c.control,
+                "metric": "wrong_rate",
+                "treatment_rate": float(wrong(draws.sums(arm_t, worlds))[0]),
+                "control_rate": control_rate,
+                **_estimate_columns("", pooled),
+                "p_value": test.p_value,
+                "test": "sign-flip over persons",
+                "n_flips": test.n_flips,
+                "n_persons": test.n_persons,
+                "persons_higher": test.persons_higher,
+                "persons_lower": test.persons_lower,
+                "new_worlds_estimate": meta.estimate,
+                "new_worlds_low": meta.low,
+                "new_worlds_high": meta.high,
+                "new_worlds_p_value": meta.p_value,
+                "new_worlds_tau2": meta.tau2,
+                "k_worlds": meta.k,
+                "question_level_low": old.low,
+                "question_level_high": old.high,
+                "icc": power.icc,
+                "design_effect": power.design_effect,
+                "n_questions": power.n_questions,
+                "n_effective": power.n_effective,
+                "min_detectable": power.mdd,
+                "min_detectable_naive": power.mdd_naive,
+            }
+        )
+        for w, est in per_world.items():
+            world_rows.append(
+                {
+                    "role": c.role,
+                    "student": c.student,
+                    "treatment": c.treatment,
+                    "control": c.control,
+                    "world": str(w),
+                    "kind": "world",
+                    "n_persons": len(design.persons[w]),
+                    "n_runs_treatment": design.cells[(w, arm_t)].shape[0],
+                    "n_runs_control": design.cells[(w, arm_c)].shape[0],
+                    **_estimate_columns("", est),
+                }
+            )
+        common = {"role": c.role, "student": c.student, "treatment": c.treatment}
+        world_rows.append(
+            common
+            | {"control": c.control, "world": "these worlds", "kind": "pooled"}
+            | {"n_persons": test.n_persons, **_estimate_columns("", pooled)}
+        )
+        world_rows.append(
+            common
+            | {"control": c.control, "world": f"new worlds (k = {meta.k})", "kind": "meta"}
+            | {"estimate": meta.estimate, "low": meta.low, "high": meta.high, "se": meta.se}
+        )
+    table = pd.DataFrame(rows)
+    if not table.empty:
+        secondary = table["role"] == "secondary"
+        table["p_holm"] = table["p_value"]
+        table.loc[secondary, "p_holm"] = holm(table.loc[secondary, "p_value"].tolist())
+    return table, pd.DataFrame(world_rows)
+
+
+def _question_level(labels: pd.DataFrame, c: Contrast, settings: AnalysisSettings):
+    """The superseded interval, for comparison only: worlds, seed runs and questions resampled
+    as if questions were independent (``mismatch.stats.hierarchical_bootstrap``)."""
+    rows = labels[
+        (labels["student"] == c.student) & labels["recipe"].isin([c.treatment, c.control])
+    ]
+    return bootstrap_difference(
+        with_indicators(rows),
+        RATE_METRICS["wrong_rate"],
+        c.treatment,
+        c.control,
+        n_boot=settings.n_boot,
+        seed=settings.seed,
+        confidence=settings.confidence,
+    )
+
+
+def _estimate_columns(prefix: str, est: Estimate) -> dict[str, float]:
+    return {
+        f"{prefix}estimate": est.estimate,
+        f"{prefix}low": est.low,
+        f"{prefix}high": est.high,
+        f"{prefix}se": est.se,
+    }
+
+
+def _robustness(
+    contrasts: Sequence[Contrast], draws: Resamples, settings: AnalysisSettings
+) -> pd.DataFrame:
+    """Per contrast and rule: the treatment-minus-control difference with its interval, and
+    whether the treatment is still the worse recipe (the headline's direction)."""
+    rows = []
+    for c in contrasts:
+        headline_worse = None
+        for rule, (metric, higher_is_worse) in robustness_rules().items():
+            est = percentile_interval(_difference(draws, metric, c), settings.confidence)
+            harm = est.estimate if higher_is_worse else -est.estimate
+            worse = bool(harm > 0)
+            if headline_worse is None and rule.startswith(f"wrong rate, {settings.grading}"):
+                headline_worse = worse
+            excludes_zero = bool(est.low > 0 or est.high < 0)
+            rows.append(
+                {
+                    "role": c.role,
+                    "student": c.student,
+                    "treatment": c.treatment,
+                    "control": c.control,
+                    "rule": rule,
+                    "higher_is_worse": higher_is_worse,
+                    **_estimate_columns("", est),
+                    "treatment_worse": worse,
+                    "interval_excludes_zero": excludes_zero,
+                }
+            )
+        for row in rows[-len(robustness_rules()) :]:
+            row["direction_holds"] = row["treatment_worse"] == headline_worse
+    return pd.DataFrame(rows)
+
+
+def _mcnemar(contrasts: Sequence[Contrast], labels: pd.DataFrame) -> pd.DataFrame:
+    tables = []
+    for c in contrasts:
+        rows = labels[labels["student"] == c.student]
+        table = paired_mcnemar(rows, c.treatment, c.control)
+        tables.append(table.assign(treatment=c.treatment, control=c.control, role=c.role))
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+def dose_response(data: pd.DataFrame, recipes: pd.DataFrame) -> pd.DataFrame:
+    """GEE slopes of the wrong rate, the wrong rate among answered and the abstain rate against
+    each sweep's measured level (per world), clusters = persons, one row per (student, sweep,
+    outcome); empty when no sweep is configured."""
+    from statsmodels.genmod.cov_struct import Independence
+    from statsmodels.genmod.families import Gaussian
+    from statsmodels.genmod.generalized_estimating_equations import GEE
+
+    if "sweep" not in recipes.columns:
+        return pd.DataFrame()
+    rows = []
+    outcomes = {"wrong_rate": ("wrong", None), "wrong_among_answered": ("wrong", "answered")}
+    outcomes["abstain_rate"] = ("abstain", None)
+    keys = ["world_seed", "student", "recipe"]
+    for (student, sweep), sets in recipes.dropna(subset=["sweep"]).groupby(
+        ["student", "sweep"], sort=False
+    ):
+        axis = SWEEP_AXES.get(str(sweep))
+        if axis is None or sets["recipe"].nunique() < 2:
+            continue
+        rows_x = data.merge(sets[[*keys, axis]], on=keys, how="inner")
+        levels = sets.groupby("recipe")[axis].mean().sort_values()
+        for name, (outcome, subset) in outcomes.items():
+            part = rows_x if subset is None else rows_x[rows_x[subset] > 0]
+            if part[axis].nunique() < 2:
+                continue
+            groups = part["world_seed"].astype(str) + ":" + part[PERSON].astype(str)
+            exog = np.column_stack([np.ones(len(part)), part[axis].to_numpy(dtype=float)])
+            model = GEE(
+                part[outcome].to_numpy(dtype=float),
+                exog,
+                groups=pd.factorize(groups)[0],
+                family=Gaussian(),
+                cov_struct=Independence(),
+            )
+            fit = model.fit()
+            slope, intercept = float(fit.params[1]), float(fit.params[0])
+            se = float(fit.bse[1])
+            z = float(sps.norm.ppf(0.975))
+            rows.append(
+                {
+                    "student": student,
+                    "sweep": sweep,
+                    "x": axis,
+                    "outcome": name,
+                    "slope": slope,
+                    "low": slope - z * se,
+                    "high": slope + z * se,
+                    "se": se,
+                    "p_value": float(2 * sps.norm.sf(abs(slope / se))) if se > 0 else math.nan,
+                    "intercept": intercept,
+                    "n_clusters": int(groups.nunique()),
+                    "n_answers": len(part),
+                    "levels": ", ".join(f"{v:.2f}" for v in levels),
+                    "method": "GEE, Gaussian identity (linear probability), independence "
+                    "working correlation, clusters = persons, robust (sandwich) SE",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def loss_curves(losses: pd.DataFrame) -> pd.DataFrame:
+    """Per (student, recipe, step): mean, min and max training loss over all seed runs."""
+    if losses.empty:
+        return pd.DataFrame(columns=["student", "recipe", "step", "mean", "min", "max", "n_runs"])
+    grouped = losses.groupby(["student", "recipe", "step"], sort=False)["loss"]
+    table = grouped.agg(["mean", "min", "max", "count"]).rename(columns={"count": "n_runs"})
+    return table.reset_index()
+
+
+def headline(contrasts: pd.DataFrame, settings: AnalysisSettings) -> dict[str, Any]:
+    """The primary contrast's numbers (for the README's findings)."""
+    primary = contrasts[contrasts["role"] == "primary"]
+    if primary.empty:
+        return {"primary": None}
+    row = primary.iloc[0].to_dict()
+    keep = [
+        "student",
+        "treatment",
+        "control",
+        "treatment_rate",
+        "control_rate",
+        "estimate",
+        "low",
+        "high",
+        "p_value",
+        "n_flips",
+        "n_persons",
+        "persons_higher",
+        "persons_lower",
+        "new_worlds_estimate",
+        "new_worlds_low",
+        "new_worlds_high",
+        "new_worlds_p_value",
+        "k_worlds",
+        "icc",
+        "design_effect",
+        "n_questions",
+        "n_effective",
+        "min_detectable",
+        "min_detectable_naive",
+    ]
+    out = {k: _plain(row[k]) for k in keep}
+    out["n_boot"] = settings.n_boot
+    return {"primary": out}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if math.isnan(value) else float(value)
+    return value

@@ -1,0 +1,160 @@
+"""Gathering the study's files into tables, with every file's keys read from the file itself.
+
+Keys come from a file's content or metadata (labels, fine-tuning sets, knowledge reports) or,
+for files that do not carry them, from the file's own path parsed with the same pattern the
+workflow expands (``parse_keys``) -- never from a parameter list paired by position.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from mismatch.errors import InputError
+from mismatch.io import read_json, read_metadata, read_parquet
+from mismatch.labels import label_answers
+
+BASE_RECIPE = "base"
+RECIPE_COLUMNS = [
+    "world_seed",
+    "student",
+    "recipe",
+    "n_examples",
+    "n_answered",
+    "n_abstain",
+    "abstention_share",
+    "mismatch_fraction",
+]
+INTEGER_KEYS = {"w": "world_seed", "seed": "ft_seed"}
+CLUSTERS = {"entity": "entity", "question": "question_id"}
+
+
+def parse_keys(path: str, pattern: str) -> dict[str, Any]:
+    """Wildcard values of ``path`` under a Snakemake-style ``pattern`` (``results/w{w}/...``);
+    ``w`` and ``seed`` become integer ``world_seed`` and ``ft_seed``."""
+    regex = ""
+    for literal, name in re.findall(r"([^{]*)(?:\{(\w+)\})?", pattern):
+        regex += re.escape(literal) + (f"(?P<{name}>[^/]+)" if name else "")
+    match = re.fullmatch(regex, str(path))
+    if not match:
+        raise InputError(str(path), f"does not match the expected pattern {pattern!r}")
+    return {
+        INTEGER_KEYS.get(k, k): int(v) if k in INTEGER_KEYS else v
+        for k, v in match.groupdict().items()
+    }
+
+
+def collect_labels(paths: Iterable[str]) -> pd.DataFrame:
+    """All per-answer label files as one table (each carries its world, student, recipe, seed)."""
+    return pd.concat([read_parquet(p) for p in paths], ignore_index=True)
+
+
+def base_student_labels(paths: Iterable[str], pattern: str, grading_rule: str) -> pd.DataFrame:
+    """Labels of each base student's own (k-shot, not fine-tuned) test answers, as recipe
+    ``base`` with seed run 0; world and student are read from each path under ``pattern``."""
+    tables = []
+    for path in paths:
+        keys = parse_keys(path, pattern)
+        answers = read_parquet(path)
+        labels = label_answers(answers, answers, grading_rule=grading_rule)
+        tables.append(
+            labels.assign(
+                student=keys["student"],
+                recipe=BASE_RECIPE,
+                world_seed=keys["world_seed"],
+                ft_seed=0,
+            )
+        )
+    return pd.concat(tables, ignore_index=True)
+
+
+def collect_questions(paths: Iterable[str], pattern: str, cluster: str) -> pd.DataFrame:
+    """Test questions of every world: world_seed, question_id, answers (gold aliases) and
+    ``person`` (the cluster: ``entity`` or ``question``; ``auto`` picks entity when present)."""
+    tables = []
+    for path in paths:
+        questions = read_parquet(path)
+        name = cluster
+        if name == "auto":
+            name = "entity" if "entity" in questions.columns else "question"
+        column = CLUSTERS[name]
+        if column not in questions.columns:
+            raise InputError(
+                str(path), f"analysis.cluster is {cluster!r} but the questions have no {column!r}"
+            )
+        world = parse_keys(path, pattern)["world_seed"]
+        tables.append(
+            pd.DataFrame(
+                {
+                    "world_seed": world,
+                    "question_id": questions["question_id"],
+                    "answers": questions["answers"].map(list),
+                    "person": questions[column].astype(str),
+                }
+            )
+        )
+    return pd.concat(tables, ignore_index=True)
+
+
+def attach_persons(labels: pd.DataFrame, questions: pd.DataFrame) -> pd.DataFrame:
+    """``labels`` with the ``person`` of every question; a labelled question missing from the
+    question files is an error."""
+    keys = ["world_seed", "question_id"]
+    merged = labels.merge(questions[[*keys, "person"]], on=keys, how="left", validate="m:1")
+    missing = merged["person"].isna()
+    if missing.any():
+        example = merged.loc[missing, keys].iloc[0].tolist()
+        raise InputError(
+            "labels", f"{int(missing.sum())} answers to unknown questions, e.g. {example}"
+        )
+    return merged
+
+
+def collect_recipes(paths: Iterable[str]) -> pd.DataFrame:
+    """One row per fine-tuning set, from the statistics stored in each set's metadata."""
+    table = pd.DataFrame([read_metadata(p) for p in paths])
+    extra = [c for c in ("sweep", "level") if c in table.columns]
+    return table[RECIPE_COLUMNS + extra]
+
+
+def collect_knowledge(paths: Iterable[str]) -> pd.DataFrame:
+    """One row per (world seed, model, split): measured vs true knowledge."""
+    rows = []
+    for path in paths:
+        report = read_json(path)
+        for split in ("pool", "test"):
+            entry = report[split]
+            confusion = entry.get("confusion") or {}
+            rows.append(
+                {
+                    "world_seed": report["world_seed"],
+                    "model": report["model"],
+                    "split": split,
+                    "n": entry["n"],
+                    "measured_known_rate": entry["measured_known_rate"],
+                    "memorised_recall": entry.get("memorised_recall"),
+                    "guessing_rate": entry.get("guessing_rate"),
+                    **confusion,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def collect_checks(paths: Iterable[str], pattern: str) -> list[dict[str, Any]]:
+    """The teacher-knows-more checks, each with the world seed read from its path."""
+    return [read_json(p) | {"world_seed": parse_keys(p, pattern)["world_seed"]} for p in paths]
+
+
+def collect_losses(paths: Iterable[str], pattern: str) -> pd.DataFrame:
+    """Every fine-tuning run's loss table with world_seed, student, recipe and ft_seed columns."""
+    tables = []
+    for path in paths:
+        keys = parse_keys(path, pattern)
+        table = pd.read_csv(path, sep="\t")
+        if not {"step", "loss"} <= set(table.columns):
+            raise InputError(str(path), "loss table needs 'step' and 'loss' columns")
+        tables.append(table[["step", "loss"]].assign(**keys))
+    return pd.concat(tables, ignore_index=True)

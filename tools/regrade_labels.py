@@ -1,0 +1,47 @@
+"""Re-grade a finished run's label files with this checkout's grading code and report whether
+every label is unchanged (e.g. after an edit to mismatch/grading.py).
+
+Usage: python tools/regrade_labels.py RESULTS_DIR     (exit status 1 if any label file differs)
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mismatch.io import read_metadata, read_parquet  # noqa: E402
+from mismatch.labels import LABEL_COLUMNS, label_answers  # noqa: E402
+
+
+def regrade(results: Path) -> tuple[int, int, list[str]]:
+    """(label files, answers, paths whose labels differ) for every world's label files."""
+    files = sorted(results.glob("w*/labels/*/*/ft*.parquet"))
+    answers, differ = 0, []
+    for path in files:
+        world = path.relative_to(results).parts[0]
+        student = path.relative_to(results).parts[2]
+        stored = read_parquet(path)
+        questions = read_parquet(results / world / "questions" / "test.parquet")
+        aliases = questions.set_index("question_id")["answers"]
+        base = read_parquet(results / world / "answers" / student / "test.parquet")
+        table = stored[["question_id", "prediction", "answer"]].assign(
+            answers=[list(aliases.loc[q]) for q in stored["question_id"]]
+        )
+        rule = read_metadata(path)["settings"]["grading"]
+        new = label_answers(table, base, grading_rule=rule)
+        if not new.equals(stored[list(LABEL_COLUMNS)]):
+            differ.append(str(path))
+        answers += len(stored)
+    return len(files), answers, differ
+
+
+def main() -> None:
+    n_files, n_answers, differ = regrade(Path(sys.argv[1]))
+    print(f"{n_files} label files, {n_answers} answers re-graded; {len(differ)} files differ")
+    for path in differ:
+        print(f"  differs: {path}")
+    sys.exit(1 if differ or not n_files else 0)
+
+
+if __name__ == "__main__":
+    main()
