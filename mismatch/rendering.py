@@ -77,8 +77,15 @@ def headline_rst(headline: Mapping[str, Any]) -> str:
 def _new_worlds(h: Mapping[str, Any]) -> str:
     if h["k_worlds"] < 2:
         return "not available (needs at least 2 worlds)"
-    interval = _points(h["new_worlds_estimate"], h["new_worlds_low"], h["new_worlds_high"])
-    return f"{interval} (t on {h['k_worlds'] - 1} degrees of freedom: wide with few worlds)"
+    low, high = h["new_worlds_low"], h["new_worlds_high"]
+    bounded = max(low, -1.0), min(high, 1.0)  # a difference of two rates lies in [-1, 1]
+    interval = _points(h["new_worlds_estimate"], *bounded)
+    note = (
+        "; the interval reaches past the possible range and is cut at it"
+        if (bounded != (low, high))
+        else ""
+    )
+    return f"{interval} (t on {h['k_worlds'] - 1} degrees of freedom: wide with few worlds{note})"
 
 
 def _p_sentence(value: Any, n_flips: Any) -> str:
@@ -390,3 +397,51 @@ def study_markdown(
         mcnemar_markdown(tables["mcnemar"]),
     ]
     return "\n".join(sections)
+
+
+def findings_markdown(
+    headline: Mapping[str, Any],
+    summary: pd.DataFrame,
+    dose_response: pd.DataFrame,
+    robustness: pd.DataFrame,
+) -> str:
+    """The README's findings: design, the primary contrast, outcome rates of its two recipes, the
+    sweeps' slopes and the robustness verdicts, rendered from a run's summary tables."""
+    h = headline.get("primary")
+    if not h:
+        return headline_markdown(headline)
+    recipes = summary.set_index(["student", "recipe"])
+    lines = [
+        f"{h['k_worlds']} world(s), {h['n_questions']} unseen test questions about "
+        f"{h['n_persons']} persons (the independent unit: a person's questions move together), "
+        f"each recipe fine-tuned with every fine-tuning seed. Intervals: 95%, resampling persons "
+        f"and seed runs ({h['n_boot']} bootstrap resamples).",
+        "",
+        headline_markdown(headline).rstrip("\n"),
+    ]
+    for recipe in (h["control"], h["treatment"]):
+        if (h["student"], recipe) in recipes.index:
+            r = recipes.loc[(h["student"], recipe)]
+            rates = ", ".join(
+                f"{name} {format_interval(r[m], r[f'{m}_low'], r[f'{m}_high'])}"
+                for m, name in (
+                    ("correct_rate", "correct"),
+                    ("wrong_rate", "wrong"),
+                    ("abstain_rate", "abstain"),
+                )
+            )
+            lines.append(f"- Recipe `{recipe}`: {rates}.")
+    for fit in dose_response[dose_response["outcome"] == "wrong_rate"].itertuples():
+        lines.append(
+            f"- Sweep `{fit.sweep}` (levels {fit.levels}): wrong-rate slope {fit.slope:+.3f} "
+            f"[{fit.low:+.3f}, {fit.high:+.3f}] per unit of {fit.x} (GEE, clusters = persons)."
+        )
+    if len(robustness):
+        held = int(robustness["direction_holds"].astype(bool).sum())
+        lines.append(
+            f"- Robustness: the direction of a contrast holds in {held} of {len(robustness)} "
+            f"(contrast, grading or scoring rule) pairs; "
+            f"{robustness['rule'].nunique()} rules, {len(pd.unique(robustness['treatment']))} "
+            f"contrasts."
+        )
+    return "\n".join(lines) + "\n"

@@ -269,3 +269,36 @@ def test_headline_markdown_with_undefined_values():
     text = headline_markdown({"primary": head})
     assert "+0.0 points" in text and "needs at least 2 worlds" in text
     assert "intraclass correlation within persons n/a" in text
+
+
+def test_new_worlds_interval_is_cut_at_the_possible_range():
+    head = dict(
+        student="s",
+        treatment="large",
+        control="own",
+        treatment_rate=0.62,
+        control_rate=0.014,
+        estimate=0.608,
+        low=0.483,
+        high=0.728,
+        p_value=5e-5,
+        n_flips=20000,
+        n_persons=60,
+        persons_higher=44,
+        persons_lower=3,
+        k_worlds=2,
+        n_questions=240,
+        new_worlds_estimate=0.608,
+        new_worlds_low=-0.185,
+        new_worlds_high=1.402,
+        icc=0.83,
+        design_effect=3.5,
+        n_effective=68.5,
+        min_detectable=0.127,
+        min_detectable_naive=0.049,
+    )
+    text = headline_markdown({"primary": head})
+    assert "+60.8 [-18.5, +100.0] (t on 1 degrees of freedom" in text
+    assert "cut at it" in text
+    head["new_worlds_high"] = 0.9
+    assert "cut at it" not in headline_markdown({"primary": head})
