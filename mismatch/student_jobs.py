@@ -5,11 +5,16 @@ fine-tuning a tiny student; ``run_student_seeds`` pays it once for every unit of
 of a recipe, or all recipes and seeds of a student: ``finetune.job_per``) instead of twice per
 seed. Each unit's outputs are the same files the per-seed jobs write.
 
-A seed's finished outputs are first kept in a cache folder outside the job's declared outputs
-(which Snakemake deletes when a job fails), named by a digest of everything that shapes them
-(input file contents, code, settings, seed). A job killed during seed 3 therefore reruns only
-seed 3, itself resuming from its newest fine-tuning checkpoint; the cache is removed once every
-seed is published.
+Two caches live outside the job's declared outputs (which Snakemake deletes when a job fails or
+reruns), each named by a digest of the contents of everything that shapes what it holds:
+
+- ``finetuned/<key>``: a unit's adapter and loss table, keyed by the base model, the fine-tuning
+  set, the fine-tuning settings and prompt, the code of ``mismatch.finetune`` and what it imports,
+  and the unit's identity. It is kept, so a rerun of the job (a recipe added to the student, a
+  labelling code change) retrains only the units whose fine-tuning inputs changed.
+- ``seeds/<key>``: a unit's labels, keyed by the adapter's key plus everything labelling reads
+  and the code the job runs. A job killed during seed 3 therefore reruns only seed 3 (itself
+  resuming from its newest fine-tuning checkpoint); it is removed once every unit is published.
 """
 
 from __future__ import annotations
@@ -25,14 +30,17 @@ from typing import Any
 
 import pandas as pd
 
+from mismatch import finetune as finetune_module
+from mismatch.configuration import code_digest
 from mismatch.finetune import finetune_from_config
 from mismatch.io import atomic_path, read_parquet, write_parquet
 from mismatch.labels import evaluate_student, label_answers
 from mismatch.prompting import PromptFormat
 from mismatch.slick import attach_categories
 
-FINISHED = "finished"  # marker written last into a cached seed's folder
-CACHE_FOLDER = "seeds"  # under finetune.checkpoint_root
+FINISHED = "finished"  # marker written last into a cached unit's folder
+CACHE_FOLDER = "seeds"  # under finetune.checkpoint_root: labels, removed once published
+FINETUNED_FOLDER = "finetuned"  # under finetune.checkpoint_root: adapters and losses, kept
 
 
 @dataclass(frozen=True)
@@ -129,7 +137,7 @@ def seed_key(
 def run_student_seeds(
     *,
     inputs: StudentInputs,
-    code: Sequence[str],
+    code: str,
     prompt_config: Mapping[str, Any],
     finetune_settings: Mapping[str, Any],
     answering: Mapping[str, Any],
@@ -139,9 +147,9 @@ def run_student_seeds(
 ) -> None:
     """Fine-tune and label every unit in ``outputs`` in this process, then publish all of them.
 
-    ``identity`` names the job (``w``, ``student``); ``code`` lists the library files whose
-    content is part of every unit's cache key. Units finished by an earlier, killed run are taken
-    from the cache under ``finetune_settings["checkpoint_root"]``.
+    ``identity`` names the job (``w``, ``student``); ``code`` is the digest of the code the job
+    runs (its ``code`` param), part of every unit's labels key. Adapters and labels finished by an
+    earlier run are taken from the caches under ``finetune_settings["checkpoint_root"]``.
     """
     prompt = PromptFormat.from_config(prompt_config)
     digests = {
@@ -154,16 +162,15 @@ def run_student_seeds(
         )
         if path
     }
-    digests["code"] = hashlib.sha256(
-        "".join(path_digest(path) for path in sorted(code)).encode()
-    ).hexdigest()
+    digests["code"] = code
     params = {
         "finetune": dict(finetune_settings),
         "answering": dict(answering),
         "prompt": prompt.as_dict(),
     }
-    cache_root = Path(finetune_settings["checkpoint_root"]) / CACHE_FOLDER
-    cached: list[tuple[SeedOutputs, Path]] = []
+    finetune_code = code_digest(finetune_module.__file__)
+    checkpoint_root = Path(finetune_settings["checkpoint_root"])
+    cached: list[tuple[SeedOutputs, Path, Path]] = []
     recipe_digests: dict[str, str] = {}
     for unit in outputs:
         if unit.recipe_path not in recipe_digests:
@@ -174,20 +181,36 @@ def run_student_seeds(
             "recipe": unit.recipe,
             "seed": unit.seed,
         }
-        unit_digests = {**digests, "recipe": recipe_digests[unit.recipe_path]}
-        folder = cache_root / seed_key(unit_digests, params, unit_identity)
+        tuned_key = seed_key(
+            {"base": digests["base"], "recipe": recipe_digests[unit.recipe_path]},
+            {"finetune": params["finetune"], "prompt": params["prompt"], "code": finetune_code},
+            unit_identity,
+        )
+        tuned = checkpoint_root / FINETUNED_FOLDER / tuned_key
+        folder = (
+            checkpoint_root
+            / CACHE_FOLDER
+            / seed_key({**digests, "adapter": tuned_key}, params, unit_identity)
+        )
         name = f"{unit.recipe} seed {unit.seed}"
         if (folder / FINISHED).is_file():
             log(f"{name}: finished by an earlier run, reused from {folder}")
         else:
-            log(f"{name}: fine-tuning (cache {folder})")
             _run_seed(
-                inputs, unit, prompt, finetune_settings, answering, unit_identity, folder, log
+                inputs,
+                unit,
+                prompt,
+                finetune_settings,
+                answering,
+                unit_identity,
+                tuned,
+                folder,
+                log,
             )
-        cached.append((unit, folder))
-    for seed_out, folder in cached:
-        _publish(folder, seed_out)
-    for _, folder in cached:
+        cached.append((unit, tuned, folder))
+    for seed_out, tuned, folder in cached:
+        _publish(tuned, folder, seed_out)
+    for _, _, folder in cached:
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -198,43 +221,57 @@ def _run_seed(
     finetune_settings: Mapping[str, Any],
     answering: Mapping[str, Any],
     identity: Mapping[str, Any],
+    tuned: Path,
     folder: Path,
     log: Callable[[str], Any],
 ) -> None:
-    """Fine-tune, label and mark one unit finished, all inside its cache folder."""
+    """Fine-tune (unless ``tuned`` holds the finished adapter), label, and mark the unit
+    finished; the adapter goes to ``tuned``, the labels to ``folder``."""
+    name = f"{unit.recipe} seed {unit.seed}"
+    if (tuned / FINISHED).is_file():
+        log(f"{name}: adapter fine-tuned by an earlier run, reused from {tuned}")
+    else:
+        log(f"{name}: fine-tuning (cache {tuned})")
+        if tuned.exists():
+            shutil.rmtree(tuned)  # an unfinished attempt: its checkpoints live elsewhere
+        tuned.mkdir(parents=True)
+        finetune_from_config(
+            base_model_dir=inputs.base,
+            recipe=read_parquet(unit.recipe_path),
+            recipe_path=unit.recipe_path,
+            prompt=prompt,
+            settings=dict(finetune_settings),
+            seed=int(identity["seed"]),
+            adapter_dir=str(tuned / "adapter"),
+            loss_path=str(tuned / "loss.tsv"),
+            log=log,
+        )
+        (tuned / FINISHED).write_text("")
     if folder.exists():
-        shutil.rmtree(folder)  # an unfinished attempt: its checkpoints live elsewhere
+        shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    finetune_from_config(
-        base_model_dir=inputs.base,
-        recipe=read_parquet(unit.recipe_path),
-        recipe_path=unit.recipe_path,
-        prompt=prompt,
-        settings=dict(finetune_settings),
-        seed=int(identity["seed"]),
-        adapter_dir=str(folder / "adapter"),
-        loss_path=str(folder / "loss.tsv"),
-        log=log,
-    )
-    labels = label_seed(inputs, folder / "adapter", prompt, answering, identity)
-    log(f"{unit.recipe} seed {unit.seed}: labels {labels.label.value_counts().to_dict()}")
+    labels = label_seed(inputs, tuned / "adapter", prompt, answering, identity)
+    log(f"{name}: labels {labels.label.value_counts().to_dict()}")
     write_parquet(labels, folder / "labels.parquet", labels_metadata(answering, identity))
     (folder / FINISHED).write_text("")
 
 
-def _publish(folder: Path, outputs: SeedOutputs) -> None:
+def _publish(tuned: Path, folder: Path, outputs: SeedOutputs) -> None:
     """Copy a cached unit's files to its declared outputs, each appearing atomically."""
     adapter = Path(outputs.adapter)
     adapter.parent.mkdir(parents=True, exist_ok=True)
     tmp = adapter.with_name(f".{adapter.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        shutil.copytree(folder / "adapter", tmp)
+        shutil.copytree(tuned / "adapter", tmp)
         if adapter.exists():
             shutil.rmtree(adapter)
         os.replace(tmp, adapter)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    for name, target in (("loss.tsv", outputs.loss), ("labels.parquet", outputs.labels)):
+    for source, target in (
+        (tuned / "loss.tsv", outputs.loss),
+        (folder / "labels.parquet", outputs.labels),
+    ):
         with atomic_path(target) as tmp_file:
-            shutil.copyfile(folder / name, tmp_file)
+            shutil.copyfile(source, tmp_file)

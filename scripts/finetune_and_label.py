@@ -12,7 +12,7 @@ with job_log(snakemake.log[0], snakemake.threads) as log:
             base_answers=snakemake.input.base_answers,
             categories=snakemake.input.categories or None,
         ),
-        code=snakemake.input.code,
+        code=snakemake.params.code,
         prompt_config=snakemake.params.prompt,
         finetune_settings=snakemake.params.settings,
         answering=snakemake.params.answering,

@@ -157,7 +157,7 @@ def test_heartbeat_keeps_the_lock_fresh(tmp_path):
 
 def settings(tmp_path: Path) -> dict:
     return {
-        "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": "auto"},
+        "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": "all-linear"},
         "steps": 6,
         "batch_size": 2,
         "learning_rate": 1e-2,

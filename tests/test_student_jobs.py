@@ -4,6 +4,7 @@ files as per-seed jobs, and a killed job reruns only its unfinished units."""
 import pandas as pd
 import pytest
 import torch
+from conftest import defaults
 
 from mismatch.finetune import finetune_from_config
 from mismatch.io import read_metadata, write_parquet
@@ -18,7 +19,7 @@ from mismatch.student_jobs import (
     seed_key,
 )
 
-PROMPT_CONFIG = {"answer_template": " The answer is {answer}."}
+PROMPT_CONFIG = {**defaults("prompt"), "answer_template": " The answer is {answer}."}
 QUESTIONS = pd.DataFrame(
     {
         "question_id": ["q1", "q2", "q3", "t1", "t2"],
@@ -66,8 +67,8 @@ def files(tmp_path, tiny_llama_dir):
 
 
 def settings(tmp_path, r=4):
-    return {
-        "lora": {"r": r, "alpha": 2 * r, "dropout": 0.0, "target_modules": "auto"},
+    return defaults("finetune") | {
+        "lora": defaults("finetune.lora") | {"r": r, "alpha": 2 * r, "dropout": 0.0},
         "steps": 6,
         "batch_size": 2,
         "learning_rate": 1e-2,
@@ -97,10 +98,10 @@ def units(tmp_path, out):
     ]
 
 
-def grouped(tmp_path, inputs, out, log, r=4):
+def grouped(tmp_path, inputs, out, log, r=4, code="job code v1"):
     run_student_seeds(
         inputs=inputs,
-        code=[__file__],
+        code=code,
         prompt_config=PROMPT_CONFIG,
         finetune_settings=settings(tmp_path, r),
         answering=ANSWERING,
@@ -163,6 +164,22 @@ def test_killed_job_reruns_only_unfinished_units_and_resumes_the_killed_one(tmp_
     assert any(m.startswith("resuming from checkpoint step 4") for m in rerun)
     for unit in units(tmp_path, "out"):
         assert pd.read_parquet(unit.labels).label.isin(["correct", "wrong", "abstain"]).all()
+
+
+def test_a_rerun_with_other_labelling_code_relabels_without_retraining(tmp_path, files):
+    first: list[str] = []
+    grouped(tmp_path, files, "out", first.append)
+    assert sum("fine-tuning (cache" in m for m in first) == 4
+    before = {u.labels: pd.read_parquet(u.labels) for u in units(tmp_path, "out")}
+    rerun: list[str] = []
+    grouped(tmp_path, files, "out", rerun.append, code="job code v2")  # e.g. labels.py edited
+    assert not any("fine-tuning (cache" in m for m in rerun), rerun
+    assert sum("adapter fine-tuned by an earlier run" in m for m in rerun) == 4
+    for path, frame in before.items():
+        assert pd.read_parquet(path).equals(frame)
+    retrained: list[str] = []
+    grouped(tmp_path, files, "out", retrained.append, r=2)  # a changed LoRA rank retrains all
+    assert sum("fine-tuning (cache" in m for m in retrained) == 4
 
 
 def test_a_units_cache_key_follows_inputs_settings_and_identity():

@@ -276,14 +276,22 @@ def load_study_config(configfile: Path) -> dict[str, Any]:
     one-line errors, schema defaults filled in, sweeps expanded, cross-key checks run."""
     from snakemake.utils import validate
 
-    from mismatch.configuration import check_config, expand_sweeps, schema_error
+    from mismatch.configuration import (
+        check_config,
+        check_sizes,
+        expand_sweeps,
+        load_layered,
+        schema_error,
+    )
     from mismatch.errors import InputError
 
     schema = ROOT / "schemas" / "config.schema.yaml"
     try:
-        config = yaml.safe_load(configfile.read_text())
+        config = load_layered(configfile)  # with its `extends:` layers, as the workflow reads it
     except (OSError, yaml.YAMLError) as exc:
         raise SystemExit(f"{configfile}: not a readable YAML config ({exc})") from None
+    except InputError as exc:
+        raise SystemExit(f"{configfile}: invalid config: {exc}") from None
     problem = schema_error(config, schema)
     if problem:
         raise SystemExit(f"{configfile}: invalid config: {problem}")
@@ -291,6 +299,7 @@ def load_study_config(configfile: Path) -> dict[str, Any]:
     expand_sweeps(config)
     try:
         check_config(config, str(configfile))
+        check_sizes(config)
     except InputError as exc:
         raise SystemExit(f"{configfile}: invalid config: {exc}") from None
     return config
@@ -607,7 +616,7 @@ def measure_finetuning(
     seed = 1
     order = example_order(len(examples), steps * per_step, seed)
     tokens = token_counts(examples, order, train.batch_size)
-    n_matmul = matmul_parameters(get_peft_model(model, lora_config(model, lora)))
+    n_matmul = matmul_parameters(get_peft_model(model, lora_config(lora)))
     hidden = model.config.hidden_size
     del model
 
