@@ -63,6 +63,25 @@ def defaults(section: str) -> Any:
     return copy.deepcopy(value)
 
 
+def job_settings(tmp_path: Path, r: int = 4) -> dict[str, Any]:
+    """Fine-tuning settings of a fast test job (6 steps, a checkpoint every 2), the schema's
+    defaults with the test's changes, checkpoints under ``tmp_path``."""
+    return defaults("finetune") | {
+        "lora": defaults("finetune.lora") | {"r": r, "alpha": 2 * r, "dropout": 0.0},
+        "steps": 6,
+        "batch_size": 2,
+        "learning_rate": 1e-2,
+        "max_length": 64,
+        "gradient_accumulation": 1,
+        "warmup_steps": 2,
+        "weight_decay": 0.0,
+        "gradient_checkpointing": False,
+        "checkpoint_every": 2,
+        "checkpoint_root": str(tmp_path / "checkpoints"),
+        "dtype": "float32",
+    }
+
+
 SPECIAL_TOKENS = ["<pad>", "<s>", "</s>"]
 _CORPUS = [
     "Question: What is the capital of Zorbia?\nAnswer: The answer is Quelm.\n",

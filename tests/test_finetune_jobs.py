@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 import torch
-from conftest import defaults
+from conftest import defaults, job_settings
 
 from mismatch.finetune import finetune_from_config
 from mismatch.io import write_parquet
@@ -26,25 +26,6 @@ class Killed(Exception):
     pass
 
 
-def settings(tmp_path, r):
-    return {
-        "lora": {"r": r, "alpha": 2 * r, "dropout": 0.0, "target_modules": "all-linear"},
-        "steps": 6,
-        "batch_size": 2,
-        "learning_rate": 1e-2,
-        "max_length": 64,
-        "gradient_accumulation": 1,
-        "warmup_steps": 2,
-        "weight_decay": 0.0,
-        "gradient_checkpointing": False,
-        "checkpoint_every": 2,
-        "lr_schedule": "constant",
-        "max_grad_norm": 1.0,
-        "checkpoint_root": str(tmp_path / "checkpoints"),
-        "dtype": "float32",
-    }
-
-
 def job(model_dir, tmp_path, r, log):
     recipe_path = tmp_path / "recipe.parquet"
     if not recipe_path.exists():
@@ -54,7 +35,7 @@ def job(model_dir, tmp_path, r, log):
         recipe=RECIPE,
         recipe_path=str(recipe_path),
         prompt=PROMPT,
-        settings=settings(tmp_path, r),
+        settings=job_settings(tmp_path, r),
         seed=3,
         adapter_dir=str(tmp_path / f"adapter-r{r}"),
         loss_path=str(tmp_path / f"loss-r{r}.tsv"),

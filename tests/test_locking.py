@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import job_settings
 
 from mismatch.finetune import finetune_from_config
 from mismatch.io import write_parquet
@@ -155,23 +156,6 @@ def test_heartbeat_keeps_the_lock_fresh(tmp_path):
 # ---------------------------------------------------------------- kill -9 of a fine-tuning job
 
 
-def settings(tmp_path: Path) -> dict:
-    return {
-        "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": "all-linear"},
-        "steps": 6,
-        "batch_size": 2,
-        "learning_rate": 1e-2,
-        "max_length": 64,
-        "gradient_accumulation": 1,
-        "warmup_steps": 2,
-        "weight_decay": 0.0,
-        "gradient_checkpointing": False,
-        "checkpoint_every": 2,
-        "checkpoint_root": str(tmp_path / "checkpoints"),
-        "dtype": "float32",
-    }
-
-
 def job(model_dir: str, tmp_path: str, log) -> list[dict]:
     """One fine-tuning job of the workflow (as scripts/finetune_student.py runs it)."""
     tmp_path = Path(tmp_path)
@@ -183,7 +167,7 @@ def job(model_dir: str, tmp_path: str, log) -> list[dict]:
         recipe=RECIPE,
         recipe_path=str(recipe_path),
         prompt=PROMPT,
-        settings=settings(tmp_path),
+        settings=job_settings(tmp_path),
         seed=3,
         adapter_dir=str(tmp_path / "adapter"),
         loss_path=str(tmp_path / "loss.tsv"),

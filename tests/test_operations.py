@@ -40,18 +40,34 @@ def expected(rule: str, **wildcards) -> tuple[str, tuple[tuple[str, str], ...]]:
     return rule, tuple(sorted((k, str(v)) for k, v in wildcards.items()))
 
 
-def recipe_jobs(config: dict, recipes, with_sets: bool = True) -> set:
-    """The set, fine-tuning and labelling jobs of ``recipes`` under ``config``."""
+def job_per(config: dict) -> str:
+    """``finetune.job_per`` of ``config`` (the schema's default: one job per student)."""
+    return config.get("finetune", {}).get("job_per", "student")
+
+
+def recipe_jobs(config: dict, recipes, with_sets: bool = True, stage: str = "both") -> set:
+    """The set, fine-tuning and labelling jobs of ``recipes`` under ``config``: per seed
+    (``finetune_student``, ``label_student``; ``stage`` picks one) or grouped into one
+    ``finetune_and_label`` job per student or per recipe (``finetune.job_per``)."""
     jobs = set()
+    grouping = job_per(config)
     for w in config["seeds"]["world"]:
         for student in config["students"]:
+            if recipes and grouping == "student":
+                jobs.add(expected("finetune_and_label", w=w, student=student))
             for recipe in recipes:
                 if with_sets:
                     jobs.add(expected("finetuning_set", w=w, student=student, recipe=recipe))
+                if grouping == "recipe":
+                    jobs.add(expected("finetune_and_label", w=w, student=student, recipe=recipe))
+                if grouping != "seed":
+                    continue
                 for seed in config["seeds"]["finetune"]:
                     ids = {"w": w, "student": student, "recipe": recipe, "seed": seed}
-                    jobs.add(expected("finetune_student", **ids))
-                    jobs.add(expected("label_student", **ids))
+                    if stage in ("both", "finetune"):
+                        jobs.add(expected("finetune_student", **ids))
+                    if stage in ("both", "label"):
+                        jobs.add(expected("label_student", **ids))
     return jobs
 
 
@@ -161,9 +177,9 @@ def test_a_code_edit_to_labels_reruns_labelling_and_what_follows_only(tiny_study
     with edited(labels, lambda text: text + "\nLABEL_EDITED = True\n"):
         run = snakemake(repo, work, configfile, "-n")
     assert run.returncode == 0, run.output[-3000:]
-    relabelled = {
-        j for j in recipe_jobs(config, config["recipes"], False) if j[0] == "label_student"
-    }
+    # per seed: the labelling jobs only; grouped: the jobs that label, which reuse every
+    # fine-tuned adapter (keyed by what shapes fine-tuning; tests/test_student_jobs.py)
+    relabelled = recipe_jobs(config, config["recipes"], with_sets=False, stage="label")
     assert job_set(run.output) == relabelled | FINAL
 
 

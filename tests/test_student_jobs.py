@@ -4,7 +4,7 @@ files as per-seed jobs, and a killed job reruns only its unfinished units."""
 import pandas as pd
 import pytest
 import torch
-from conftest import defaults
+from conftest import defaults, job_settings
 
 from mismatch.finetune import finetune_from_config
 from mismatch.io import read_metadata, write_parquet
@@ -66,23 +66,6 @@ def files(tmp_path, tiny_llama_dir):
     )
 
 
-def settings(tmp_path, r=4):
-    return defaults("finetune") | {
-        "lora": defaults("finetune.lora") | {"r": r, "alpha": 2 * r, "dropout": 0.0},
-        "steps": 6,
-        "batch_size": 2,
-        "learning_rate": 1e-2,
-        "max_length": 64,
-        "gradient_accumulation": 1,
-        "warmup_steps": 2,
-        "weight_decay": 0.0,
-        "gradient_checkpointing": False,
-        "checkpoint_every": 2,
-        "checkpoint_root": str(tmp_path / "checkpoints"),
-        "dtype": "float32",
-    }
-
-
 def units(tmp_path, out):
     return [
         SeedOutputs(
@@ -103,7 +86,7 @@ def grouped(tmp_path, inputs, out, log, r=4, code="job code v1"):
         inputs=inputs,
         code=code,
         prompt_config=PROMPT_CONFIG,
-        finetune_settings=settings(tmp_path, r),
+        finetune_settings=job_settings(tmp_path, r),
         answering=ANSWERING,
         identity={"w": "1", "student": "small"},
         outputs=units(tmp_path, out),
@@ -120,7 +103,7 @@ def test_grouped_units_equal_separate_per_seed_jobs(tmp_path, files):
             recipe=pd.read_parquet(unit.recipe_path),
             recipe_path=unit.recipe_path,
             prompt=prompt,
-            settings=settings(tmp_path),
+            settings=job_settings(tmp_path),
             seed=unit.seed,
             adapter_dir=unit.adapter,
             loss_path=unit.loss,
