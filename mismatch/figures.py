@@ -241,8 +241,9 @@ def plot_forest(per_world: pd.DataFrame, path: str | os.PathLike[str]) -> None:
         ]
         for row in rows.to_dict("records"):
             estimate = 100 * row["estimate"]
-            low = np.nan_to_num(100 * (row["estimate"] - row["low"]))
-            high = np.nan_to_num(100 * (row["high"] - row["estimate"]))
+            # a difference of two rates lies in [-1, 1]: intervals are cut there, as in the text
+            low = np.nan_to_num(100 * (row["estimate"] - max(row["low"], -1.0)))
+            high = np.nan_to_num(100 * (min(row["high"], 1.0) - row["estimate"]))
             summary_row = row["kind"] != "world"
             ax.errorbar(
                 estimate,
