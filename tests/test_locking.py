@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import job_settings
+from conftest import defaults, job_settings
 
 from mismatch.finetune import finetune_from_config
 from mismatch.io import write_parquet
@@ -22,7 +22,9 @@ from mismatch.prompting import PromptFormat
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
-PROMPT = PromptFormat(answer_template=" The answer is {answer}.")
+PROMPT = PromptFormat.from_config(
+    defaults("prompt") | {"answer_template": " The answer is {answer}."}
+)
 RECIPE = pd.DataFrame(
     {
         "question_id": ["q1", "q2", "q3"],

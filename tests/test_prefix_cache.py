@@ -2,14 +2,16 @@
 
 import pytest
 import torch
+from conftest import defaults
 
 from mismatch.generation import SamplingSettings, encode_prompts, generate, sample
-from mismatch.generation import _left_pad as left_pad
 from mismatch.modeling import load_model
 from mismatch.prefix_cache import common_prefix_length, prefill_tokens
 from mismatch.prompting import PromptFormat
 
-PROMPT = PromptFormat(answer_template=" The answer is {answer}.")
+PROMPT = PromptFormat.from_config(
+    defaults("prompt") | {"answer_template": " The answer is {answer}."}
+)
 SHOTS = [("What is the capital of Zorbia?", "Quelm"), ("Who founded Varnox?", "Ildra Fenn")]
 QUESTIONS = [
     "What colour is the flag of Ombrel?",
@@ -75,7 +77,8 @@ def test_first_step_logits_equal_the_plain_path(tiny_model):
 
     model, tokenizer = tiny_model
     encoded = encode_prompts(tokenizer, shared_block(ENDINGS) + k_shot(QUESTIONS))
-    input_ids, attention_mask = left_pad(encoded, tokenizer.pad_token_id)
+    padded = tokenizer.pad({"input_ids": encoded}, padding_side="left", return_tensors="pt")
+    input_ids, attention_mask = padded["input_ids"], padded["attention_mask"]  # as generate.py
     plain_positions = (attention_mask.cumsum(-1) - 1).clamp(min=0)  # as generate's first step
     plain = model(
         input_ids=input_ids, attention_mask=attention_mask, position_ids=plain_positions

@@ -10,6 +10,7 @@ import json
 import pandas as pd
 import pytest
 import torch
+from conftest import defaults
 from real_fixtures import NAMES, real_model_dir
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
@@ -19,7 +20,9 @@ from mismatch.grading import label_answer
 from mismatch.modeling import load_model
 from mismatch.prompting import PromptFormat
 
-PROMPT = PromptFormat()  # the TriviaQA configs' format: "Question: {q}\nAnswer:" + " {answer}"
+PROMPT = PromptFormat.from_config(
+    defaults("prompt")
+)  # TriviaQA: "Question: {q}\nAnswer:" + " {answer}"
 QUESTION = "Who wrote Hamlet?"
 
 VOCAB_SIZE = {"llama-spm": 32000, "llama-bpe": 128257, "gpt-2": 50257, "qwen2": 151936}

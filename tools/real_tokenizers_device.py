@@ -51,7 +51,9 @@ def run(names: list[str], device: str, dtype: str, cache: Path | None) -> dict:
 
     torch.set_num_threads(1)
     recipe, test = questions()
-    prompt = PromptFormat()
+    prompt = PromptFormat(
+        "Question: {question}\nAnswer:", " {answer}", " I don't know."
+    )  # the schema's defaults
     settings = FinetuneSettings(steps=8, batch_size=4, learning_rate=1e-2, warmup_steps=1)
     results = {"device": device, "dtype": dtype, "torch": torch.__version__, "models": {}}
     if device == "cuda":
