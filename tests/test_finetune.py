@@ -237,8 +237,14 @@ def test_device_map_reaches_from_pretrained_in_finetuning_and_labelling(
 
     monkeypatch.setattr(modeling.AutoModelForCausalLM, "from_pretrained", recording)
     config = {
-        "finetune": {"lora": {"r": 4, "alpha": 8}, "steps": 1, "batch_size": 2},
-        "models": {"s": {"path": str(tiny_llama_dir), "device_map": "cpu"}},
+        "finetune": defaults("finetune")
+        | {
+            "lora": defaults("finetune.lora") | {"r": 4, "alpha": 8},
+            "steps": 1,
+            "batch_size": 2,
+            "checkpoint_root": str(tmp_path / "checkpoints"),
+        },
+        "models": {"s": {"path": str(tiny_llama_dir), "dtype": "float32", "device_map": "cpu"}},
     }
     settings = configuration.finetune_settings(config, "s")
     assert settings["device_map"] == "cpu"

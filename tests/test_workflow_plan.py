@@ -98,6 +98,7 @@ def test_layered_config_plans_with_command_line_values_last(tmp_path):
     overlay = {
         "extends": "base/tiny.yaml",
         "seeds": {"finetune": [1, 2, 3]},
+        "finetune": {"job_per": "seed"},  # merged into the base's finetune section
         "answering": {"questions_per_shard": 5},
         "figures_dir": "overlay_figures",
     }
@@ -106,6 +107,7 @@ def test_layered_config_plans_with_command_line_values_last(tmp_path):
     assert run.returncode == 0, run.output
     jobs = planned_jobs(run.output)
     assert {w["seed"] for r, w in jobs if r == "finetune_student"} == {"1", "2", "3"}
+    assert "finetune_and_label" not in {r for r, _ in jobs}
     assert len([w for r, w in jobs if r == "answer_questions"]) == 2 * (-(-24 // 5) + -(-16 // 5))
     assert "cli_figures/outcomes.png" in run.output and "overlay_figures" not in run.output
 
