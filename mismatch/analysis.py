@@ -58,14 +58,15 @@ THRESHOLDS = (0.5, 0.75, 0.9)
 
 @dataclass(frozen=True)
 class AnalysisSettings:
-    """What the analysis needs from the config."""
+    """What the analysis needs from the config (no defaults for config keys: the schema holds
+    them)."""
 
     recipes: Mapping[str, Mapping[str, Any]]
-    grading: str = "exact"
-    primary: str | None = None
-    n_boot: int = 1000
-    n_flips: int = 20000
-    seed: int = 0
+    grading: str  # answering.grading
+    primary: str | None  # analysis.primary
+    n_boot: int  # summary.n_boot
+    n_flips: int  # analysis.n_flips
+    seed: int = 0  # of the resampling streams (not a config key: results are reproducible)
     confidence: float = 0.95
 
 

@@ -12,7 +12,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from mismatch.generation import generate
 from mismatch.grading import is_correct
 from mismatch.modeling import model_source
-from mismatch.prompting import PromptFormat
+from mismatch.prompting import PromptFormat, k_shot_prompts
 from mismatch.provenance import git_commit, library_versions
 
 ANSWER_COLUMNS = ["question_id", "question", "answers", "prediction", "answer", "correct"]
@@ -44,10 +44,7 @@ def answer_questions(
     Columns: question_id, question, answers, prediction (first generated line), answer (the
     prediction with the answer template stripped) and correct (graded with ``grading_rule``).
     """
-    shots = [
-        (q, list(a)[0]) for q, a in zip(exemplars["question"], exemplars["answers"], strict=True)
-    ]
-    prompts = [prompt.prompt(q, shots) for q in questions["question"]]
+    prompts = k_shot_prompts(prompt, questions["question"], exemplars)
     predictions = generate(
         model,
         tokenizer,

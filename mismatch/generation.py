@@ -90,7 +90,7 @@ def sample(
         top_p=1.0,
         num_return_sequences=sampling.num_samples,
     )
-    device = _device(model)
+    device = model_device(model)
     cuda_devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(seed)
@@ -114,7 +114,8 @@ def _generation_config(
     )
 
 
-def _device(model: PreTrainedModel) -> torch.device:
+def model_device(model: PreTrainedModel) -> torch.device:
+    """The device of the model's (first) parameters."""
     return next(model.parameters()).device
 
 
@@ -142,7 +143,7 @@ def _generate_batches(
             model, tokenizer, encoded, order, batch_size, config, stop
         )
     per_prompt = config.num_return_sequences or 1
-    device = _device(model)
+    device = model_device(model)
     results: list[list[str]] = [[] for _ in encoded]
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]

@@ -26,6 +26,8 @@ from transformers import (
     StoppingCriteriaList,
 )
 
+from mismatch.generation import model_device  # generation imports this module only when called
+
 
 def common_prefix_length(sequences: Sequence[Sequence[int]]) -> int:
     """Length of the longest token prefix shared by all ``sequences``, leaving each at least one
@@ -66,10 +68,6 @@ def prefill_tokens(
     return total
 
 
-def _device(model: PreTrainedModel) -> torch.device:
-    return next(model.parameters()).device
-
-
 @torch.inference_mode()
 def generate_batches_with_prefix(
     model: PreTrainedModel,
@@ -83,7 +81,7 @@ def generate_batches_with_prefix(
     """Like ``generation._generate_batches`` on already encoded, ordered prompts, prefilling
     their shared prefix once and each prompt once for all its samples."""
     samples = config.num_return_sequences or 1
-    device = _device(model)
+    device = model_device(model)
     prefix_len = common_prefix_length(encoded)
     prefix_cache = DynamicCache(config=model.config)
     if prefix_len:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,14 @@ class PromptFormat:
     def as_dict(self) -> dict[str, str]:
         """The templates, for provenance records."""
         return asdict(self)
+
+
+def k_shot_prompts(
+    prompt: PromptFormat, questions: Iterable[str], exemplars: Mapping[str, Any]
+) -> list[str]:
+    """The k-shot prompt of every question, the exemplars (a table with ``question`` and
+    ``answers`` columns) solved with their canonical (first) answer."""
+    shots = [
+        (q, list(a)[0]) for q, a in zip(exemplars["question"], exemplars["answers"], strict=True)
+    ]
+    return [prompt.prompt(q, shots) for q in questions]

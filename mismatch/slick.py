@@ -25,7 +25,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from mismatch.errors import InputError
 from mismatch.generation import SamplingSettings, generate, sample
 from mismatch.grading import is_correct
-from mismatch.prompting import PromptFormat
+from mismatch.prompting import PromptFormat, k_shot_prompts
 from mismatch.triviaqa import question_keys
 
 CATEGORIES = ("HighlyKnown", "MaybeKnown", "WeaklyKnown", "Unknown")
@@ -133,11 +133,7 @@ def measure_correctness(
     greedy = np.zeros((len(questions), len(sets)), dtype=bool)
     sampled = np.zeros((len(questions), len(sets), settings.n_samples), dtype=bool)
     for i, exemplars in enumerate(sets):
-        shots = [
-            (q, list(a)[0])
-            for q, a in zip(exemplars["question"], exemplars["answers"], strict=True)
-        ]
-        prompts = [prompt.prompt(q, shots) for q in questions["question"]]
+        prompts = k_shot_prompts(prompt, questions["question"], exemplars)
         answers = generate(
             model,
             tokenizer,

@@ -108,7 +108,9 @@ def _study(seed=0, persons=12):
 @pytest.fixture(scope="module")
 def tables():
     labels, questions, recipes, losses = _study()
-    settings = AnalysisSettings(recipes=RECIPES, n_boot=300, n_flips=2000)
+    settings = AnalysisSettings(
+        recipes=RECIPES, grading="exact", primary=None, n_boot=300, n_flips=2000
+    )
     return analyse(labels, questions, recipes, losses, settings)
 
 

@@ -501,7 +501,7 @@ def measure_prefill(
     from mismatch.io import read_parquet
     from mismatch.modeling import load_model
     from mismatch.prefix_cache import common_prefix_length, prefill_tokens
-    from mismatch.prompting import PromptFormat
+    from mismatch.prompting import PromptFormat, k_shot_prompts
     from mismatch.slick import SlickSettings, exemplar_sets
 
     torch.set_num_threads(threads)
@@ -516,12 +516,8 @@ def measure_prefill(
     prompt = PromptFormat.from_config(config["prompt"])
     loaded, tokenizer = load_model(world / "models" / model, dtype=settings["dtype"])
 
-    def shots(exemplars: pd.DataFrame) -> list[tuple[str, str]]:
-        pairs = zip(exemplars["question"], exemplars["answers"], strict=True)
-        return [(q, list(a)[0]) for q, a in pairs]
-
     def counts(exemplars: pd.DataFrame, samples: int, batch_size: int) -> tuple[int, int]:
-        prompts = [prompt.prompt(q, shots(exemplars)) for q in questions["question"]]
+        prompts = k_shot_prompts(prompt, questions["question"], exemplars)
         encoded = encode_prompts(tokenizer, prompts)
         lengths = [len(ids) for ids in encoded]
         plain = prefill_tokens(lengths, batch_size, samples=samples)
@@ -543,7 +539,7 @@ def measure_prefill(
         sampled = counts(chosen, slick.n_samples, max(1, batch // slick.n_samples))
         s_plain += greedy[0] + sampled[0]
         s_cached += greedy[1] + sampled[1]
-    prompts = [prompt.prompt(q, shots(exemplars)) for q in questions["question"]]
+    prompts = k_shot_prompts(prompt, questions["question"], exemplars)
     timed = {}
     for name, cached in (("plain", False), ("cached", True)):
         start = time.perf_counter()
