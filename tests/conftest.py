@@ -82,6 +82,40 @@ def job_settings(tmp_path: Path, r: int = 4) -> dict[str, Any]:
     }
 
 
+def finetune_job(model_dir, tmp_path: Path, recipe, prompt, log, r: int = 4, tag: str = ""):
+    """One fine-tuning job of the workflow (as scripts/finetune_student.py runs it): ``recipe``
+    (written to ``tmp_path/recipe.parquet`` once), seed 3, ``job_settings``; the adapter goes to
+    ``tmp_path/adapter{tag}``, the losses to ``tmp_path/loss{tag}.tsv``. Returns the metrics."""
+    from mismatch.finetune import finetune_from_config
+    from mismatch.io import write_parquet
+
+    recipe_path = Path(tmp_path) / "recipe.parquet"
+    if not recipe_path.exists():
+        write_parquet(recipe, recipe_path)
+    return finetune_from_config(
+        base_model_dir=str(model_dir),
+        recipe=recipe,
+        recipe_path=str(recipe_path),
+        prompt=prompt,
+        settings=job_settings(Path(tmp_path), r),
+        seed=3,
+        adapter_dir=str(Path(tmp_path) / f"adapter{tag}"),
+        loss_path=str(Path(tmp_path) / f"loss{tag}.tsv"),
+        log=log,
+    )
+
+
+@pytest.fixture
+def one_torch_thread():
+    """torch limited to one thread for the test (jobs run with the rule's threads)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 SPECIAL_TOKENS = ["<pad>", "<s>", "</s>"]
 _CORPUS = [
     "Question: What is the capital of Zorbia?\nAnswer: The answer is Quelm.\n",

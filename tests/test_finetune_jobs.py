@@ -2,11 +2,8 @@
 
 import pandas as pd
 import pytest
-import torch
-from conftest import defaults, job_settings
+from conftest import defaults, finetune_job
 
-from mismatch.finetune import finetune_from_config
-from mismatch.io import write_parquet
 from mismatch.prompting import PromptFormat
 
 PROMPT = PromptFormat.from_config(
@@ -27,28 +24,10 @@ class Killed(Exception):
 
 
 def job(model_dir, tmp_path, r, log):
-    recipe_path = tmp_path / "recipe.parquet"
-    if not recipe_path.exists():
-        write_parquet(RECIPE, recipe_path)
-    return finetune_from_config(
-        base_model_dir=str(model_dir),
-        recipe=RECIPE,
-        recipe_path=str(recipe_path),
-        prompt=PROMPT,
-        settings=job_settings(tmp_path, r),
-        seed=3,
-        adapter_dir=str(tmp_path / f"adapter-r{r}"),
-        loss_path=str(tmp_path / f"loss-r{r}.tsv"),
-        log=log,
-    )
+    return finetune_job(model_dir, tmp_path, RECIPE, PROMPT, log, r=r, tag=f"-r{r}")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_killed_job_resumes_but_a_changed_rank_starts_fresh(tiny_llama_dir, tmp_path):

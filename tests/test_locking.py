@@ -13,10 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import defaults, job_settings
+from conftest import defaults, finetune_job
 
-from mismatch.finetune import finetune_from_config
-from mismatch.io import write_parquet
 from mismatch.locking import LockHeld, checkpoint_lock, holder_record
 from mismatch.prompting import PromptFormat
 
@@ -160,21 +158,7 @@ def test_heartbeat_keeps_the_lock_fresh(tmp_path):
 
 def job(model_dir: str, tmp_path: str, log) -> list[dict]:
     """One fine-tuning job of the workflow (as scripts/finetune_student.py runs it)."""
-    tmp_path = Path(tmp_path)
-    recipe_path = tmp_path / "recipe.parquet"
-    if not recipe_path.exists():
-        write_parquet(RECIPE, recipe_path)
-    return finetune_from_config(
-        base_model_dir=str(model_dir),
-        recipe=RECIPE,
-        recipe_path=str(recipe_path),
-        prompt=PROMPT,
-        settings=job_settings(tmp_path),
-        seed=3,
-        adapter_dir=str(tmp_path / "adapter"),
-        loss_path=str(tmp_path / "loss.tsv"),
-        log=log,
-    )
+    return finetune_job(model_dir, Path(tmp_path), RECIPE, PROMPT, log)
 
 
 def hold_after_checkpoint(model_dir: str, tmp_path: str, marker: str) -> None:

@@ -3,7 +3,6 @@ files as per-seed jobs, and a killed job reruns only its unfinished units."""
 
 import pandas as pd
 import pytest
-import torch
 from conftest import defaults, job_settings
 
 from mismatch.finetune import finetune_from_config
@@ -44,12 +43,7 @@ class Killed(Exception):
     pass
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture
