@@ -24,6 +24,7 @@ from workflow_runs import (
     load_config,
     planned_rules,
     snakemake,
+    snakemake_command,
     write_config,
 )
 
@@ -175,19 +176,7 @@ def tiny_runs(tmp_path_factory, slurm_cluster):
     local_log = base / "local.log"
     with local_log.open("w") as log:
         local = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "snakemake",
-                "--snakefile",
-                str(repo / "Snakefile"),
-                "--directory",
-                str(base / "local"),
-                "--configfile",
-                str(configfile),
-                "--cores",
-                "2",
-            ],
+            snakemake_command(repo, base / "local", configfile),
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -67,9 +67,9 @@ class Run:
         return self.returncode == 0 and NOTHING_TO_DO in self.output
 
 
-def snakemake(repo: Path, workdir: Path, configfile: Path, *args: str, timeout: int = 900) -> Run:
-    """Run Snakemake from ``repo`` in ``workdir`` with ``configfile``; return code and output."""
-    command = [
+def snakemake_command(repo: Path, workdir: Path, configfile: Path, *args: str) -> list[str]:
+    """The command line of a 2-core Snakemake run of ``repo``'s workflow in ``workdir``."""
+    return [
         sys.executable,
         "-m",
         "snakemake",
@@ -83,6 +83,11 @@ def snakemake(repo: Path, workdir: Path, configfile: Path, *args: str, timeout: 
         "2",
         *args,
     ]
+
+
+def snakemake(repo: Path, workdir: Path, configfile: Path, *args: str, timeout: int = 900) -> Run:
+    """Run Snakemake from ``repo`` in ``workdir`` with ``configfile``; return code and output."""
+    command = snakemake_command(repo, workdir, configfile, *args)
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     return Run(done.returncode, done.stdout + done.stderr)
 
