@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,8 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from mismatch.generation import generate
 from mismatch.grading import is_correct
-from mismatch.modeling import model_source
+from mismatch.io import read_parquet, write_parquet
+from mismatch.modeling import load_model, model_source
 from mismatch.prompting import PromptFormat, k_shot_prompts
 from mismatch.provenance import git_commit, library_versions
 
@@ -103,3 +106,82 @@ def answer_provenance(
         "versions": library_versions(),
         "git_commit": git_commit(Path(__file__).parent),
     }
+
+
+def answer_with_provenance(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    *,
+    model_name: str,
+    model_path: str | os.PathLike[str],
+    questions: pd.DataFrame,
+    exemplars: pd.DataFrame,
+    prompt: PromptFormat,
+    settings: Mapping[str, Any],
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """One model's graded answers to ``questions`` with ``settings`` (``answering_settings`` of
+    ``mismatch.configuration``), and the provenance its answer file carries."""
+    answers = answer_questions(
+        model,
+        tokenizer,
+        questions,
+        exemplars,
+        prompt,
+        batch_size=settings["batch_size"],
+        max_new_tokens=settings["max_new_tokens"],
+        grading_rule=settings["grading"],
+        prefix_cache=settings["prefix_cache"],
+    )
+    provenance = answer_provenance(
+        model_name=model_name,
+        model_path=model_path,
+        prompt=prompt,
+        exemplars=exemplars,
+        decoding={"greedy": True, "max_new_tokens": settings["max_new_tokens"], "stop": "\\n"},
+        dtype=str(model.dtype),
+        batch_size=settings["batch_size"],
+    )
+    return answers, provenance
+
+
+def answer_every_split(
+    models: Mapping[str, str],
+    question_files: Mapping[str, str],
+    outputs: Mapping[tuple[str, str], str],
+    exemplars: pd.DataFrame,
+    prompt: PromptFormat,
+    settings: Mapping[str, Mapping[str, Any]],
+    log: Callable[[str], None],
+) -> None:
+    """Each model of ``models`` (name -> directory), loaded once, answers every split of
+    ``question_files`` (split -> parquet) and writes ``outputs[(model, split)]``.
+
+    Each file equals what a per-split answering job writes for it (answers and provenance; its
+    ``shard`` entry says one job answered the whole split). Models are loaded one at a time.
+    """
+    question_sets = {split: read_parquet(path) for split, path in question_files.items()}
+    for name, path in models.items():
+        model_settings = settings[name]
+        model, tokenizer = load_model(
+            path,
+            dtype=model_settings["dtype"],
+            device_map=model_settings["device_map"],
+            trust_remote_code=model_settings["trust_remote_code"],
+        )
+        for split, questions in question_sets.items():
+            log(f"{name}: answering {len(questions)} {split} questions")
+            answers, provenance = answer_with_provenance(
+                model,
+                tokenizer,
+                model_name=name,
+                model_path=path,
+                questions=questions,
+                exemplars=exemplars,
+                prompt=prompt,
+                settings=model_settings,
+            )
+            provenance["shard"] = {"index": 0, "of": 1}
+            write_parquet(answers, outputs[(name, split)], provenance)
+            log(f"{name} {split}: accuracy {answers.correct.mean():.3f}")
+        del model, tokenizer
+        gc.collect()

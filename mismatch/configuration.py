@@ -210,6 +210,12 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
             f"{source}: analysis.primary",
             f"{primary!r} is not a configured recipe ({', '.join(config['recipes'])})",
         )
+    answering = config["answering"]
+    if answering["questions_per_shard"] > 0 and answering["job_per"] != "split":
+        raise InputError(
+            f"{source}: answering.questions_per_shard",
+            f"shards need answering.job_per: split (it is {answering['job_per']!r})",
+        )
     synthetic = config["questions"]["source"] == "synthetic"
     for name, model in models.items():
         if synthetic and "pretrain" not in model:

@@ -2,55 +2,95 @@
 
 
 localrules:
-    gather_answers,
     knowledge_report,
     check_preconditions,
 
 
-rule answer_questions:
-    input:
-        model=model_dir,
-        questions="results/w{w}/questions/{split}.parquet",
-        exemplars="results/w{w}/questions/format.parquet",
-    output:
-        answers="results/w{w}/answers/{model}/{split}.shards/{shard}.parquet",
-    log:
-        "logs/w{w}/answer_questions/{model}/{split}.{shard}.log",
-    benchmark:
-        "benchmarks/w{w}/answer_questions/{model}/{split}.{shard}.tsv"
-    conda:
-        "../envs/mismatch.yaml"
-    threads: config["threads"]
-    resources:
-        **model_resources("answer"),
-    params:
-        code=code("answer_questions"),
-        prompt=config["prompt"],
-        settings=lambda wildcards: cfg.answering_settings(config, wildcards.model),
-        n_shards=lambda wildcards: cfg.answer_shards(config, wildcards.split),
-    script:
-        "../scripts/answer_questions.py"
+# answering.job_per: world (one job per world answers with every model) or model (one per world
+# and model) answers the pool and test splits in one process, each model loaded once; split runs
+# answer_questions per (model, split, shard) and gathers the shards (GPU-sized models).
+if ANSWER_JOB_PER != "split":
+    ANSWER_GROUP = "all_models" if ANSWER_JOB_PER == "world" else "{model}"
 
+    rule answer_splits:
+        input:
+            models=answering_model_dirs,
+            questions=expand("results/w{{w}}/questions/{split}.parquet", split=ANSWERED_SPLITS),
+            exemplars="results/w{w}/questions/format.parquet",
+        output:
+            answers=expand(
+                "results/w{{w}}/answers/{model}/{split}.parquet",
+                model=MODELS if ANSWER_JOB_PER == "world" else ["{model}"],
+                split=ANSWERED_SPLITS,
+            ),
+        log:
+            f"logs/w{{w}}/answer_splits/{ANSWER_GROUP}.log",
+        benchmark:
+            f"benchmarks/w{{w}}/answer_splits/{ANSWER_GROUP}.tsv"
+        conda:
+            "../envs/mismatch.yaml"
+        threads: config["threads"]
+        resources:
+            **grouped_answer_resources(),
+        params:
+            code=code("answer_splits"),
+            prompt=config["prompt"],
+            models=answering_models,
+            splits=ANSWERED_SPLITS,
+            settings=lambda wildcards: {
+                name: cfg.answering_settings(config, name) for name in answering_models(wildcards)
+            },
+        script:
+            "../scripts/answer_splits.py"
 
-rule gather_answers:
-    input:
-        shards=answer_shard_files,
-        questions="results/w{w}/questions/{split}.parquet",
-    output:
-        answers="results/w{w}/answers/{model}/{split}.parquet",
-    log:
-        "logs/w{w}/gather_answers/{model}/{split}.log",
-    benchmark:
-        "benchmarks/w{w}/gather_answers/{model}/{split}.tsv"
-    conda:
-        "../envs/mismatch.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    params:
-        code=code("gather_answers"),
-    script:
-        "../scripts/gather_answers.py"
+else:
+
+    rule answer_questions:
+        input:
+            model=model_dir,
+            questions="results/w{w}/questions/{split}.parquet",
+            exemplars="results/w{w}/questions/format.parquet",
+        output:
+            answers="results/w{w}/answers/{model}/{split}.shards/{shard}.parquet",
+        log:
+            "logs/w{w}/answer_questions/{model}/{split}.{shard}.log",
+        benchmark:
+            "benchmarks/w{w}/answer_questions/{model}/{split}.{shard}.tsv"
+        conda:
+            "../envs/mismatch.yaml"
+        threads: config["threads"]
+        resources:
+            **model_resources("answer"),
+        params:
+            code=code("answer_questions"),
+            prompt=config["prompt"],
+            settings=lambda wildcards: cfg.answering_settings(config, wildcards.model),
+            n_shards=lambda wildcards: cfg.answer_shards(config, wildcards.split),
+        script:
+            "../scripts/answer_questions.py"
+
+    localrules:
+        gather_answers,
+
+    rule gather_answers:
+        input:
+            shards=answer_shard_files,
+            questions="results/w{w}/questions/{split}.parquet",
+        output:
+            answers="results/w{w}/answers/{model}/{split}.parquet",
+        log:
+            "logs/w{w}/gather_answers/{model}/{split}.log",
+        benchmark:
+            "benchmarks/w{w}/gather_answers/{model}/{split}.tsv"
+        conda:
+            "../envs/mismatch.yaml"
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        params:
+            code=code("gather_answers"),
+        script:
+            "../scripts/gather_answers.py"
 
 
 rule knowledge_report:

@@ -56,6 +56,8 @@ SPLITS = ["pool", "test", "format"]
 FIGURES = config["figures_dir"]
 SWEEPS = list(config["sweeps"])
 JOB_PER = config["finetune"]["job_per"]  # student, recipe or seed: see rules/finetune.smk
+ANSWER_JOB_PER = config["answering"]["job_per"]  # world, model or split: see rules/answers.smk
+ANSWERED_SPLITS = ["pool", "test"]  # the format split only lends exemplars
 
 
 wildcard_constraints:
@@ -104,6 +106,22 @@ def answer_shard_files(wildcards):
     return [
         f"results/w{wildcards.w}/answers/{wildcards.model}/{wildcards.split}.shards/{k}.parquet"
         for k in range(n_shards)
+    ]
+
+
+def answering_models(wildcards):
+    """The models one grouped answering job answers with: every model of the world
+    (``answering.job_per: world``) or the job's own (``model``)."""
+    if ANSWER_JOB_PER == "world":
+        return MODELS
+    return [wildcards.model]
+
+
+def answering_model_dirs(wildcards):
+    """Where the models of a grouped answering job are loaded from, in ``answering_models`` order."""
+    return [
+        model_dir(snakemake_wildcards(wildcards, model=name))
+        for name in answering_models(wildcards)
     ]
 
 
@@ -260,6 +278,24 @@ def model_resources(stage, model_wildcard="model"):
         def value(wildcards, attempt):
             name = getattr(wildcards, model_wildcard)
             return cfg.model_job_resources(config, stage, name, attempt)[resource]
+
+        return value
+
+    return {resource: one(resource) for resource in ("mem_mb", "runtime", "gpu")}
+
+
+def grouped_answer_resources():
+    """Resources of a grouped answering job: its models answer every split one after another."""
+
+    def one(resource):
+        def value(wildcards, attempt):
+            stages = [
+                cfg.model_job_resources(config, "answer", name, attempt)
+                for name in answering_models(wildcards)
+            ]
+            if resource == "runtime":
+                return len(ANSWERED_SPLITS) * sum(s["runtime"] for s in stages)
+            return max(s[resource] for s in stages)
 
         return value
 

@@ -1,6 +1,7 @@
-"""One model answers one question set (k-shot, greedy, stop at end of line) and is graded."""
+"""One model answers one shard of one question set (k-shot, greedy, stop at end of line) and is
+graded (answering.job_per: split)."""
 
-from mismatch.answering import answer_provenance, answer_questions, choose_exemplars
+from mismatch.answering import answer_with_provenance, choose_exemplars
 from mismatch.io import read_parquet, write_parquet
 from mismatch.joblog import job_log
 from mismatch.modeling import load_model
@@ -10,7 +11,6 @@ from mismatch.shards import shard_rows
 with job_log(snakemake.log[0], snakemake.threads) as log:
     settings = snakemake.params.settings
     prompt_config = snakemake.params.prompt
-    prompt = PromptFormat.from_config(prompt_config)
     shard, n_shards = int(snakemake.wildcards.shard), snakemake.params.n_shards
     questions = shard_rows(read_parquet(snakemake.input.questions), shard, n_shards)
     exemplars = choose_exemplars(
@@ -28,26 +28,16 @@ with job_log(snakemake.log[0], snakemake.threads) as log:
         f"{snakemake.wildcards.model}: answering {len(questions)} questions "
         f"(shard {shard + 1} of {n_shards})"
     )
-    answers = answer_questions(
+    answers, provenance = answer_with_provenance(
         model,
         tokenizer,
-        questions,
-        exemplars,
-        prompt,
-        batch_size=settings["batch_size"],
-        max_new_tokens=settings["max_new_tokens"],
-        grading_rule=settings["grading"],
-        prefix_cache=settings["prefix_cache"],
-    )
-    log(f"accuracy {answers.correct.mean():.3f}")
-    provenance = answer_provenance(
         model_name=snakemake.wildcards.model,
         model_path=snakemake.input.model,
-        prompt=prompt,
+        questions=questions,
         exemplars=exemplars,
-        decoding={"greedy": True, "max_new_tokens": settings["max_new_tokens"], "stop": "\\n"},
-        dtype=str(model.dtype),
-        batch_size=settings["batch_size"],
+        prompt=PromptFormat.from_config(prompt_config),
+        settings=settings,
     )
+    log(f"accuracy {answers.correct.mean():.3f}")
     provenance["shard"] = {"index": shard, "of": n_shards}
     write_parquet(answers, snakemake.output.answers, provenance)

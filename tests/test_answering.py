@@ -13,8 +13,13 @@ import torch
 from conftest import defaults
 
 import mismatch.answering as answering
-from mismatch.answering import answer_provenance, answer_questions, choose_exemplars
-from mismatch.io import read_parquet, write_parquet
+from mismatch.answering import (
+    answer_every_split,
+    answer_provenance,
+    answer_questions,
+    choose_exemplars,
+)
+from mismatch.io import read_metadata, read_parquet, write_parquet
 from mismatch.modeling import load_model
 from mismatch.prompting import PromptFormat
 from mismatch.provenance import git_commit, library_versions
@@ -93,6 +98,67 @@ def test_answer_questions_with_a_tiny_model_round_trips(tiny_llama_dir, tmp_path
     assert reread["answer"].to_list() == result["answer"].to_list()
     assert provenance["exemplar_question_ids"] == exemplars["question_id"].to_list()
     assert provenance["prompt"]["answer_template"] == " The answer is {answer}."
+
+
+def test_answer_every_split_writes_what_per_split_jobs_write(
+    tiny_llama_dir, tiny_gpt2_dir, tmp_path, monkeypatch
+):
+    """One grouped job (answering.job_per: world) loads each model once and writes, for every
+    (model, split), the answers a per-split job computes, with the provenance it records."""
+    torch.set_num_threads(1)
+    question_files = {
+        "pool": write_questions_file(_questions("p", 5), tmp_path / "pool.parquet"),
+        "test": write_questions_file(_questions("t", 3), tmp_path / "test.parquet"),
+    }
+    models = {"student": str(tiny_llama_dir), "teacher": str(tiny_gpt2_dir)}
+    outputs = {(m, s): str(tmp_path / m / f"{s}.parquet") for m in models for s in question_files}
+    exemplars = choose_exemplars(_questions("f", 4), 2, seed=0)
+    settings = {
+        "batch_size": 2,
+        "max_new_tokens": 4,
+        "dtype": "float32",
+        "device_map": None,
+        "trust_remote_code": False,
+        "grading": "exact",
+        "prefix_cache": False,
+    }
+    loads = []
+    real_load = answering.load_model
+    monkeypatch.setattr(
+        answering, "load_model", lambda p, **kw: loads.append(p) or real_load(p, **kw)
+    )
+    messages = []
+    answer_every_split(
+        models,
+        question_files,
+        outputs,
+        exemplars,
+        PROMPT,
+        dict.fromkeys(models, settings),
+        messages.append,
+    )
+    assert loads == list(models.values())  # each model once
+    for (name, split), path in outputs.items():
+        model, tokenizer = real_load(models[name], dtype="float32")
+        expected = answer_questions(
+            model,
+            tokenizer,
+            read_parquet(question_files[split]),
+            exemplars,
+            PROMPT,
+            batch_size=2,
+            max_new_tokens=4,
+        )
+        pd.testing.assert_frame_equal(read_parquet(path), expected)
+        metadata = read_metadata(path)
+        assert metadata["model"] == name and metadata["shard"] == {"index": 0, "of": 1}
+        assert metadata["decoding"]["max_new_tokens"] == 4
+    assert sum("accuracy" in m for m in messages) == 4
+
+
+def write_questions_file(questions: pd.DataFrame, path) -> str:
+    write_parquet(questions, path, {})
+    return str(path)
 
 
 def test_library_versions_lists_the_stack():

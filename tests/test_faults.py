@@ -131,7 +131,7 @@ def assert_question_files_fault(run: Run, work: Path, path: str, problem: str) -
     assert_one_line(run, work, "logs/w1/file_questions.log", path, problem)
     leftovers = list((work / "results").rglob("*")) if (work / "results").exists() else []
     assert [p for p in leftovers if p.is_file()] == []
-    assert not (work / "logs/w1/answer_questions").exists()
+    assert not (work / "logs/w1/answer_splits").exists()
     assert_no_model_ran(work)
 
 
@@ -273,7 +273,7 @@ def test_truncated_parquet_from_an_earlier_stage(tmp_path, files_config):
     answers = "results/w1/answers/student/test.parquet"
     run, work = run_config(tmp_path, files_config, answers)
     assert run.returncode != 0
-    log_path = "logs/w1/answer_questions/student/test.0.log"
+    log_path = "logs/w1/answer_splits/all_models.log"  # answering.job_per: world
     assert_one_line(run, work, log_path, test_set, "not a readable parquet file", "delete it")
     log = (work / log_path).read_text()
     assert "answering" not in log  # failed on reading, before the model was loaded
@@ -370,7 +370,11 @@ def run_and_kill(work: Path, configfile: Path, stage: str, whole_tree: bool, rea
 
 
 def has_log(stage: str):
-    return lambda work: any((work / "logs/w1" / stage).rglob("*.log"))
+    """A job of ``stage`` has started: its log exists (one per world, or a folder of them)."""
+    logs = "logs/w1"
+    return lambda work: (
+        (work / logs / f"{stage}.log").is_file() or any((work / logs / stage).rglob("*.log"))
+    )
 
 
 def has_checkpoint(work: Path) -> bool:
@@ -403,7 +407,7 @@ def test_killed_jobs_in_every_stage_rerun_to_the_uninterrupted_result(
     recover = ("--rerun-incomplete",)  # after a whole-tree kill: also `snakemake --unlock`
     plan = [
         ("pretrain_model", True, has_log("pretrain_model"), ()),
-        ("answer_questions", False, has_log("answer_questions"), recover),
+        ("answer_splits", False, has_log("answer_splits"), recover),
         ("finetune_and_label", True, has_finished_unit_and_checkpoint, ()),
         ("finetune_and_label", False, reused_and_resumed, recover),
     ]

@@ -28,8 +28,9 @@ from workflow_runs import (
     write_config,
 )
 
-# at least these ask GPUs (the default fine-tunes and labels per student: finetune.job_per)
-MODEL_RULES = {"answer_questions", "finetune_and_label"}
+# at least these ask GPUs (the default answers per world and fine-tunes and labels per student:
+# answering.job_per, finetune.job_per)
+MODEL_RULES = {"answer_splits", "finetune_and_label"}
 RUN_TIMEOUT = 600  # seconds; a status-query problem must fail the test, not hang CI
 
 _JOB_BLOCK = re.compile(r"^(?:local)?rule (\w+):\n((?:    .*\n?)*)", re.M)
@@ -169,7 +170,10 @@ def tiny_runs(tmp_path_factory, slurm_cluster):
     # A layered config: the jobs re-read it from the submitted command line, so a SLURM job
     # that missed the base would fail validation and one that missed the overlay would not shard.
     write_config(base / "configs" / "tiny.yaml", load_config("configs/tiny.yaml"))
-    overlay = {"extends": "configs/tiny.yaml", "answering": {"questions_per_shard": SHARD_SIZE}}
+    overlay = {
+        "extends": "configs/tiny.yaml",
+        "answering": {"job_per": "split", "questions_per_shard": SHARD_SIZE},
+    }
     configfile = write_config(base / "tiny-sharded.yaml", overlay)
     repo = copy_workflow(base / "repo")
 
@@ -226,7 +230,7 @@ def test_slurm_run_submits_model_jobs_only_and_gpus_where_asked(tiny_runs, slurm
     calls = submitted_rules(output)
     # pretraining and the jobs that load a model go to SLURM; the cheap rules run locally
     assert set(calls) == gpu_rules(output) | {"pretrain_model"}
-    assert MODEL_RULES <= set(calls)
+    assert {"answer_questions", "finetune_and_label"} <= set(calls)
     # gpu=1 (set for finetune_and_label) becomes --gpus=1; gpu=0 adds no GPU request at all
     assert all("--gpus=1" in call for call in calls["finetune_and_label"])
     # answering ran as shards of SHARD_SIZE questions (24 pool and 16 test questions per model)

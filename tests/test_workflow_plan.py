@@ -16,7 +16,9 @@ def test_dry_run_plans_the_whole_default_study(tmp_path, default_config):
     worlds, models = len(config["seeds"]["world"]), len(config["models"])
     counts = planned_rules(run.output)
     assert counts["pretrain_model"] == worlds * models
-    assert counts["answer_questions"] == worlds * models * 2  # pool and test
+    # answering.job_per: world: one job per world answers pool and test with every model
+    assert counts["answer_splits"] == worlds
+    assert "answer_questions" not in counts and "gather_answers" not in counts
     # finetune.job_per: student: one job fine-tunes and labels every recipe and seed of a student
     assert counts["finetune_and_label"] == worlds * len(config["students"])
     assert "finetune_student" not in counts and "label_student" not in counts
@@ -73,9 +75,47 @@ def test_one_labels_file_builds_only_its_ancestors(tmp_path, job_per):
     assert rules["pretrain_model"] == 2 and rules["check_preconditions"] == 1
 
 
-def test_answering_is_split_into_shards_and_gathered(tmp_path):
+@pytest.mark.parametrize("job_per", ["world", "model"])
+def test_answering_jobs_per_world_or_model(tmp_path, job_per):
+    config = load_config("configs/tiny.yaml")
+    config["answering"]["job_per"] = job_per
+    run = snakemake(ROOT, tmp_path / "work", write_config(tmp_path / "c.yaml", config), "-n")
+    assert run.returncode == 0, run.output
+    jobs = [w for r, w in planned_jobs(run.output) if r == "answer_splits"]
+    worlds = [str(w) for w in config["seeds"]["world"]]
+    if job_per == "world":
+        assert sorted(w["w"] for w in jobs) == worlds
+    else:
+        assert sorted((w["w"], w["model"]) for w in jobs) == [
+            (w, m) for w in worlds for m in sorted(config["models"])
+        ]
+    assert "answer_questions" not in planned_rules(run.output)
+
+
+def test_one_answer_file_with_job_per_model_builds_only_its_model(tmp_path):
+    config = load_config("configs/tiny.yaml")
+    config["answering"]["job_per"] = "model"
+    configfile = write_config(tmp_path / "c.yaml", config)
+    run = snakemake(
+        ROOT, tmp_path / "work", configfile, "-n", "results/w1/answers/small/test.parquet"
+    )
+    assert run.returncode == 0, run.output
+    jobs = planned_jobs(run.output)
+    assert [w for r, w in jobs if r == "answer_splits"] == [{"w": "1", "model": "small"}]
+    assert [w["model"] for r, w in jobs if r == "pretrain_model"] == ["small"]
+
+
+def test_shards_without_job_per_split_are_refused(tmp_path):
     config = load_config("configs/tiny.yaml")
     config["answering"]["questions_per_shard"] = 5
+    run = snakemake(ROOT, tmp_path / "work", write_config(tmp_path / "c.yaml", config), "-n")
+    assert run.returncode != 0
+    assert "answering.questions_per_shard: shards need answering.job_per: split" in run.output
+
+
+def test_answering_is_split_into_shards_and_gathered(tmp_path):
+    config = load_config("configs/tiny.yaml")
+    config["answering"].update(job_per="split", questions_per_shard=5)
     run = snakemake(ROOT, tmp_path / "work", write_config(tmp_path / "c.yaml", config), "-n")
     assert run.returncode == 0, run.output
     synthetic = config["questions"]["synthetic"]
@@ -99,7 +139,7 @@ def test_layered_config_plans_with_command_line_values_last(tmp_path):
         "extends": "base/tiny.yaml",
         "seeds": {"finetune": [1, 2, 3]},
         "finetune": {"job_per": "seed"},  # merged into the base's finetune section
-        "answering": {"questions_per_shard": 5},
+        "answering": {"job_per": "split", "questions_per_shard": 5},
         "figures_dir": "overlay_figures",
     }
     layered = write_config(tmp_path / "layered.yaml", overlay)

@@ -1,0 +1,26 @@
+"""Every model of the job (one, or all of a world's) answers the pool and test questions
+(k-shot, greedy, stop at end of line), each model loaded once (answering.job_per: world | model)."""
+
+from mismatch.answering import answer_every_split, choose_exemplars
+from mismatch.io import read_parquet
+from mismatch.joblog import job_log
+from mismatch.prompting import PromptFormat
+
+with job_log(snakemake.log[0], snakemake.threads) as log:
+    prompt_config = snakemake.params.prompt
+    models, splits = snakemake.params.models, snakemake.params.splits
+    answer_every_split(
+        models=dict(zip(models, snakemake.input.models, strict=True)),
+        question_files=dict(zip(splits, snakemake.input.questions, strict=True)),
+        outputs=dict(
+            zip([(m, s) for m in models for s in splits], snakemake.output.answers, strict=True)
+        ),
+        exemplars=choose_exemplars(
+            read_parquet(snakemake.input.exemplars),
+            prompt_config["n_exemplars"],
+            prompt_config["exemplar_seed"],
+        ),
+        prompt=PromptFormat.from_config(prompt_config),
+        settings=snakemake.params.settings,
+        log=log,
+    )
