@@ -1,5 +1,6 @@
 """The benchmark tool's pure helpers: benchmark files, start-up lines, labels, ratios, verdicts."""
 
+import json
 import math
 
 import pandas as pd
@@ -8,6 +9,7 @@ from torch import nn
 
 from mismatch.joblog import job_log
 from tools.benchmark import (
+    PUBLISHED,
     TARGETS,
     Target,
     compare_labels,
@@ -16,7 +18,9 @@ from tools.benchmark import (
     lookup,
     loop_seconds,
     matmul_parameters,
+    performance_block,
     planned_job_count,
+    publish,
     ratios,
     read_benchmark_file,
     rule_of,
@@ -26,6 +30,7 @@ from tools.benchmark import (
     token_counts,
     training_flops,
     verdict,
+    with_block,
 )
 
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
@@ -214,3 +219,29 @@ def test_compare_labels_finds_identical_and_different_files(tmp_path):
         "results/w1/labels/small/own/ft1.parquet",
         "results/w1/labels/small/own/ft2.parquet",
     ]
+
+
+def test_published_performance_sections_are_what_the_committed_benchmark_renders():
+    """The README's performance section and docs/performance.md's report are rendered from
+    docs/results/benchmark.json (tools/benchmark.py --publish), never typed."""
+    assert publish(None, check=True) == 0
+
+
+def test_performance_block_shows_the_benchmarks_numbers():
+    results = json.loads(PUBLISHED.read_text())
+    block = performance_block(results)
+    study, base = results["study"], results["baseline"]
+    assert f"{results['ratios']['wall_s']:.3f}x" in block
+    assert f"| wall time, s | {study['wall_s']:.0f} | {base['wall_s']:.0f} |" in block
+    assert f"**{100 * study['startup_share']:.1f}%**" in block
+    assert results["machine"]["processor"] in block
+    results["labels"]["identical"] = False
+    assert "DIFFERENT from the baseline's" in performance_block(results)
+
+
+def test_with_block_replaces_only_between_the_markers(tmp_path):
+    markers = ("<!-- a -->", "<!-- b -->")
+    text = "head\n<!-- a -->\nold\n<!-- b -->\ntail\n"
+    assert with_block(text, markers, "new", tmp_path) == "head\n<!-- a -->\nnew\n<!-- b -->\ntail\n"
+    with pytest.raises(SystemExit, match="no <!-- a -->"):
+        with_block("no markers", markers, "new", tmp_path)

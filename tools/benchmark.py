@@ -927,7 +927,26 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "torch": torch.__version__,
         "load_average_before": os.getloadavg()[0],
+        "date": time.strftime("%Y-%m-%d"),
+        "revision": git_revision(),
     }
+
+
+def git_revision() -> str | None:
+    """The commit this tree is at (``+dirty`` if tracked files differ from it)."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "diff", "--quiet", "HEAD"], check=False
+        ).returncode
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+dirty" if dirty else "")
 
 
 def main(
@@ -967,7 +986,22 @@ def main(
         action="store_true",
         help="measure the study (and the baseline) only: no rerun, planning or micro-benchmarks",
     )
+    parser.add_argument(
+        "--publish",
+        metavar="JSON",
+        type=Path,
+        help="run nothing: copy JSON (a --baseline run's results) to docs/results/benchmark.json "
+        "and render the README's performance section and docs/performance.md's report from it",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="run nothing: exit 1 unless the README and docs/performance.md show what "
+        "docs/results/benchmark.json renders",
+    )
     args = parser.parse_args(argv)
+    if args.publish or args.check:
+        raise SystemExit(publish(args.publish, args.check))
     configfile = (ROOT / "configs/tiny.yaml" if args.quick else args.config).resolve()
     if args.baseline and args.workdir:
         parser.error("--baseline runs both studies; it cannot be combined with --workdir")
@@ -1034,6 +1068,107 @@ def main(
     print(report(results))
     progress(f"results written to {args.json}; runs kept under {scratch}")
     return results
+
+
+# ---------------------------------------------------------------- publishing
+
+
+def performance_block(results: dict[str, Any]) -> str:
+    """The README's performance section, rendered from a benchmark's results (a baseline run)."""
+    machine, study, base = results["machine"], results["study"], results["baseline"]
+    ratio, labels, prefill = results["ratios"], results["labels"], results["prefill"]
+    when = f" on {machine['date']}" if machine.get("date") else ""
+    gemm = next(g for g in results["gemm"] if g["shape"] == [1024, 1024, 1024])
+    share = "{:.1f}%".format
+    rows = [
+        ["wall time, s", f"{study['wall_s']:.0f}", f"{base['wall_s']:.0f}", ratio["wall_s"]],
+        ["CPU time, s", f"{study['cpu_s']:.0f}", f"{base['cpu_s']:.0f}", ratio["cpu_s"]],
+        [
+            "Python processes started",
+            str(study["python_processes"]),
+            str(base["python_processes"]),
+            ratio["python_processes"],
+        ],
+    ]
+    lines = [
+        f"Measured by `tools/benchmark.py --baseline {base['rev']}`{when}, both studies in one "
+        f"run on {machine['cpus']} CPUs ({machine['processor']}), torch {machine['torch']}; "
+        f"1-minute load average {machine['load_average_before']:.1f} before, "
+        f"{machine['load_average_after']:.1f} after. Seconds differ 1.5-2x between machines "
+        f"(this one: float32 GEMM 1024^3 at {gemm['flops_per_s'] / 1e9:.0f} GFLOP/s); the "
+        "ratios are the result.",
+        "",
+        f"| default study | {machine.get('revision') or 'this revision'} | {base['rev']} "
+        "(before the speed work) | new/old |",
+        "|---|---:|---:|---:|",
+        *(f"| {name} | {new} | {old} | {r:.3f}x |" for name, new, old, r in rows),
+        "",
+        f"- Start-up (process start to the job's entry point, getrusage CPU, summed over "
+        f"{study['python_processes']} processes): {study['startup_cpu_s']:.0f} s, "
+        f"**{share(100 * study['startup_share'])}** of the study's CPU time.",
+        f"- Labels: {labels['files']} files, "
+        + (
+            "identical to the baseline's."
+            if labels["identical"]
+            else "DIFFERENT from the baseline's."
+        ),
+        f"- Prompt tokens prefilled per question with `answering.prefix_cache`: k-shot answering "
+        f"{prefill['k_shot']['plain_per_question']:.1f} -> "
+        f"{prefill['k_shot']['cached_per_question']:.1f}, SliCK "
+        f"{prefill['slick']['plain_per_question']:.0f} -> "
+        f"{prefill['slick']['cached_per_question']:.0f}; greedy answers "
+        + ("identical." if prefill["greedy_identical"] else "NOT identical."),
+        f"- Batched answering (batch 64) is {results['answering']['speedup']:.1f}x one question "
+        "at a time.",
+    ]
+    return "\n".join(lines)
+
+
+PUBLISHED = ROOT / "docs" / "results" / "benchmark.json"
+README = ROOT / "README.md"
+PERFORMANCE = ROOT / "docs" / "performance.md"
+BLOCKS = {
+    README: ("<!-- performance:start -->", "<!-- performance:end -->"),
+    PERFORMANCE: ("<!-- benchmark:start -->", "<!-- benchmark:end -->"),
+}
+
+
+def published_blocks(results: dict[str, Any]) -> dict[Path, str]:
+    """What goes between each file's markers: the README's section, the full report."""
+    return {README: performance_block(results), PERFORMANCE: f"```\n{report(results)}\n```"}
+
+
+def with_block(text: str, markers: tuple[str, str], block: str, where: Path) -> str:
+    start, end = markers
+    if start not in text or end not in text:
+        raise SystemExit(f"{where}: no {start} ... {end} markers")
+    head, rest = text.split(start, 1)
+    return f"{head}{start}\n{block}\n{end}{rest.split(end, 1)[1]}"
+
+
+def publish(source: Path | None, check: bool) -> int:
+    """Copy a benchmark's JSON to docs/results/ and render the README's and performance.md's
+    blocks from it; with ``check``, only report whether they are current (exit status 1 if not)."""
+    if source is not None:
+        PUBLISHED.write_text(source.read_text())
+    results = json.loads(PUBLISHED.read_text())
+    stale = []
+    for path, block in published_blocks(results).items():
+        text = path.read_text()
+        new = with_block(text, BLOCKS[path], block, path)
+        if new != text:
+            stale.append(path)
+            if not check:
+                path.write_text(new)
+    if check and stale:
+        names = ", ".join(str(p.relative_to(ROOT)) for p in stale)
+        print(
+            f"{names}: not what {PUBLISHED.relative_to(ROOT)} renders; run "
+            "tools/benchmark.py --publish",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 def save(results: dict[str, Any], path: Path) -> None:
