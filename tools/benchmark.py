@@ -1079,6 +1079,7 @@ def performance_block(results: dict[str, Any]) -> str:
     ratio, labels, prefill = results["ratios"], results["labels"], results["prefill"]
     when = f" on {machine['date']}" if machine.get("date") else ""
     gemm = next(g for g in results["gemm"] if g["shape"] == [1024, 1024, 1024])
+    worlds = sum(s["jobs"] for s in results["stages"] if s["rule"] == "synthetic_world")
     share = "{:.1f}%".format
     rows = [
         ["wall time, s", f"{study['wall_s']:.0f}", f"{base['wall_s']:.0f}", ratio["wall_s"]],
@@ -1098,8 +1099,9 @@ def performance_block(results: dict[str, Any]) -> str:
         f"(this one: float32 GEMM 1024^3 at {gemm['flops_per_s'] / 1e9:.0f} GFLOP/s); the "
         "ratios are the result.",
         "",
-        f"| default study | {machine.get('revision') or 'this revision'} | {base['rev']} "
-        "(before the speed work) | new/old |",
+        f"| {results['study_name']}, {worlds} worlds "
+        f"| {machine.get('revision') or 'this revision'} "
+        f"| {base['rev']} (before the speed work) | new/old |",
         "|---|---:|---:|---:|",
         *(f"| {name} | {new} | {old} | {r:.3f}x |" for name, new, old, r in rows),
         "",
