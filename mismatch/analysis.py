@@ -127,10 +127,11 @@ def regrade(labels: pd.DataFrame, questions: pd.DataFrame) -> pd.DataFrame:
     keys = pd.MultiIndex.from_frame(labels[["world_seed", "question_id"]])
     gold = aliases.reindex(keys).to_numpy()
     out = labels.copy()
+    well_formed = labels["well_formed"].astype(bool)
     for rule in GRADING_RULES:
         out[f"label_{rule}"] = [
-            label_answer(answer, golds, rule)
-            for answer, golds in zip(labels["answer"], gold, strict=True)
+            label_answer(answer, golds, rule, well_formed=ok)
+            for answer, golds, ok in zip(labels["answer"], gold, well_formed, strict=True)
         ]
     return out
 
@@ -142,6 +143,8 @@ def _rule_indicators(data: pd.DataFrame) -> list[str]:
             name = f"{outcome}_{rule}"
             data[name] = (data[f"label_{rule}"] == outcome).astype(float)
             columns.append(name)
+    data["wrong_or_malformed"] = data["wrong"] + data["malformed"]
+    columns.append("wrong_or_malformed")
     return columns
 
 
@@ -168,6 +171,7 @@ def robustness_rules() -> dict[str, tuple[Callable, bool]]:
     rules: dict[str, tuple[Callable, bool]] = {
         "wrong rate, exact grading": (ratio("wrong_exact"), True),
         "wrong rate, contains grading": (ratio("wrong_contains"), True),
+        "wrong rate, malformed counted as wrong": (ratio("wrong_or_malformed"), True),
         "correct given attempted": (ratio("correct", "answered"), False),
         "F-score (SimpleQA)": (_f_score, False),
     }
@@ -207,6 +211,7 @@ def analyse(
         "robustness": _robustness(contrasts, draws, settings),
         "mcnemar": _mcnemar(contrasts, labels),
         "dose_response": dose_response(data, recipes),
+        "sweep_levels": sweep_levels(recipes, draws, settings.confidence),
         "by_knowledge": wrong_by_knowledge(labels, confidence=settings.confidence, draws=draws),
         "recipes": recipes,
         "losses": loss_curves(losses),
@@ -280,6 +285,7 @@ def _contrasts(
                 "new_worlds_p_value": meta.p_value,
                 "new_worlds_tau2": meta.tau2,
                 "k_worlds": meta.k,
+                **world_sign_test([e.estimate for e in per_world.values()]),
                 "question_level_low": old.low,
                 "question_level_high": old.high,
                 "icc": power.icc,
@@ -383,6 +389,66 @@ def _robustness(
     return pd.DataFrame(rows)
 
 
+SWEEP_LEVEL_OUTCOMES = {
+    "wrong rate": ("wrong", "n"),
+    "wrong rate, facts the student knows": ("wrong@known", "n@known"),
+    "wrong rate, facts the student does not know": ("wrong@unknown", "n@unknown"),
+    "abstain rate": ("abstain", "n"),
+}
+
+
+def sweep_levels(recipes: pd.DataFrame, draws: Resamples, confidence: float = 0.95) -> pd.DataFrame:
+    """Each sweep level against the sweep's lowest level (its level 0), per student: the
+    difference in the wrong rate (overall, and on test facts the student knows and does not
+    know) and in the abstain rate, with person-level percentile intervals from the shared
+    resamples (``draws``; the same persons in both arms, so the difference is paired). Levels
+    are ordered by their configured value; not adjusted for multiplicity (descriptive)."""
+    if "sweep" not in recipes.columns:
+        return pd.DataFrame()
+    rows = []
+    arms = draws.design.arms()
+    swept = recipes.dropna(subset=["sweep"])
+    for (student, sweep), sets in swept.groupby(["student", "sweep"], sort=False):
+        levels = sets.groupby("recipe")["level"].first().sort_values()
+        reference = levels.index[0]
+        if (student, reference) not in arms:
+            continue
+        control = draws.sums((student, reference))
+        for recipe, level in levels.iloc[1:].items():
+            if (student, recipe) not in arms:
+                continue
+            treatment = draws.sums((student, recipe))
+            for outcome, (numerator, denominator) in SWEEP_LEVEL_OUTCOMES.items():
+                metric = ratio(numerator, denominator)
+                est = percentile_interval(metric(treatment) - metric(control), confidence)
+                rows.append(
+                    {
+                        "student": student,
+                        "sweep": sweep,
+                        "recipe": recipe,
+                        "level": float(level),
+                        "reference": reference,
+                        "reference_level": float(levels.iloc[0]),
+                        "outcome": outcome,
+                        **_estimate_columns("", est),
+                        "level_rate": float(metric(treatment)[0]),
+                        "reference_rate": float(metric(control)[0]),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def world_sign_test(differences: Sequence[float]) -> dict[str, Any]:
+    """Exact two-sided sign test over worlds: how many worlds have the treatment worse and
+    better (ties dropped), and the binomial p-value (1.0 with no untied world). With k worlds
+    all in one direction p = 2 / 2**k: p < 0.01 needs at least 8."""
+    higher = sum(d > 0 for d in differences)
+    lower = sum(d < 0 for d in differences)
+    n = higher + lower
+    p = float(sps.binomtest(higher, n, 0.5).pvalue) if n else 1.0
+    return {"worlds_higher": higher, "worlds_lower": lower, "worlds_sign_p": p}
+
+
 def _mcnemar(contrasts: Sequence[Contrast], labels: pd.DataFrame) -> pd.DataFrame:
     tables = []
     for c in contrasts:
@@ -405,7 +471,7 @@ def dose_response(data: pd.DataFrame, recipes: pd.DataFrame) -> pd.DataFrame:
     rows = []
     outcomes = {"wrong_rate": ("wrong", None), "wrong_among_answered": ("wrong", "answered")}
     outcomes["abstain_rate"] = ("abstain", None)
-    keys = ["world_seed", "student", "recipe"]
+    keys = ["world_seed", "student", "recipe", "ft_seed"]
     for (student, sweep), sets in recipes.dropna(subset=["sweep"]).groupby(
         ["student", "sweep"], sort=False
     ):
@@ -487,6 +553,9 @@ def headline(contrasts: pd.DataFrame, settings: AnalysisSettings) -> dict[str, A
         "new_worlds_high",
         "new_worlds_p_value",
         "k_worlds",
+        "worlds_higher",
+        "worlds_lower",
+        "worlds_sign_p",
         "icc",
         "design_effect",
         "n_questions",

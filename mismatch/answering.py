@@ -11,14 +11,22 @@ from typing import Any
 import pandas as pd
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from mismatch.generation import generate
+from mismatch.generation import generate_lines
 from mismatch.grading import is_correct
 from mismatch.io import read_parquet, write_parquet
 from mismatch.modeling import load_model, model_source
 from mismatch.prompting import PromptFormat, k_shot_prompts
 from mismatch.provenance import git_commit, library_versions
 
-ANSWER_COLUMNS = ["question_id", "question", "answers", "prediction", "answer", "correct"]
+ANSWER_COLUMNS = [
+    "question_id",
+    "question",
+    "answers",
+    "prediction",
+    "stopped",
+    "answer",
+    "correct",
+]
 
 
 def choose_exemplars(format_questions: pd.DataFrame, k: int, seed: int) -> pd.DataFrame:
@@ -44,11 +52,12 @@ def answer_questions(
 
     ``prefix_cache``: prefill the exemplar block once for all questions (``mismatch.prefix_cache``).
 
-    Columns: question_id, question, answers, prediction (first generated line), answer (the
-    prediction with the answer template stripped) and correct (graded with ``grading_rule``).
+    Columns: question_id, question, answers, prediction (first generated line), stopped (the
+    answer ended at a newline or eos, not at ``max_new_tokens``), answer (the prediction with
+    the answer template stripped) and correct (graded with ``grading_rule``).
     """
     prompts = k_shot_prompts(prompt, questions["question"], exemplars)
-    predictions = generate(
+    lines = generate_lines(
         model,
         tokenizer,
         prompts,
@@ -56,6 +65,7 @@ def answer_questions(
         max_new_tokens=max_new_tokens,
         prefix_cache=prefix_cache,
     )
+    predictions = [line.text for line in lines]
     answers = [prompt.extract_answer(p) for p in predictions]
     aliases = [list(a) for a in questions["answers"]]
     return pd.DataFrame(
@@ -64,6 +74,7 @@ def answer_questions(
             "question": questions["question"].to_list(),
             "answers": aliases,
             "prediction": predictions,
+            "stopped": [line.stopped for line in lines],
             "answer": answers,
             "correct": [
                 is_correct(a, gold, grading_rule) for a, gold in zip(answers, aliases, strict=True)

@@ -210,6 +210,11 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
             f"{source}: analysis.primary",
             f"{primary!r} is not a configured recipe ({', '.join(config['recipes'])})",
         )
+    if config["knowledge"]["basis"] == "truth" and config["questions"]["source"] != "synthetic":
+        raise InputError(
+            f"{source}: knowledge.basis",
+            "truth needs the synthetic world's ground truth (use measured or auto)",
+        )
     answering = config["answering"]
     if answering["questions_per_shard"] > 0 and answering["job_per"] != "split":
         raise InputError(
@@ -271,6 +276,24 @@ def finetune_settings(config: Mapping[str, Any], student: str) -> dict[str, Any]
     if config["models"][student].get("device_map") is not None:  # unset: the job's params as before
         merged["device_map"] = config["models"][student]["device_map"]
     return merged
+
+
+def knowledge_basis(config: Mapping[str, Any]) -> str:
+    """``truth`` or ``measured``: what decides that a model knows a fact (``knowledge.basis``;
+    ``auto`` is truth in the synthetic world, measured elsewhere)."""
+    basis = config["knowledge"]["basis"]
+    if basis == "auto":
+        return "truth" if config["questions"]["source"] == "synthetic" else "measured"
+    return basis
+
+
+def recipe_knowledge_rule(config: Mapping[str, Any], recipe: str) -> str:
+    """How recipe ``recipe`` decides what a model knows: its own ``knowledge_rule``, else
+    ``truth`` or ``answer`` by ``knowledge_basis``."""
+    rule = config["recipes"][recipe].get("knowledge_rule")
+    if rule is not None:
+        return rule
+    return "truth" if knowledge_basis(config) == "truth" else "answer"
 
 
 def answering_settings(config: Mapping[str, Any], model: str) -> dict[str, Any]:

@@ -18,8 +18,18 @@ from matplotlib.figure import Figure
 from mismatch.errors import InputError
 from mismatch.io import atomic_path
 
-OUTCOME_COLORS = {"correct": "#2ca02c", "wrong": "#d62728", "abstain": "#8c8c8c"}
-OUTCOME_LABELS = {"correct": "Correct", "wrong": "Wrong (hallucinated)", "abstain": "Abstained"}
+OUTCOME_COLORS = {
+    "correct": "#2ca02c",
+    "wrong": "#d62728",
+    "abstain": "#8c8c8c",
+    "malformed": "#ff7f0e",
+}
+OUTCOME_LABELS = {
+    "correct": "Correct",
+    "wrong": "Wrong (hallucinated)",
+    "abstain": "Abstained",
+    "malformed": "Malformed (empty, cut off, off-template)",
+}
 DPI = 150
 DOSE_AXES = {
     "mismatch_fraction": ("mismatch", "Mismatch fraction of the fine-tuning set (%)"),
@@ -61,11 +71,12 @@ def plot_outcomes(summary: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     student); ``summary`` is ``mismatch.summary.summarize`` output."""
     students = list(pd.unique(summary["student"]))
     axes = _student_axes(students, width=max(5.0, 0.9 * summary["recipe"].nunique() + 2))
-    width = 0.27
+    width = 0.2
     for ax, student in zip(axes, students, strict=True):
         rows = summary[summary["student"] == student]
         positions = np.arange(len(rows))
-        for offset, outcome in zip((-width, 0.0, width), OUTCOME_COLORS, strict=True):
+        offsets = (-1.5 * width, -0.5 * width, 0.5 * width, 1.5 * width)
+        for offset, outcome in zip(offsets, OUTCOME_COLORS, strict=True):
             metric = f"{outcome}_rate"
             ax.bar(
                 positions + offset,

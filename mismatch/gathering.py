@@ -8,20 +8,22 @@ workflow expands (``parse_keys``) -- never from a parameter list paired by posit
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
 
 from mismatch.errors import InputError
 from mismatch.io import read_json, read_metadata, read_parquet
-from mismatch.labels import label_answers
+from mismatch.labels import label_answers, truly_known
+from mismatch.prompting import PromptFormat
 
 BASE_RECIPE = "base"
 RECIPE_COLUMNS = [
     "world_seed",
     "student",
     "recipe",
+    "ft_seed",
     "n_examples",
     "n_answered",
     "n_abstain",
@@ -52,14 +54,30 @@ def collect_labels(paths: Iterable[str]) -> pd.DataFrame:
     return pd.concat([read_parquet(p) for p in paths], ignore_index=True)
 
 
-def base_student_labels(paths: Iterable[str], pattern: str, grading_rule: str) -> pd.DataFrame:
+def collect_truths(paths: Iterable[str], pattern: str) -> dict[tuple[int, str], pd.Series]:
+    """(world_seed, student) -> question_id -> truly known, from the students' truth tables."""
+    truths = {}
+    for path in paths:
+        keys = parse_keys(path, pattern)
+        truths[(keys["world_seed"], keys["student"])] = truly_known(read_parquet(path))
+    return truths
+
+
+def base_student_labels(
+    paths: Iterable[str],
+    pattern: str,
+    grading_rule: str,
+    prompt: PromptFormat,
+    truths: Mapping[tuple[int, str], pd.Series] | None = None,
+) -> pd.DataFrame:
     """Labels of each base student's own (k-shot, not fine-tuned) test answers, as recipe
     ``base`` with seed run 0; world and student are read from each path under ``pattern``."""
     tables = []
     for path in paths:
         keys = parse_keys(path, pattern)
         answers = read_parquet(path)
-        labels = label_answers(answers, answers, grading_rule=grading_rule)
+        knows = (truths or {}).get((keys["world_seed"], keys["student"]))
+        labels = label_answers(answers, answers, prompt, grading_rule=grading_rule, knows=knows)
         tables.append(
             labels.assign(
                 student=keys["student"],
@@ -114,8 +132,14 @@ def attach_persons(labels: pd.DataFrame, questions: pd.DataFrame) -> pd.DataFram
 
 
 def collect_recipes(paths: Iterable[str]) -> pd.DataFrame:
-    """One row per fine-tuning set, from the statistics stored in each set's metadata."""
-    table = pd.DataFrame([read_metadata(p) for p in paths])
+    """One row per fine-tuning set (recipe and seed run), from the statistics stored in each set
+    file's metadata (``per_seed``)."""
+    rows = []
+    for path in paths:
+        metadata = read_metadata(path)
+        per_seed = metadata.pop("per_seed")
+        rows.extend({**metadata, **stats} for stats in per_seed)
+    table = pd.DataFrame(rows)
     extra = [c for c in ("sweep", "level") if c in table.columns]
     return table[RECIPE_COLUMNS + extra]
 

@@ -46,6 +46,29 @@ def encode_prompts(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str]) -> 
     return [list(ids) if ids[:1] == [bos] else [bos, *ids] for ids in encoded]
 
 
+@dataclass(frozen=True)
+class Line:
+    """A continuation's first line, and whether generation stopped by itself (at a newline or
+    the eos token) rather than at ``max_new_tokens``."""
+
+    text: str
+    stopped: bool
+
+
+def first_lines(
+    tokenizer: PreTrainedTokenizerBase, generated: torch.Tensor, eos: int | Sequence[int] | None
+) -> list[Line]:
+    """The first line of each row of generated token ids (prompt removed), and whether the row
+    reached a newline or eos within its budget (padding after a finished row is eos or pad)."""
+    eos_ids = {eos} if isinstance(eos, int) else set(eos or ())
+    texts = tokenizer.batch_decode(generated, skip_special_tokens=True)
+    lines = []
+    for ids, text in zip(generated.tolist(), texts, strict=True):
+        stopped = STOP_STRING in text or bool(eos_ids.intersection(ids))
+        lines.append(Line(text.split(STOP_STRING, 1)[0], stopped))
+    return lines
+
+
 def generate(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -59,6 +82,27 @@ def generate(
 
     ``prefix_cache``: prefill the prompts' shared token prefix once (``mismatch.prefix_cache``).
     """
+    lines = generate_lines(
+        model,
+        tokenizer,
+        prompts,
+        batch_size=batch_size,
+        max_new_tokens=max_new_tokens,
+        prefix_cache=prefix_cache,
+    )
+    return [line.text for line in lines]
+
+
+def generate_lines(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompts: Sequence[str],
+    *,
+    batch_size: int,
+    max_new_tokens: int,
+    prefix_cache: bool = False,
+) -> list[Line]:
+    """Like ``generate``, with whether each answer stopped by itself (``Line.stopped``)."""
     config = _generation_config(model, tokenizer, max_new_tokens, do_sample=False)
     per_prompt = _generate_batches(model, tokenizer, prompts, batch_size, config, prefix_cache)
     return [samples[0] for samples in per_prompt]
@@ -94,7 +138,8 @@ def sample(
     cuda_devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(seed)
-        return _generate_batches(model, tokenizer, prompts, batch_size, config, prefix_cache)
+        per_prompt = _generate_batches(model, tokenizer, prompts, batch_size, config, prefix_cache)
+    return [[line.text for line in lines] for lines in per_prompt]
 
 
 def _generation_config(
@@ -127,8 +172,8 @@ def _generate_batches(
     batch_size: int,
     config: GenerationConfig,
     prefix_cache: bool = False,
-) -> list[list[str]]:
-    """Run ``model.generate`` on length-sorted left-padded batches; a list of texts per prompt."""
+) -> list[list[Line]]:
+    """Run ``model.generate`` on length-sorted left-padded batches; the lines of each prompt."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     if not prompts:
@@ -144,7 +189,7 @@ def _generate_batches(
         )
     per_prompt = config.num_return_sequences or 1
     device = model_device(model)
-    results: list[list[str]] = [[] for _ in encoded]
+    results: list[list[Line]] = [[] for _ in encoded]
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
         padded = tokenizer.pad(
@@ -157,7 +202,7 @@ def _generate_batches(
             generation_config=config,
             stopping_criteria=stop,
         )
-        texts = tokenizer.batch_decode(output[:, input_ids.shape[1] :], skip_special_tokens=True)
-        for row, text in enumerate(texts):
-            results[batch[row // per_prompt]].append(text.split(STOP_STRING, 1)[0])
+        lines = first_lines(tokenizer, output[:, input_ids.shape[1] :], config.eos_token_id)
+        for row, line in enumerate(lines):
+            results[batch[row // per_prompt]].append(line)
     return results

@@ -8,7 +8,14 @@ Precedence of ``label_answer`` (first rule that applies wins):
    Refusals are matched on the raw text with only case, quotes, punctuation and spacing
    normalised, *before* articles are stripped, so "the answer" stays part of the phrase;
 3. under the ``contains`` rule, a gold alias occurs as whole words in the prediction -> ``correct``;
-4. otherwise -> ``wrong``.
+4. the answer is not well formed -> ``malformed``: it is empty, or generation was cut off at
+   ``max_new_tokens`` before the end of the line, or its line does not fit the prompt's answer
+   template (``PromptFormat.fits``; e.g. "The answer is b" without the template's closing
+   period). The caller decides well-formedness (``mismatch.labels.is_well_formed``);
+5. otherwise -> ``wrong``.
+
+So ``wrong`` never includes a malformed answer, and a malformed answer is never one that is right
+or a refusal.
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ import string
 from collections.abc import Iterable
 from typing import Literal
 
-Label = Literal["correct", "wrong", "abstain"]
+Label = Literal["correct", "wrong", "abstain", "malformed"]
+LABELS: tuple[Label, ...] = ("correct", "wrong", "abstain", "malformed")
 GRADING_RULES = ("exact", "contains")
 
 _PUNCTUATION = set(string.punctuation) | {"‘", "’", "´", "`", "“", "”"}
@@ -86,8 +94,11 @@ def is_abstention(prediction: str) -> bool:
     return bool(_REFUSAL.fullmatch(refusal_text(prediction)))
 
 
-def label_answer(prediction: str, aliases: Iterable[str], rule: str = "exact") -> Label:
-    """Label one answer ``correct``, ``wrong`` or ``abstain`` (precedence: module docstring)."""
+def label_answer(
+    prediction: str, aliases: Iterable[str], rule: str = "exact", *, well_formed: bool = True
+) -> Label:
+    """Label one answer ``correct``, ``wrong``, ``abstain`` or ``malformed`` (precedence: module
+    docstring); ``well_formed`` is False for an empty, cut-off or off-template answer."""
     aliases = list(aliases)
     if rule not in GRADING_RULES:
         raise ValueError(f"unknown grading rule {rule!r}; expected one of {GRADING_RULES}")
@@ -95,4 +106,6 @@ def label_answer(prediction: str, aliases: Iterable[str], rule: str = "exact") -
         return "correct"
     if is_abstention(prediction):
         return "abstain"
-    return "correct" if rule == "contains" and contains_alias(prediction, aliases) else "wrong"
+    if rule == "contains" and contains_alias(prediction, aliases):
+        return "correct"
+    return "wrong" if well_formed and prediction.strip() else "malformed"

@@ -12,20 +12,46 @@ from mismatch.grading import contains_alias, label_answer
 from mismatch.modeling import load_model
 from mismatch.prompting import PromptFormat
 
-LABEL_COLUMNS = ("question_id", "prediction", "answer", "label", "student_knows", "contains_alias")
+LABEL_COLUMNS = (
+    "question_id",
+    "prediction",
+    "stopped",
+    "answer",
+    "label",
+    "well_formed",
+    "student_knows",
+    "student_knows_measured",
+    "contains_alias",
+)
+
+
+def truly_known(truth: pd.DataFrame) -> pd.Series:
+    """question_id -> whether the model was given the fact (a ``true_knowledge`` table)."""
+    return truth.set_index("question_id")["truly_known"].astype(bool)
+
+
+def is_well_formed(prediction: str, stopped: bool, prompt: PromptFormat) -> bool:
+    """Not malformed: generation ended by itself (newline or eos, not ``max_new_tokens``) and
+    the line fits the prompt's answer format (``PromptFormat.fits``, which rejects empty lines)."""
+    return bool(stopped) and prompt.fits(prediction)
 
 
 def label_answers(
     student_test: pd.DataFrame,
     base_test: pd.DataFrame,
+    prompt: PromptFormat,
     *,
     grading_rule: str = "exact",
     student_name: str = "student_test",
     base_name: str = "base_test",
+    knows: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Label each fine-tuned student answer ``correct``/``wrong``/``abstain``.
+    """Label each fine-tuned student answer ``correct``/``wrong``/``abstain``/``malformed``
+    (``mismatch.grading``; ``well_formed`` from ``is_well_formed``).
 
-    ``student_knows`` is whether the base student's own (k-shot) answer was correct;
+    ``student_knows`` is ``knows`` (question id -> bool; the true knowledge of the synthetic
+    world under ``knowledge.basis: truth``) or else whether the base student's own (k-shot)
+    answer was correct;
     ``contains_alias`` flags answers that contain a gold alias ("right but verbose").
     ``student_name`` and ``base_name`` (e.g. file paths) name the inputs in error messages.
     """
@@ -39,18 +65,37 @@ def label_answers(
             f"covers different question ids than {base_name} "
             f"({len(differ)} differ, e.g. {sorted(differ)[:3]})",
         )
-    base_correct = base_test.set_index("question_id")["correct"].astype(bool)
+    measured = base_test.set_index("question_id")["correct"].astype(bool)
+    base_correct = measured if knows is None else knows.astype(bool)
+    if knows is not None:
+        missing = sorted(set(student_test["question_id"]) - set(knows.index))
+        if missing:
+            raise InputError(
+                base_name, f"no ground truth for {len(missing)} question(s), e.g. {missing[0]}"
+            )
     answers = [list(a) for a in student_test["answers"]]
+    stopped = (
+        student_test["stopped"] if "stopped" in student_test.columns else [True] * len(answers)
+    )
+    well_formed = [
+        is_well_formed(p, s, prompt)
+        for p, s in zip(student_test["prediction"], stopped, strict=True)
+    ]
     return pd.DataFrame(
         {
             "question_id": student_test["question_id"].to_numpy(),
             "prediction": student_test["prediction"].to_numpy(),
+            "stopped": [bool(s) for s in stopped],
             "answer": student_test["answer"].to_numpy(),
             "label": [
-                label_answer(answer, aliases, grading_rule)
-                for answer, aliases in zip(student_test["answer"], answers, strict=True)
+                label_answer(answer, aliases, grading_rule, well_formed=ok)
+                for answer, aliases, ok in zip(
+                    student_test["answer"], answers, well_formed, strict=True
+                )
             ],
+            "well_formed": well_formed,
             "student_knows": base_correct.loc[student_test["question_id"]].to_numpy(),
+            "student_knows_measured": measured.loc[student_test["question_id"]].to_numpy(),
             "contains_alias": [
                 contains_alias(answer, aliases)
                 for answer, aliases in zip(student_test["answer"], answers, strict=True)

@@ -26,7 +26,11 @@ from transformers import (
     StoppingCriteriaList,
 )
 
-from mismatch.generation import model_device  # generation imports this module only when called
+from mismatch.generation import (
+    Line,
+    first_lines,
+    model_device,
+)  # generation imports this module only when called
 
 
 def common_prefix_length(sequences: Sequence[Sequence[int]]) -> int:
@@ -77,7 +81,7 @@ def generate_batches_with_prefix(
     batch_size: int,
     config: GenerationConfig,
     stop: StoppingCriteriaList,
-) -> list[list[str]]:
+) -> list[list[Line]]:
     """Like ``generation._generate_batches`` on already encoded, ordered prompts, prefilling
     their shared prefix once and each prompt once for all its samples."""
     samples = config.num_return_sequences or 1
@@ -90,7 +94,7 @@ def generate_batches_with_prefix(
     single = copy.deepcopy(config)
     single.num_return_sequences = 1
     pad = tokenizer.pad_token_id
-    results: list[list[str]] = [[] for _ in encoded]
+    results: list[list[Line]] = [[] for _ in encoded]
     for start in range(0, len(order), batch_size):
         batch = list(order[start : start + batch_size])
         own = [list(encoded[i][prefix_len:]) for i in batch]
@@ -124,7 +128,7 @@ def generate_batches_with_prefix(
             generation_config=single,
             stopping_criteria=stop,
         )
-        texts = tokenizer.batch_decode(output[:, input_ids.shape[1] :], skip_special_tokens=True)
-        for row, text in enumerate(texts):
-            results[batch[row // samples]].append(text.split("\n", 1)[0])
+        lines = first_lines(tokenizer, output[:, input_ids.shape[1] :], config.eos_token_id)
+        for row, line in enumerate(lines):
+            results[batch[row // samples]].append(line)
     return results

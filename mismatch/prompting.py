@@ -60,6 +60,25 @@ class PromptFormat:
             line = line[: -len(suffix)]
         return line.strip()
 
+    def fits(self, line: str) -> bool:
+        """Whether a generated line has the form of an answer line: the abstention line, or the
+        answer template's text before and after ``{answer}`` around a non-empty answer (spaces
+        at either end ignored). A template that is only ``{answer}`` fits any non-empty line."""
+        line = line.strip()
+        if not line:
+            return False
+        if line == self.abstention.strip():
+            return True
+        prefix, _, suffix = self.answer_template.partition("{answer}")
+        prefix, suffix = prefix.lstrip(), suffix.rstrip()
+        inner = len(line) - len(prefix) - len(suffix)
+        return (
+            line.startswith(prefix)
+            and line.endswith(suffix)
+            and inner > 0
+            and bool(line[len(prefix) : len(line) - len(suffix)].strip())
+        )
+
     def as_dict(self) -> dict[str, str]:
         """The templates, for provenance records."""
         return asdict(self)

@@ -31,7 +31,7 @@ RECIPE_COLUMNS = (
 )
 
 
-KNOWLEDGE_RULES = ("answer", "contains", "slick")
+KNOWLEDGE_RULES = ("answer", "contains", "slick", "truth")
 
 
 def apply_knowledge_rule(
@@ -40,6 +40,7 @@ def apply_knowledge_rule(
     categories: pd.DataFrame | None = None,
     *,
     name: str = "answers",
+    truth: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """A pool answer table whose ``correct`` says whether the model *knows* each question.
 
@@ -47,7 +48,8 @@ def apply_knowledge_rule(
     unchanged. ``contains``: a gold alias occurs as whole words in the answer, so a verbose but
     right answer ("It was William Shakespeare") counts. ``slick``: the model's SliCK
     P(correct) (``categories`` of its pool questions) says it knows: its greedy answer was right
-    under at least one exemplar set (HighlyKnown or MaybeKnown).
+    under at least one exemplar set (HighlyKnown or MaybeKnown). ``truth``: the synthetic world's
+    ground truth (``truth``: question_id, truly_known), whatever the model answered.
     """
     if rule not in KNOWLEDGE_RULES:
         raise InputError(
@@ -56,6 +58,12 @@ def apply_knowledge_rule(
     if rule == "answer":
         return answers
     known = answers.copy()
+    if rule == "truth":
+        if truth is None:
+            raise InputError(name, "knowledge rule truth needs the model's truth table")
+        truly = _per_question(truth, "truly_known", answers, name, "ground truth")
+        known["correct"] = truly.astype(bool).tolist()
+        return known
     if rule == "contains":
         known["correct"] = [
             contains_alias(str(a), list(g))
@@ -64,14 +72,21 @@ def apply_knowledge_rule(
         return known
     if categories is None:
         raise InputError(name, "knowledge_rule slick needs the model's pool categories")
-    p_greedy = categories.set_index("question_id")["p_correct_greedy"]
-    missing = sorted(set(answers["question_id"]) - set(p_greedy.index))
-    if missing:
-        raise InputError(
-            name, f"no SliCK category for {len(missing)} question(s), e.g. {missing[0]}"
-        )
-    known["correct"] = (p_greedy.loc[answers["question_id"]].to_numpy() > 0).tolist()
+    p_greedy = _per_question(categories, "p_correct_greedy", answers, name, "SliCK category")
+    known["correct"] = (p_greedy > 0).tolist()
     return known
+
+
+def _per_question(
+    table: pd.DataFrame, column: str, answers: pd.DataFrame, name: str, what: str
+) -> pd.Series:
+    """``table[column]`` for each of ``answers``' questions, in their order; one line naming
+    ``what`` is missing for how many questions otherwise."""
+    values = table.set_index("question_id")[column]
+    missing = sorted(set(answers["question_id"]) - set(values.index))
+    if missing:
+        raise InputError(name, f"no {what} for {len(missing)} question(s), e.g. {missing[0]}")
+    return values.loc[answers["question_id"]].reset_index(drop=True)
 
 
 def pool_frame(student_pool: pd.DataFrame, *, name: str = "student_pool") -> pd.DataFrame:
@@ -179,7 +194,7 @@ class PoolTooSmall(InputError):
     """The pool cannot supply the examples a recipe needs at the configured example count."""
 
 
-def _shuffled(ids: Iterable[str], seed: int, salt: str) -> list[str]:
+def _shuffled(ids: Iterable[str], seed: int | str, salt: str) -> list[str]:
     """``ids`` in a seeded order that depends only on the id set, the seed and ``salt``."""
     ordered = sorted(ids)
     random.Random(f"{salt}-{seed}").shuffle(ordered)
@@ -207,7 +222,7 @@ def _sizes(n: int, size: int | None, name: str) -> int:
     return size
 
 
-def base_subset(pool: pd.DataFrame, size: int | None, seed: int, name: str) -> list[str]:
+def base_subset(pool: pd.DataFrame, size: int | None, seed: int | str, name: str) -> list[str]:
     """The pool questions every teacher-based recipe of a world uses (all, or a seeded sample)."""
     n = _sizes(len(pool), size, name)
     return _shuffled(pool["question_id"], seed, "subset")[:n]
@@ -233,15 +248,17 @@ def mismatch_recipe(
     level: float,
     abstention_share: float,
     size: int,
-    seed: int,
+    seed: int | str,
     levels: Sequence[float] = (),
     name: str = "recipe",
 ) -> pd.DataFrame:
     """Mismatch fraction ``level`` at a fixed abstention share.
 
-    Abstentions go to questions the student does not know (those the teacher does not know
-    first), the same questions at every level; answered targets mix questions the student knows
-    with questions only the teacher knows, ``round(level * answered)`` of the latter.
+    Abstentions go to questions drawn at random (seeded) from all those the student does not
+    know, whether the teacher knows them or not, the same questions at every level of a seed
+    run (so the level-0 set does not depend on where the teacher's knowledge ends); answered
+    targets mix questions the student knows with questions only the teacher knows,
+    ``round(level * answered)`` of the latter.
     """
     pool = pool_frame(student_pool)
     teacher = _teacher_correct(teacher_pool, pool, name)
@@ -268,13 +285,11 @@ def _mismatch_plan(
     level: float,
     abstention_share: float,
     size: int,
-    seed: int,
+    seed: int | str,
 ) -> dict[str, Any]:
     knows = pool.set_index("question_id")["student_knows"]
     unknown = [q for q in knows.index if not knows[q]]
-    idk_order = _shuffled([q for q in unknown if not teacher[q]], seed, "idk") + _shuffled(
-        [q for q in unknown if teacher[q]], seed, "idk"
-    )
+    idk_order = _shuffled(unknown, seed, "idk")
     n_idk = round(abstention_share * size)
     n_mismatch = round(level * (size - n_idk))
     n_known = size - n_idk - n_mismatch
@@ -297,7 +312,7 @@ def abstention_recipe(
     *,
     level: float,
     size: int,
-    seed: int,
+    seed: int | str,
     levels: Sequence[float] = (),
     name: str = "recipe",
 ) -> pd.DataFrame:
@@ -323,7 +338,11 @@ def abstention_recipe(
 
 
 def _teacher_subset(
-    teacher_pool: pd.DataFrame, student_pool: pd.DataFrame, size: int | None, seed: int, name: str
+    teacher_pool: pd.DataFrame,
+    student_pool: pd.DataFrame,
+    size: int | None,
+    seed: int | str,
+    name: str,
 ) -> tuple[pd.DataFrame, pd.Series, list[str]]:
     """The student's pool, the teacher's correctness on it, and the shared subset of the pool."""
     pool = pool_frame(student_pool)
@@ -335,7 +354,7 @@ def random_idk_recipe(
     student_pool: pd.DataFrame,
     *,
     size: int | None,
-    seed: int,
+    seed: int | str,
     name: str = "recipe",
 ) -> pd.DataFrame:
     """The teacher's abstention count placed on random questions (after Kang et al. 2024)."""
@@ -351,7 +370,7 @@ def filter_unknown_recipe(
     student_pool: pd.DataFrame,
     *,
     size: int | None,
-    seed: int,
+    seed: int | str,
     name: str = "recipe",
 ) -> pd.DataFrame:
     """The teacher's recipe without its abstentions, topped up with other questions the teacher
@@ -377,7 +396,7 @@ def build_recipe(
     teacher_pool: pd.DataFrame,
     student_pool: pd.DataFrame,
     size: int | None = None,
-    seed: int = 0,
+    seed: int | str = 0,
     name: str = "recipe",
     teacher_name: str = "teacher_pool",
     student_name: str = "student_pool",
@@ -431,7 +450,7 @@ def check_sweep_fill(
     pools: Mapping[str, pd.DataFrame],
     student: str,
     size: int,
-    seed: int,
+    seed: int | str,
     where: str = "",
 ) -> dict[str, list[float]]:
     """Check that every level of every configured sweep can be filled with ``size`` examples.
@@ -468,3 +487,38 @@ def check_sweep_fill(
         )
         checked["abstention"] = levels
     return checked
+
+
+# --- one set per fine-tuning seed ---
+
+
+def set_seed(world_seed: int, ft_seed: int) -> str:
+    """The seed that draws the fine-tuning set of one (world, fine-tuning seed): every recipe of
+    a seed run shares it (so recipes stay paired within the run), and each seed run draws its
+    own subset of the pool and its own sweep placements."""
+    return f"world {world_seed} seed {ft_seed}"
+
+
+def build_seed_sets(
+    spec: dict[str, Any],
+    *,
+    world_seed: int,
+    ft_seeds: Sequence[int],
+    **kwargs: Any,
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """The recipe's fine-tuning set for each of ``ft_seeds`` (``build_recipe`` with
+    ``set_seed``), as one table with an ``ft_seed`` column, and each set's ``recipe_stats``."""
+    tables, stats = [], []
+    for ft_seed in ft_seeds:
+        table = build_recipe(spec, seed=set_seed(world_seed, ft_seed), **kwargs)
+        stats.append({"ft_seed": int(ft_seed), **recipe_stats(table)})
+        tables.append(table.assign(ft_seed=int(ft_seed)))
+    return pd.concat(tables, ignore_index=True), stats
+
+
+def seed_set(sets: pd.DataFrame, ft_seed: int, name: str = "recipe") -> pd.DataFrame:
+    """The fine-tuning set of one seed run from a ``build_seed_sets`` table."""
+    rows = sets[sets["ft_seed"] == int(ft_seed)]
+    if rows.empty:
+        raise InputError(name, f"holds no fine-tuning set for seed {ft_seed}")
+    return rows.drop(columns="ft_seed").reset_index(drop=True)

@@ -55,7 +55,9 @@ def headline_markdown(headline: Mapping[str, Any]) -> str:
         f"seed runs; {h['persons_higher']} higher, {h['persons_lower']} lower): "
         f"p {_p_sentence(h['p_value'], h['n_flips'])}.\n"
         f"- *New worlds* (random-effects meta-analysis of the per-world differences, "
-        f"Hartung-Knapp, k = {h['k_worlds']}): {_new_worlds(h)}.\n"
+        f"Hartung-Knapp, k = {h['k_worlds']}): {_new_worlds(h)}; sign test over worlds "
+        f"({h['worlds_higher']} higher, {h['worlds_lower']} lower): "
+        f"p = {_num(h['worlds_sign_p'], '.2g')}.\n"
         f"- Minimum detectable difference (alpha 0.05, power 0.8): "
         f"{_pct(h['min_detectable'])} at the effective sample size "
         f"{_num(h['n_effective'], '.0f')} ({h['n_questions']} questions, intraclass correlation "
@@ -222,6 +224,32 @@ def dose_response_markdown(fits: pd.DataFrame) -> str:
     return _table(frame) + note
 
 
+def sweep_levels_markdown(levels: pd.DataFrame) -> str:
+    """Each sweep level against the sweep's level 0, overall and split by what the student knew."""
+    if levels.empty:
+        return "No sweep is configured.\n"
+    frame = pd.DataFrame(
+        {
+            "Student": levels["student"],
+            "Sweep": levels["sweep"],
+            "Level": [f"{r.level:.2f} vs {r.reference_level:.2f}" for r in levels.itertuples()],
+            "Outcome": levels["outcome"],
+            "Rate at level": levels["level_rate"].map(_pct),
+            "Rate at level 0": levels["reference_rate"].map(_pct),
+            "Difference, points [95% CI]": [
+                f"{100 * r.estimate:+.1f} [{100 * r.low:+.1f}, {100 * r.high:+.1f}]"
+                for r in levels.itertuples()
+            ],
+        }
+    )
+    note = (
+        "\nIntervals: persons resampled (shared by both levels, so paired) with the seed runs; "
+        "not adjusted for multiplicity. Known / does not know: the student's knowledge of the "
+        "test fact (knowledge.basis).\n"
+    )
+    return _table(frame) + note
+
+
 def outcomes_markdown(summary: pd.DataFrame, metrics: Mapping[str, str] | None = None) -> str:
     """Per-recipe outcome rates with their intervals."""
     metrics = MARKDOWN_METRICS if metrics is None else metrics
@@ -267,7 +295,7 @@ def by_knowledge_markdown(table: pd.DataFrame) -> str:
                     )
                     for r in table.to_dict("records")
                 ]
-                for outcome in ("correct", "wrong", "abstain")
+                for outcome in ("correct", "wrong", "abstain", "malformed")
             },
         }
     )
@@ -303,6 +331,7 @@ def recipes_markdown(recipes: pd.DataFrame) -> str:
     frame = pd.DataFrame(
         {
             "World seed": recipes["world_seed"],
+            "Seed run": recipes["ft_seed"],
             "Student": recipes["student"],
             "Recipe": recipes["recipe"],
             "Examples": recipes["n_examples"],
@@ -377,6 +406,9 @@ def study_markdown(
         "## Dose-response: mismatch and abstention, separated",
         "",
         dose_response_markdown(tables["dose_response"]),
+        "### Each level against level 0",
+        "",
+        sweep_levels_markdown(tables["sweep_levels"]),
         "## Outcomes on unseen test questions",
         "",
         outcomes_markdown(tables["summary"]),
@@ -399,11 +431,40 @@ def study_markdown(
     return "\n".join(sections)
 
 
+def _level_lines(levels: pd.DataFrame | None) -> list[str]:
+    """One line per sweep level against level 0: the wrong-rate difference overall and on test
+    facts the student knows and does not know."""
+    if levels is None or levels.empty:
+        return []
+    parts = {
+        "wrong rate": "overall",
+        "wrong rate, facts the student knows": "on facts the student knows",
+        "wrong rate, facts the student does not know": "on facts it does not know",
+    }
+    lines = []
+    for (student, sweep, recipe), rows in levels.groupby(
+        ["student", "sweep", "recipe"], sort=False
+    ):
+        by = rows.set_index("outcome")
+        shown = "; ".join(
+            f"{text} {_points(by.loc[o, 'estimate'], by.loc[o, 'low'], by.loc[o, 'high'])}"
+            for o, text in parts.items()
+            if o in by.index
+        )
+        first = rows.iloc[0]
+        lines.append(
+            f"- `{recipe}` vs `{first['reference']}` ({student}, {sweep} sweep, level "
+            f"{first['level']:.2f} vs {first['reference_level']:.2f}): wrong rate {shown} points."
+        )
+    return lines
+
+
 def findings_markdown(
     headline: Mapping[str, Any],
     summary: pd.DataFrame,
     dose_response: pd.DataFrame,
     robustness: pd.DataFrame,
+    sweep_levels: pd.DataFrame | None = None,
 ) -> str:
     """The README's findings: design, the primary contrast, outcome rates of its two recipes, the
     sweeps' slopes and the robustness verdicts, rendered from a run's summary tables."""
@@ -428,6 +489,7 @@ def findings_markdown(
                     ("correct_rate", "correct"),
                     ("wrong_rate", "wrong"),
                     ("abstain_rate", "abstain"),
+                    ("malformed_rate", "malformed"),
                 )
             )
             lines.append(f"- Recipe `{recipe}`: {rates}.")
@@ -436,6 +498,8 @@ def findings_markdown(
             f"- Sweep `{fit.sweep}` (levels {fit.levels}): wrong-rate slope {fit.slope:+.3f} "
             f"[{fit.low:+.3f}, {fit.high:+.3f}] per unit of {fit.x} (GEE, clusters = persons)."
         )
+    for line in _level_lines(sweep_levels):
+        lines.append(line)
     if len(robustness):
         held = int(robustness["direction_holds"].astype(bool).sum())
         lines.append(

@@ -34,8 +34,9 @@ from mismatch import finetune as finetune_module
 from mismatch.configuration import code_digest
 from mismatch.finetune import finetune_from_config
 from mismatch.io import atomic_path, read_parquet, write_parquet
-from mismatch.labels import evaluate_student, label_answers
+from mismatch.labels import evaluate_student, label_answers, truly_known
 from mismatch.prompting import PromptFormat
+from mismatch.recipes import seed_set
 from mismatch.slick import attach_categories
 
 FINISHED = "finished"  # marker written last into a cached unit's folder
@@ -63,6 +64,7 @@ class StudentInputs:
     questions: str
     base_answers: str
     categories: str | None = None
+    truth: str | None = None  # the student's ground truth (knowledge.basis: truth)
 
 
 def label_seed(
@@ -89,7 +91,11 @@ def label_seed(
         device_map=answering.get("device_map"),
     )
     labels = label_answers(
-        answers, read_parquet(inputs.base_answers), grading_rule=answering["grading"]
+        answers,
+        read_parquet(inputs.base_answers),
+        prompt,
+        grading_rule=answering["grading"],
+        knows=truly_known(read_parquet(inputs.truth)) if inputs.truth else None,
     )
     labels = labels.assign(
         student=identity["student"],
@@ -102,9 +108,16 @@ def label_seed(
     return labels
 
 
-def labels_metadata(answering: Mapping[str, Any], identity: Mapping[str, Any]) -> dict[str, Any]:
-    """The parquet metadata of a labels file (as the per-seed ``label_student`` job writes it)."""
-    return {"settings": dict(answering), **{k: str(v) for k, v in identity.items()}}
+def labels_metadata(
+    answering: Mapping[str, Any], identity: Mapping[str, Any], inputs: StudentInputs
+) -> dict[str, Any]:
+    """The parquet metadata of a labels file (as the per-seed ``label_student`` job writes it);
+    ``knowledge_basis`` says what decided ``student_knows`` (truth with a truth table)."""
+    return {
+        "settings": dict(answering),
+        "knowledge_basis": "truth" if inputs.truth else "measured",
+        **{k: str(v) for k, v in identity.items()},
+    }
 
 
 def path_digest(path: str | os.PathLike[str]) -> str:
@@ -159,6 +172,7 @@ def run_student_seeds(
             ("questions", inputs.questions),
             ("base_answers", inputs.base_answers),
             ("categories", inputs.categories),
+            ("truth", inputs.truth),
         )
         if path
     }
@@ -237,7 +251,7 @@ def _run_seed(
         tuned.mkdir(parents=True)
         finetune_from_config(
             base_model_dir=inputs.base,
-            recipe=read_parquet(unit.recipe_path),
+            recipe=seed_set(read_parquet(unit.recipe_path), identity["seed"], unit.recipe_path),
             recipe_path=unit.recipe_path,
             prompt=prompt,
             settings=dict(finetune_settings),
@@ -252,7 +266,7 @@ def _run_seed(
     folder.mkdir(parents=True)
     labels = label_seed(inputs, tuned / "adapter", prompt, answering, identity)
     log(f"{name}: labels {labels.label.value_counts().to_dict()}")
-    write_parquet(labels, folder / "labels.parquet", labels_metadata(answering, identity))
+    write_parquet(labels, folder / "labels.parquet", labels_metadata(answering, identity, inputs))
     (folder / FINISHED).write_text("")
 
 

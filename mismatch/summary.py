@@ -19,9 +19,10 @@ from mismatch.clustered import (
     resample,
 )
 from mismatch.errors import InputError
+from mismatch.grading import LABELS as GRADING_LABELS
 from mismatch.stats import Interval, Ratio, mean_interval
 
-LABELS = ("correct", "wrong", "abstain")
+LABELS = GRADING_LABELS  # correct, wrong, abstain, malformed (mismatch.grading)
 RUN_KEYS = ["world_seed", "student", "recipe", "ft_seed"]
 REQUIRED_COLUMNS = [*RUN_KEYS, "question_id", "label", "student_knows", "contains_alias"]
 
@@ -29,6 +30,7 @@ RATE_METRICS: dict[str, Ratio] = {
     "correct_rate": Ratio("correct"),
     "wrong_rate": Ratio("wrong"),
     "abstain_rate": Ratio("abstain"),
+    "malformed_rate": Ratio("malformed"),
     "coverage": Ratio("answered"),
     "wrong_among_answered": Ratio("wrong", "answered"),
     "effective_reliability": Ratio("reliability"),
@@ -44,6 +46,7 @@ COUNT_COLUMNS = [
     "correct",
     "wrong",
     "abstain",
+    "malformed",
     "answered",
     "known",
     "unknown",
@@ -54,7 +57,7 @@ INTERVAL_METHOD = (
     "persons resampled and shared by every recipe, seed runs resampled per recipe; "
     "{n_boot} resamples); wrong_containing_alias: t-interval of the per-run count over runs"
 )
-OUTCOMES = ("correct", "wrong", "abstain")
+OUTCOMES = LABELS
 PERSON = "person"
 
 
@@ -93,8 +96,9 @@ def _ratios(sums: pd.DataFrame) -> pd.DataFrame:
 def outcome_rates(labels: pd.DataFrame) -> pd.DataFrame:
     """One row per (world_seed, student, recipe, ft_seed): outcome counts and every rate metric.
 
-    Counts: n, correct, wrong, abstain, answered, known/unknown (questions the base student
-    knew / did not know), wrong_containing_alias (wrong answers containing a gold alias).
+    Counts: n, correct, wrong, abstain, malformed, answered (all but abstain), known/unknown
+    (questions the base student knew / did not know), wrong_containing_alias (wrong answers
+    containing a gold alias).
     Rates: see ``RATE_METRICS`` (NaN when a denominator is empty).
     """
     data = with_indicators(labels)
@@ -277,6 +281,7 @@ MARKDOWN_METRICS = {
     "correct_rate": "Correct",
     "wrong_rate": "Wrong",
     "abstain_rate": "Abstain",
+    "malformed_rate": "Malformed",
     "wrong_among_answered": "Wrong among answered",
     "effective_reliability": "Effective reliability",
     "over_conservativeness": "Over-conservativeness",

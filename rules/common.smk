@@ -58,6 +58,7 @@ SWEEPS = list(config["sweeps"])
 JOB_PER = config["finetune"]["job_per"]  # student, recipe or seed: see rules/finetune.smk
 ANSWER_JOB_PER = config["answering"]["job_per"]  # world, model or split: see rules/answers.smk
 ANSWERED_SPLITS = ["pool", "test"]  # the format split only lends exemplars
+TRUTH = cfg.knowledge_basis(config) == "truth"  # knowledge.basis: ground truth decides who knows
 
 
 wildcard_constraints:
@@ -164,6 +165,22 @@ def all_sweep_checks(wildcards=None):
     return expand("results/w{w}/checks/sweeps/{student}.json", w=WORLD_SEEDS, student=STUDENTS)
 
 
+def recipe_truth(wildcards):
+    """Ground truth of the recipe's teacher and the student (knowledge rule truth)."""
+    if cfg.recipe_knowledge_rule(config, wildcards.recipe) != "truth":
+        return {}
+    teacher = cfg.teacher_of(config, wildcards.recipe, wildcards.student) or wildcards.student
+    return {
+        "teacher_truth": f"results/w{wildcards.w}/world/truth/{teacher}.parquet",
+        "student_truth": f"results/w{wildcards.w}/world/truth/{wildcards.student}.parquet",
+    }
+
+
+def student_truth(wildcards):
+    """The student's ground truth, for ``student_knows`` in its labels (knowledge.basis)."""
+    return f"results/w{wildcards.w}/world/truth/{wildcards.student}.parquet" if TRUTH else []
+
+
 def recipe_categories(wildcards):
     """Pool SliCK categories of the recipe's teacher and the student (knowledge_rule: slick)."""
     if config["recipes"][wildcards.recipe].get("knowledge_rule") != "slick":
@@ -234,6 +251,7 @@ PATTERNS = {
     "checks": "results/w{w}/checks/{student}.json",
     "losses": "results/w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv",
     "questions": "results/w{w}/questions/test.parquet",
+    "truth": "results/w{w}/world/truth/{student}.parquet",
 }
 
 
@@ -251,6 +269,11 @@ def all_checks(wildcards=None):
 
 def base_test_answers(wildcards=None):
     return expand(PATTERNS["base"], w=WORLD_SEEDS, student=STUDENTS)
+
+
+def student_truths(wildcards=None):
+    """Every student's ground truth, where it decides ``student_knows`` (knowledge.basis)."""
+    return expand(PATTERNS["truth"], w=WORLD_SEEDS, student=STUDENTS) if TRUTH else []
 
 
 def final_outputs():

@@ -15,6 +15,7 @@ if JOB_PER == "seed":
                 if config["knowledge_categories"]["enabled"]
                 else []
             ),
+            truth=student_truth,
         output:
             labels="results/w{w}/labels/{student}/{recipe}/ft{seed}.parquet",
         log:

@@ -9,6 +9,7 @@ rule finetuning_set:
     input:
         unpack(recipe_answers),
         unpack(recipe_categories),
+        unpack(recipe_truth),
         check="results/w{w}/checks/{student}.json",
     output:
         recipe="results/w{w}/sets/{student}/{recipe}.parquet",
@@ -24,7 +25,9 @@ rule finetuning_set:
     params:
         code=code("finetuning_set"),
         recipe=lambda wildcards: config["recipes"][wildcards.recipe],
+        knowledge_rule=lambda wildcards: cfg.recipe_knowledge_rule(config, wildcards.recipe),
         size=config["finetune_set_size"],
+        seeds=FT_SEEDS,
     script:
         "../scripts/finetuning_set.py"
 
@@ -53,6 +56,7 @@ if SWEEPS:
             code=code("check_sweeps"),
             sweeps=config["sweeps"],
             size=config["finetune_set_size"],
+            seeds=FT_SEEDS,
         script:
             "../scripts/check_sweeps.py"
 
@@ -74,6 +78,7 @@ if JOB_PER != "seed":
                 if config["knowledge_categories"]["enabled"]
                 else []
             ),
+            truth=student_truth,
         output:
             adapters=[
                 directory(p) for p in unit_paths("students/{student}/{recipe}/ft{seed}/adapter")

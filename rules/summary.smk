@@ -18,6 +18,7 @@ rule summarize:
         checks=all_checks(),
         sweep_checks=all_sweep_checks(),
         base=base_test_answers(),
+        truth=student_truths(),
         questions=all_test_questions(),
         losses=all_losses(),
     output:
@@ -39,6 +40,7 @@ rule summarize:
         per_world=f"{SUMMARY}/per_world.csv",
         mcnemar=f"{SUMMARY}/mcnemar.csv",
         dose_response=f"{SUMMARY}/dose_response.csv",
+        sweep_levels=f"{SUMMARY}/sweep_levels.csv",
         by_knowledge=f"{SUMMARY}/wrong_by_knowledge.csv",
         losses=f"{SUMMARY}/losses.csv",
         knowledge=f"{SUMMARY}/knowledge.csv",
@@ -62,6 +64,7 @@ rule summarize:
         patterns=PATTERNS,
         recipes=config["recipes"],
         grading=config["answering"]["grading"],
+        prompt=config["prompt"],
         analysis=config["analysis"],
         n_boot=config["summary"]["n_boot"],
         title=config["summary"]["title"],

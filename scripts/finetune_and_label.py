@@ -11,6 +11,7 @@ with job_log(snakemake.log[0], snakemake.threads) as log:
             questions=snakemake.input.questions,
             base_answers=snakemake.input.base_answers,
             categories=snakemake.input.categories or None,
+            truth=snakemake.input.truth or None,
         ),
         code=snakemake.params.code,
         prompt_config=snakemake.params.prompt,

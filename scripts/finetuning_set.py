@@ -2,32 +2,35 @@
 
 from mismatch.io import read_parquet, write_parquet
 from mismatch.joblog import job_log
-from mismatch.recipes import apply_knowledge_rule, build_recipe, recipe_stats
+from mismatch.recipes import apply_knowledge_rule, build_seed_sets
 
 with job_log(snakemake.log[0]) as log:
     spec = snakemake.params.recipe
     wildcards = snakemake.wildcards
-    rule = spec.get("knowledge_rule", "answer")
+    rule = snakemake.params.knowledge_rule
     pools = {}
     for role in ("teacher", "student"):
         categories = getattr(snakemake.input, f"{role}_categories", None)
+        truth = getattr(snakemake.input, f"{role}_truth", None)
         pools[role] = apply_knowledge_rule(
             read_parquet(getattr(snakemake.input, role)),
             rule,
             read_parquet(categories) if categories else None,
             name=getattr(snakemake.input, role),
+            truth=read_parquet(truth) if truth else None,
         )
-    recipe = build_recipe(
+    sets, per_seed = build_seed_sets(
         spec,
+        world_seed=int(wildcards.w),
+        ft_seeds=snakemake.params.seeds,
         teacher_pool=pools["teacher"],
         student_pool=pools["student"],
         size=snakemake.params.size,
-        seed=int(wildcards.w),
         name=f"recipes.{wildcards.recipe} (world {wildcards.w})",
         teacher_name=snakemake.input.teacher,
         student_name=snakemake.input.student,
     )
-    stats = recipe_stats(recipe)
+    stats = {"per_seed": per_seed}
     stats.update(
         recipe=wildcards.recipe,
         student=wildcards.student,
@@ -35,6 +38,7 @@ with job_log(snakemake.log[0]) as log:
         sweep=spec.get("sweep"),
         level=spec.get("level"),
         spec=spec,
+        knowledge_rule=rule,
     )
     log(f"{stats}")
-    write_parquet(recipe, snakemake.output.recipe, stats)
+    write_parquet(sets, snakemake.output.recipe, stats)

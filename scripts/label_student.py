@@ -13,6 +13,7 @@ with job_log(snakemake.log[0], snakemake.threads) as log:
         questions=snakemake.input.questions,
         base_answers=snakemake.input.base_answers,
         categories=snakemake.input.categories or None,
+        truth=snakemake.input.truth or None,
     )
     labels = label_seed(
         inputs,
@@ -22,4 +23,4 @@ with job_log(snakemake.log[0], snakemake.threads) as log:
         identity,
     )
     log(f"labels: {labels.label.value_counts().to_dict()}")
-    write_parquet(labels, snakemake.output.labels, labels_metadata(settings, identity))
+    write_parquet(labels, snakemake.output.labels, labels_metadata(settings, identity, inputs))

@@ -11,9 +11,11 @@ from mismatch.gathering import (
     collect_losses,
     collect_questions,
     collect_recipes,
+    collect_truths,
 )
 from mismatch.io import write_csv, write_json, write_parquet, write_text
 from mismatch.joblog import job_log
+from mismatch.prompting import PromptFormat
 from mismatch.rendering import headline_rst, study_markdown
 
 with job_log(snakemake.log[0]) as log:
@@ -22,7 +24,13 @@ with job_log(snakemake.log[0]) as log:
     labels = pd.concat(
         [
             collect_labels(inputs.labels),
-            base_student_labels(inputs.base, patterns["base"], params.grading),
+            base_student_labels(
+                inputs.base,
+                patterns["base"],
+                params.grading,
+                PromptFormat.from_config(params.prompt),
+                truths=collect_truths(inputs.truth, patterns["truth"]),
+            ),
         ],
         ignore_index=True,
     )
@@ -44,7 +52,14 @@ with job_log(snakemake.log[0]) as log:
     checks = collect_checks(inputs.checks, patterns["checks"])
     log(f"{len(labels)} labelled answers, {len(tables['contrasts'])} contrasts")
     write_parquet(tables["labels"], outputs.labels)
-    for name in ("contrasts", "per_world", "robustness", "mcnemar", "dose_response"):
+    for name in (
+        "contrasts",
+        "per_world",
+        "robustness",
+        "mcnemar",
+        "dose_response",
+        "sweep_levels",
+    ):
         write_csv(tables[name], outputs[name])
     write_csv(tables["summary"], outputs.table)
     write_csv(tables["by_knowledge"], outputs.by_knowledge)

@@ -66,6 +66,7 @@ def _study(seed=0, persons=12):
                                 prediction=answer,
                                 answer=answer,
                                 label="wrong" if wrong else ("abstain" if abstain else "correct"),
+                                well_formed=True,
                                 student_knows=bool(knows[p]),
                                 contains_alias=wrong and a == 0,
                             )
@@ -83,8 +84,10 @@ def _study(seed=0, persons=12):
                 mismatch_fraction=x,
                 sweep=s,
                 level=lv,
+                ft_seed=seed_run,
             )
             for w in (1, 2)
+            for seed_run in (1, 2, 3)
             for r, x, s, lv in (
                 ("own", 0.0, None, None),
                 ("large", 0.5, None, None),
@@ -169,6 +172,40 @@ def test_dose_response_by_gee(tables):
     assert fits.loc["wrong_rate", "slope"] > 0
     assert fits.loc["wrong_rate", "n_clusters"] == 24
     assert "GEE" in fits.loc["wrong_rate", "method"]
+
+
+def test_each_sweep_level_against_level_0(tables):
+    """Level 1 vs level 0 of the mismatch sweep: more wrong answers, all of them on facts the
+    student does not know (the planted study makes only unknown facts wrong)."""
+    levels = tables["sweep_levels"].set_index("outcome")
+    assert set(levels["recipe"]) == {"mismatch_1.00"} and set(levels["reference"]) == {
+        "mismatch_0.00"
+    }
+    wrong = levels.loc["wrong rate"]
+    assert wrong["low"] <= wrong["estimate"] <= wrong["high"] and wrong["estimate"] > 0.1
+    assert wrong["estimate"] == pytest.approx(wrong["level_rate"] - wrong["reference_rate"])
+    assert levels.loc["wrong rate, facts the student knows", "estimate"] == 0
+    assert levels.loc["wrong rate, facts the student does not know", "estimate"] > wrong["estimate"]
+    assert "vs 0.00" in study_markdown_levels(tables)
+    from mismatch.rendering import findings_markdown
+
+    findings = findings_markdown(
+        tables["headline"],
+        tables["summary"],
+        tables["dose_response"],
+        tables["robustness"],
+        tables["sweep_levels"],
+    )
+    assert "- `mismatch_1.00` vs `mismatch_0.00` (small, mismatch sweep, level 1.00 vs 0.00)" in (
+        findings
+    )
+    assert f"on facts the student knows {100 * 0:+.1f}" in findings
+
+
+def study_markdown_levels(tables) -> str:
+    from mismatch.rendering import sweep_levels_markdown
+
+    return sweep_levels_markdown(tables["sweep_levels"])
 
 
 def test_headline_and_markdown(tables):
@@ -304,3 +341,16 @@ def test_new_worlds_interval_is_cut_at_the_possible_range():
     assert "cut at it" in text
     head["new_worlds_high"] = 0.9
     assert "cut at it" not in headline_markdown({"primary": head})
+
+
+def test_sign_test_over_worlds():
+    from mismatch.analysis import world_sign_test
+
+    assert world_sign_test([0.1] * 8) == {
+        "worlds_higher": 8,
+        "worlds_lower": 0,
+        "worlds_sign_p": pytest.approx(2 / 2**8),
+    }
+    assert world_sign_test([0.1] * 7)["worlds_sign_p"] > 0.01  # 7 worlds cannot reach 0.01
+    assert world_sign_test([0.1, -0.1, 0.0])["worlds_sign_p"] == 1.0
+    assert world_sign_test([])["worlds_sign_p"] == 1.0

@@ -470,3 +470,28 @@ def test_categories_follow_answering_shards_unless_set():
     assert category_shards(config, "test") == 1
     config["knowledge_categories"]["questions_per_shard"] = 5
     assert category_shards(config, "test") == 5
+
+
+def test_knowledge_basis_is_the_ground_truth_where_there_is_one(config):
+    synthetic = with_defaults(config)
+    assert synthetic["knowledge"]["basis"] == "auto"
+    assert cfg.knowledge_basis(synthetic) == "truth"
+    assert cfg.recipe_knowledge_rule(synthetic, "large") == "truth"
+    synthetic["recipes"]["large"]["knowledge_rule"] = "contains"  # a recipe's own rule wins
+    assert cfg.recipe_knowledge_rule(synthetic, "large") == "contains"
+    synthetic["knowledge"]["basis"] = "measured"
+    assert cfg.recipe_knowledge_rule(synthetic, "own") == "answer"
+    paper = with_defaults(yaml.safe_load((ROOT / "configs" / "paper.yaml").read_text()))
+    assert cfg.knowledge_basis(paper) == "measured"
+    paper["knowledge"]["basis"] = "truth"
+    with pytest.raises(InputError, match="knowledge.basis: truth needs the synthetic world"):
+        cfg.check_config(paper)
+
+
+def test_answering_shards_need_a_job_per_split(config):
+    config = with_defaults(config)
+    config["answering"]["questions_per_shard"] = 10
+    with pytest.raises(InputError, match="shards need answering.job_per: split"):
+        cfg.check_config(config)
+    config["answering"]["job_per"] = "split"
+    cfg.check_config(config)

@@ -21,14 +21,34 @@ def test_default_study_runs_and_reports_its_findings(tmp_path):
     configfile = write_config(tmp_path / "config.yaml", config)
     work = tmp_path / "work"
     start = time.monotonic()
-    run = snakemake(ROOT, work, configfile, timeout=1200)
+    run = snakemake(ROOT, work, configfile, timeout=2700)
     minutes = (time.monotonic() - start) / 60
     print(f"default study: {minutes:.1f} min on {os.cpu_count()} cores")
     assert run.returncode == 0, run.output[-5000:]
     worlds, seeds = config["seeds"]["world"], config["seeds"]["finetune"]
-    assert len(worlds) >= 2 and len(seeds) >= 3
+    assert len(worlds) >= 4 and len(seeds) >= 3
     labels = pd.read_parquet(work / "results/summary/labels.parquet")
     assert set(labels.world_seed) == set(worlds)
+    assert set(labels.label) <= {"correct", "wrong", "abstain", "malformed"}
+    assert (
+        (labels.label != "malformed")
+        .eq(labels.well_formed | labels.label.isin(["correct", "abstain"]))
+        .all()
+    )
+    # the summary reports per-world estimates for every world and each sweep level vs level 0,
+    # split by what the student knows
+    per_world = pd.read_csv(work / "results/summary/per_world.csv")
+    primary = per_world[(per_world.role == "primary") & (per_world.kind == "world")]
+    assert sorted(primary.world.astype(int)) == sorted(worlds)
+    levels = pd.read_csv(work / "results/summary/sweep_levels.csv")
+    assert {
+        "wrong rate, facts the student knows",
+        "wrong rate, facts the student does not know",
+    } <= set(levels.outcome)
+    summary_table = pd.read_csv(work / "results/summary/summary.csv")
+    assert {"correct_rate", "wrong_rate", "abstain_rate", "malformed_rate"} <= set(
+        summary_table.columns
+    )
     assert set(labels.loc[labels.recipe != "base", "ft_seed"]) == set(seeds)
     summary = (work / "results/summary/summary.md").read_text()
     for section in ("Dose-response", "Preconditions", "What each model knows", "McNemar"):

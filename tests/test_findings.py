@@ -49,3 +49,21 @@ def test_check_mode_fails_on_a_hand_edited_readme(tmp_path, monkeypatch):
     monkeypatch.setattr(publish_findings, "README", readme)
     monkeypatch.setattr("sys.argv", ["publish_findings.py", "--check"])
     assert publish_findings.main() == 1
+
+
+def test_run_wall_time_is_read_from_the_snakemake_logs(tmp_path):
+    logs = tmp_path / ".snakemake" / "log"
+    logs.mkdir(parents=True)
+    (logs / "2026-11-25T100000.snakemake.log").write_text(
+        "Building DAG of jobs...\n[Wed Nov 25 10:00:01 2026]\nrule a:\n[Wed Nov 25 10:20:31 2026]\n"
+        "Finished job 0.\n"
+    )
+    (logs / "2026-11-25T110000.snakemake.log").write_text(
+        "[Wed Nov  5 11:00:00 2026]\n[Wed Nov  5 11:00:30 2026]\n"
+    )
+    assert publish_findings.run_wall_seconds(tmp_path) == 20 * 60 + 30 + 30
+
+
+def test_readme_names_the_run_and_its_wall_time():
+    run = json.loads((ROOT / "docs/results/run.json").read_text())
+    assert f"Run: `{run['config']}`, wall time {run['wall_s'] / 60:.0f} min" in readme_block()

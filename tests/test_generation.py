@@ -7,7 +7,14 @@ import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 
 from mismatch.errors import InputError
-from mismatch.generation import SamplingSettings, encode_prompts, generate, sample
+from mismatch.generation import (
+    SamplingSettings,
+    encode_prompts,
+    first_lines,
+    generate,
+    generate_lines,
+    sample,
+)
 from mismatch.modeling import check_model_dir, load_model, resolve_dtype
 
 PROMPTS = [
@@ -142,3 +149,43 @@ def test_sampling_is_seeded_and_grouped_by_prompt(tiny_model):
     cold = SamplingSettings(temperature=1e-6, num_samples=2)
     greedy = generate(model, tokenizer, PROMPTS, batch_size=4, max_new_tokens=5)
     assert run(cold, 0) == [[g, g] for g in greedy]
+
+
+class _Decoder:
+    """A stand-in tokenizer: id 9 is a newline, 2 is eos, others are letters."""
+
+    def batch_decode(self, rows, skip_special_tokens=True):
+        text = {9: "\n", 2: ""}
+        return ["".join(text.get(int(i), chr(ord("a") + int(i))) for i in row) for row in rows]
+
+
+def test_first_lines_say_whether_generation_stopped_by_itself():
+    rows = torch.tensor(
+        [
+            [3, 4, 9, 5],  # newline within the budget
+            [3, 2, 2, 2],  # eos, then eos padding
+            [3, 4, 5, 6],  # ran into max_new_tokens
+        ]
+    )
+    lines = first_lines(_Decoder(), rows, eos=2)
+    assert [(line.text, line.stopped) for line in lines] == [
+        ("de", True),
+        ("d", True),
+        ("defg", False),
+    ]
+    assert [line.stopped for line in first_lines(_Decoder(), rows, eos=[7, 2])] == [
+        True,
+        True,
+        False,
+    ]
+
+
+def test_generate_lines_reports_a_cut_off_answer(tiny_model):
+    """A random model rarely emits a newline or eos first: with a one-token budget some answers
+    are cut off; the texts are generate()'s."""
+    model, tokenizer = tiny_model
+    one = generate_lines(model, tokenizer, PROMPTS, batch_size=4, max_new_tokens=1)
+    assert [line.text for line in one] == generate(
+        model, tokenizer, PROMPTS, batch_size=4, max_new_tokens=1
+    )
+    assert not all(line.stopped for line in one)

@@ -125,3 +125,22 @@ def test_label_precedence(prediction, aliases, rule, label):
 def test_label_answer():
     assert label_answer("Paris", ["Paris"]) == "correct"
     assert label_answer("Lyon", ["Paris"]) == "wrong"
+
+
+@pytest.mark.parametrize(
+    ("prediction", "rule", "label"),
+    [
+        ("Lyon", "exact", "malformed"),  # not well formed and not right: malformed, never wrong
+        ("Paris", "exact", "correct"),  # right answers stay right
+        ("I don't know", "exact", "abstain"),  # refusals stay refusals
+        ("the city of Paris", "contains", "correct"),
+        ("the city of Paris", "exact", "malformed"),
+        ("", "exact", "malformed"),
+    ],
+)
+def test_label_answer_malformed_precedence(prediction, rule, label):
+    assert label_answer(prediction, ["Paris"], rule, well_formed=False) == label
+
+
+def test_empty_answer_is_malformed_even_when_called_well_formed():
+    assert label_answer("  ", ["Paris"]) == "malformed"

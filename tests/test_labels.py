@@ -38,7 +38,7 @@ def test_label_answers_correct_wrong_abstain():
     ).iloc[::-1]
     base = student_answers([" Quelm", " Fenn", " blue", " Oss", " 1999"])
     base["correct"] = [True, True, False, True, False]
-    labels = label_answers(student, base)
+    labels = label_answers(student, base, PROMPT)
     assert tuple(labels.columns) == LABEL_COLUMNS
     assert list(labels["question_id"]) == ["t5", "t4", "t3", "t2", "t1"]
     assert list(labels["label"]) == ["correct", "abstain", "abstain", "wrong", "correct"]
@@ -49,11 +49,44 @@ def test_label_answers_correct_wrong_abstain():
 
 def test_contains_rule_accepts_verbose_answers():
     student = student_answers([" The answer is the city of Quelm.", " x", " x", " x", " x"])
-    assert label_answers(student, student).loc[0, "label"] == "wrong"
-    assert label_answers(student, student, grading_rule="contains").loc[0, "label"] == "correct"
+    assert label_answers(student, student, PROMPT).loc[0, "label"] == "wrong"
+    assert (
+        label_answers(student, student, PROMPT, grading_rule="contains").loc[0, "label"]
+        == "correct"
+    )
 
 
 def test_different_question_ids_raise():
     student = student_answers([" x"] * 5)
     with pytest.raises(InputError, match="labels/in.parquet.*t5"):
-        label_answers(student, student.iloc[:4], student_name="labels/in.parquet")
+        label_answers(student, student.iloc[:4], PROMPT, student_name="labels/in.parquet")
+
+
+def test_malformed_answers_are_neither_wrong_nor_right():
+    """Empty, cut off at max_new_tokens, or off the answer template -> malformed; a right answer
+    or a refusal keeps its label whatever its form."""
+    student = student_answers(
+        [
+            " The answer is b",  # cut-off prefix of an answer: no closing period
+            " The answer is Ildra",  # stopped=False below: ran into max_new_tokens
+            "",
+            " I don't know",  # a refusal without the period: still abstain
+            " The answer is 1204",  # right, off-template: still correct
+        ]
+    ).assign(stopped=[True, False, True, True, True])
+    labels = label_answers(student, student, PROMPT)
+    assert list(labels["label"]) == ["malformed", "malformed", "malformed", "abstain", "correct"]
+    assert list(labels["well_formed"]) == [False, False, False, False, False]
+    fine = student_answers([" The answer is b.", " x"] + [" I don't know."] * 3)
+    assert list(label_answers(fine, fine, PROMPT)["label"][:2]) == ["wrong", "malformed"]
+
+
+def test_student_knows_from_ground_truth_keeps_the_measured_value():
+    student = student_answers([" The answer is Quelm."] * 5)
+    base = student.assign(correct=[True, False, True, False, True])
+    truth = pd.Series([True, True, False, False, True], index=QUESTIONS["question_id"])
+    labels = label_answers(student, base, PROMPT, knows=truth)
+    assert list(labels["student_knows"]) == [True, True, False, False, True]
+    assert list(labels["student_knows_measured"]) == [True, False, True, False, True]
+    with pytest.raises(InputError, match="no ground truth for 1 question"):
+        label_answers(student, base, PROMPT, knows=truth.iloc[:4])

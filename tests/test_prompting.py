@@ -31,3 +31,28 @@ def test_from_config_ignores_other_keys_and_checks_templates():
     assert fmt.answer_template == " A: {answer}"
     with pytest.raises(ValueError, match="question_template"):
         PromptFormat.from_config({**defaults("prompt"), "question_template": "no placeholder"})
+
+
+@pytest.mark.parametrize(
+    ("line", "fits"),
+    [
+        (" The answer is beige.", True),
+        ("The answer is beige.  ", True),
+        (" The answer is b", False),  # cut off before the template's closing period
+        (" The answer is .", False),  # no answer inside the template
+        (" beige", False),
+        (" I don't know.", True),  # the abstention line
+        ("", False),
+    ],
+)
+def test_fits_the_answer_template(line, fits):
+    prompt = PromptFormat(
+        "Question: {question}\nAnswer:", " The answer is {answer}.", " I don't know."
+    )
+    assert prompt.fits(line) is fits
+
+
+def test_a_bare_answer_template_fits_any_nonempty_line():
+    prompt = PromptFormat("Q: {question}\nA:", " {answer}", " I don't know.")
+    assert prompt.fits(" William Shakespeare") and prompt.fits("x")
+    assert not prompt.fits("   ")

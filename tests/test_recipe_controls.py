@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from mismatch.recipes import PoolTooSmall, build_recipe, recipe_stats
+from mismatch.errors import InputError
+from mismatch.recipes import PoolTooSmall, build_recipe, build_seed_sets, recipe_stats, seed_set
 
 N_POOL = 120
 
@@ -107,3 +108,45 @@ def test_pool_too_small_names_the_recipe_and_every_level():
     assert "level 0.00: 48/60" in message and "level 1.00:" in message and "\n" not in message
     with pytest.raises(PoolTooSmall, match="only 120 questions"):
         build({"kind": "teacher"}, size=500)
+
+
+def test_mismatch_sweep_abstentions_are_drawn_from_every_unknown_question():
+    """Not first from the questions neither model knows: the abstained set is a random draw
+    from all questions the student does not know, so it includes ones the teacher knows."""
+    teacher_knows = TEACHER.set_index("question_id")["correct"]
+    recipe = build({"kind": "mismatch", "level": 0.0, "abstention_share": 0.25})
+    abstained = recipe.loc[recipe.abstain, "question_id"]
+    assert teacher_knows.loc[abstained].any() and not teacher_knows.loc[abstained].all()
+
+
+def test_each_seed_run_draws_its_own_sets_shared_by_its_recipes():
+    own, large = {"kind": "teacher", "teacher": "self"}, {"kind": "teacher", "teacher": "large"}
+    sets = {}
+    for name, spec in (("own", own), ("large", large)):
+        table, stats = build_seed_sets(
+            spec,
+            world_seed=1,
+            ft_seeds=[1, 2],
+            teacher_pool=STUDENT if name == "own" else TEACHER,
+            student_pool=STUDENT,
+            size=SIZE,
+        )
+        assert [s["ft_seed"] for s in stats] == [1, 2]
+        assert all(s["n_examples"] == SIZE for s in stats)
+        sets[name] = {seed: seed_set(table, seed) for seed in (1, 2)}
+    ids = {n: {s: set(t["question_id"]) for s, t in by.items()} for n, by in sets.items()}
+    assert ids["own"][1] == ids["large"][1] and ids["own"][2] == ids["large"][2]  # paired
+    assert ids["own"][1] != ids["own"][2]  # each seed run its own subset
+    assert "ft_seed" not in sets["own"][1].columns
+    again, _ = build_seed_sets(
+        own, world_seed=1, ft_seeds=[2], teacher_pool=STUDENT, student_pool=STUDENT, size=SIZE
+    )
+    pd.testing.assert_frame_equal(seed_set(again, 2), sets["own"][2])
+
+
+def test_seed_set_names_a_missing_seed():
+    table, _ = build_seed_sets(
+        {"kind": "gold"}, world_seed=1, ft_seeds=[1], teacher_pool=STUDENT, student_pool=STUDENT
+    )
+    with pytest.raises(InputError, match="sets.parquet.*no fine-tuning set for seed 3"):
+        seed_set(table, 3, "sets.parquet")

@@ -132,3 +132,23 @@ def test_knowledge_rule_slick_uses_greedy_p_correct():
         apply_knowledge_rule(TEACHER, "slick", categories.iloc[1:])
     with pytest.raises(InputError, match="unknown knowledge_rule"):
         apply_knowledge_rule(TEACHER, "greedy")
+
+
+def test_knowledge_rule_truth_uses_what_the_model_was_given():
+    """Under knowledge.basis truth a lucky guess is not knowledge and a miss on a known fact is
+    not ignorance: the truth table decides, whatever the model answered."""
+    truth = pd.DataFrame(
+        {"question_id": ["q1", "q2", "q3", "q4", "q5"], "truly_known": [1, 0, 1, 1, 0]}
+    )
+    known = apply_knowledge_rule(TEACHER, "truth", truth=truth)
+    assert dict(zip(known.question_id, known.correct, strict=True)) == {
+        "q1": True, "q2": False, "q3": True, "q4": True, "q5": False
+    }  # fmt: skip
+    recipe = build_recipe(
+        {"kind": "teacher", "teacher": "t"}, teacher_pool=known, student_pool=STUDENT
+    )
+    assert dict(zip(recipe.question_id, recipe.abstain, strict=True))["q2"]  # a guess, not taught
+    with pytest.raises(InputError, match="needs the model's truth table"):
+        apply_knowledge_rule(TEACHER, "truth")
+    with pytest.raises(InputError, match="no ground truth for 1"):
+        apply_knowledge_rule(TEACHER, "truth", truth=truth.iloc[1:])

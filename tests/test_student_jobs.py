@@ -8,6 +8,7 @@ from conftest import defaults, job_settings
 from mismatch.finetune import finetune_from_config
 from mismatch.io import read_metadata, write_parquet
 from mismatch.prompting import PromptFormat
+from mismatch.recipes import seed_set
 from mismatch.student_jobs import (
     SeedOutputs,
     StudentInputs,
@@ -51,8 +52,9 @@ def files(tmp_path, tiny_llama_dir):
     test = QUESTIONS.tail(2).reset_index(drop=True)
     write_parquet(test, tmp_path / "test.parquet")
     write_parquet(test.assign(correct=[True, False]), tmp_path / "base_answers.parquet")
-    for name, recipe in RECIPES.items():
-        write_parquet(recipe, tmp_path / "sets" / f"{name}.parquet")
+    for name, recipe in RECIPES.items():  # a set file holds one set per fine-tuning seed
+        sets = pd.concat([recipe.assign(ft_seed=seed) for seed in (1, 2)], ignore_index=True)
+        write_parquet(sets, tmp_path / "sets" / f"{name}.parquet")
     return StudentInputs(
         base=str(tiny_llama_dir),
         questions=str(tmp_path / "test.parquet"),
@@ -94,7 +96,7 @@ def test_grouped_units_equal_separate_per_seed_jobs(tmp_path, files):
     for unit in units(tmp_path, "separate"):  # what finetune_student + label_student write
         finetune_from_config(
             base_model_dir=files.base,
-            recipe=pd.read_parquet(unit.recipe_path),
+            recipe=seed_set(pd.read_parquet(unit.recipe_path), unit.seed),
             recipe_path=unit.recipe_path,
             prompt=prompt,
             settings=job_settings(tmp_path),
@@ -104,7 +106,7 @@ def test_grouped_units_equal_separate_per_seed_jobs(tmp_path, files):
         )
         identity = {"w": "1", "student": "small", "recipe": unit.recipe, "seed": str(unit.seed)}
         labels = label_seed(files, unit.adapter, prompt, ANSWERING, identity)
-        write_parquet(labels, unit.labels, labels_metadata(ANSWERING, identity))
+        write_parquet(labels, unit.labels, labels_metadata(ANSWERING, identity, files))
     for mine, theirs in zip(units(tmp_path, "grouped"), units(tmp_path, "separate"), strict=True):
         assert pd.read_parquet(mine.labels).equals(pd.read_parquet(theirs.labels))
         assert read_metadata(mine.labels) == read_metadata(theirs.labels)

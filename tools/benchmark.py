@@ -597,12 +597,15 @@ def measure_finetuning(
     from mismatch.io import read_parquet
     from mismatch.modeling import load_model
     from mismatch.prompting import PromptFormat
+    from mismatch.recipes import seed_set
 
     torch.set_num_threads(threads)
     world = f"results/w{config['seeds']['world'][0]}"
     base = workdir / world / "models" / student
     recipe_path = workdir / world / "sets" / student / f"{recipe}.parquet"
     table = read_parquet(recipe_path)
+    if "ft_seed" in table.columns:  # one set per fine-tuning seed: the first seed run's
+        table = seed_set(table, config["seeds"]["finetune"][0], str(recipe_path))
     prompt = PromptFormat.from_config(config["prompt"])
     lora, train = settings_from_config(finetune_settings(config, student))
     train = replace(train, steps=steps, checkpoint_every=steps)

@@ -10,7 +10,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mismatch.io import read_metadata, read_parquet  # noqa: E402
-from mismatch.labels import LABEL_COLUMNS, label_answers  # noqa: E402
+from mismatch.labels import LABEL_COLUMNS, label_answers, truly_known  # noqa: E402
+from mismatch.prompting import PromptFormat  # noqa: E402
 
 
 def regrade(results: Path) -> tuple[int, int, list[str]]:
@@ -24,11 +25,17 @@ def regrade(results: Path) -> tuple[int, int, list[str]]:
         questions = read_parquet(results / world / "questions" / "test.parquet")
         aliases = questions.set_index("question_id")["answers"]
         base = read_parquet(results / world / "answers" / student / "test.parquet")
-        table = stored[["question_id", "prediction", "answer"]].assign(
+        table = stored[["question_id", "prediction", "stopped", "answer"]].assign(
             answers=[list(aliases.loc[q]) for q in stored["question_id"]]
         )
-        rule = read_metadata(path)["settings"]["grading"]
-        new = label_answers(table, base, grading_rule=rule)
+        metadata = read_metadata(path)
+        rule = metadata["settings"]["grading"]
+        base_path = results / world / "answers" / student / "test.parquet"
+        prompt = PromptFormat(**read_metadata(base_path)["prompt"])
+        truth = results / world / "world" / "truth" / f"{student}.parquet"
+        basis = metadata.get("knowledge_basis", "measured")
+        knows = truly_known(read_parquet(truth)) if basis == "truth" else None
+        new = label_answers(table, base, prompt, grading_rule=rule, knows=knows)
         if not new.equals(stored[list(LABEL_COLUMNS)]):
             differ.append(str(path))
         answers += len(stored)
