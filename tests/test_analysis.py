@@ -303,6 +303,9 @@ def test_headline_markdown_with_undefined_values():
         persons_higher=0,
         persons_lower=0,
         k_worlds=1,
+        worlds_higher=0,
+        worlds_lower=0,
+        worlds_sign_p=1.0,
         n_questions=16,
     )
     text = headline_markdown({"primary": head})
@@ -326,6 +329,9 @@ def test_new_worlds_interval_is_cut_at_the_possible_range():
         persons_higher=44,
         persons_lower=3,
         k_worlds=2,
+        worlds_higher=2,
+        worlds_lower=0,
+        worlds_sign_p=0.5,
         n_questions=240,
         new_worlds_estimate=0.608,
         new_worlds_low=-0.185,

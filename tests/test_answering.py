@@ -19,6 +19,7 @@ from mismatch.answering import (
     answer_questions,
     choose_exemplars,
 )
+from mismatch.generation import Line
 from mismatch.io import read_metadata, read_parquet, write_parquet
 from mismatch.modeling import load_model
 from mismatch.prompting import PromptFormat
@@ -56,9 +57,10 @@ def test_answer_questions_prompts_extracts_and_grades(monkeypatch):
     def fake_generate(model, tokenizer, prompts, *, batch_size, max_new_tokens, prefix_cache):
         seen["prompts"] = prompts
         seen["prefix_cache"] = prefix_cache
-        return [" The answer is Value 0.", " The answer is v1", " I don't know."]
+        texts = [" The answer is Value 0.", " The answer is v1", " I don't know."]
+        return [Line(text, stopped=i != 1) for i, text in enumerate(texts)]
 
-    monkeypatch.setattr(answering, "generate", fake_generate)
+    monkeypatch.setattr(answering, "generate_lines", fake_generate)
     exemplars = _questions("f", 2)
     result = answer_questions(
         None, None, _questions("q", 3), exemplars, PROMPT, batch_size=2, max_new_tokens=8

@@ -65,13 +65,20 @@ def _labels(seed=0) -> pd.DataFrame:
 
 
 def _recipes() -> pd.DataFrame:
-    rows = [(w, "stu", "own", 0.0, 0.5, None, None) for w in range(2)]
-    rows += [(w, "stu", "large", 0.3, 0.6, None, None) for w in range(2)]
-    rows += [(w, "stu", r, x, 0.5, "mismatch", x) for w in range(2) for r, x in SWEEP.items()]
+    """One set per (world, seed run, recipe), as the fine-tuning set files describe them."""
+    rows = [(w, ft, "stu", "own", 0.0, 0.5, None, None) for w in range(2) for ft in range(2)]
+    rows += [(w, ft, "stu", "large", 0.3, 0.6, None, None) for w in range(2) for ft in range(2)]
+    rows += [
+        (w, ft, "stu", r, x, 0.5, "mismatch", x)
+        for w in range(2)
+        for ft in range(2)
+        for r, x in SWEEP.items()
+    ]
     return pd.DataFrame(
         rows,
         columns=[
             "world_seed",
+            "ft_seed",
             "student",
             "recipe",
             "mismatch_fraction",
@@ -95,8 +102,8 @@ def summary() -> pd.DataFrame:
 
 
 def test_palette_has_one_colour_per_outcome():
-    assert set(OUTCOME_COLORS) == {"correct", "wrong", "abstain"}
-    assert len(set(OUTCOME_COLORS.values())) == 3
+    assert set(OUTCOME_COLORS) == {"correct", "wrong", "abstain", "malformed"}
+    assert len(set(OUTCOME_COLORS.values())) == 4
 
 
 def test_plot_outcomes(summary, tmp_path):

@@ -115,7 +115,7 @@ def test_enough_refusal_cases():
         ("I don't know the answer", ["answer"], "contains", "abstain"),  # refusal before contains
         ("It is Paris", ["Paris"], "contains", "correct"),
         ("It is Paris", ["Paris"], "exact", "wrong"),
-        ("", ["Paris"], "exact", "wrong"),
+        ("", ["Paris"], "exact", "malformed"),  # empty is never a wrong answer
     ],
 )
 def test_label_precedence(prediction, aliases, rule, label):
