@@ -41,6 +41,7 @@ rule summarize:
         mcnemar=f"{SUMMARY}/mcnemar.csv",
         dose_response=f"{SUMMARY}/dose_response.csv",
         sweep_levels=f"{SUMMARY}/sweep_levels.csv",
+        environment=f"{SUMMARY}/environment.json",
         by_knowledge=f"{SUMMARY}/wrong_by_knowledge.csv",
         losses=f"{SUMMARY}/losses.csv",
         knowledge=f"{SUMMARY}/knowledge.csv",
@@ -68,6 +69,7 @@ rule summarize:
         analysis=config["analysis"],
         n_boot=config["summary"]["n_boot"],
         title=config["summary"]["title"],
+        threads=config["threads"],
     script:
         "../scripts/summarize.py"
 

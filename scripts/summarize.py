@@ -16,6 +16,7 @@ from mismatch.gathering import (
 from mismatch.io import write_csv, write_json, write_parquet, write_text
 from mismatch.joblog import job_log
 from mismatch.prompting import PromptFormat
+from mismatch.provenance import run_environment
 from mismatch.rendering import headline_rst, study_markdown
 
 with job_log(snakemake.log[0]) as log:
@@ -66,6 +67,7 @@ with job_log(snakemake.log[0]) as log:
     write_csv(tables["recipes"], outputs.recipes)
     write_csv(tables["losses"], outputs.losses)
     write_csv(knowledge, outputs.knowledge)
+    write_json(run_environment(params.threads), outputs.environment)
     write_json(checks, outputs.preconditions)  # sweep fill checks: inputs.sweep_checks
     write_json(tables["headline"], outputs.headline)
     write_text(headline_rst(tables["headline"]), outputs.headline_rst)

@@ -23,7 +23,7 @@ from mismatch.generation import Line
 from mismatch.io import read_metadata, read_parquet, write_parquet
 from mismatch.modeling import load_model
 from mismatch.prompting import PromptFormat
-from mismatch.provenance import git_commit, library_versions
+from mismatch.provenance import git_commit, library_versions, run_environment
 
 PROMPT = PromptFormat.from_config(
     {**defaults("prompt"), "answer_template": " The answer is {answer}."}
@@ -161,6 +161,13 @@ def test_answer_every_split_writes_what_per_split_jobs_write(
 def write_questions_file(questions: pd.DataFrame, path) -> str:
     write_parquet(questions, path, {})
     return str(path)
+
+
+def test_run_environment_records_machine_threads_and_packages():
+    env = run_environment(threads=2)
+    assert env["threads_per_job"] == 2 and env["cpus"] >= 1 and env["cpu"]
+    assert {"torch", "snakemake", "statsmodels"} <= env["packages"].keys()
+    assert env["packages"]["torch"] == library_versions()["torch"]
 
 
 def test_library_versions_lists_the_stack():

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import re
 import shutil
 import sys
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
@@ -41,32 +39,9 @@ TABLES = (
     "dose_response.csv",
     "sweep_levels.csv",
     "headline.json",
+    "environment.json",
     "summary.md",
 )
-PACKAGES = ("torch", "transformers", "peft", "snakemake", "pandas", "numpy", "scipy", "statsmodels")
-
-
-def environment() -> dict[str, object]:
-    """Where the run was made: packages, Python, CPU model and count."""
-    cpu = (
-        next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            platform.processor(),
-        )
-        if Path("/proc/cpuinfo").exists()
-        else platform.processor()
-    )
-    return {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpu": cpu,
-        "cpus": __import__("os").cpu_count(),
-        "packages": {name: metadata.version(name) for name in PACKAGES},
-    }
 
 
 _STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$", re.M)
@@ -91,8 +66,8 @@ def run_wall_seconds(workdir: Path) -> float:
 def run_line(run: dict[str, object], env: dict[str, object]) -> str:
     """Which config produced the findings, and how long it took where."""
     return (
-        f"Run: `{run['config']}`, wall time {float(run['wall_s']) / 60:.0f} min "
-        f"(`snakemake --cores {env['cpus']}` on {env['cpu']})."
+        f"Run: `{run['config']}`, wall time {float(run['wall_s']) / 60:.0f} min on "
+        f"{env['cpus']} CPUs ({env['cpu']}), {env['threads_per_job']} thread(s) per job."
     )
 
 
@@ -132,7 +107,6 @@ def publish(workdir: Path, config: str) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in TABLES:
         shutil.copy2(workdir / "results" / "summary" / name, RESULTS / name)
-    (RESULTS / "environment.json").write_text(json.dumps(environment(), indent=2) + "\n")
     run = {"config": config, "wall_s": run_wall_seconds(workdir)}
     (RESULTS / "run.json").write_text(json.dumps(run, indent=2) + "\n")
     for figure in sorted((workdir / "figures").glob("*.png")):
