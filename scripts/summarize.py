@@ -3,6 +3,7 @@
 import pandas as pd
 
 from mismatch.analysis import AnalysisSettings, analyse
+from mismatch.environment import run_environment
 from mismatch.gathering import (
     base_student_labels,
     collect_checks,
@@ -16,7 +17,6 @@ from mismatch.gathering import (
 from mismatch.io import write_csv, write_json, write_parquet, write_text
 from mismatch.joblog import job_log
 from mismatch.prompting import PromptFormat
-from mismatch.provenance import run_environment
 from mismatch.rendering import headline_rst, study_markdown
 
 with job_log(snakemake.log[0]) as log:

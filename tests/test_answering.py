@@ -19,11 +19,12 @@ from mismatch.answering import (
     answer_questions,
     choose_exemplars,
 )
+from mismatch.environment import run_environment
 from mismatch.generation import Line
 from mismatch.io import read_metadata, read_parquet, write_parquet
 from mismatch.modeling import load_model
 from mismatch.prompting import PromptFormat
-from mismatch.provenance import git_commit, library_versions, run_environment
+from mismatch.provenance import git_commit, library_versions
 
 PROMPT = PromptFormat.from_config(
     {**defaults("prompt"), "answer_template": " The answer is {answer}."}
