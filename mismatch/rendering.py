@@ -76,6 +76,9 @@ def headline_rst(headline: Mapping[str, Any]) -> str:
     return headline_markdown(headline)
 
 
+FEW_WORLDS = 5  # below this many worlds the t quantile alone makes the interval wide (t_3 = 3.18)
+
+
 def _new_worlds(h: Mapping[str, Any]) -> str:
     if h["k_worlds"] < 2:
         return "not available (needs at least 2 worlds)"
@@ -87,7 +90,8 @@ def _new_worlds(h: Mapping[str, Any]) -> str:
         if (bounded != (low, high))
         else ""
     )
-    return f"{interval} (t on {h['k_worlds'] - 1} degrees of freedom: wide with few worlds{note})"
+    few = ": wide with few worlds" if h["k_worlds"] < FEW_WORLDS else ""
+    return f"{interval} (t on {h['k_worlds'] - 1} degrees of freedom{few}{note})"
 
 
 def _p_sentence(value: Any, n_flips: Any) -> str:
