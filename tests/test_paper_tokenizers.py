@@ -90,7 +90,7 @@ def test_every_student_is_finetuned_with_the_papers_lora_and_labelled(paper_stud
             assert len(loss) == 4 and loss.loss.notna().all() and (loss.tokens > 0).all()
             labels = pd.read_parquet(work / f"results/w1/labels/{student}/{recipe}/ft1.parquet")
             assert sorted(labels.question_id) == sorted(test.question_id)
-            assert set(labels.label) <= {"correct", "wrong", "abstain"}
+            assert set(labels.label) <= {"correct", "wrong", "abstain", "malformed"}
             assert labels.category.notna().all()
     summary = (work / "results/summary/summary.md").read_text()
     assert all(student in summary for student in STUDENTS)

@@ -13,6 +13,8 @@ from workflow_runs import (
     write_config,
 )
 
+from mismatch.analysis import robustness_rules
+
 pytestmark = pytest.mark.slow
 
 LABEL_COLUMNS = {"question_id", "prediction", "label", "student_knows", "recipe", "ft_seed"}
@@ -22,7 +24,7 @@ def test_tiny_study_writes_labels_summary_and_figures(tiny_study):
     _, work, config, _ = tiny_study
     labels = pd.read_parquet(work / "results/w1/labels/small/large/ft2.parquet")
     assert LABEL_COLUMNS <= set(labels.columns)
-    assert set(labels.label) <= {"correct", "wrong", "abstain"}
+    assert set(labels.label) <= {"correct", "wrong", "abstain", "malformed"}
     test = pd.read_parquet(work / "results/w1/questions/test.parquet")
     assert sorted(labels.question_id) == sorted(test.question_id)
     summary = (work / "results/summary/summary.md").read_text()
@@ -33,7 +35,7 @@ def test_tiny_study_writes_labels_summary_and_figures(tiny_study):
     assert list(contrasts["role"]).count("primary") == 1
     assert contrasts["n_persons"].gt(0).all()
     robustness = pd.read_csv(work / "results/summary/robustness.csv")
-    assert robustness["rule"].nunique() == 7
+    assert set(robustness["rule"]) == set(robustness_rules())  # 8 rules, malformed-as-wrong too
     for table in ("per_world", "wrong_by_knowledge", "losses", "summary"):
         assert len(pd.read_csv(work / f"results/summary/{table}.csv")) > 0
     for figure in ("outcomes", "wrong_by_knowledge", "loss_curves", "forest"):
