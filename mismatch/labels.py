@@ -74,9 +74,7 @@ def label_answers(
                 base_name, f"no ground truth for {len(missing)} question(s), e.g. {missing[0]}"
             )
     answers = [list(a) for a in student_test["answers"]]
-    stopped = (
-        student_test["stopped"] if "stopped" in student_test.columns else [True] * len(answers)
-    )
+    stopped = student_test["stopped"]
     well_formed = [
         is_well_formed(p, s, prompt)
         for p, s in zip(student_test["prediction"], stopped, strict=True)

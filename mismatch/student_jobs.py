@@ -66,6 +66,18 @@ class StudentInputs:
     categories: str | None = None
     truth: str | None = None  # the student's ground truth (knowledge.basis: truth)
 
+    @classmethod
+    def from_files(cls, files: Any) -> StudentInputs:
+        """From a job's named inputs (``snakemake.input``: base, questions, base_answers, and
+        categories and truth, empty when unused)."""
+        return cls(
+            base=files.base,
+            questions=files.questions,
+            base_answers=files.base_answers,
+            categories=files.categories or None,
+            truth=files.truth or None,
+        )
+
 
 def label_seed(
     inputs: StudentInputs,

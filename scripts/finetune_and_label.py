@@ -6,13 +6,7 @@ from mismatch.student_jobs import SeedOutputs, StudentInputs, run_student_seeds
 with job_log(snakemake.log[0], snakemake.threads) as log:
     output = snakemake.output
     run_student_seeds(
-        inputs=StudentInputs(
-            base=snakemake.input.base,
-            questions=snakemake.input.questions,
-            base_answers=snakemake.input.base_answers,
-            categories=snakemake.input.categories or None,
-            truth=snakemake.input.truth or None,
-        ),
+        inputs=StudentInputs.from_files(snakemake.input),
         code=snakemake.params.code,
         prompt_config=snakemake.params.prompt,
         finetune_settings=snakemake.params.settings,

@@ -8,13 +8,7 @@ from mismatch.student_jobs import StudentInputs, label_seed, labels_metadata
 with job_log(snakemake.log[0], snakemake.threads) as log:
     settings = snakemake.params.settings
     identity = dict(snakemake.wildcards.items())
-    inputs = StudentInputs(
-        base=snakemake.input.base,
-        questions=snakemake.input.questions,
-        base_answers=snakemake.input.base_answers,
-        categories=snakemake.input.categories or None,
-        truth=snakemake.input.truth or None,
-    )
+    inputs = StudentInputs.from_files(snakemake.input)
     labels = label_seed(
         inputs,
         snakemake.input.adapter,

@@ -23,7 +23,7 @@ PROMPT = PromptFormat.from_config(
 def student_answers(predictions: list[str]) -> pd.DataFrame:
     """An answer table for ``QUESTIONS``, all ``correct`` False (set it for a base table)."""
     answers = [PROMPT.extract_answer(p) for p in predictions]
-    return QUESTIONS.assign(prediction=predictions, answer=answers, correct=False)
+    return QUESTIONS.assign(prediction=predictions, stopped=True, answer=answers, correct=False)
 
 
 def test_label_answers_correct_wrong_abstain():

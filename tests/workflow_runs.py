@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from mismatch.configuration import load_layered
+from tools.benchmark import snakemake_command as benchmark_command
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW_PARTS = [
@@ -68,21 +68,9 @@ class Run:
 
 
 def snakemake_command(repo: Path, workdir: Path, configfile: Path, *args: str) -> list[str]:
-    """The command line of a 2-core Snakemake run of ``repo``'s workflow in ``workdir``."""
-    return [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(repo / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(configfile),
-        "--cores",
-        "2",
-        *args,
-    ]
+    """The command line of a 2-core Snakemake run of ``repo``'s workflow in ``workdir`` (the
+    benchmark's, ``tools.benchmark.snakemake_command``)."""
+    return benchmark_command(workdir, configfile, *args, repo=repo)
 
 
 def snakemake(repo: Path, workdir: Path, configfile: Path, *args: str, timeout: int = 900) -> Run:

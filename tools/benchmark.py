@@ -246,6 +246,8 @@ def run_measured(command: Sequence[str], interval: float = 0.2) -> Measured:
 
 
 def snakemake_command(workdir: Path, configfile: Path, *args: str, repo: Path = ROOT) -> list[str]:
+    """The command line of a ``CORES``-core Snakemake run of ``repo``'s workflow in ``workdir``
+    (the tests' runs use it too: tests/workflow_runs.py)."""
     return [
         sys.executable,
         "-m",
