@@ -50,8 +50,8 @@ from mismatch.summary import (
     with_indicators,
     wrong_by_knowledge,
 )
+from mismatch.sweeps import dose_response, sweep_levels, sweep_series
 
-SWEEP_AXES = {"mismatch": "mismatch_fraction", "abstention": "abstention_share"}
 GRADING_RULES = ("exact", "contains")
 THRESHOLDS = (0.5, 0.75, 0.9)
 
@@ -203,6 +203,7 @@ def analyse(
         if (c.student, c.treatment) in design.arms() and (c.student, c.control) in design.arms()
     ]
     contrast_table, per_world = _contrasts(contrasts, labels, draws, settings)
+    series = sweep_series(settings.recipes)
     tables: dict[str, pd.DataFrame | dict[str, Any]] = {
         "labels": labels.drop(columns=["label_exact", "label_contains"]),
         "summary": summarize(labels, recipes, confidence=settings.confidence, draws=draws),
@@ -210,8 +211,8 @@ def analyse(
         "per_world": per_world,
         "robustness": _robustness(contrasts, draws, settings),
         "mcnemar": _mcnemar(contrasts, labels),
-        "dose_response": dose_response(data, recipes),
-        "sweep_levels": sweep_levels(recipes, draws, settings.confidence),
+        "dose_response": dose_response(data, recipes, series),
+        "sweep_levels": sweep_levels(recipes, draws, series, settings.confidence),
         "by_knowledge": wrong_by_knowledge(labels, confidence=settings.confidence, draws=draws),
         "recipes": recipes,
         "losses": loss_curves(losses),
@@ -389,55 +390,6 @@ def _robustness(
     return pd.DataFrame(rows)
 
 
-SWEEP_LEVEL_OUTCOMES = {
-    "wrong rate": ("wrong", "n"),
-    "wrong rate, facts the student knows": ("wrong@known", "n@known"),
-    "wrong rate, facts the student does not know": ("wrong@unknown", "n@unknown"),
-    "abstain rate": ("abstain", "n"),
-}
-
-
-def sweep_levels(recipes: pd.DataFrame, draws: Resamples, confidence: float = 0.95) -> pd.DataFrame:
-    """Each sweep level against the sweep's lowest level (its level 0), per student: the
-    difference in the wrong rate (overall, and on test facts the student knows and does not
-    know) and in the abstain rate, with person-level percentile intervals from the shared
-    resamples (``draws``; the same persons in both arms, so the difference is paired). Levels
-    are ordered by their configured value; not adjusted for multiplicity (descriptive)."""
-    if "sweep" not in recipes.columns:
-        return pd.DataFrame()
-    rows = []
-    arms = draws.design.arms()
-    swept = recipes.dropna(subset=["sweep"])
-    for (student, sweep), sets in swept.groupby(["student", "sweep"], sort=False):
-        levels = sets.groupby("recipe")["level"].first().sort_values()
-        reference = levels.index[0]
-        if (student, reference) not in arms:
-            continue
-        control = draws.sums((student, reference))
-        for recipe, level in levels.iloc[1:].items():
-            if (student, recipe) not in arms:
-                continue
-            treatment = draws.sums((student, recipe))
-            for outcome, (numerator, denominator) in SWEEP_LEVEL_OUTCOMES.items():
-                metric = ratio(numerator, denominator)
-                est = percentile_interval(metric(treatment) - metric(control), confidence)
-                rows.append(
-                    {
-                        "student": student,
-                        "sweep": sweep,
-                        "recipe": recipe,
-                        "level": float(level),
-                        "reference": reference,
-                        "reference_level": float(levels.iloc[0]),
-                        "outcome": outcome,
-                        **_estimate_columns("", est),
-                        "level_rate": float(metric(treatment)[0]),
-                        "reference_rate": float(metric(control)[0]),
-                    }
-                )
-    return pd.DataFrame(rows)
-
-
 def world_sign_test(differences: Sequence[float]) -> dict[str, Any]:
     """Exact two-sided sign test over worlds: how many worlds have the treatment worse and
     better (ties dropped), and the binomial p-value (1.0 with no untied world). With k worlds
@@ -456,67 +408,6 @@ def _mcnemar(contrasts: Sequence[Contrast], labels: pd.DataFrame) -> pd.DataFram
         table = paired_mcnemar(rows, c.treatment, c.control)
         tables.append(table.assign(treatment=c.treatment, control=c.control, role=c.role))
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
-
-
-def dose_response(data: pd.DataFrame, recipes: pd.DataFrame) -> pd.DataFrame:
-    """GEE slopes of the wrong rate, the wrong rate among answered and the abstain rate against
-    each sweep's measured level (per world), clusters = persons, one row per (student, sweep,
-    outcome); empty when no sweep is configured."""
-    from statsmodels.genmod.cov_struct import Independence
-    from statsmodels.genmod.families import Gaussian
-    from statsmodels.genmod.generalized_estimating_equations import GEE
-
-    if "sweep" not in recipes.columns:
-        return pd.DataFrame()
-    rows = []
-    outcomes = {"wrong_rate": ("wrong", None), "wrong_among_answered": ("wrong", "answered")}
-    outcomes["abstain_rate"] = ("abstain", None)
-    keys = ["world_seed", "student", "recipe", "ft_seed"]
-    for (student, sweep), sets in recipes.dropna(subset=["sweep"]).groupby(
-        ["student", "sweep"], sort=False
-    ):
-        axis = SWEEP_AXES.get(str(sweep))
-        if axis is None or sets["recipe"].nunique() < 2:
-            continue
-        rows_x = data.merge(sets[[*keys, axis]], on=keys, how="inner")
-        levels = sets.groupby("recipe")[axis].mean().sort_values()
-        for name, (outcome, subset) in outcomes.items():
-            part = rows_x if subset is None else rows_x[rows_x[subset] > 0]
-            if part[axis].nunique() < 2:
-                continue
-            groups = part["world_seed"].astype(str) + ":" + part[PERSON].astype(str)
-            exog = np.column_stack([np.ones(len(part)), part[axis].to_numpy(dtype=float)])
-            model = GEE(
-                part[outcome].to_numpy(dtype=float),
-                exog,
-                groups=pd.factorize(groups)[0],
-                family=Gaussian(),
-                cov_struct=Independence(),
-            )
-            fit = model.fit()
-            slope, intercept = float(fit.params[1]), float(fit.params[0])
-            se = float(fit.bse[1])
-            z = float(sps.norm.ppf(0.975))
-            rows.append(
-                {
-                    "student": student,
-                    "sweep": sweep,
-                    "x": axis,
-                    "outcome": name,
-                    "slope": slope,
-                    "low": slope - z * se,
-                    "high": slope + z * se,
-                    "se": se,
-                    "p_value": float(2 * sps.norm.sf(abs(slope / se))) if se > 0 else math.nan,
-                    "intercept": intercept,
-                    "n_clusters": int(groups.nunique()),
-                    "n_answers": len(part),
-                    "levels": ", ".join(f"{v:.2f}" for v in levels),
-                    "method": "GEE, Gaussian identity (linear probability), independence "
-                    "working correlation, clusters = persons, robust (sandwich) SE",
-                }
-            )
-    return pd.DataFrame(rows)
 
 
 def loss_curves(losses: pd.DataFrame) -> pd.DataFrame:

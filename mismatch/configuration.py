@@ -22,6 +22,7 @@ from mismatch.errors import InputError
 PACKAGE_DIR = Path(__file__).resolve().parent
 SCHEMA_PATH = PACKAGE_DIR.parent / "schemas" / "config.schema.yaml"
 SELF = "self"
+SWEEP_KINDS = ("mismatch", "abstention", "grid")  # recipes that need finetune_set_size
 
 
 EXTENDS = "extends"
@@ -174,6 +175,32 @@ def expand_sweeps(config: dict[str, Any]) -> None:
                 "teacher": SELF,
                 "level": level,
             }
+    if "grid" in sweeps:
+        config["recipes"].update(grid_recipes(sweeps["grid"]))
+
+
+def grid_recipes(grid: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """One recipe per cell of ``sweeps.grid``: every (mismatch, abstention) pair in the replace
+    design, then every (fixed_known level, abstention) pair in the add design."""
+    cells = [(m, a, "replace") for a in grid["abstention"] for m in grid["mismatch"]]
+    cells += [(m, a, "add") for a in grid["abstention"] for m in grid.get("fixed_known", [])]
+    return {
+        grid_recipe_name(m, a, design): {
+            "kind": "grid",
+            "sweep": "grid",
+            "teacher": grid["teacher"],
+            "level": m,
+            "abstention": a,
+            "design": design,
+        }
+        for m, a, design in cells
+    }
+
+
+def grid_recipe_name(mismatch: float, abstention: float | str, design: str = "replace") -> str:
+    """The recipe name of one grid cell: grid_m0.50_a0.25, grid_m0.00_ateacher, ..._added."""
+    share = abstention if isinstance(abstention, str) else f"{abstention:.2f}"
+    return f"grid_m{mismatch:.2f}_a{share}" + ("_added" if design == "add" else "")
 
 
 def check_config(config: Mapping[str, Any], source: str = "config") -> None:
@@ -187,14 +214,14 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
             )
     for recipe, spec in config["recipes"].items():
         teacher = spec.get("teacher")
-        if spec["kind"] in ("mismatch", "abstention") and config["finetune_set_size"] is None:
+        if spec["kind"] in SWEEP_KINDS and config["finetune_set_size"] is None:
             raise InputError(
                 f"{source}: finetune_set_size",
                 f"recipe {recipe!r} is a sweep level: set an example count",
             )
         if spec["kind"] == "mismatch" and ("level" not in spec or "abstention_share" not in spec):
             raise InputError(f"{source}: recipes.{recipe}", "needs level and abstention_share")
-        if spec["kind"] in ("teacher", "mismatch", "random_idk", "filter_unknown"):
+        if spec["kind"] in ("teacher", "mismatch", "grid", "random_idk", "filter_unknown"):
             if teacher is None:
                 raise InputError(
                     f"{source}: recipes.{recipe}.teacher", f"required for kind {spec['kind']!r}"
@@ -204,6 +231,12 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
                     f"{source}: recipes.{recipe}.teacher",
                     f"{teacher!r} is not a configured model ({names}) nor 'self'",
                 )
+    grid = config["sweeps"].get("grid")
+    if grid is not None and 0 not in grid["mismatch"]:
+        raise InputError(
+            f"{source}: sweeps.grid.mismatch",
+            f"must include 0, the reference of every row (got {grid['mismatch']})",
+        )
     primary = config.get("analysis", {}).get("primary")
     if primary is not None and primary not in config["recipes"]:
         raise InputError(

@@ -206,6 +206,51 @@ def _fit_row(fits: pd.DataFrame | None, student: str, sweep: str, outcome: str) 
     return None if rows.empty else rows.iloc[0].to_dict()
 
 
+GRID_PANELS = (
+    "wrong rate, facts the student knows",
+    "wrong rate, facts the student does not know",
+    "abstain rate",
+)
+
+
+def plot_grid(levels: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """The grid's mismatch series (``mismatch.sweeps.sweep_levels`` rows of factor mismatch
+    whose sweep starts with "grid"): each level's difference from its row's level 0, in points
+    with its paired person-level interval, against the measured mismatch fraction; one panel per
+    outcome of ``GRID_PANELS``, one line per series (and student)."""
+    required = {"sweep", "factor", "student", "outcome", "level", "estimate", "low", "high"}
+    missing = required - set(levels.columns)
+    if missing:
+        raise InputError("sweep levels", f"missing columns {sorted(missing)}")
+    rows = levels[(levels["factor"] == "mismatch") & levels["sweep"].str.startswith("grid")]
+    if rows.empty:
+        raise InputError("sweep levels", "no grid mismatch series to plot")
+    fig = Figure(figsize=(5.0 * len(GRID_PANELS), 4.2), layout="constrained")
+    axes = fig.subplots(1, len(GRID_PANELS), squeeze=False)[0]
+    several = rows["student"].nunique() > 1
+    for ax, outcome in zip(axes, GRID_PANELS, strict=True):
+        part = rows[rows["outcome"] == outcome]
+        for (student, sweep), line in part.groupby(["student", "sweep"], sort=False):
+            line = line.sort_values("level")
+            xs = 100 * np.concatenate([[line["reference_level"].iloc[0]], line["level"]])
+            ys = 100 * np.concatenate([[0.0], line["estimate"]])
+            err = 100 * np.vstack(
+                [
+                    np.concatenate([[0.0], line["estimate"] - line["low"]]),
+                    np.concatenate([[0.0], line["high"] - line["estimate"]]),
+                ]
+            )
+            label = sweep.removeprefix("grid: ") + (f" ({student})" if several else "")
+            ax.errorbar(xs, ys, yerr=np.clip(err, 0, None), fmt="o-", capsize=3, label=label)
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_title(outcome.capitalize())
+        ax.set_xlabel("Mismatch fraction of the fine-tuning set (%)")
+        ax.set_ylabel("Difference from mismatch 0 (points)")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize="small")
+    save_figure(fig, path)
+
+
 def plot_loss_curves(losses: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Training loss per (student, recipe) against the optimiser step: the ``mean`` over seed
     runs, shaded between ``min`` and ``max`` (``mismatch.analysis.loss_curves`` output)."""

@@ -95,14 +95,6 @@ def collect_questions(paths: Iterable[str], pattern: str, cluster: str) -> pd.Da
     tables = []
     for path in paths:
         questions = read_parquet(path)
-        name = cluster
-        if name == "auto":
-            name = "entity" if "entity" in questions.columns else "question"
-        column = CLUSTERS[name]
-        if column not in questions.columns:
-            raise InputError(
-                str(path), f"analysis.cluster is {cluster!r} but the questions have no {column!r}"
-            )
         world = parse_keys(path, pattern)["world_seed"]
         tables.append(
             pd.DataFrame(
@@ -110,11 +102,27 @@ def collect_questions(paths: Iterable[str], pattern: str, cluster: str) -> pd.Da
                     "world_seed": world,
                     "question_id": questions["question_id"],
                     "answers": questions["answers"].map(list),
-                    "person": questions[column].astype(str),
+                    "person": persons_of(questions, cluster, str(path)).to_numpy(),
                 }
             )
         )
     return pd.concat(tables, ignore_index=True)
+
+
+def persons_of(questions: pd.DataFrame, cluster: str, name: str) -> pd.Series:
+    """The person (cluster: ``entity`` or ``question``; ``auto`` picks entity when present) of
+    each question of a question table, as strings indexed by question id; ``name`` names the
+    table in the one-line error when the cluster column is missing."""
+    if cluster == "auto":
+        cluster = "entity" if "entity" in questions.columns else "question"
+    column = CLUSTERS[cluster]
+    if column not in questions.columns:
+        raise InputError(
+            name, f"analysis.cluster is {cluster!r} but the questions have no {column!r}"
+        )
+    return pd.Series(
+        questions[column].astype(str).to_numpy(), index=questions["question_id"].astype(str)
+    )
 
 
 def attach_persons(labels: pd.DataFrame, questions: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from mismatch.configuration import grid_recipes
 from mismatch.errors import InputError
 from mismatch.grading import contains_alias
 
@@ -187,7 +188,15 @@ def _check_answer_table(table: pd.DataFrame, name: str) -> None:
 
 # --- controls that separate mismatch from abstention (all recipes share one example count) ---
 
-RECIPE_KINDS = ("teacher", "gold", "mismatch", "abstention", "random_idk", "filter_unknown")
+RECIPE_KINDS = (
+    "teacher",
+    "gold",
+    "mismatch",
+    "abstention",
+    "grid",
+    "random_idk",
+    "filter_unknown",
+)
 
 
 class PoolTooSmall(InputError):
@@ -337,6 +346,147 @@ def abstention_recipe(
     return _select(pool, known[:n_answered], unknown[:n_idk], knows)
 
 
+def spread_over_persons(
+    ids: Iterable[str], persons: Mapping[str, str] | None, seed: int | str, salt: str
+) -> list[str]:
+    """``ids`` in a seeded order that takes one question from each person in turn (persons in
+    random order, each person's questions in random order), so any prefix spreads over as many
+    persons as it can; a plain seeded shuffle when ``persons`` is ``None``."""
+    ordered = _shuffled(ids, seed, salt)
+    if persons is None:
+        return ordered
+    queues: dict[str, list[str]] = {}
+    for question in ordered:
+        queues.setdefault(str(persons[question]), []).append(question)
+    people = _shuffled(queues, seed, f"{salt}-persons")
+    rounds = max(len(q) for q in queues.values()) if queues else 0
+    return [queues[p][i] for i in range(rounds) for p in people if i < len(queues[p])]
+
+
+def grid_abstentions(
+    pool: pd.DataFrame,
+    teacher: pd.Series,
+    abstention: float | str,
+    size: int,
+    seed: int | str,
+) -> int:
+    """How many "I don't know" targets a grid cell has: ``round(abstention * size)``, or for
+    ``teacher`` / ``self`` as many as that model gets wrong on the seed run's subset of the pool
+    (the subset the teacher and own recipes of the run use), so the grid meets those recipes."""
+    if not isinstance(abstention, str):
+        return round(abstention * size)
+    subset = base_subset(pool, size, seed, "grid")
+    knows = teacher if abstention == "teacher" else pool.set_index("question_id")["student_knows"]
+    return int((~knows.loc[subset].astype(bool)).sum())
+
+
+def _grid_plan(
+    pool: pd.DataFrame,
+    teacher: pd.Series,
+    cell: Mapping[str, Any],
+    size: int,
+    seed: int | str,
+    persons: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    knows = pool.set_index("question_id")["student_knows"].astype(bool)
+    unknown = [q for q in knows.index if not knows[q]]
+    n_idk = grid_abstentions(pool, teacher, cell["abstention"], size, seed)
+    abstained = spread_over_persons(unknown, persons, seed, "idk")[:n_idk]
+    n_known = size - n_idk
+    level = float(cell["level"])
+    if cell["design"] == "add":
+        n_mismatch = round(level / (1 - level) * n_known)
+    else:
+        n_mismatch = round(level * n_known)
+        n_known -= n_mismatch
+    taken = set(abstained)
+    teacher_only = _shuffled(
+        [q for q in unknown if teacher[q] and q not in taken], seed, "mismatch"
+    )[:n_mismatch]
+    known = _shuffled([q for q in knows.index if knows[q]], seed, "known")[:n_known]
+    return {
+        "answered": known + teacher_only,
+        "abstained": abstained,
+        "wanted": n_idk + n_known + n_mismatch,
+        "short": {
+            what: n
+            for what, n in (
+                ("abstentions", n_idk - len(abstained)),
+                ("known answers", n_known - len(known)),
+                ("teacher-only answers", n_mismatch - len(teacher_only)),
+            )
+            if n > 0
+        },
+    }
+
+
+def grid_recipe(
+    teacher_pool: pd.DataFrame,
+    student_pool: pd.DataFrame,
+    *,
+    cell: Mapping[str, Any],
+    size: int,
+    seed: int | str,
+    persons: Mapping[str, str] | None = None,
+    name: str = "recipe",
+) -> pd.DataFrame:
+    """One cell of the mismatch x abstention grid (``cell``: level, abstention, design).
+
+    Abstentions: the first n of the student's unknown pool questions in a seeded order spread
+    over ``persons`` (question id -> person; ``None``: no clusters), so every cell of one
+    abstention level abstains on the same questions within a seed run. Answered targets: known
+    questions (a seeded order shared by every cell, so lower counts are prefixes) and
+    teacher-only questions (idem). ``replace``: ``size`` examples, ``round(level * answered)``
+    of them teacher-only. ``add``: the level-0 set plus ``round(level / (1 - level) * known)``
+    teacher-only answers, so the mismatch fraction is ``level`` and nothing known is removed.
+    """
+    pool = pool_frame(student_pool)
+    teacher = _teacher_correct(teacher_pool, pool, name)
+    plan = _grid_plan(pool, teacher, cell, size, seed, persons)
+    if plan["short"]:
+        raise PoolTooSmall(name, f"the pool cannot supply {_shortfall(cell, plan)}; {_ADVICE}")
+    return _select(pool, plan["answered"], plan["abstained"], teacher)
+
+
+_ADVICE = "lower finetune_set_size or enlarge the pool"
+
+
+def _shortfall(cell: Mapping[str, Any], plan: Mapping[str, Any]) -> str:
+    """\"the 100 examples of mismatch 0.00, abstention 0.1, replace (42 known answers short)\"."""
+    missing = ", ".join(f"{n} {what}" for what, n in plan["short"].items())
+    return (
+        f"the {plan['wanted']} examples of mismatch {cell['level']:.2f}, abstention "
+        f"{cell['abstention']}, {cell['design']} ({missing} short)"
+    )
+
+
+def check_grid_fill(
+    teacher_pool: pd.DataFrame,
+    student_pool: pd.DataFrame,
+    cells: Mapping[str, Mapping[str, Any]],
+    *,
+    size: int,
+    seed: int | str,
+    persons: Mapping[str, str] | None = None,
+    name: str = "sweeps.grid",
+) -> None:
+    """Raise ``PoolTooSmall`` naming every cell of ``cells`` (recipe name -> cell) the pool
+    cannot fill, with what each is short of."""
+    pool = pool_frame(student_pool)
+    teacher = _teacher_correct(teacher_pool, pool, name)
+    failing = []
+    for recipe, cell in cells.items():
+        plan = _grid_plan(pool, teacher, cell, size, seed, persons)
+        if plan["short"]:
+            failing.append(f"{recipe}: {_shortfall(cell, plan)}")
+    if failing:
+        raise PoolTooSmall(
+            name,
+            f"the pool cannot fill {len(failing)} of {len(cells)} cells: "
+            f"{'; '.join(failing)}; {_ADVICE}",
+        )
+
+
 def _teacher_subset(
     teacher_pool: pd.DataFrame,
     student_pool: pd.DataFrame,
@@ -397,12 +547,14 @@ def build_recipe(
     student_pool: pd.DataFrame,
     size: int | None = None,
     seed: int | str = 0,
+    persons: Mapping[str, str] | None = None,
     name: str = "recipe",
     teacher_name: str = "teacher_pool",
     student_name: str = "student_pool",
 ) -> pd.DataFrame:
     """The fine-tuning set the config recipe ``spec`` describes, with ``size`` examples
-    (``None``: the whole pool; the sweeps need a size)."""
+    (``None``: the whole pool; the sweeps need a size). ``persons`` (question id -> person)
+    spreads the grid's abstentions over persons."""
     kind = spec["kind"]
     if kind in ("teacher", "gold"):
         pool = pool_frame(student_pool, name=student_name)
@@ -415,8 +567,12 @@ def build_recipe(
             else gold_recipe(student_pool, student_name=student_name)
         )
         return full[full["question_id"].isin(subset)].reset_index(drop=True)
-    if kind in ("mismatch", "abstention") and size is None:
+    if kind in ("mismatch", "abstention", "grid") and size is None:
         raise InputError(name, f"a {kind} sweep needs finetune_set_size")
+    if kind == "grid":
+        return grid_recipe(
+            teacher_pool, student_pool, cell=spec, size=size, seed=seed, persons=persons, name=name
+        )
     if kind == "mismatch":
         return mismatch_recipe(
             teacher_pool,
@@ -451,15 +607,16 @@ def check_sweep_fill(
     student: str,
     size: int,
     seed: int | str,
+    persons: Mapping[str, str] | None = None,
     where: str = "",
-) -> dict[str, list[float]]:
+) -> dict[str, list[Any]]:
     """Check that every level of every configured sweep can be filled with ``size`` examples.
 
     ``pools`` maps model names to their pool answers (``student`` among them). Raises
     ``PoolTooSmall`` naming the sweep and what each of its levels could get; returns the checked
     levels per sweep. Run once per world and student, so no level's job carries the level list.
     """
-    checked: dict[str, list[float]] = {}
+    checked: dict[str, list[Any]] = {}
     if "mismatch" in sweeps:
         sweep = sweeps["mismatch"]
         teacher = student if sweep["teacher"] == "self" else sweep["teacher"]
@@ -486,6 +643,19 @@ def check_sweep_fill(
             name=f"sweeps.abstention{where}",
         )
         checked["abstention"] = levels
+    if "grid" in sweeps:
+        teacher = student if sweeps["grid"]["teacher"] == "self" else sweeps["grid"]["teacher"]
+        cells = grid_recipes(sweeps["grid"])
+        check_grid_fill(
+            pools[teacher],
+            pools[student],
+            cells,
+            size=size,
+            seed=seed,
+            persons=persons,
+            name=f"sweeps.grid{where}",
+        )
+        checked["grid"] = list(cells)
     return checked
 
 

@@ -235,8 +235,8 @@ def sweep_levels_markdown(levels: pd.DataFrame) -> str:
     frame = pd.DataFrame(
         {
             "Student": levels["student"],
-            "Sweep": levels["sweep"],
-            "Level": [f"{r.level:.2f} vs {r.reference_level:.2f}" for r in levels.itertuples()],
+            "Series": levels["sweep"],
+            "Level vs level 0": [_level_pair(r) for r in levels.itertuples()],
             "Outcome": levels["outcome"],
             "Rate at level": levels["level_rate"].map(_pct),
             "Rate at level 0": levels["reference_rate"].map(_pct),
@@ -246,12 +246,20 @@ def sweep_levels_markdown(levels: pd.DataFrame) -> str:
             ],
         }
     )
+    held = levels.drop_duplicates("sweep")
+    holds = "".join(f"- {r.sweep}: {r.holds}.\n" for r in held.itertuples())
     note = (
-        "\nIntervals: persons resampled (shared by both levels, so paired) with the seed runs; "
-        "not adjusted for multiplicity. Known / does not know: the student's knowledge of the "
-        "test fact (knowledge.basis).\n"
+        "\nLevels: configured (measured share of the fine-tuning set, mean over worlds and seed "
+        "runs). Intervals: persons resampled (shared by both levels, so paired) with the seed "
+        "runs; not adjusted for multiplicity. Known / does not know: the student's knowledge of "
+        "the test fact (knowledge.basis). What each series holds fixed:\n\n"
     )
-    return _table(frame) + note
+    return _table(frame) + note + holds
+
+
+def _level_pair(row: Any) -> str:
+    """\"0.50 (0.49) vs 0.00 (0.00)\": configured levels with the measured shares."""
+    return f"{row.level_name} ({row.level:.2f}) vs {row.reference_name} ({row.reference_level:.2f})"
 
 
 def outcomes_markdown(summary: pd.DataFrame, metrics: Mapping[str, str] | None = None) -> str:
@@ -457,8 +465,8 @@ def _level_lines(levels: pd.DataFrame | None) -> list[str]:
         )
         first = rows.iloc[0]
         lines.append(
-            f"- `{recipe}` vs `{first['reference']}` ({student}, {sweep} sweep, level "
-            f"{first['level']:.2f} vs {first['reference_level']:.2f}): wrong rate {shown} points."
+            f"- `{recipe}` vs `{first['reference']}` ({student}, {sweep}, level "
+            f"{_level_pair(first)}): wrong rate {shown} points."
         )
     return lines
 

@@ -176,6 +176,17 @@ def recipe_truth(wildcards):
     }
 
 
+def sweep_truths(wildcards):
+    """Ground truth of the student and every model it learns from (knowledge.basis truth), so the
+    sweep check decides who knows what as the sweep's sets do."""
+    if not TRUTH:
+        return {}
+    return {
+        f"{m}_truth": f"results/w{wildcards.w}/world/truth/{m}.parquet"
+        for m in cfg.source_models(config, wildcards.student)
+    }
+
+
 def student_truth(wildcards):
     """The student's ground truth, for ``student_knows`` in its labels (knowledge.basis)."""
     return f"results/w{wildcards.w}/world/truth/{wildcards.student}.parquet" if TRUTH else []

@@ -11,6 +11,7 @@ rule finetuning_set:
         unpack(recipe_categories),
         unpack(recipe_truth),
         check="results/w{w}/checks/{student}.json",
+        questions="results/w{w}/questions/pool.parquet",
     output:
         recipe="results/w{w}/sets/{student}/{recipe}.parquet",
     log:
@@ -28,6 +29,7 @@ rule finetuning_set:
         knowledge_rule=lambda wildcards: cfg.recipe_knowledge_rule(config, wildcards.recipe),
         size=config["finetune_set_size"],
         seeds=FT_SEEDS,
+        cluster=config["analysis"]["cluster"],
     script:
         "../scripts/finetuning_set.py"
 
@@ -40,6 +42,8 @@ if SWEEPS:
     rule check_sweeps:
         input:
             unpack(source_answers("pool")),
+            unpack(sweep_truths),
+            questions="results/w{w}/questions/pool.parquet",
         output:
             check="results/w{w}/checks/sweeps/{student}.json",
         log:
@@ -57,6 +61,8 @@ if SWEEPS:
             sweeps=config["sweeps"],
             size=config["finetune_set_size"],
             seeds=FT_SEEDS,
+            knowledge_rule="truth" if TRUTH else "answer",
+            cluster=config["analysis"]["cluster"],
         script:
             "../scripts/check_sweeps.py"
 

@@ -80,6 +80,7 @@ rule plot_figures:
         by_knowledge=f"{SUMMARY}/wrong_by_knowledge.csv",
         per_world=f"{SUMMARY}/per_world.csv",
         dose_response=f"{SUMMARY}/dose_response.csv",
+        sweep_levels=f"{SUMMARY}/sweep_levels.csv",
         recipes=f"{SUMMARY}/recipes.csv",
         losses=f"{SUMMARY}/losses.csv",
     output:

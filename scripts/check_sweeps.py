@@ -1,20 +1,38 @@
 """Check once per world and student that every level of every sweep can be filled."""
 
+from mismatch.gathering import persons_of
 from mismatch.io import read_parquet, write_json
 from mismatch.joblog import job_log
-from mismatch.recipes import check_sweep_fill, set_seed
+from mismatch.recipes import apply_knowledge_rule, check_sweep_fill, set_seed
 
 with job_log(snakemake.log[0]) as log:
-    wildcards = snakemake.wildcards
-    pools = {name: read_parquet(path) for name, path in snakemake.input.items()}
-    for ft_seed in snakemake.params.seeds:  # each seed run draws its own sets
+    wildcards, inputs, params = snakemake.wildcards, snakemake.input, snakemake.params
+    files = dict(inputs.items())
+    questions = files.pop("questions")
+    truths = {
+        name.removesuffix("_truth"): files.pop(name)
+        for name in list(files)
+        if name.endswith("_truth")
+    }
+    pools = {
+        name: apply_knowledge_rule(
+            read_parquet(path),
+            params.knowledge_rule,
+            name=path,
+            truth=read_parquet(truths[name]) if name in truths else None,
+        )
+        for name, path in files.items()
+    }
+    persons = persons_of(read_parquet(questions), params.cluster, questions)
+    for ft_seed in params.seeds:  # each seed run draws its own sets
         checked = check_sweep_fill(
-            snakemake.params.sweeps,
+            params.sweeps,
             pools=pools,
             student=wildcards.student,
-            size=snakemake.params.size,
+            size=params.size,
             seed=set_seed(int(wildcards.w), ft_seed),
+            persons=persons,
             where=f" (world {wildcards.w}, seed run {ft_seed}, student {wildcards.student})",
         )
-    log(f"every level can be filled with {snakemake.params.size} examples: {checked}")
-    write_json({"size": snakemake.params.size, "levels": checked}, snakemake.output.check)
+    log(f"every level can be filled with {params.size} examples: {checked}")
+    write_json({"size": params.size, "levels": checked}, snakemake.output.check)

@@ -1,5 +1,6 @@
 """Build one fine-tuning set (recipe) from the source models' pool answers."""
 
+from mismatch.gathering import persons_of
 from mismatch.io import read_parquet, write_parquet
 from mismatch.joblog import job_log
 from mismatch.recipes import apply_knowledge_rule, build_seed_sets
@@ -26,6 +27,11 @@ with job_log(snakemake.log[0]) as log:
         teacher_pool=pools["teacher"],
         student_pool=pools["student"],
         size=snakemake.params.size,
+        persons=persons_of(
+            read_parquet(snakemake.input.questions),
+            snakemake.params.cluster,
+            snakemake.input.questions,
+        ),
         name=f"recipes.{wildcards.recipe} (world {wildcards.w})",
         teacher_name=snakemake.input.teacher,
         student_name=snakemake.input.student,

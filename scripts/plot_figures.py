@@ -5,6 +5,7 @@ import pandas as pd
 from mismatch.figures import (
     plot_dose_response,
     plot_forest,
+    plot_grid,
     plot_loss_curves,
     plot_outcomes,
     plot_wrong_by_knowledge,
@@ -23,4 +24,6 @@ with job_log(snakemake.log[0]) as log:
     for sweep, x in (("mismatch", "mismatch_fraction"), ("abstention", "abstention_share")):
         if f"dose_{sweep}" in outputs.keys():
             plot_dose_response(summary, recipes, outputs[f"dose_{sweep}"], x=x, fits=fits)
+    if "dose_grid" in outputs.keys():
+        plot_grid(pd.read_csv(inputs.sweep_levels), outputs.dose_grid)
     log("figures written")

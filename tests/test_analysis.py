@@ -18,12 +18,14 @@ RECIPES = {
     "large": {"kind": "teacher", "teacher": "large"},
     "mismatch_0.00": {
         "kind": "mismatch",
+        "sweep": "mismatch",
         "teacher": "large",
         "level": 0.0,
         "abstention_share": 0.25,
     },
     "mismatch_1.00": {
         "kind": "mismatch",
+        "sweep": "mismatch",
         "teacher": "large",
         "level": 1.0,
         "abstention_share": 0.25,
@@ -196,8 +198,9 @@ def test_each_sweep_level_against_level_0(tables):
         tables["robustness"],
         tables["sweep_levels"],
     )
-    assert "- `mismatch_1.00` vs `mismatch_0.00` (small, mismatch sweep, level 1.00 vs 0.00)" in (
-        findings
+    assert (
+        "- `mismatch_1.00` vs `mismatch_0.00` (small, mismatch, level 1.00 (0.95) vs 0.00 (0."
+        in (findings)
     )
     assert f"on facts the student knows {100 * 0:+.1f}" in findings
 

@@ -6,17 +6,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mismatch.analysis import dose_response, loss_curves
+from mismatch.analysis import loss_curves
 from mismatch.errors import InputError
 from mismatch.figures import (
     OUTCOME_COLORS,
     plot_dose_response,
     plot_forest,
+    plot_grid,
     plot_loss_curves,
     plot_outcomes,
     plot_wrong_by_knowledge,
 )
 from mismatch.summary import design_table, summarize, wrong_by_knowledge
+from mismatch.sweeps import dose_response, sweep_levels, sweep_series
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SWEEP = {"mismatch_0.00": 0.0, "mismatch_0.50": 0.5, "mismatch_1.00": 1.0}
@@ -89,6 +91,12 @@ def _recipes() -> pd.DataFrame:
     )
 
 
+def _series():
+    """The mismatch sweep of ``SWEEP`` as a series (from config recipes, as the summary has)."""
+    specs = {r: {"kind": "mismatch", "sweep": "mismatch", "level": x} for r, x in SWEEP.items()}
+    return sweep_series(specs)
+
+
 def _assert_png(path):
     data = path.read_bytes()
     assert data[:8] == PNG_MAGIC
@@ -120,7 +128,7 @@ def test_plot_wrong_by_knowledge(tmp_path):
 
 @pytest.mark.parametrize("with_fit", [True, False])
 def test_plot_dose_response(summary, with_fit, tmp_path):
-    fits = dose_response(design_table(_labels()), _recipes()) if with_fit else None
+    fits = dose_response(design_table(_labels()), _recipes(), _series()) if with_fit else None
     if with_fit:
         assert set(fits["outcome"]) == {"wrong_rate", "wrong_among_answered", "abstain_rate"}
     path = tmp_path / "dose.png"
@@ -134,6 +142,31 @@ def test_plot_dose_response_rejects_empty_sweep_and_bad_axis(summary, tmp_path):
     with pytest.raises(ValueError, match="x must be"):
         plot_dose_response(summary, _recipes(), tmp_path / "a.png", x="level")
     assert not list(tmp_path.iterdir())
+
+
+def test_plot_grid_from_sweep_levels(tmp_path):
+    """The grid figure draws each mismatch series' differences from level 0; it refuses a table
+    with no grid series and writes nothing."""
+    from mismatch.clustered import resample
+    from mismatch.summary import person_design
+
+    labels = _labels()
+    recipes = _recipes()
+    grid = {"mismatch_0.00": 0.0, "mismatch_0.50": 0.5, "mismatch_1.00": 1.0}
+    specs = {
+        r: {"kind": "grid", "level": x, "abstention": "teacher", "design": "replace"}
+        for r, x in grid.items()
+    }
+    series = sweep_series(specs)
+    assert [s.name for s in series] == ["grid: mismatch, abstention teacher"]
+    levels = sweep_levels(recipes, resample(person_design(labels), 40, 0), series)
+    assert set(levels["recipe"]) == {"mismatch_0.50", "mismatch_1.00"}
+    path = tmp_path / "grid.png"
+    plot_grid(levels, path)
+    _assert_png(path)
+    with pytest.raises(InputError, match="no grid mismatch series"):
+        plot_grid(levels.assign(sweep="mismatch"), tmp_path / "none.png")
+    assert not (tmp_path / "none.png").exists()
 
 
 def test_plot_loss_curves(tmp_path):

@@ -26,6 +26,8 @@ from workflow_runs import (
     write_config,
 )
 
+from mismatch.configuration import expand_sweeps
+
 pytestmark = pytest.mark.slow
 
 
@@ -78,8 +80,11 @@ FINAL = {expected("summarize"), expected("plot_figures"), expected("all")}
 
 
 def sweep_recipes(config: dict) -> list[str]:
-    sweeps = config.get("sweeps", {})
-    return [f"{sweep}_{level:.2f}" for sweep in sweeps for level in sweeps[sweep]["levels"]]
+    """The recipes the config's sweeps expand to (levels and grid cells)."""
+    expanded = copy.deepcopy(config)
+    expanded["recipes"] = {}
+    expand_sweeps(expanded)
+    return list(expanded["recipes"])
 
 
 def test_controls_after_a_finished_default_plans_only_the_new_levels_recipes_and_summary(
@@ -109,11 +114,14 @@ def test_controls_after_a_finished_default_plans_only_the_new_levels_recipes_and
     old = set(default["recipes"]) | set(sweep_recipes(default))
     new = [r for r in [*controls["recipes"], *sweep_recipes(controls)] if r not in old]
     assert sorted(new) == [
-        "abstention_0.50",
         "filter_unknown",
         "gold",
-        "mismatch_0.25",
-        "mismatch_0.75",
+        "grid_m0.25_aself",
+        "grid_m0.25_ateacher",
+        "grid_m0.50_aself_added",
+        "grid_m0.50_ateacher_added",
+        "grid_m0.75_aself",
+        "grid_m0.75_ateacher",
         "random_idk",
     ]
     checks = {

@@ -1,7 +1,18 @@
 """Planning: what `snakemake -n` schedules for the whole study, one target, and edits."""
 
+import copy
+
 import pytest
 from workflow_runs import ROOT, load_config, planned_jobs, planned_rules, snakemake, write_config
+
+from mismatch.configuration import expand_sweeps
+
+
+def n_recipes(config) -> int:
+    """The configured recipes plus one per sweep level or grid cell."""
+    expanded = copy.deepcopy(config)
+    expand_sweeps(expanded)
+    return len(expanded["recipes"])
 
 
 @pytest.fixture
@@ -32,8 +43,7 @@ def test_dry_run_plans_a_job_per_recipe_or_per_seed(tmp_path, job_per):
     run = snakemake(ROOT, tmp_path / "work", write_config(tmp_path / "c.yaml", config), "-n")
     assert run.returncode == 0, run.output
     worlds, seeds = len(config["seeds"]["world"]), len(config["seeds"]["finetune"])
-    sweep_levels = sum(len(sweep["levels"]) for sweep in config.get("sweeps", {}).values())
-    recipes = len(config["recipes"]) + sweep_levels
+    recipes = n_recipes(config)
     counts = planned_rules(run.output)
     if job_per == "recipe":
         assert counts["finetune_and_label"] == worlds * recipes
@@ -65,8 +75,7 @@ def test_one_labels_file_builds_only_its_ancestors(tmp_path, job_per):
         ]
     sets = [w["recipe"] for r, w in jobs if r == "finetuning_set"]
     if job_per == "student":  # every recipe of the student: the job trains them all
-        sweep_levels = sum(len(sweep["levels"]) for sweep in config["sweeps"].values())
-        assert "own" in sets and len(sets) == len(config["recipes"]) + sweep_levels
+        assert "own" in sets and len(sets) == n_recipes(config)
     else:
         assert sets == ["own"]
     rules = planned_rules(run.output)
