@@ -211,12 +211,13 @@ def dose_response(
         for student, sets in chosen.groupby("student", sort=False):
             if sets["recipe"].nunique() < 2:
                 continue
-            rows_x = data.merge(sets[[*keys, axis]], on=keys, how="inner")
+            # a set with no answered target has no mismatch fraction: it cannot place a point
+            rows_x = data.merge(sets[[*keys, axis]].dropna(), on=keys, how="inner")
             levels = sets.groupby("recipe")[axis].mean().sort_values()
             for name, (outcome, subset) in outcomes.items():
                 part = rows_x if subset is None else rows_x[rows_x[subset] > 0]
-                if part[axis].nunique() < 2:
-                    continue
+                if part[axis].nunique() < 2 or part[outcome].nunique() < 2:
+                    continue  # no slope to fit: one level, or the outcome never varies
                 groups = part["world_seed"].astype(str) + ":" + part[PERSON].astype(str)
                 exog = np.column_stack([np.ones(len(part)), part[axis].to_numpy(dtype=float)])
                 fit = GEE(
