@@ -231,6 +231,12 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
                     f"{source}: recipes.{recipe}.teacher",
                     f"{teacher!r} is not a configured model ({names}) nor 'self'",
                 )
+    for recipe, spec in config["recipes"].items():
+        if spec.get("target", "gold") != "gold" and spec["kind"] != "teacher":
+            raise InputError(
+                f"{source}: recipes.{recipe}.target",
+                f"only teacher recipes can teach the teacher's own words (kind {spec['kind']!r})",
+            )
     grid = config["sweeps"].get("grid")
     if grid is not None and 0 not in grid["mismatch"]:
         raise InputError(
@@ -255,7 +261,17 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
             f"shards need answering.job_per: split (it is {answering['job_per']!r})",
         )
     synthetic = config["questions"]["source"] == "synthetic"
+    exposure = synthetic and config["questions"]["synthetic"]["knowledge_model"] == "exposure"
     for name, model in models.items():
+        knows = "knows" in model.get("pretrain", {})
+        if synthetic and "pretrain" in model and knows == exposure:
+            raise InputError(
+                f"{source}: models.{name}.pretrain.knows",
+                "the exposure world has one corpus for every model (drop knows; models differ in "
+                "size and steps)"
+                if exposure
+                else "required: the share of facts in this model's slice of the world",
+            )
         if synthetic and "pretrain" not in model:
             raise InputError(
                 f"{source}: models.{name}",
@@ -323,9 +339,12 @@ def knowledge_basis(config: Mapping[str, Any]) -> str:
 def recipe_knowledge_rule(config: Mapping[str, Any], recipe: str) -> str:
     """How recipe ``recipe`` decides what a model knows: its own ``knowledge_rule``, else
     ``truth`` or ``answer`` by ``knowledge_basis``."""
-    rule = config["recipes"][recipe].get("knowledge_rule")
+    spec = config["recipes"][recipe]
+    rule = spec.get("knowledge_rule")
     if rule is not None:
         return rule
+    if spec.get("target") == "answer":
+        return "answer"  # the teacher's words are taught only where they were graded correct
     return "truth" if knowledge_basis(config) == "truth" else "answer"
 
 

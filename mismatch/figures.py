@@ -251,6 +251,35 @@ def plot_grid(levels: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     save_figure(fig, path)
 
 
+def plot_recall_by_exposure(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Recall on held-out paraphrases (solid) and the mean gold-value probability (dashed)
+    against the exposure bin, one colour per model (``mismatch.probes.recall_by_exposure``)."""
+    required = {"model", "exposure", "n_facts", "recall", "mean_gold_probability"}
+    missing = required - set(table.columns)
+    if missing:
+        raise InputError("recall by exposure", f"missing columns {sorted(missing)}")
+    fig = Figure(figsize=(7.0, 4.5), layout="constrained")
+    ax = fig.subplots()
+    for model, rows in table.groupby("model", sort=False):
+        rows = rows[rows["n_facts"] > 0]
+        line = ax.plot(rows["exposure"], 100 * rows["recall"], "o-", label=f"{model}: recall")
+        ax.plot(
+            rows["exposure"],
+            100 * rows["mean_gold_probability"],
+            "s--",
+            color=line[0].get_color(),
+            alpha=0.7,
+            label=f"{model}: mean gold-value probability",
+        )
+    ax.set_xlabel("Times the fact was stated in pretraining")
+    ax.set_ylabel("Percent")
+    ax.set_ylim(0, 100)
+    ax.set_title("Knowing a fact against its exposure")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    save_figure(fig, path)
+
+
 def plot_loss_curves(losses: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Training loss per (student, recipe) against the optimiser step: the ``mean`` over seed
     runs, shaded between ``min`` and ``max`` (``mismatch.analysis.loss_curves`` output)."""

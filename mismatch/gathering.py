@@ -180,6 +180,12 @@ def collect_checks(paths: Iterable[str], pattern: str) -> list[dict[str, Any]]:
     return [read_json(p) | {"world_seed": parse_keys(p, pattern)["world_seed"]} for p in paths]
 
 
+def collect_probes(paths: Iterable[str], pattern: str) -> pd.DataFrame:
+    """Every model's fact probes (exposure world) with world_seed and model columns."""
+    tables = [read_parquet(path).assign(**parse_keys(path, pattern)) for path in paths]
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
 def collect_losses(paths: Iterable[str], pattern: str) -> pd.DataFrame:
     """Every fine-tuning run's loss table with world_seed, student, recipe and ft_seed columns."""
     tables = []

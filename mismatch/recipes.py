@@ -33,6 +33,7 @@ RECIPE_COLUMNS = (
 
 
 KNOWLEDGE_RULES = ("answer", "contains", "slick", "truth")
+TARGETS = ("gold", "answer")  # what a teacher recipe teaches where the teacher knows
 
 
 def apply_knowledge_rule(
@@ -105,12 +106,17 @@ def pool_frame(student_pool: pd.DataFrame, *, name: str = "student_pool") -> pd.
 
 
 def with_targets(
-    pool: pd.DataFrame, answered: Sequence[bool], teacher_correct: Sequence[bool]
+    pool: pd.DataFrame,
+    answered: Sequence[bool],
+    teacher_correct: Sequence[bool],
+    words: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Complete a :func:`pool_frame`: gold ``answers[0]`` where ``answered``, else abstain."""
+    """Complete a :func:`pool_frame`: where ``answered``, the gold ``answers[0]`` (or the
+    teacher's own ``words``, one per pool row), else abstain."""
     answered = [bool(a) for a in answered]
     recipe = pool.copy()
-    targets = [a[0] if keep else None for a, keep in zip(pool["answers"], answered, strict=True)]
+    chosen = [a[0] for a in pool["answers"]] if words is None else list(words)
+    targets = [t if keep else None for t, keep in zip(chosen, answered, strict=True)]
     recipe["target"] = pd.Series(targets, dtype=object)
     recipe["abstain"] = [not keep for keep in answered]
     recipe["teacher_correct"] = [bool(c) for c in teacher_correct]
@@ -123,11 +129,14 @@ def teacher_recipe(
     *,
     teacher_name: str = "teacher_pool",
     student_name: str = "student_pool",
+    target: str = "gold",
 ) -> pd.DataFrame:
     """Gold answer where the teacher answered correctly, abstention elsewhere.
 
     ``teacher_recipe(student_pool, student_pool)`` is the ``own`` recipe. ``teacher_name`` and
-    ``student_name`` (e.g. file paths) name the inputs in error messages.
+    ``student_name`` (e.g. file paths) name the inputs in error messages. ``target="answer"``
+    teaches the teacher's own extracted answer instead of the gold canonical one (the paper's
+    data: what the teacher said, where it was graded correct).
     """
     pool = pool_frame(student_pool, name=student_name)
     _check_answer_table(teacher_pool, teacher_name)
@@ -141,7 +150,18 @@ def teacher_recipe(
             f"({len(missing)} differ, e.g. {example})",
         )
     teacher_correct = teacher.loc[pool["question_id"], "correct"].astype(bool).to_numpy()
-    return with_targets(pool, teacher_correct, teacher_correct)
+    if target not in TARGETS:
+        raise InputError(teacher_name, f"unknown target {target!r}; expected one of {TARGETS}")
+    words = None
+    if target == "answer":
+        if "answer" not in teacher.columns:
+            raise InputError(teacher_name, "target answer needs the answer table's answer column")
+        words = teacher.loc[pool["question_id"], "answer"].astype(str).str.strip().tolist()
+        rows = zip(pool["question_id"], words, teacher_correct, strict=True)
+        empty = [q for q, w, c in rows if c and not w]
+        if empty:
+            raise InputError(teacher_name, f"empty answer graded correct for {empty[0]}")
+    return with_targets(pool, teacher_correct, teacher_correct, words)
 
 
 def gold_recipe(student_pool: pd.DataFrame, *, student_name: str = "student_pool") -> pd.DataFrame:
@@ -561,7 +581,11 @@ def build_recipe(
         subset = set(base_subset(pool, size, seed, name))
         full = (
             teacher_recipe(
-                teacher_pool, student_pool, teacher_name=teacher_name, student_name=student_name
+                teacher_pool,
+                student_pool,
+                teacher_name=teacher_name,
+                student_name=student_name,
+                target=spec.get("target", "gold"),
             )
             if kind == "teacher"
             else gold_recipe(student_pool, student_name=student_name)

@@ -395,6 +395,57 @@ def mcnemar_markdown(mcnemar: pd.DataFrame) -> str:
     return _table(frame)
 
 
+def _probe_sections(tables: Mapping[str, Any]) -> list[str]:
+    """The exposure world's probe report, when the tables have one."""
+    if "probe_auroc" not in tables:
+        return []
+    return [
+        "## Knowledge probes against the held-out-paraphrase reference",
+        "",
+        probe_auroc_markdown(tables["probe_auroc"]),
+        "### Recall and calibration by exposure count",
+        "",
+        recall_by_exposure_markdown(tables["recall_by_exposure"]),
+    ]
+
+
+def probe_auroc_markdown(report: pd.DataFrame) -> str:
+    """AUROC of every probe per model against the reference."""
+    frame = pd.DataFrame(
+        {
+            "Model": report["model"],
+            "Probe": report["probe"],
+            "AUROC [95% CI]": [
+                f"{r.auroc:.3f} [{r.low:.3f}, {r.high:.3f}]" for r in report.itertuples()
+            ],
+            "Facts": report["n_facts"],
+            "Persons": report["n_clusters"],
+            "Known (reference)": report["known_rate"].map(_pct),
+        }
+    )
+    note = (
+        "\nReference: the model answers the fact's held-out paraphrased question (never in "
+        "training or probing). Intervals: persons resampled. Exposure count is the oracle no "
+        "model sees; name frequency the baseline a familiar name gives.\n"
+    )
+    return _table(frame) + note
+
+
+def recall_by_exposure_markdown(table: pd.DataFrame) -> str:
+    """Per model and exposure bin: recall, mean gold-value probability, greedy rate."""
+    frame = pd.DataFrame(
+        {
+            "Model": table["model"],
+            "Exposures": table["exposure"],
+            "Facts": table["n_facts"],
+            "Recall (reference)": table["recall"].map(_pct),
+            "Mean gold-value probability": table["mean_gold_probability"].map(_pct),
+            "Greedy answer right": table["greedy_rate"].map(_pct),
+        }
+    )
+    return _table(frame)
+
+
 def study_markdown(
     tables: Mapping[str, Any],
     knowledge: pd.DataFrame,
@@ -430,6 +481,7 @@ def study_markdown(
         "## What each model knows (teacher answers on pool and test)",
         "",
         knowledge_markdown(knowledge),
+        *_probe_sections(tables),
         "## Preconditions",
         "",
         preconditions_markdown(checks),

@@ -52,12 +52,15 @@ MODELS = list(config["models"])
 STUDENTS = config["students"]
 RECIPES = list(config["recipes"])
 SYNTHETIC = config["questions"]["source"] == "synthetic"
-SPLITS = ["pool", "test", "format"]
+EXPOSURE = SYNTHETIC and config["questions"]["synthetic"]["knowledge_model"] == "exposure"
+# the exposure world also asks every pool and test fact with a held-out paraphrased question: its
+# answers are the ground truth of knowing there
+SPLITS = ["pool", "test", "format"] + (["heldout"] if EXPOSURE else [])
 FIGURES = config["figures_dir"]
 SWEEPS = list(config["sweeps"])
 JOB_PER = config["finetune"]["job_per"]  # student, recipe or seed: see rules/finetune.smk
 ANSWER_JOB_PER = config["answering"]["job_per"]  # world, model or split: see rules/answers.smk
-ANSWERED_SPLITS = ["pool", "test"]  # the format split only lends exemplars
+ANSWERED_SPLITS = ["pool", "test"] + (["heldout"] if EXPOSURE else [])  # format: exemplars
 TRUTH = cfg.knowledge_basis(config) == "truth"  # knowledge.basis: ground truth decides who knows
 
 
@@ -263,7 +266,13 @@ PATTERNS = {
     "losses": "results/w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv",
     "questions": "results/w{w}/questions/test.parquet",
     "truth": "results/w{w}/world/truth/{student}.parquet",
+    "probes": "results/w{w}/probes/{model}.parquet",
 }
+
+
+def all_probes(wildcards=None):
+    """Every exposure-world model's fact probes (none in the slice world)."""
+    return expand(PATTERNS["probes"], w=WORLD_SEEDS, model=MODELS) if EXPOSURE else []
 
 
 def all_test_questions(wildcards=None):
@@ -295,6 +304,7 @@ def final_outputs():
         f"{FIGURES}/loss_curves.png",
         f"{FIGURES}/forest.png",
         *(f"{FIGURES}/dose_response_{sweep}.png" for sweep in SWEEPS),
+        *([f"{FIGURES}/recall_by_exposure.png"] if EXPOSURE else []),
     ]
 
 

@@ -21,7 +21,16 @@ rule summarize:
         truth=student_truths(),
         questions=all_test_questions(),
         losses=all_losses(),
+        probes=all_probes(),
     output:
+        **(
+            {
+                "probe_auroc": f"{SUMMARY}/probe_auroc.csv",
+                "recall_by_exposure": f"{SUMMARY}/recall_by_exposure.csv",
+            }
+            if EXPOSURE
+            else {}
+        ),
         table=report(
             f"{SUMMARY}/summary.csv",
             caption="../report/summary.rst",
@@ -76,6 +85,7 @@ rule summarize:
 
 rule plot_figures:
     input:
+        **({"recall_by_exposure": f"{SUMMARY}/recall_by_exposure.csv"} if EXPOSURE else {}),
         table=f"{SUMMARY}/summary.csv",
         by_knowledge=f"{SUMMARY}/wrong_by_knowledge.csv",
         per_world=f"{SUMMARY}/per_world.csv",
@@ -84,6 +94,17 @@ rule plot_figures:
         recipes=f"{SUMMARY}/recipes.csv",
         losses=f"{SUMMARY}/losses.csv",
     output:
+        **(
+            {
+                "recall_by_exposure": report(
+                    f"{FIGURES}/recall_by_exposure.png",
+                    caption="../report/recall_by_exposure.rst",
+                    category="5. Knowledge probes",
+                )
+            }
+            if EXPOSURE
+            else {}
+        ),
         **{
             f"dose_{sweep}": report(
                 f"{FIGURES}/dose_response_{sweep}.png",

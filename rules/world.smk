@@ -9,6 +9,7 @@ if SYNTHETIC:
 
     rule synthetic_world:
         output:
+            **({"heldout": "results/w{w}/questions/heldout.parquet"} if EXPOSURE else {}),
             facts="results/w{w}/world/facts.parquet",
             pool="results/w{w}/questions/pool.parquet",
             test="results/w{w}/questions/test.parquet",
@@ -33,6 +34,14 @@ if SYNTHETIC:
 
     rule true_knowledge:
         input:
+            **(
+                {
+                    "exposure": "results/w{w}/world/exposure.parquet",
+                    "heldout": "results/w{w}/answers/{model}/heldout.parquet",
+                }
+                if EXPOSURE
+                else {}
+            ),
             facts="results/w{w}/world/facts.parquet",
         output:
             truth="results/w{w}/world/truth/{model}.parquet",
@@ -47,10 +56,66 @@ if SYNTHETIC:
             runtime=5,
         params:
             code=code("true_knowledge"),
-            knows=lambda wildcards: config["models"][wildcards.model]["pretrain"]["knows"],
+            knows=lambda wildcards: config["models"][wildcards.model]["pretrain"].get("knows"),
             unit=config["questions"]["synthetic"]["slice_unit"],
         script:
             "../scripts/true_knowledge.py"
+
+    if EXPOSURE:
+
+        localrules:
+            exposure_table,
+
+        rule exposure_table:
+            input:
+                facts="results/w{w}/world/facts.parquet",
+            output:
+                exposure="results/w{w}/world/exposure.parquet",
+            log:
+                "logs/w{w}/exposure_table.log",
+            benchmark:
+                "benchmarks/w{w}/exposure_table.tsv"
+            conda:
+                "../envs/mismatch.yaml"
+            resources:
+                mem_mb=1000,
+                runtime=5,
+            params:
+                code=code("exposure_table"),
+                exposure=config["questions"]["synthetic"]["exposure"],
+            script:
+                "../scripts/exposure_table.py"
+
+    if EXPOSURE:
+
+        rule probe_facts:
+            input:
+                model="results/w{w}/models/{model}",
+                exposure="results/w{w}/world/exposure.parquet",
+                truth="results/w{w}/world/truth/{model}.parquet",
+                pool="results/w{w}/questions/pool.parquet",
+                test="results/w{w}/questions/test.parquet",
+                exemplars="results/w{w}/questions/format.parquet",
+                pool_answers="results/w{w}/answers/{model}/pool.parquet",
+                test_answers="results/w{w}/answers/{model}/test.parquet",
+            output:
+                probes="results/w{w}/probes/{model}.parquet",
+            log:
+                "logs/w{w}/probe_facts/{model}.log",
+            benchmark:
+                "benchmarks/w{w}/probe_facts/{model}.tsv"
+            conda:
+                "../envs/mismatch.yaml"
+            threads: config["threads"]
+            resources:
+                mem_mb=3000,
+                runtime=15,
+            params:
+                code=code("probe_facts"),
+                prompt=config["prompt"],
+                batch_size=config["answering"]["batch_size"],
+            script:
+                "../scripts/probe_facts.py"
 
     rule train_tokenizer:
         input:
@@ -75,9 +140,14 @@ if SYNTHETIC:
 
     rule pretrain_model:
         input:
+            **(
+                {"exposure": "results/w{w}/world/exposure.parquet"}
+                if EXPOSURE
+                else {"truth": "results/w{w}/world/truth/{model}.parquet"}
+            ),
             facts="results/w{w}/world/facts.parquet",
-            truth="results/w{w}/world/truth/{model}.parquet",
             tokenizer="results/w{w}/tokenizer",
+            # slice world: the model's slice; exposure world: the one corpus's exposure counts
         output:
             model=directory("results/w{w}/models/{model}"),
             loss="results/w{w}/pretrain/{model}.loss.tsv",

@@ -8,6 +8,7 @@ from mismatch.figures import (
     plot_grid,
     plot_loss_curves,
     plot_outcomes,
+    plot_recall_by_exposure,
     plot_wrong_by_knowledge,
 )
 from mismatch.joblog import job_log
@@ -26,4 +27,6 @@ with job_log(snakemake.log[0]) as log:
             plot_dose_response(summary, recipes, outputs[f"dose_{sweep}"], x=x, fits=fits)
     if "dose_grid" in outputs.keys():
         plot_grid(pd.read_csv(inputs.sweep_levels), outputs.dose_grid)
+    if "recall_by_exposure" in outputs.keys():
+        plot_recall_by_exposure(pd.read_csv(inputs.recall_by_exposure), outputs.recall_by_exposure)
     log("figures written")

@@ -10,12 +10,14 @@ from mismatch.gathering import (
     collect_knowledge,
     collect_labels,
     collect_losses,
+    collect_probes,
     collect_questions,
     collect_recipes,
     collect_truths,
 )
 from mismatch.io import write_csv, write_json, write_parquet, write_text
 from mismatch.joblog import job_log
+from mismatch.probes import probe_report, recall_by_exposure
 from mismatch.prompting import PromptFormat
 from mismatch.rendering import headline_rst, study_markdown
 
@@ -71,4 +73,10 @@ with job_log(snakemake.log[0]) as log:
     write_json(checks, outputs.preconditions)  # sweep fill checks: inputs.sweep_checks
     write_json(tables["headline"], outputs.headline)
     write_text(headline_rst(tables["headline"]), outputs.headline_rst)
+    if "probe_auroc" in outputs.keys():  # the exposure world: probes against the reference
+        probes = collect_probes(inputs.probes, patterns["probes"])
+        tables["probe_auroc"] = probe_report(probes, n_boot=params.n_boot)
+        tables["recall_by_exposure"] = recall_by_exposure(probes)
+        write_csv(tables["probe_auroc"], outputs.probe_auroc)
+        write_csv(tables["recall_by_exposure"], outputs.recall_by_exposure)
     write_text(study_markdown(tables, knowledge, checks, params.title), outputs.markdown)

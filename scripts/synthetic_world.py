@@ -1,5 +1,6 @@
 """Draw one synthetic world: its facts and its pool, test and format question sets."""
 
+from mismatch.exposure import heldout_questions
 from mismatch.io import write_parquet
 from mismatch.joblog import job_log
 from mismatch.world import WorldSettings, build_world, question_set
@@ -13,3 +14,7 @@ with job_log(snakemake.log[0]) as log:
         questions = question_set(world, split)
         write_parquet(questions, snakemake.output[split], {**provenance, "split": split})
         log(f"{split}: {len(questions)} questions")
+    if "heldout" in snakemake.output.keys():  # the exposure world's reference questions
+        heldout = heldout_questions(world)
+        write_parquet(heldout, snakemake.output.heldout, {**provenance, "split": "heldout"})
+        log(f"heldout: {len(heldout)} paraphrased questions")

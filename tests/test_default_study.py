@@ -44,7 +44,18 @@ def test_default_study_runs_and_reports_its_findings(tmp_path):
     assert {
         "wrong rate, facts the student knows",
         "wrong rate, facts the student does not know",
+        "correct rate, facts the student knows",
+        "abstain rate, facts the student does not know",
     } <= set(levels.outcome)
+    # the grid: each abstention row's mismatch levels against mismatch 0, and the abstention
+    # levels (the teacher's and the student's own share) against each other at mismatch 0
+    assert set(levels.sweep) == {
+        "grid: mismatch, abstention teacher",
+        "grid: mismatch, abstention self",
+        "grid: abstention, mismatch 0.00",
+    }
+    across = levels[levels.sweep == "grid: abstention, mismatch 0.00"].iloc[0]
+    assert across.level > across.reference_level  # the student's own share exceeds the teacher's
     summary_table = pd.read_csv(work / "results/summary/summary.csv")
     assert {"correct_rate", "wrong_rate", "abstain_rate", "malformed_rate"} <= set(
         summary_table.columns

@@ -67,3 +67,21 @@ def test_run_wall_time_is_read_from_the_snakemake_logs(tmp_path):
 def test_readme_names_the_run_and_its_wall_time():
     run = json.loads((ROOT / "docs/results/run.json").read_text())
     assert f"Run: `{run['config']}`, wall time {run['wall_s'] / 60:.0f} min" in readme_block()
+
+
+def test_only_the_figures_the_run_drew_are_published(tmp_path):
+    """A clone's figures/ also holds committed figures the run may not draw (a sweep it no
+    longer has): only those written after the run's summary table count as the run's."""
+    import os
+
+    summary = tmp_path / "results" / "summary" / "summary.csv"
+    summary.parent.mkdir(parents=True)
+    summary.write_text("x")
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    for name, age in (("old_sweep.png", 100), ("outcomes.png", -5), ("dose_response_grid.png", -1)):
+        (figures / name).write_bytes(b"png")
+        stamp = summary.stat().st_mtime - age
+        os.utime(figures / name, (stamp, stamp))
+    drawn = [p.name for p in publish_findings.run_figures(tmp_path)]
+    assert drawn == ["dose_response_grid.png", "outcomes.png"]

@@ -122,6 +122,7 @@ def test_controls_after_a_finished_default_plans_only_the_new_levels_recipes_and
         "grid_m0.50_ateacher_added",
         "grid_m0.75_aself",
         "grid_m0.75_ateacher",
+        "large_words",
         "random_idk",
     ]
     checks = {

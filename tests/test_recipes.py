@@ -45,6 +45,40 @@ def test_teacher_recipe_targets_and_flags():
     assert recipe.loc[0, "answers"] == ["gold q1", "alias q1"]
 
 
+def test_teacher_recipe_can_teach_the_teachers_own_words():
+    """target answer: the teacher's extracted answer where it was graded correct (the paper's
+    data), e.g. an alias rather than the gold canonical answer; abstention elsewhere."""
+    teacher = TEACHER.assign(answer=[f" alias {q} " for q in TEACHER["question_id"]])
+    recipe = teacher_recipe(teacher, STUDENT, target="answer")
+    assert list(recipe["target"]) == ["alias q1", "alias q2", None, "alias q4", None]
+    assert recipe["abstain"].tolist() == teacher_recipe(TEACHER, STUDENT)["abstain"].tolist()
+    spec = {"kind": "teacher", "target": "answer"}
+    built = build_recipe(spec, teacher_pool=teacher, student_pool=STUDENT)
+    assert built["target"].tolist() == recipe["target"].tolist()
+    with pytest.raises(InputError, match="empty answer graded correct for q4"):
+        teacher_recipe(teacher.assign(answer=["", "", "", "x", "y"]), STUDENT, target="answer")
+    with pytest.raises(InputError, match="unknown target 'words'"):
+        teacher_recipe(teacher, STUDENT, target="words")
+
+
+def test_teachers_own_words_only_in_teacher_recipes_and_graded():
+    from mismatch.configuration import (
+        check_config,
+        layered_config,
+        recipe_knowledge_rule,
+        validated,
+    )
+
+    config = validated(layered_config(["config.yaml"]))
+    config["recipes"]["words"] = {"kind": "teacher", "teacher": "large", "target": "answer"}
+    check_config(config)
+    assert recipe_knowledge_rule(config, "words") == "answer"  # not truth: what was graded
+    assert recipe_knowledge_rule(config, "large") == "truth"
+    config["recipes"]["bad"] = {"kind": "gold", "target": "answer"}
+    with pytest.raises(InputError, match="recipes.bad.target: only teacher recipes"):
+        check_config(config)
+
+
 def test_own_recipe_has_no_mismatch_and_same_size_as_teacher():
     own = teacher_recipe(STUDENT, STUDENT)
     teacher = teacher_recipe(TEACHER, STUDENT)

@@ -63,6 +63,14 @@ def run_wall_seconds(workdir: Path) -> float:
     return total
 
 
+def run_figures(workdir: Path) -> list[Path]:
+    """The figures the run drew: PNGs in ``workdir``/figures written after its summary table
+    (a clone's working tree also holds the committed figures, some of which the run may not
+    draw)."""
+    written = (workdir / "results" / "summary" / "summary.csv").stat().st_mtime
+    return sorted(p for p in (workdir / "figures").glob("*.png") if p.stat().st_mtime >= written)
+
+
 def run_line(run: dict[str, object], env: dict[str, object]) -> str:
     """Which config produced the findings, and how long it took where."""
     return (
@@ -109,7 +117,11 @@ def publish(workdir: Path, config: str) -> None:
         shutil.copy2(workdir / "results" / "summary" / name, RESULTS / name)
     run = {"config": config, "wall_s": run_wall_seconds(workdir)}
     (RESULTS / "run.json").write_text(json.dumps(run, indent=2) + "\n")
-    for figure in sorted((workdir / "figures").glob("*.png")):
+    figures = run_figures(workdir)
+    for stale in (ROOT / "figures").glob("*.png"):
+        if stale.name not in {f.name for f in figures}:
+            stale.unlink()  # a figure this run did not draw (e.g. a sweep it no longer has)
+    for figure in figures:
         shutil.copy2(figure, ROOT / "figures" / figure.name)
     block, page = rendered()
     README.write_text(readme_with(block, README.read_text()))
