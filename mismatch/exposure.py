@@ -28,6 +28,20 @@ from mismatch.world import ATTRIBUTES, EXISTENCE_TEMPLATE, World
 
 CONFIG_KEY = "questions.synthetic.exposure"
 
+TRAINING_QUESTIONS = {
+    "profession": "What job does {entity} have?",
+    "city": "What is the birthplace of {entity}?",
+    "color": "What colour does {entity} like most?",
+    "instrument": "What does {entity} play?",
+    "pet": "What pet does {entity} own?",
+    "sport": "What sport does {entity} enjoy most?",
+    "food": "What does {entity} like to eat most?",
+    "language": "What is the mother tongue of {entity}?",
+}
+"""A second wording of each attribute's question, used (with the study's own wording) in the
+question-answer lines of the corpus, so a model can learn to answer a fact however it is asked;
+the held-out wording below is a third."""
+
 HELDOUT_QUESTIONS = {
     "profession": "What does {entity} do for a living?",
     "city": "Where was {entity} born?",
@@ -117,8 +131,9 @@ def exposure_units(
     """The corpus every model of the world reads, as newline-ended units.
 
     Each fact appears exactly its ``exposure`` times: ``round(qa_share * exposure)`` times as a
-    question-answer line in ``prompt``'s format, otherwise as statements cycling through its
-    attribute's paraphrases from a random start. Each person's name also appears alone
+    question-answer line in ``prompt``'s format (alternating the study's question and
+    ``TRAINING_QUESTIONS``' wording), otherwise as statements cycling through its attribute's
+    paraphrases from a random start. Each person's name also appears alone
     ``mentions`` times; abstention units ask about phantom people who appear nowhere else.
     """
     rng = random.Random(f"exposure-corpus-{seed}")
@@ -134,7 +149,10 @@ def exposure_units(
         for i in range(n - n_qa):
             template = templates[(start + i) % len(templates)]
             units.append(template.format(entity=fact.entity, value=fact.value) + "\n")
-        units.extend([prompt.prompt(fact.question) + prompt.target(fact.value)] * n_qa)
+        wordings = (fact.question, TRAINING_QUESTIONS[fact.attribute].format(entity=fact.entity))
+        units.extend(
+            prompt.prompt(wordings[i % 2]) + prompt.target(fact.value) for i in range(n_qa)
+        )
     units.extend(abstention_units(world, prompt, n_abstention_lines, rng))
     return units
 
@@ -146,7 +164,9 @@ def fact_occurrences(units: list[str], world: World, prompt: PromptFormat) -> pd
     for fact in world.facts.itertuples(index=False):
         for template in ATTRIBUTES[fact.attribute].statements:
             lookup[template.format(entity=fact.entity, value=fact.value) + "\n"] = fact.question_id
-        lookup[prompt.prompt(fact.question) + prompt.target(fact.value)] = fact.question_id
+        for question in (fact.question, TRAINING_QUESTIONS[fact.attribute]):
+            asked = question.format(entity=fact.entity)
+            lookup[prompt.prompt(asked) + prompt.target(fact.value)] = fact.question_id
     counts = pd.Series(0, index=world.facts["question_id"].tolist(), name="occurrences")
     for unit in units:
         question_id = lookup.get(unit)

@@ -117,3 +117,30 @@ def _truly_known(question_ids: pd.Series, truth: pd.DataFrame) -> pd.Series:
 
 def _rate(flags: pd.Series) -> float | None:
     return float(flags.mean()) if len(flags) else None
+
+
+def knowledge_gaps(
+    knowledge: pd.DataFrame,
+    student: str,
+    teachers: list[str],
+    *,
+    split: str = "pool",
+    margin: float = 0.1,
+) -> pd.DataFrame:
+    """Per world: each model's true known rate on ``split`` (``collect_knowledge`` rows: truly
+    known = known_correct + known_wrong), each teacher's gap over the student, and whether the
+    success rule holds there: every teacher knows at least ``margin`` more than the student, and
+    each teacher more than the one before it (``teachers`` in order of size)."""
+    rows = knowledge[knowledge["split"] == split].copy()
+    rows["true_rate"] = (rows["known_correct"] + rows["known_wrong"]) / rows["n"]
+    rates = rows.pivot(index="world_seed", columns="model", values="true_rate")
+    missing = [m for m in [student, *teachers] if m not in rates.columns]
+    if missing:
+        raise InputError("knowledge", f"no {split} knowledge for {missing}")
+    table = rates[[student, *teachers]].copy()
+    for teacher in teachers:
+        table[f"gap_{teacher}"] = table[teacher] - table[student]
+    ordered = [table[a] < table[b] for a, b in zip(teachers, teachers[1:], strict=False)]
+    wide = [table[f"gap_{t}"] >= margin for t in teachers]
+    table["rule_met"] = pd.concat(wide + ordered, axis=1).all(axis=1)
+    return table.reset_index()

@@ -573,3 +573,48 @@ def findings_markdown(
             f"contrasts."
         )
     return "\n".join(lines) + "\n"
+
+
+def exposure_findings_markdown(
+    gaps: pd.DataFrame,
+    contrasts: pd.DataFrame,
+    probe_auroc: pd.DataFrame,
+    recall: pd.DataFrame,
+    student: str,
+    teachers: Sequence[str],
+) -> str:
+    """The exposure world's findings: what each model knows (the held-out reference), whether
+    the teachers' knowledge gap meets the success rule, the effect of each teacher's data
+    against its gap, the probes' AUROCs and recall by exposure; rendered from summary tables."""
+    models = [student, *teachers]
+    known = ", ".join(f"`{m}` {_pct(gaps[m].mean())}" for m in models)
+    met = int(gaps["rule_met"].sum())
+    lines = [
+        f"- Pool facts known (held-out paraphrase answered), mean over {len(gaps)} world(s): "
+        f"{known}. Success rule (every teacher at least 10 points above the student, in order "
+        f"of size): met in {met} of {len(gaps)} world(s).",
+    ]
+    for teacher in teachers:
+        row = contrasts[(contrasts["treatment"] == teacher) & (contrasts["student"] == student)]
+        if row.empty:
+            continue
+        r = row.iloc[0]
+        lines.append(
+            f"- Teacher `{teacher}` (knowledge gap {100 * gaps[f'gap_{teacher}'].mean():+.1f} "
+            f"points): wrong rate {_pct(r['treatment_rate'])} vs {_pct(r['control_rate'])} on "
+            f"own data, difference {_points(r['estimate'], r['low'], r['high'])} points "
+            f"(persons and seed runs resampled)."
+        )
+    for model in models:
+        part = probe_auroc[probe_auroc["model"] == model]
+        if part.empty:
+            continue
+        shown = "; ".join(
+            f"{r.probe} {r.auroc:.2f} [{r.low:.2f}, {r.high:.2f}]" for r in part.itertuples()
+        )
+        lines.append(f"- Probe AUROC against the reference, `{model}`: {shown}.")
+    for model in (student, teachers[-1]) if teachers else (student,):
+        part = recall[(recall["model"] == model) & (recall["n_facts"] > 0)]
+        shown = ", ".join(f"{r.exposure}: {_pct(r.recall)}" for r in part.itertuples())
+        lines.append(f"- Recall by times stated in pretraining, `{model}`: {shown}.")
+    return "\n".join(lines) + "\n"

@@ -23,6 +23,11 @@ Helpers (import them with ``from conftest import ...``):
 - ``defaults(section)``: a fresh copy of one section of the schema's defaults (e.g. ``"prompt"``,
   ``"finetune"``, ``"questions.synthetic"``), the one place defaults live; settings objects in
   tests are built from it with the test's changes merged in.
+- ``pool_answers(correct)``: a pool answer table (the answering schema) whose ``correct`` is the
+  given list; ``NESTED_STUDENT`` / ``NESTED_TEACHER``: 120 questions the student knows 40% of and
+  the teacher 85% (a superset), as in the synthetic world.
+- ``SYNTHETIC_PROMPT``: the default's prompt format; ``statements_of(world, question_id)``: the
+  statement paraphrases of one fact, as pretraining text writes them.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -44,6 +50,8 @@ from transformers import (
 )
 
 from mismatch import configuration as cfg
+from mismatch.prompting import PromptFormat
+from mismatch.world import ATTRIBUTES, World
 
 # The smallest valid config: everything else is the schema's defaults.
 MINIMAL_CONFIG = {
@@ -216,3 +224,36 @@ def tiny_study(tmp_path_factory: pytest.TempPathFactory):
     config = load_config("configs/tiny.yaml")
     repo, configfile = finished_study(tmp_path_factory.mktemp("tiny"), config)
     return repo, repo, config, configfile
+
+
+def pool_answers(correct: list[bool]) -> pd.DataFrame:
+    """A pool answer table (question ids q000, q001, ...) whose ``correct`` is ``correct``."""
+    ids = [f"q{i:03d}" for i in range(len(correct))]
+    return pd.DataFrame(
+        {
+            "question_id": ids,
+            "question": [f"{i}?" for i in ids],
+            "answers": [[f"gold {i}"] for i in ids],
+            "prediction": "x",
+            "answer": "x",
+            "correct": correct,
+        }
+    )
+
+
+N_POOL = 120
+NESTED_STUDENT = pool_answers([i % 10 < 4 for i in range(N_POOL)])
+NESTED_TEACHER = pool_answers([i % 20 < 17 for i in range(N_POOL)])
+
+SYNTHETIC_PROMPT = PromptFormat.from_config(
+    {**defaults("prompt"), "answer_template": " The answer is {answer}."}
+)
+
+
+def statements_of(world: World, question_id: str) -> set[str]:
+    """Every statement paraphrase of one fact, newline-ended as in pretraining text."""
+    fact = world.facts.set_index("question_id").loc[question_id]
+    return {
+        t.format(entity=fact["entity"], value=fact["value"]) + "\n"
+        for t in ATTRIBUTES[fact["attribute"]].statements
+    }

@@ -3,18 +3,15 @@
 import re
 
 import pytest
-from conftest import defaults
+from conftest import SYNTHETIC_PROMPT, statements_of
 from transformers import AutoTokenizer
 
 from mismatch.corpus import pretraining_units, world_text
 from mismatch.errors import InputError
-from mismatch.prompting import PromptFormat
 from mismatch.tokenizer import load_tokenizer, save_tokenizer, train_tokenizer
-from mismatch.world import ATTRIBUTES, World, WorldSettings, build_world, phantom_names
+from mismatch.world import World, WorldSettings, build_world, phantom_names
 
-PROMPT = PromptFormat.from_config(
-    {**defaults("prompt"), "answer_template": " The answer is {answer}."}
-)
+PROMPT = SYNTHETIC_PROMPT
 SETTINGS = WorldSettings(
     n_entities=20,
     attributes=("profession", "instrument"),
@@ -49,14 +46,6 @@ def units_for(world: World, qa: bool, n_paraphrases: int = 2, seed: int = 0) -> 
 def qa_unit(world: World, question_id: str) -> str:
     fact = world.facts.set_index("question_id").loc[question_id]
     return PROMPT.prompt(fact["question"]) + PROMPT.target(fact["value"])
-
-
-def statements_of(world: World, question_id: str) -> set[str]:
-    fact = world.facts.set_index("question_id").loc[question_id]
-    return {
-        t.format(entity=fact["entity"], value=fact["value"]) + "\n"
-        for t in ATTRIBUTES[fact["attribute"]].statements
-    }
 
 
 def mentions(text: str, name: str) -> bool:

@@ -3,10 +3,12 @@ mentioned independently of their facts."""
 
 import numpy as np
 import pytest
-from test_corpus import PROMPT, statements_of
+from conftest import SYNTHETIC_PROMPT as PROMPT
+from conftest import statements_of
 
 from mismatch.errors import InputError
 from mismatch.exposure import (
+    TRAINING_QUESTIONS,
     ExposureSettings,
     exposure_table,
     exposure_units,
@@ -60,7 +62,10 @@ def test_exposures_mix_paraphrases_and_qa_lines(corpus):
     row = exposures[exposures.exposure == SETTINGS.max_exposure].iloc[-1]
     fact = WORLD.facts.set_index("question_id").loc[row.question_id]
     qa = PROMPT.prompt(fact["question"]) + PROMPT.target(fact["value"])
-    assert units.count(qa) == round(SETTINGS.qa_share * row.exposure)
+    reworded = TRAINING_QUESTIONS[fact["attribute"]].format(entity=fact["entity"])
+    other = PROMPT.prompt(reworded) + PROMPT.target(fact["value"])
+    n_qa = round(SETTINGS.qa_share * row.exposure)
+    assert (units.count(qa), units.count(other)) == ((n_qa + 1) // 2, n_qa // 2)  # alternating
     said = [u for u in units if u in statements_of(WORLD, row.question_id)]
     assert len(set(said)) == len(statements_of(WORLD, row.question_id))  # every paraphrase used
 
@@ -116,3 +121,103 @@ def test_bad_settings_name_the_key():
                 "qa_share": 0.2,
             }
         )
+
+
+def test_knows_belongs_to_the_slice_world_only():
+    """The exposure world has one corpus: a model's `knows` there is refused, and the slice
+    world still requires it, each in one line naming the key."""
+    from mismatch.configuration import check_config, layered_config, validated
+
+    exposure = validated(layered_config(["configs/exposure.yaml"]))
+    check_config(exposure)
+    exposure["models"]["mid"]["pretrain"]["knows"] = 0.5
+    with pytest.raises(InputError, match="models.mid.pretrain.knows: the exposure world has one"):
+        check_config(exposure)
+    default = validated(layered_config(["config.yaml"]))
+    del default["models"]["large"]["pretrain"]["knows"]
+    with pytest.raises(InputError, match="models.large.pretrain.knows: required"):
+        check_config(default)
+
+
+def test_heldout_questions_paraphrase_every_pool_and_test_fact():
+    from mismatch.exposure import HELDOUT_QUESTIONS, heldout_questions
+    from mismatch.world import ATTRIBUTES
+
+    heldout = heldout_questions(WORLD)
+    facts = WORLD.facts[WORLD.facts.split != "format"]
+    assert heldout.question_id.tolist() == facts.question_id.tolist()
+    assert (heldout.question.to_numpy() != facts.question.to_numpy()).all()
+    assert set(HELDOUT_QUESTIONS) == set(ATTRIBUTES)
+    assert all(HELDOUT_QUESTIONS[a] != ATTRIBUTES[a].question for a in ATTRIBUTES)
+    assert all(HELDOUT_QUESTIONS[a] != TRAINING_QUESTIONS[a] for a in ATTRIBUTES)
+    assert set(TRAINING_QUESTIONS) == set(ATTRIBUTES)
+
+
+def test_knowledge_gaps_and_the_success_rule():
+    import pandas as pd
+
+    from mismatch.knowledge import knowledge_gaps
+
+    rows = []
+    for world, rates in ((1, (0.4, 0.55, 0.7)), (2, (0.4, 0.45, 0.8)), (3, (0.4, 0.7, 0.6))):
+        for model, rate in zip(("s", "t1", "t2"), rates, strict=True):
+            rows.append(
+                dict(
+                    world_seed=world,
+                    model=model,
+                    split="pool",
+                    n=100,
+                    known_correct=round(rate * 90),
+                    known_wrong=round(rate * 100) - round(rate * 90),
+                )
+            )
+    gaps = knowledge_gaps(pd.DataFrame(rows), "s", ["t1", "t2"]).set_index("world_seed")
+    assert gaps.loc[1, "gap_t1"] == pytest.approx(0.15)
+    assert gaps["rule_met"].tolist() == [True, False, False]  # 2: t1 too close; 3: out of order
+    with pytest.raises(InputError, match="no pool knowledge for"):
+        knowledge_gaps(pd.DataFrame(rows), "s", ["t9"])
+
+
+def test_exposure_findings_render_every_part():
+    import pandas as pd
+
+    from mismatch.rendering import exposure_findings_markdown
+
+    gaps = pd.DataFrame(
+        {
+            "world_seed": [1, 2],
+            "s": [0.4, 0.42],
+            "t": [0.6, 0.64],
+            "gap_t": [0.2, 0.22],
+            "rule_met": [True, True],
+        }
+    )
+    contrasts = pd.DataFrame(
+        [
+            dict(
+                student="s",
+                treatment="t",
+                treatment_rate=0.3,
+                control_rate=0.05,
+                estimate=0.25,
+                low=0.2,
+                high=0.3,
+            )
+        ]
+    )
+    auroc = pd.DataFrame(
+        [dict(model="s", probe="gold-value probability", auroc=0.91, low=0.88, high=0.94)]
+    )
+    recall = pd.DataFrame(
+        [
+            dict(model=m, exposure=e, n_facts=n, recall=r)
+            for m in ("s", "t")
+            for e, n, r in (("0", 10, 0.0), ("1", 0, None), ("2-3", 5, 0.6))
+        ]
+    )
+    text = exposure_findings_markdown(gaps, contrasts, auroc, recall, "s", ["t"])
+    assert "`s` 41.0%, `t` 62.0%" in text and "met in 2 of 2 world(s)" in text
+    assert "Teacher `t` (knowledge gap +21.0 points): wrong rate 30.0% vs 5.0%" in text
+    assert "+25.0 [+20.0, +30.0]" in text
+    assert "gold-value probability 0.91 [0.88, 0.94]" in text
+    assert "`t`: 0: 0.0%, 2-3: 60.0%." in text  # empty bins left out

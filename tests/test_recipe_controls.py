@@ -2,30 +2,13 @@
 
 import pandas as pd
 import pytest
+from conftest import N_POOL, NESTED_STUDENT, NESTED_TEACHER
 
 from mismatch.errors import InputError
 from mismatch.recipes import PoolTooSmall, build_recipe, build_seed_sets, recipe_stats, seed_set
 
-N_POOL = 120
-
-
-def answers(correct):
-    ids = [f"q{i:03d}" for i in range(len(correct))]
-    return pd.DataFrame(
-        {
-            "question_id": ids,
-            "question": [f"{i}?" for i in ids],
-            "answers": [[f"gold {i}"] for i in ids],
-            "prediction": "x",
-            "answer": "x",
-            "correct": correct,
-        }
-    )
-
-
 # nested knowledge as in the synthetic world: student knows 40%, teacher 85% (a superset)
-STUDENT = answers([i % 10 < 4 for i in range(N_POOL)])
-TEACHER = answers([i % 20 < 17 for i in range(N_POOL)])
+STUDENT, TEACHER = NESTED_STUDENT, NESTED_TEACHER
 SIZE = 48
 MISMATCH_LEVELS = [0.0, 0.25, 0.5, 0.75, 1.0]
 ABSTENTION_LEVELS = [0.25, 0.5, 0.75]

@@ -3,6 +3,9 @@ variant, abstentions spread over persons, the teacher's and own shares, clear fa
 
 import pandas as pd
 import pytest
+from conftest import N_POOL
+from conftest import NESTED_STUDENT as STUDENT
+from conftest import NESTED_TEACHER as TEACHER
 
 from mismatch.configuration import check_config, expand_sweeps, grid_recipes
 from mismatch.errors import InputError
@@ -16,7 +19,6 @@ from mismatch.recipes import (
     spread_over_persons,
 )
 from mismatch.sweeps import sweep_series
-from tests.test_recipe_controls import N_POOL, STUDENT, TEACHER
 
 SIZE = 48
 PERSONS = pd.Series(

@@ -183,3 +183,32 @@ def test_knowledge_rule_slick_plans_pool_categories_of_teacher_and_student(
         ROOT, tmp_path / "work", configfile, "-n", "results/w1/sets/student/own.parquet"
     )
     assert "knowledge_categories" not in planned_rules(own.output)  # default rule: answers only
+
+
+def test_exposure_world_plans_one_corpus_and_the_probes(tmp_path):
+    """configs/exposure.yaml: one exposure table per world, every model pretrained on it, the
+    held-out split answered with the others, and one probe job per world and model."""
+    config = load_config("configs/exposure.yaml")
+    run = snakemake(ROOT, tmp_path / "work", write_config(tmp_path / "c.yaml", config), "-n")
+    assert run.returncode == 0, run.output[-3000:]
+    counts = planned_rules(run.output)
+    worlds, models = len(config["seeds"]["world"]), len(config["models"])
+    assert counts["exposure_table"] == worlds
+    assert counts["pretrain_model"] == counts["probe_facts"] == counts["true_knowledge"]
+    assert counts["probe_facts"] == worlds * models
+    assert "results/w1/answers/small/heldout.parquet" in run.output
+    pretrain_inputs = _inputs_of(run.output, "pretrain_model")
+    assert "results/w1/world/exposure.parquet" in pretrain_inputs
+    assert "world/truth/" not in pretrain_inputs  # no slice: the truth comes after answering
+
+
+def _inputs_of(output: str, rule: str) -> str:
+    """The input lines of every planned job of ``rule`` in a dry run's output."""
+    blocks = output.split("\nrule ")[1:] + output.split("\nlocalrule ")[1:]
+    return "\n".join(
+        line
+        for block in blocks
+        if block.startswith(f"{rule}:")
+        for line in block.splitlines()
+        if line.strip().startswith("input:")
+    )

@@ -3,6 +3,9 @@ figures/, its full summary into docs/findings.md, and the headline into the READ
 
     .venv/bin/python tools/publish_findings.py WORKDIR --config configs/worlds8.yaml
                                        # WORKDIR holds results/, figures/ and .snakemake/log/
+    .venv/bin/python tools/publish_findings.py WORKDIR --config configs/exposure.yaml --exposure
+                                       # the exposure world's run: docs/results/exposure/ and
+                                       # the README's exposure block
     .venv/bin/python tools/publish_findings.py --check   # exit 1 if README or findings.md differ
                                                          # from what docs/results/ renders
 
@@ -25,12 +28,25 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mismatch.rendering import findings_markdown  # noqa: E402
+from mismatch.configuration import layered_config, validated  # noqa: E402
+from mismatch.knowledge import knowledge_gaps  # noqa: E402
+from mismatch.rendering import exposure_findings_markdown, findings_markdown  # noqa: E402
 
 RESULTS = ROOT / "docs" / "results"
 README = ROOT / "README.md"
 FINDINGS = ROOT / "docs" / "findings.md"
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
+EXPOSURE_RESULTS = RESULTS / "exposure"
+EXPOSURE_START, EXPOSURE_END = "<!-- exposure:start -->", "<!-- exposure:end -->"
+EXPOSURE_TABLES = (
+    "knowledge.csv",
+    "contrasts.csv",
+    "probe_auroc.csv",
+    "recall_by_exposure.csv",
+    "environment.json",
+    "summary.md",
+)
+EXPOSURE_FIGURES = ("recall_by_exposure.png",)
 TABLES = (
     "summary.csv",
     "contrasts.csv",
@@ -104,11 +120,54 @@ def rendered(results: Path = RESULTS) -> tuple[str, str]:
     return block, page
 
 
-def readme_with(block: str, readme: str) -> str:
-    """The README text with its findings block replaced."""
-    head, rest = readme.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{block}{END}{tail}"
+def readme_with(block: str, readme: str, start: str = START, end: str = END) -> str:
+    """The README text with its findings block (between ``start`` and ``end``) replaced."""
+    head, rest = readme.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{block}{end}{tail}"
+
+
+def exposure_rendered(results: Path = EXPOSURE_RESULTS) -> str:
+    """The README's exposure block rendered from the committed exposure run's tables."""
+    run = json.loads((results / "run.json").read_text())
+    gaps = knowledge_gaps(pd.read_csv(results / "knowledge.csv"), run["student"], run["teachers"])
+    block = exposure_findings_markdown(
+        gaps,
+        pd.read_csv(results / "contrasts.csv"),
+        pd.read_csv(results / "probe_auroc.csv"),
+        pd.read_csv(results / "recall_by_exposure.csv"),
+        run["student"],
+        run["teachers"],
+    )
+    env = json.loads((results / "environment.json").read_text())
+    return f"{run_line(run, env)}\n\n{block}"
+
+
+def publish_exposure(workdir: Path, config: str) -> None:
+    """Copy an exposure-world run's tables and figure, and render the README's exposure block."""
+    EXPOSURE_RESULTS.mkdir(parents=True, exist_ok=True)
+    for name in EXPOSURE_TABLES:
+        shutil.copy2(workdir / "results" / "summary" / name, EXPOSURE_RESULTS / name)
+    settings = validated(layered_config([ROOT / config]))
+    student = settings["students"][0]
+    teachers = [
+        name
+        for name in settings["models"]
+        if name != student
+        and any(spec.get("teacher") == name for spec in settings["recipes"].values())
+    ]
+    run = {
+        "config": config,
+        "wall_s": run_wall_seconds(workdir),
+        "student": student,
+        "teachers": teachers,
+    }
+    (EXPOSURE_RESULTS / "run.json").write_text(json.dumps(run, indent=2) + "\n")
+    for name in EXPOSURE_FIGURES:
+        shutil.copy2(workdir / "figures" / name, ROOT / "figures" / name)
+    README.write_text(
+        readme_with(exposure_rendered(), README.read_text(), EXPOSURE_START, EXPOSURE_END)
+    )
 
 
 def publish(workdir: Path, config: str) -> None:
@@ -135,18 +194,21 @@ def main() -> int:
         "--config", help="the config the run used, as given to snakemake (recorded, shown)"
     )
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
+    parser.add_argument(
+        "--exposure", action="store_true", help="the run is of the exposure world (its own block)"
+    )
     args = parser.parse_args()
     if args.check:
         block, page = rendered()
         readme = README.read_text()
-        stale = [
-            name
-            for name, ok in (
-                ("README.md", readme_with(block, readme) == readme),
-                ("docs/findings.md", FINDINGS.read_text() == page),
-            )
-            if not ok
+        checks = [
+            ("README.md", readme_with(block, readme) == readme),
+            ("docs/findings.md", FINDINGS.read_text() == page),
         ]
+        if (EXPOSURE_RESULTS / "run.json").exists():
+            exposure = readme_with(exposure_rendered(), readme, EXPOSURE_START, EXPOSURE_END)
+            checks.append(("README.md (exposure block)", exposure == readme))
+        stale = [name for name, ok in checks if not ok]
         if stale:
             print(
                 f"out of date: {', '.join(stale)}; run tools/publish_findings.py", file=sys.stderr
@@ -155,7 +217,10 @@ def main() -> int:
         return 0
     if args.workdir is None or args.config is None:
         parser.error("give a finished run's working directory and --config, or --check")
-    publish(args.workdir, args.config)
+    if args.exposure:
+        publish_exposure(args.workdir, args.config)
+    else:
+        publish(args.workdir, args.config)
     return 0
 
 
