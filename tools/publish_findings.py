@@ -89,10 +89,11 @@ def run_figures(workdir: Path) -> list[Path]:
 
 def run_line(run: dict[str, object], env: dict[str, object]) -> str:
     """Which config produced the findings, and how long it took where."""
-    return (
+    line = (
         f"Run: `{run['config']}`, wall time {float(run['wall_s']) / 60:.0f} min on "
         f"{env['cpus']} CPUs ({env['cpu']}), {env['threads_per_job']} thread(s) per job."
     )
+    return f"{line} {run['note']}" if run.get("note") else line
 
 
 def rendered(results: Path = RESULTS) -> tuple[str, str]:
@@ -170,11 +171,11 @@ def publish_exposure(workdir: Path, config: str) -> None:
     )
 
 
-def publish(workdir: Path, config: str) -> None:
+def publish(workdir: Path, config: str, note: str | None = None) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in TABLES:
         shutil.copy2(workdir / "results" / "summary" / name, RESULTS / name)
-    run = {"config": config, "wall_s": run_wall_seconds(workdir)}
+    run = {"config": config, "wall_s": run_wall_seconds(workdir), "note": note}
     (RESULTS / "run.json").write_text(json.dumps(run, indent=2) + "\n")
     figures = run_figures(workdir)
     for stale in (ROOT / "figures").glob("*.png"):
@@ -196,6 +197,9 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
     parser.add_argument(
         "--exposure", action="store_true", help="the run is of the exposure world (its own block)"
+    )
+    parser.add_argument(
+        "--note", help="one sentence shown after the run line (e.g. the machine was shared)"
     )
     args = parser.parse_args()
     if args.check:
@@ -220,7 +224,7 @@ def main() -> int:
     if args.exposure:
         publish_exposure(args.workdir, args.config)
     else:
-        publish(args.workdir, args.config)
+        publish(args.workdir, args.config, args.note)
     return 0
 
 
