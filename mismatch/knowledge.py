@@ -126,14 +126,21 @@ def knowledge_gaps(
     *,
     split: str = "pool",
     margin: float = 0.1,
+    rate: str = "measured",
 ) -> pd.DataFrame:
-    """Per world: each model's true known rate on ``split`` (``collect_knowledge`` rows: truly
-    known = known_correct + known_wrong), each teacher's gap over the student, and whether the
-    success rule holds there: every teacher knows at least ``margin`` more than the student, and
-    each teacher more than the one before it (``teachers`` in order of size)."""
+    """Per world: each model's known rate on ``split`` (``collect_knowledge`` rows;
+    ``rate="measured"``: its k-shot greedy answers graded correct, ``"truth"``: truly known =
+    known_correct + known_wrong), each teacher's gap over the student, and whether the success
+    rule holds there: every teacher at least ``margin`` above the student, and each teacher above
+    the one before it (``teachers`` in order of size)."""
     rows = knowledge[knowledge["split"] == split].copy()
-    rows["true_rate"] = (rows["known_correct"] + rows["known_wrong"]) / rows["n"]
-    rates = rows.pivot(index="world_seed", columns="model", values="true_rate")
+    if rate == "truth":
+        rows["rate"] = (rows["known_correct"] + rows["known_wrong"]) / rows["n"]
+    elif rate == "measured":
+        rows["rate"] = rows["measured_known_rate"]
+    else:
+        raise ValueError(f"rate must be measured or truth, got {rate!r}")
+    rates = rows.pivot(index="world_seed", columns="model", values="rate")
     missing = [m for m in [student, *teachers] if m not in rates.columns]
     if missing:
         raise InputError("knowledge", f"no {split} knowledge for {missing}")

@@ -496,19 +496,18 @@ def study_markdown(
 
 
 def _level_lines(levels: pd.DataFrame | None) -> list[str]:
-    """One line per sweep level against level 0: the wrong-rate difference overall and on test
-    facts the student knows and does not know."""
+    """One line per sweep level against its series' level 0: the wrong-rate difference overall
+    and on test facts the student knows and does not know (measured levels: findings.md)."""
     if levels is None or levels.empty:
         return []
     parts = {
-        "wrong rate": "overall",
-        "wrong rate, facts the student knows": "on facts the student knows",
-        "wrong rate, facts the student does not know": "on facts it does not know",
+        "wrong rate": "wrong rate",
+        "wrong rate, facts the student knows": "on known facts",
+        "wrong rate, facts the student does not know": "on unknown facts",
     }
     lines = []
-    for (student, sweep, recipe), rows in levels.groupby(
-        ["student", "sweep", "recipe"], sort=False
-    ):
+    several = levels["student"].nunique() > 1
+    for (student, sweep, _), rows in levels.groupby(["student", "sweep", "recipe"], sort=False):
         by = rows.set_index("outcome")
         shown = "; ".join(
             f"{text} {_points(by.loc[o, 'estimate'], by.loc[o, 'low'], by.loc[o, 'high'])}"
@@ -517,8 +516,8 @@ def _level_lines(levels: pd.DataFrame | None) -> list[str]:
         )
         first = rows.iloc[0]
         lines.append(
-            f"- `{recipe}` vs `{first['reference']}` ({student}, {sweep}, level "
-            f"{_level_pair(first)}): wrong rate {shown} points."
+            f"- {sweep}, {first['level_name']} vs {first['reference_name']}"
+            f"{f' ({student})' if several else ''}: {shown} points."
         )
     return lines
 
@@ -557,7 +556,8 @@ def findings_markdown(
                 )
             )
             lines.append(f"- Recipe `{recipe}`: {rates}.")
-    for fit in dose_response[dose_response["outcome"] == "wrong_rate"].itertuples():
+    slopes = dose_response if sweep_levels is None or sweep_levels.empty else dose_response[:0]
+    for fit in slopes[slopes["outcome"] == "wrong_rate"].itertuples():  # levels say more
         lines.append(
             f"- Sweep `{fit.sweep}` (levels {fit.levels}): wrong-rate slope {fit.slope:+.3f} "
             f"[{fit.low:+.3f}, {fit.high:+.3f}] per unit of {fit.x} (GEE, clusters = persons)."
@@ -577,22 +577,26 @@ def findings_markdown(
 
 def exposure_findings_markdown(
     gaps: pd.DataFrame,
+    truth: pd.DataFrame,
     contrasts: pd.DataFrame,
     probe_auroc: pd.DataFrame,
     recall: pd.DataFrame,
     student: str,
     teachers: Sequence[str],
 ) -> str:
-    """The exposure world's findings: what each model knows (the held-out reference), whether
-    the teachers' knowledge gap meets the success rule, the effect of each teacher's data
-    against its gap, the probes' AUROCs and recall by exposure; rendered from summary tables."""
+    """The exposure world's findings: what each model answers of the pool (``gaps``, measured)
+    and knows by the held-out reference (``truth``; both ``knowledge_gaps`` tables), whether the
+    success rule holds, the effect of each teacher's data against its gap, the probes' AUROCs
+    and recall by exposure; rendered from summary tables."""
     models = [student, *teachers]
-    known = ", ".join(f"`{m}` {_pct(gaps[m].mean())}" for m in models)
+    answered = ", ".join(f"`{m}` {_pct(gaps[m].mean())}" for m in models)
+    known = ", ".join(f"`{m}` {_pct(truth[m].mean())}" for m in models)
     met = int(gaps["rule_met"].sum())
     lines = [
-        f"- Pool facts known (held-out paraphrase answered), mean over {len(gaps)} world(s): "
-        f"{known}. Success rule (every teacher at least 10 points above the student, in order "
+        f"- Pool questions answered correctly (k-shot greedy), mean over {len(gaps)} world(s): "
+        f"{answered}. Success rule (every teacher at least 10 points above the student, in order "
         f"of size): met in {met} of {len(gaps)} world(s).",
+        f"- Pool facts known by the reference (held-out paraphrase answered): {known}.",
     ]
     for teacher in teachers:
         row = contrasts[(contrasts["treatment"] == teacher) & (contrasts["student"] == student)]

@@ -198,11 +198,9 @@ def test_each_sweep_level_against_level_0(tables):
         tables["robustness"],
         tables["sweep_levels"],
     )
-    assert (
-        "- `mismatch_1.00` vs `mismatch_0.00` (small, mismatch, level 1.00 (0.95) vs 0.00 (0."
-        in (findings)
-    )
-    assert f"on facts the student knows {100 * 0:+.1f}" in findings
+    assert "- mismatch, 1.00 vs 0.00: wrong rate +" in findings
+    assert f"on known facts {100 * 0:+.1f}" in findings
+    assert "wrong-rate slope" not in findings  # the levels against level 0 replace the slopes
 
 
 def study_markdown_levels(tables) -> str:

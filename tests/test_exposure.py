@@ -167,13 +167,18 @@ def test_knowledge_gaps_and_the_success_rule():
                     model=model,
                     split="pool",
                     n=100,
+                    measured_known_rate=rate - 0.01,
                     known_correct=round(rate * 90),
                     known_wrong=round(rate * 100) - round(rate * 90),
                 )
             )
-    gaps = knowledge_gaps(pd.DataFrame(rows), "s", ["t1", "t2"]).set_index("world_seed")
-    assert gaps.loc[1, "gap_t1"] == pytest.approx(0.15)
-    assert gaps["rule_met"].tolist() == [True, False, False]  # 2: t1 too close; 3: out of order
+    for rate in ("truth", "measured"):
+        gaps = knowledge_gaps(pd.DataFrame(rows), "s", ["t1", "t2"], rate=rate)
+        gaps = gaps.set_index("world_seed")
+        assert gaps.loc[1, "gap_t1"] == pytest.approx(0.15)
+        assert gaps["rule_met"].tolist() == [True, False, False]  # 2: t1 too close; 3: order
+    measured = knowledge_gaps(pd.DataFrame(rows), "s", ["t1"], rate="measured")
+    assert measured.loc[0, "s"] == pytest.approx(0.39)
     with pytest.raises(InputError, match="no pool knowledge for"):
         knowledge_gaps(pd.DataFrame(rows), "s", ["t9"])
 
@@ -215,8 +220,10 @@ def test_exposure_findings_render_every_part():
             for e, n, r in (("0", 10, 0.0), ("1", 0, None), ("2-3", 5, 0.6))
         ]
     )
-    text = exposure_findings_markdown(gaps, contrasts, auroc, recall, "s", ["t"])
+    truth = gaps.assign(s=[0.1, 0.1], t=[0.3, 0.3])
+    text = exposure_findings_markdown(gaps, truth, contrasts, auroc, recall, "s", ["t"])
     assert "`s` 41.0%, `t` 62.0%" in text and "met in 2 of 2 world(s)" in text
+    assert "held-out paraphrase answered): `s` 10.0%, `t` 30.0%" in text
     assert "Teacher `t` (knowledge gap +21.0 points): wrong rate 30.0% vs 5.0%" in text
     assert "+25.0 [+20.0, +30.0]" in text
     assert "gold-value probability 0.91 [0.88, 0.94]" in text

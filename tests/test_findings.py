@@ -85,3 +85,79 @@ def test_only_the_figures_the_run_drew_are_published(tmp_path):
         os.utime(figures / name, (stamp, stamp))
     drawn = [p.name for p in publish_findings.run_figures(tmp_path)]
     assert drawn == ["dose_response_grid.png", "outcomes.png"]
+
+
+def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
+    """An exposure-world run: its tables go to docs/results/exposure/, its figure to figures/,
+    and the README's exposure block is rendered from them (and checked by --check)."""
+    work = tmp_path / "work"
+    summary = work / "results" / "summary"
+    summary.mkdir(parents=True)
+    knowledge = [
+        dict(
+            world_seed=1,
+            model=m,
+            split="pool",
+            n=100,
+            measured_known_rate=r,
+            known_correct=int(80 * r),
+            known_wrong=0,
+        )
+        for m, r in (("small", 0.3), ("large", 0.6))
+    ]
+    pd.DataFrame(knowledge).to_csv(summary / "knowledge.csv", index=False)
+    pd.DataFrame(
+        [
+            dict(
+                student="small",
+                treatment="large",
+                treatment_rate=0.4,
+                control_rate=0.1,
+                estimate=0.3,
+                low=0.2,
+                high=0.4,
+            )
+        ]
+    ).to_csv(summary / "contrasts.csv", index=False)
+    pd.DataFrame([dict(model="small", probe="greedy answer", auroc=0.8, low=0.7, high=0.9)]).to_csv(
+        summary / "probe_auroc.csv", index=False
+    )
+    pd.DataFrame(
+        [dict(model=m, exposure="0", n_facts=3, recall=0.1) for m in ("small", "large")]
+    ).to_csv(summary / "recall_by_exposure.csv", index=False)
+    (summary / "environment.json").write_text(
+        json.dumps({"cpus": 2, "cpu": "test CPU", "threads_per_job": 1})
+    )
+    (summary / "summary.md").write_text("# summary\n")
+    (work / "figures").mkdir()
+    (work / "figures" / "recall_by_exposure.png").write_bytes(b"png")
+    logs = work / ".snakemake" / "log"
+    logs.mkdir(parents=True)
+    (logs / "a.snakemake.log").write_text(
+        "[Wed Nov 25 10:00:00 2026]\n[Wed Nov 25 10:30:00 2026]\n"
+    )
+    root = tmp_path / "repo"
+    (root / "figures").mkdir(parents=True)
+    (root / "configs").mkdir()
+    (root / "configs" / "exposure.yaml").write_text((ROOT / "configs/exposure.yaml").read_text())
+    readme = root / "README.md"
+    readme.write_text("intro\n<!-- exposure:start -->\nold\n<!-- exposure:end -->\nrest\n")
+    monkeypatch.setattr(publish_findings, "ROOT", root)
+    monkeypatch.setattr(publish_findings, "README", readme)
+    monkeypatch.setattr(publish_findings, "EXPOSURE_RESULTS", root / "docs/results/exposure")
+    settings = publish_findings.validated(
+        publish_findings.layered_config([ROOT / "configs/exposure.yaml"])
+    )
+    settings["recipes"] = {
+        "own": {"kind": "teacher", "teacher": "self"},
+        "large": {"kind": "teacher", "teacher": "large"},
+    }
+    monkeypatch.setattr(publish_findings, "validated", lambda config: settings)
+    publish_findings.publish_exposure(work, "configs/exposure.yaml")
+    run = json.loads((root / "docs/results/exposure/run.json").read_text())
+    assert run["student"] == "small" and run["teachers"] == ["large"] and run["wall_s"] == 1800
+    text = readme.read_text()
+    assert "old" not in text and text.startswith("intro\n") and text.endswith("rest\n")
+    assert "Run: `configs/exposure.yaml`, wall time 30 min on 2 CPUs (test CPU)" in text
+    assert "`small` 30.0%, `large` 60.0%" in text and "met in 1 of 1 world(s)" in text
+    assert (root / "figures" / "recall_by_exposure.png").read_bytes() == b"png"

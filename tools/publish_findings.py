@@ -128,12 +128,16 @@ def readme_with(block: str, readme: str, start: str = START, end: str = END) -> 
     return f"{head}{start}\n{block}{end}{tail}"
 
 
-def exposure_rendered(results: Path = EXPOSURE_RESULTS) -> str:
+def exposure_rendered(results: Path | None = None) -> str:
     """The README's exposure block rendered from the committed exposure run's tables."""
+    results = EXPOSURE_RESULTS if results is None else results
     run = json.loads((results / "run.json").read_text())
-    gaps = knowledge_gaps(pd.read_csv(results / "knowledge.csv"), run["student"], run["teachers"])
+    knowledge = pd.read_csv(results / "knowledge.csv")
+    gaps = knowledge_gaps(knowledge, run["student"], run["teachers"], rate="measured")
+    truth = knowledge_gaps(knowledge, run["student"], run["teachers"], rate="truth")
     block = exposure_findings_markdown(
         gaps,
+        truth,
         pd.read_csv(results / "contrasts.csv"),
         pd.read_csv(results / "probe_auroc.csv"),
         pd.read_csv(results / "recall_by_exposure.csv"),
