@@ -89,7 +89,7 @@ def test_only_the_figures_the_run_drew_are_published(tmp_path):
 
 def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     """An exposure-world run: its tables go to docs/results/exposure/, its figure to figures/,
-    and the README's exposure block is rendered from them (and checked by --check)."""
+    and docs/exposure.md is rendered from them (and checked by --check)."""
     work = tmp_path / "work"
     summary = work / "results" / "summary"
     summary.mkdir(parents=True)
@@ -140,10 +140,9 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     (root / "figures").mkdir(parents=True)
     (root / "configs").mkdir()
     (root / "configs" / "exposure.yaml").write_text((ROOT / "configs/exposure.yaml").read_text())
-    readme = root / "README.md"
-    readme.write_text("intro\n<!-- exposure:start -->\nold\n<!-- exposure:end -->\nrest\n")
+    page = root / "docs" / "exposure.md"
     monkeypatch.setattr(publish_findings, "ROOT", root)
-    monkeypatch.setattr(publish_findings, "README", readme)
+    monkeypatch.setattr(publish_findings, "EXPOSURE_PAGE", page)
     monkeypatch.setattr(publish_findings, "EXPOSURE_RESULTS", root / "docs/results/exposure")
     settings = publish_findings.validated(
         publish_findings.layered_config([ROOT / "configs/exposure.yaml"])
@@ -156,8 +155,9 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     publish_findings.publish_exposure(work, "configs/exposure.yaml")
     run = json.loads((root / "docs/results/exposure/run.json").read_text())
     assert run["student"] == "small" and run["teachers"] == ["large"] and run["wall_s"] == 1800
-    text = readme.read_text()
-    assert "old" not in text and text.startswith("intro\n") and text.endswith("rest\n")
+    text = page.read_text()
+    assert text.startswith("# The exposure world: findings of the committed run")
+    assert text.endswith("# summary\n")  # the run's own summary follows
     assert "Run: `configs/exposure.yaml`, wall time 30 min on 2 CPUs (test CPU)" in text
     assert "`small` 30.0%, `large` 60.0%" in text and "met in 1 of 1 world(s)" in text
     assert (root / "figures" / "recall_by_exposure.png").read_bytes() == b"png"
