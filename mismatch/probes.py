@@ -50,13 +50,17 @@ def auroc_interval(
     if missing:
         raise InputError("probe table", f"missing columns {sorted(missing)}")
     estimate = auroc(table[score], table[reference])
-    groups = [g for _, g in table.groupby(cluster, sort=True)]
+    codes, _ = pd.factorize(table[cluster], sort=True)
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(codes.max() + 1))
+    members = np.split(order, starts[1:])  # row positions of each cluster
+    scores = table[score].to_numpy(dtype=float)
+    truth = table[reference].to_numpy(dtype=bool)
     rng = np.random.default_rng(seed)
     draws = []
     for _ in range(n_boot):
-        picked = rng.integers(0, len(groups), size=len(groups))
-        sample = pd.concat([groups[i] for i in picked], ignore_index=True)
-        draws.append(auroc(sample[score], sample[reference]))
+        rows = np.concatenate([members[i] for i in rng.integers(0, len(members), len(members))])
+        draws.append(auroc(scores[rows], truth[rows]))
     values = np.asarray(draws, dtype=float)
     values = values[~np.isnan(values)]
     tail = 100 * (1 - confidence) / 2
@@ -66,7 +70,7 @@ def auroc_interval(
         "low": float(low),
         "high": float(high),
         "n_facts": len(table),
-        "n_clusters": len(groups),
+        "n_clusters": len(members),
     }
 
 
