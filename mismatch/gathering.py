@@ -17,6 +17,7 @@ from mismatch.errors import InputError
 from mismatch.io import read_json, read_metadata, read_parquet
 from mismatch.labels import label_answers, truly_known
 from mismatch.prompting import PromptFormat
+from mismatch.questions import persons_of
 
 BASE_RECIPE = "base"
 RECIPE_COLUMNS = [
@@ -31,7 +32,6 @@ RECIPE_COLUMNS = [
     "mismatch_fraction",
 ]
 INTEGER_KEYS = {"w": "world_seed", "seed": "ft_seed"}
-CLUSTERS = {"entity": "entity", "question": "question_id"}
 
 
 def parse_keys(path: str, pattern: str) -> dict[str, Any]:
@@ -107,22 +107,6 @@ def collect_questions(paths: Iterable[str], pattern: str, cluster: str) -> pd.Da
             )
         )
     return pd.concat(tables, ignore_index=True)
-
-
-def persons_of(questions: pd.DataFrame, cluster: str, name: str) -> pd.Series:
-    """The person (cluster: ``entity`` or ``question``; ``auto`` picks entity when present) of
-    each question of a question table, as strings indexed by question id; ``name`` names the
-    table in the one-line error when the cluster column is missing."""
-    if cluster == "auto":
-        cluster = "entity" if "entity" in questions.columns else "question"
-    column = CLUSTERS[cluster]
-    if column not in questions.columns:
-        raise InputError(
-            name, f"analysis.cluster is {cluster!r} but the questions have no {column!r}"
-        )
-    return pd.Series(
-        questions[column].astype(str).to_numpy(), index=questions["question_id"].astype(str)
-    )
 
 
 def attach_persons(labels: pd.DataFrame, questions: pd.DataFrame) -> pd.DataFrame:

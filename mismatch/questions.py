@@ -99,3 +99,23 @@ def _aliases(value: object) -> list[str]:
     if isinstance(value, str) or not isinstance(value, list | tuple | np.ndarray):
         return []
     return [a.strip() for a in value if isinstance(a, str) and a.strip()]
+
+
+CLUSTERS = {"entity": "entity", "question": "question_id"}
+"""analysis.cluster -> the question-table column that names each question's person."""
+
+
+def persons_of(questions: pd.DataFrame, cluster: str, name: str) -> pd.Series:
+    """The person (cluster: ``entity`` or ``question``; ``auto`` picks entity when present) of
+    each question of a question table, as strings indexed by question id; ``name`` names the
+    table in the one-line error when the cluster column is missing."""
+    if cluster == "auto":
+        cluster = "entity" if "entity" in questions.columns else "question"
+    column = CLUSTERS[cluster]
+    if column not in questions.columns:
+        raise InputError(
+            name, f"analysis.cluster is {cluster!r} but the questions have no {column!r}"
+        )
+    return pd.Series(
+        questions[column].astype(str).to_numpy(), index=questions["question_id"].astype(str)
+    )

@@ -1,8 +1,8 @@
 """Check once per world and student that every level of every sweep can be filled."""
 
-from mismatch.gathering import persons_of
 from mismatch.io import read_parquet, write_json
 from mismatch.joblog import job_log
+from mismatch.questions import persons_of
 from mismatch.recipes import apply_knowledge_rule, check_sweep_fill, set_seed
 
 with job_log(snakemake.log[0]) as log:

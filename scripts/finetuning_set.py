@@ -1,8 +1,8 @@
 """Build one fine-tuning set (recipe) from the source models' pool answers."""
 
-from mismatch.gathering import persons_of
 from mismatch.io import read_parquet, write_parquet
 from mismatch.joblog import job_log
+from mismatch.questions import persons_of
 from mismatch.recipes import apply_knowledge_rule, build_seed_sets
 
 with job_log(snakemake.log[0]) as log:
