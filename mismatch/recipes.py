@@ -316,24 +316,12 @@ def _mismatch_plan(
     size: int,
     seed: int | str,
 ) -> dict[str, Any]:
-    knows = pool.set_index("question_id")["student_knows"]
-    unknown = [q for q in knows.index if not knows[q]]
-    idk_order = _shuffled(unknown, seed, "idk")
-    n_idk = round(abstention_share * size)
-    n_mismatch = round(level * (size - n_idk))
-    n_known = size - n_idk - n_mismatch
-    abstained = idk_order[:n_idk]
-    teacher_only = _shuffled(
-        [q for q in unknown if teacher[q] and q not in set(abstained)], seed, "mismatch"
-    )[:n_mismatch]
-    known = _shuffled([q for q in knows.index if knows[q]], seed, "known")[:n_known]
-    supplied = len(abstained) + len(teacher_only) + len(known)
-    return {
-        "answered": known + teacher_only,
-        "abstained": abstained,
-        "supplied": supplied,
-        "missing": supplied < size,
-    }
+    """A mismatch-sweep level is a replace-design grid cell at a numeric abstention share whose
+    abstentions are not spread over persons (``_grid_plan``)."""
+    cell = {"level": level, "abstention": abstention_share, "design": "replace"}
+    plan = _grid_plan(pool, teacher, cell, size, seed, persons=None)
+    supplied = plan["wanted"] - sum(plan["short"].values())
+    return {**plan, "supplied": supplied, "missing": bool(plan["short"])}
 
 
 def abstention_recipe(
