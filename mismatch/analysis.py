@@ -38,9 +38,12 @@ from mismatch.clustered import (
     resample,
     sign_flip_test,
 )
+from mismatch.gap import gap_tables
 from mismatch.gathering import attach_persons
+from mismatch.gekhman import gekhman_fit, set_shares
 from mismatch.grading import label_answer
 from mismatch.stats import bootstrap_difference, paired_mcnemar
+from mismatch.stopping import training_length
 from mismatch.summary import (
     PERSON,
     RATE_METRICS,
@@ -87,7 +90,8 @@ class Contrast:
 def contrasts_of(
     recipes: Mapping[str, Mapping[str, Any]], students: Sequence[str], primary: str | None = None
 ) -> list[Contrast]:
-    """Every recipe against the student's own answers (``teacher: self``). The primary contrast
+    """Every recipe against the student's own answers (``teacher: self``; a recipe that stops
+    early against the first own-data recipe that also stops early, if any). The primary contrast
     is ``primary`` (default: the first recipe taught by another model, the paper's larger
     teacher) for the first student; all others are secondary."""
     controls = [
@@ -107,13 +111,16 @@ def contrasts_of(
         )
     elif primary not in recipes or primary == control:
         raise ValueError(f"analysis.primary {primary!r} is not a recipe other than {control!r}")
+    early_control = next((n for n in controls if recipes[n].get("stopping") == "early"), None)
     contrasts = []
     for i, student in enumerate(students):
         for name in recipes:
             if name == control:
                 continue
             role = "primary" if (i == 0 and name == primary) else "secondary"
-            contrasts.append(Contrast(role, student, name, control))
+            early = recipes[name].get("stopping") == "early" and name != early_control
+            reference = early_control if early and early_control else control
+            contrasts.append(Contrast(role, student, name, reference))
     return sorted(contrasts, key=lambda c: c.role != "primary")
 
 
@@ -189,8 +196,10 @@ def analyse(
     recipes: pd.DataFrame,
     losses: pd.DataFrame,
     settings: AnalysisSettings,
+    knowledge: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame | dict[str, Any]]:
-    """All tables of the summary (names as in rules/summary.smk's outputs)."""
+    """All tables of the summary (names as in rules/summary.smk's outputs); with ``knowledge``
+    (``knowledge.csv``) also the effect against the teacher's gap (``gap_points``, ``gap_fit``)."""
     labels = regrade(attach_persons(labels, questions), questions)
     data = design_table(labels)
     columns = design_columns(data) + _rule_indicators(data)
@@ -217,7 +226,24 @@ def analyse(
         "recipes": recipes,
         "losses": loss_curves(losses),
     }
+    tables["gekhman_points"], tables["gekhman_fit"] = gekhman_fit(
+        set_shares(recipes), draws, settings.recipes, students, settings.confidence
+    )
+    tables["training_length"] = training_length(
+        contrast_table, draws, settings.recipes, losses, settings.confidence
+    )
     tables["headline"] = headline(contrast_table, settings)
+    if knowledge is not None:
+        control = contrasts[0].control if contrasts else None
+        control_arm = (students[0], control) if students and control else None
+        control_rate = (
+            float(ratio("wrong")(draws.sums(control_arm))[0])
+            if control_arm in design.arms()
+            else None
+        )
+        tables["gap_points"], tables["gap_fit"] = gap_tables(
+            knowledge, settings.recipes, students, control, draws, control_rate, settings.confidence
+        )
     return tables
 
 

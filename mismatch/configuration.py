@@ -232,6 +232,18 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
                     f"{teacher!r} is not a configured model ({names}) nor 'self'",
                 )
     for recipe, spec in config["recipes"].items():
+        if spec["kind"] == "category" and "category" not in spec:
+            raise InputError(f"{source}: recipes.{recipe}", "kind category needs a category")
+        if spec["kind"] == "category" and recipe_size(config, recipe) is None:
+            raise InputError(
+                f"{source}: recipes.{recipe}", "a category set needs size or finetune_set_size"
+            )
+        if spec.get("stopping") == "early" and recipe_size(config, recipe) is None:
+            raise InputError(
+                f"{source}: recipes.{recipe}.stopping",
+                "early stopping needs dev questions held out of the set: set finetune_set_size "
+                "or the recipe's size",
+            )
         if spec.get("target", "gold") != "gold" and spec["kind"] != "teacher":
             raise InputError(
                 f"{source}: recipes.{recipe}.target",
@@ -325,6 +337,16 @@ def finetune_settings(config: Mapping[str, Any], student: str) -> dict[str, Any]
     if config["models"][student].get("device_map") is not None:  # unset: the job's params as before
         merged["device_map"] = config["models"][student]["device_map"]
     return merged
+
+
+def recipe_size(config: Mapping[str, Any], recipe: str) -> int | None:
+    """Examples in each of the recipe's sets: its own ``size``, else ``finetune_set_size``."""
+    return config["recipes"][recipe].get("size", config["finetune_set_size"])
+
+
+def recipe_stopping(config: Mapping[str, Any]) -> dict[str, str]:
+    """Recipe -> ``converged`` (the full step budget) or ``early`` (the best dev step)."""
+    return {name: spec.get("stopping", "converged") for name, spec in config["recipes"].items()}
 
 
 def knowledge_basis(config: Mapping[str, Any]) -> str:

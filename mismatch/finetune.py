@@ -84,6 +84,25 @@ class FinetuneSettings:
         return self.learning_rate * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+@dataclass(frozen=True)
+class EarlyStopping:
+    """Keep the adapter of the step with the best dev accuracy (Gekhman et al. 2024), measured
+    every ``eval_every`` steps and at the last step; ties keep the earlier step.
+
+    ``accuracy(model, tokenizer)`` answers the dev questions with the model as it is and returns
+    the share answered correctly; ``identity`` (dev question ids and answering settings) enters
+    the run's fingerprint.
+    """
+
+    eval_every: int
+    accuracy: Callable[[Any, Any], float]
+    identity: Mapping[str, Any]
+
+
+STOPPING_FILE = "early_stopping.json"
+"""In an early-stopped adapter's folder: the dev curve and the step kept."""
+
+
 def lora_config(lora: LoraSettings):
     """The ``peft.LoraConfig`` of ``lora``; peft picks the layers for ``"all-linear"`` and turns
     on ``fan_in_fan_out`` itself where the targets are GPT-2 style Conv1D layers."""
@@ -196,8 +215,12 @@ def finetune(
     device: str = "auto",
     dtype: str = "auto",
     device_map: str | dict | None = None,
+    early_stopping: EarlyStopping | None = None,
 ) -> list[dict[str, Any]]:
     """Fine-tune a LoRA adapter on ``recipe``; write it and ``loss.tsv`` atomically to output_dir.
+
+    With ``early_stopping``, the adapter written is the one of the best dev step (the metrics
+    then carry ``dev_accuracy`` at the evaluated steps, and the folder ``STOPPING_FILE``).
 
     ``device_map`` (e.g. ``"auto"`` for a model spread over several GPUs) goes to
     ``from_pretrained``; batches then go to the device of the first parameter.
@@ -223,13 +246,15 @@ def finetune(
     optimizer = torch.optim.AdamW(
         trainable, lr=settings.learning_rate, weight_decay=settings.weight_decay
     )
-    fingerprint = _fingerprint(examples, lora, settings, seed)
+    fingerprint = _fingerprint(examples, lora, settings, seed, early_stopping)
     metrics: list[dict[str, Any]] = []
+    best: dict[str, Any] | None = None  # early stopping: step, accuracy and adapter kept
     start = 0
     if checkpoint_dir is not None:
         state = _load_newest_checkpoint(Path(checkpoint_dir), fingerprint, log)
         if state is not None:
             start, metrics = _restore(state, model, optimizer)
+            best = state.get("best")
     device_ = next(model.parameters()).device
     per_step = settings.batch_size * settings.gradient_accumulation
     order = example_order(len(examples), settings.steps * per_step, seed)
@@ -262,24 +287,80 @@ def finetune(
         metrics.append({"step": step + 1, "loss": loss_mean, "lr": lr, "tokens": tokens})
         if (step + 1) % log_every == 0 or step + 1 == settings.steps:
             log(f"step {step + 1}/{settings.steps} loss {metrics[-1]['loss']:.4f} lr {lr:.2e}")
+        if early_stopping is not None and (
+            (step + 1) % early_stopping.eval_every == 0 or step + 1 == settings.steps
+        ):
+            best = _evaluate_dev(model, tokenizer, early_stopping, metrics, best, log)
         if (
             checkpoint_dir is not None
             and (step + 1) % settings.checkpoint_every == 0
             and step + 1 < settings.steps
         ):
-            _save_checkpoint(Path(checkpoint_dir), model, optimizer, metrics, fingerprint, log)
-    _save_adapter(model, metrics, Path(output_dir))
+            _save_checkpoint(
+                Path(checkpoint_dir), model, optimizer, metrics, fingerprint, log, best
+            )
+    stopping = None
+    if best is not None:
+        _load_trainable(model, best["adapter"])
+        stopping = {
+            "best_step": best["step"],
+            "best_dev_accuracy": best["accuracy"],
+            "steps": settings.steps,
+            "eval_every": early_stopping.eval_every if early_stopping else None,
+            "curve": [[m["step"], m["dev_accuracy"]] for m in metrics if "dev_accuracy" in m],
+        }
+        log(f"early stopping: kept step {best['step']} (dev accuracy {best['accuracy']:.3f})")
+    _save_adapter(model, metrics, Path(output_dir), stopping)
     if checkpoint_dir is not None:
         shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return metrics
 
 
-def _save_adapter(model: nn.Module, metrics: list[dict[str, Any]], output_dir: Path) -> None:
+def _evaluate_dev(
+    model: nn.Module,
+    tokenizer,
+    early_stopping: EarlyStopping,
+    metrics: list[dict[str, Any]],
+    best: dict[str, Any] | None,
+    log: Callable[[str], Any],
+) -> dict[str, Any] | None:
+    """Dev accuracy of the model now, recorded in the last metrics row; the new best if it beats
+    ``best`` (strictly: ties keep the earlier, shorter-trained step)."""
+    model.eval()
+    tokenizer.padding_side = "left"  # generation pads on the left
+    try:
+        accuracy = float(early_stopping.accuracy(model, tokenizer))
+    finally:
+        tokenizer.padding_side = "right"
+        model.train()
+    metrics[-1]["dev_accuracy"] = accuracy
+    step = metrics[-1]["step"]
+    log(f"step {step}: dev accuracy {accuracy:.3f}")
+    if best is None or accuracy > best["accuracy"]:
+        return {"step": step, "accuracy": accuracy, "adapter": _trainable_state(model)}
+    return best
+
+
+def _load_trainable(model: nn.Module, state: Mapping[str, torch.Tensor]) -> None:
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, value in state.items():
+            params[name].copy_(value)
+
+
+def _save_adapter(
+    model: nn.Module,
+    metrics: list[dict[str, Any]],
+    output_dir: Path,
+    stopping: Mapping[str, Any] | None = None,
+) -> None:
     tmp = output_dir.with_name(f".{output_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         model.save_pretrained(tmp)
         (tmp / "loss.tsv").write_text(loss_table(metrics))
+        if stopping is not None:
+            (tmp / STOPPING_FILE).write_text(json.dumps(stopping, indent=1) + "\n")
         if output_dir.exists():
             shutil.rmtree(output_dir)
         os.replace(tmp, output_dir)
@@ -288,19 +369,33 @@ def _save_adapter(model: nn.Module, metrics: list[dict[str, Any]], output_dir: P
 
 
 def loss_table(metrics: Sequence[dict[str, Any]]) -> str:
-    """Per-step metrics as TSV text (``step loss lr tokens``)."""
-    lines = ["\t".join(LOSS_COLUMNS)]
-    lines += [f"{m['step']}\t{m['loss']:.6f}\t{m['lr']:.6g}\t{m['tokens']}" for m in metrics]
+    """Per-step metrics as TSV text (``step loss lr tokens``, plus ``dev_accuracy``, empty where
+    not measured, when early stopping measured it)."""
+    dev = any("dev_accuracy" in m for m in metrics)
+    lines = ["\t".join(LOSS_COLUMNS + (("dev_accuracy",) if dev else ()))]
+    for m in metrics:
+        line = f"{m['step']}\t{m['loss']:.6f}\t{m['lr']:.6g}\t{m['tokens']}"
+        if dev:
+            line += f"\t{m['dev_accuracy']:.6f}" if "dev_accuracy" in m else "\t"
+        lines.append(line)
     return "\n".join(lines) + "\n"
 
 
 def _fingerprint(
-    examples: list[dict[str, Any]], lora: LoraSettings, settings: FinetuneSettings, seed: int
+    examples: list[dict[str, Any]],
+    lora: LoraSettings,
+    settings: FinetuneSettings,
+    seed: int,
+    early_stopping: EarlyStopping | None = None,
 ) -> str:
     ids = hashlib.sha256(json.dumps([e["input_ids"] for e in examples]).encode()).hexdigest()
-    return checkpoint_key(
-        {"lora": asdict(lora), "settings": asdict(settings), "seed": seed}, {"examples": ids}
-    )
+    params: dict[str, Any] = {"lora": asdict(lora), "settings": asdict(settings), "seed": seed}
+    if early_stopping is not None:  # absent otherwise: earlier runs' checkpoints stay usable
+        params["early_stopping"] = {
+            "eval_every": early_stopping.eval_every,
+            **early_stopping.identity,
+        }
+    return checkpoint_key(params, {"examples": ids})
 
 
 def _trainable_state(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -319,6 +414,7 @@ def _save_checkpoint(
     metrics: list[dict[str, Any]],
     fingerprint: str,
     log: Callable[[str], Any],
+    best: dict[str, Any] | None = None,
 ) -> None:
     step = len(metrics)
     final = checkpoint_dir / f"step-{step:06d}"
@@ -333,6 +429,8 @@ def _save_checkpoint(
         "rng": _rng_state(),
         "metrics": metrics,
     }
+    if best is not None:
+        state["best"] = best
     torch.save(state, tmp / "state.pt")
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
@@ -372,10 +470,7 @@ def _load_newest_checkpoint(
 def _restore(
     state: dict[str, Any], model: nn.Module, optimizer: torch.optim.Optimizer
 ) -> tuple[int, list[dict[str, Any]]]:
-    params = dict(model.named_parameters())
-    with torch.no_grad():
-        for name, value in state["adapter"].items():
-            params[name].copy_(value)
+    _load_trainable(model, state["adapter"])
     optimizer.load_state_dict(state["optimizer"])
     torch.set_rng_state(state["rng"]["torch"])
     if state["rng"]["cuda"]:
@@ -403,6 +498,7 @@ def finetune_from_config(
     adapter_dir: str,
     loss_path: str,
     log: Callable[[str], Any] = print,
+    early_stopping: EarlyStopping | None = None,
 ) -> list[dict[str, Any]]:
     """One workflow fine-tuning job: resumable from checkpoints keyed by its parameters and inputs.
 
@@ -410,8 +506,17 @@ def finetune_from_config(
     outputs (which Snakemake deletes before a job starts), so a killed or preempted job resumes.
     """
     lora, train = settings_from_config(settings)
+    params: dict[str, Any] = {
+        "lora": asdict(lora),
+        "train": asdict(train),
+        "seed": seed,
+        "prompt": prompt.as_dict(),
+    }
+    if early_stopping is not None:
+        params["early_stopping"] = {"eval_every": early_stopping.eval_every}
+        params["early_stopping"].update(early_stopping.identity)
     key = checkpoint_key(
-        {"lora": asdict(lora), "train": asdict(train), "seed": seed, "prompt": prompt.as_dict()},
+        params,
         {"recipe": _file_digest(recipe_path), "base": str(Path(base_model_dir).resolve())},
     )
     checkpoint_dir = Path(settings["checkpoint_root"]) / key
@@ -429,6 +534,7 @@ def finetune_from_config(
             log=log,
             dtype=settings["dtype"],
             device_map=settings.get("device_map"),
+            early_stopping=early_stopping,
         )
     write_text(loss_table(metrics), loss_path)
     return metrics

@@ -132,7 +132,7 @@ def collect_recipes(paths: Iterable[str]) -> pd.DataFrame:
         per_seed = metadata.pop("per_seed")
         rows.extend({**metadata, **stats} for stats in per_seed)
     table = pd.DataFrame(rows)
-    extra = [c for c in ("sweep", "level") if c in table.columns]
+    extra = [c for c in ("sweep", "level", "n_answered_slick_known") if c in table.columns]
     return table[RECIPE_COLUMNS + extra]
 
 
@@ -171,12 +171,14 @@ def collect_probes(paths: Iterable[str], pattern: str) -> pd.DataFrame:
 
 
 def collect_losses(paths: Iterable[str], pattern: str) -> pd.DataFrame:
-    """Every fine-tuning run's loss table with world_seed, student, recipe and ft_seed columns."""
+    """Every fine-tuning run's loss table with world_seed, student, recipe and ft_seed columns
+    (and dev_accuracy where early stopping measured it)."""
     tables = []
     for path in paths:
         keys = parse_keys(path, pattern)
         table = pd.read_csv(path, sep="\t")
         if not {"step", "loss"} <= set(table.columns):
             raise InputError(str(path), "loss table needs 'step' and 'loss' columns")
-        tables.append(table[["step", "loss"]].assign(**keys))
+        kept = ["step", "loss", *(["dev_accuracy"] if "dev_accuracy" in table.columns else [])]
+        tables.append(table[kept].assign(**keys))
     return pd.concat(tables, ignore_index=True)

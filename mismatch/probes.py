@@ -109,12 +109,18 @@ def calibration_by_exposure(
 
 PROBES = {
     "greedy answer": "greedy",
+    "SliCK greedy P(correct)": "slick_p_greedy",
+    "SliCK category": "slick_category",
     "gold-value probability": "gold_probability",
     "name frequency": "name_frequency",
     "exposure count": "exposure",
 }
 """Probe name -> its score column in a ``fact_probes`` table (exposure count is the oracle a
-model cannot see; name frequency the baseline a familiar name gives)."""
+model cannot see; name frequency the baseline a familiar name gives). The SliCK probes score the
+facts that have categories (the pool split) and are NaN elsewhere."""
+
+CATEGORY_SCORE = {"HighlyKnown": 3.0, "MaybeKnown": 2.0, "WeaklyKnown": 1.0, "Unknown": 0.0}
+"""SliCK categories as an ordinal score (more known scores higher)."""
 
 
 def fact_probes(
@@ -122,11 +128,13 @@ def fact_probes(
     answers: pd.DataFrame,
     truth: pd.DataFrame,
     gold_probability: pd.Series,
+    categories: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per pool and test fact of one model: question_id, person, split, exposure,
     name_frequency (units mentioning the person: its name-only lines plus one per exposure of
     each of its facts), greedy (its k-shot greedy answer graded correct), gold_probability
-    (indexed by question id) and truly_known (the reference)."""
+    (indexed by question id), slick_p_greedy and slick_category (from ``categories``, NaN for
+    facts without one) and truly_known (the reference)."""
     facts = exposures[exposures["split"] != "format"].set_index("question_id")
     per_person = exposures.groupby("entity")["exposure"].sum()
     mentions = exposures.drop_duplicates("entity").set_index("entity")["name_mentions"]
@@ -139,6 +147,11 @@ def fact_probes(
     missing = set(ids) - set(gold_probability.index)
     if missing:
         raise InputError("gold probabilities", f"none for {len(missing)} fact(s)")
+    slick = (
+        categories.set_index("question_id").reindex(ids)
+        if categories is not None
+        else pd.DataFrame(index=ids, columns=["p_correct_greedy", "category"], dtype=float)
+    )
     return pd.DataFrame(
         {
             "question_id": ids,
@@ -148,6 +161,8 @@ def fact_probes(
             "name_frequency": frequency.loc[facts["entity"]].to_numpy(),
             "greedy": answers.set_index("question_id").loc[ids, "correct"].astype(float).to_numpy(),
             "gold_probability": gold_probability.loc[ids].to_numpy(dtype=float),
+            "slick_p_greedy": slick["p_correct_greedy"].to_numpy(dtype=float),
+            "slick_category": slick["category"].map(CATEGORY_SCORE).to_numpy(dtype=float),
             "truly_known": truth.set_index("question_id")
             .loc[ids, "truly_known"]
             .astype(bool)
@@ -163,13 +178,17 @@ def probe_report(probes: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> pd.
     data = probes.assign(cluster=probes["world_seed"].astype(str) + ":" + probes["person"])
     for model, part in data.groupby("model", sort=False):
         for name, column in PROBES.items():
-            est = auroc_interval(part, column, "truly_known", "cluster", n_boot=n_boot, seed=seed)
+            scored = part.dropna(subset=[column]) if column in part.columns else part.iloc[:0]
+            if scored.empty:
+                continue
+            est = auroc_interval(scored, column, "truly_known", "cluster", n_boot=n_boot, seed=seed)
             rows.append(
                 {
                     "model": model,
                     "probe": name,
                     **est,
-                    "known_rate": float(part["truly_known"].mean()),
+                    "known_rate": float(scored["truly_known"].mean()),
+                    "facts": "pool split" if column.startswith("slick") else "pool and test",
                     "interval": "95% percentile bootstrap, persons resampled",
                 }
             )
@@ -179,16 +198,24 @@ def probe_report(probes: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> pd.
 def recall_by_exposure(
     probes: pd.DataFrame, edges: Sequence[int] = (0, 1, 2, 4, 8, 16)
 ) -> pd.DataFrame:
-    """Per model and exposure bin: facts, the reference's rate (recall on held-out paraphrases),
-    the gold-value probability's mean (its calibration) and the greedy probe's rate."""
+    """Per model and exposure bin: facts, the reference's rate (recall on held-out paraphrases)
+    and the mean of every probability-valued probe beside it (its calibration): the gold-value
+    probability, the greedy answer's rate and, where measured, SliCK's greedy P(correct)."""
     tables = []
     for model, part in probes.groupby("model", sort=False):
         table = calibration_by_exposure(part, "gold_probability", "truly_known", edges=edges)
-        greedy = calibration_by_exposure(part, "greedy", "truly_known", edges=edges)
         table = table.rename(
             columns={"mean_score": "mean_gold_probability", "reference_rate": "recall"}
         )
         table.insert(0, "model", model)
-        table["greedy_rate"] = greedy["mean_score"]
+        table["greedy_rate"] = calibration_by_exposure(part, "greedy", "truly_known", edges=edges)[
+            "mean_score"
+        ]
+        if "slick_p_greedy" in part.columns and part["slick_p_greedy"].notna().any():
+            scored = part.dropna(subset=["slick_p_greedy"])
+            slick = calibration_by_exposure(scored, "slick_p_greedy", "truly_known", edges=edges)
+            table["slick_n_facts"] = slick["n_facts"]
+            table["slick_recall"] = slick["reference_rate"]
+            table["mean_slick_p_greedy"] = slick["mean_score"]
         tables.append(table)
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()

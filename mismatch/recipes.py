@@ -192,6 +192,14 @@ def recipe_stats(recipe: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def slick_known_answered(recipe: pd.DataFrame, categories: pd.DataFrame) -> int:
+    """Answered targets of ``recipe`` whose question the student knows by SliCK (any category
+    but Unknown, Gekhman et al.'s Known), from its pool ``categories``."""
+    answered = recipe.loc[~recipe["abstain"].astype(bool), "question_id"]
+    of = _per_question(categories, "category", answered.to_frame(), "recipe", "SliCK category")
+    return int((of != "Unknown").sum())
+
+
 def question_ids_digest(question_ids: Sequence[str] | pd.Series) -> str:
     """sha256 of the sorted question ids (one per line): equal digests mean equal question sets."""
     joined = "\n".join(sorted(map(str, question_ids)))
@@ -216,6 +224,7 @@ RECIPE_KINDS = (
     "grid",
     "random_idk",
     "filter_unknown",
+    "category",
 )
 
 
@@ -548,6 +557,31 @@ def filter_unknown_recipe(
     return _select(pool, kept + rest[:needed], [], teacher)
 
 
+def category_recipe(
+    student_pool: pd.DataFrame,
+    categories: pd.DataFrame,
+    category: str,
+    *,
+    size: int,
+    seed: int | str,
+    name: str = "recipe",
+) -> pd.DataFrame:
+    """Gekhman et al.'s single-category set: ``size`` pool questions of one SliCK ``category``
+    of the student (``categories``: its pool categories), a seeded sample, every target the gold
+    answer; ``student_knows`` as the study's knowledge rule decided it (``student_pool``)."""
+    pool = pool_frame(student_pool, name=name)
+    of = _per_question(categories, "category", pool, name, "SliCK category")
+    members = pool.loc[(of == category).to_numpy(), "question_id"]
+    if len(members) < size:
+        raise PoolTooSmall(
+            name,
+            f"needs {size} pool questions the student knows as {category} but has "
+            f"{len(members)}; lower the recipe's size",
+        )
+    chosen = _shuffled(members, seed, f"category-{category}")[:size]
+    return _select(pool, chosen, [], pool.set_index("question_id")["student_knows"])
+
+
 def build_recipe(
     spec: dict[str, Any],
     *,
@@ -559,11 +593,19 @@ def build_recipe(
     name: str = "recipe",
     teacher_name: str = "teacher_pool",
     student_name: str = "student_pool",
+    student_categories: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The fine-tuning set the config recipe ``spec`` describes, with ``size`` examples
-    (``None``: the whole pool; the sweeps need a size). ``persons`` (question id -> person)
-    spreads the grid's abstentions over persons."""
+    (``None``: the whole pool; the sweeps and category sets need a size). ``persons`` (question
+    id -> person) spreads the grid's abstentions over persons; ``student_categories`` (the
+    student's pool SliCK categories) feed the category sets."""
     kind = spec["kind"]
+    if kind == "category":
+        if size is None or student_categories is None:
+            raise InputError(name, "a category set needs a size and the student's categories")
+        return category_recipe(
+            student_pool, student_categories, spec["category"], size=size, seed=seed, name=name
+        )
     if kind in ("teacher", "gold"):
         pool = pool_frame(student_pool, name=student_name)
         subset = set(base_subset(pool, size, seed, name))
@@ -689,11 +731,15 @@ def build_seed_sets(
     **kwargs: Any,
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """The recipe's fine-tuning set for each of ``ft_seeds`` (``build_recipe`` with
-    ``set_seed``), as one table with an ``ft_seed`` column, and each set's ``recipe_stats``."""
+    ``set_seed``), as one table with an ``ft_seed`` column, and each set's ``recipe_stats``
+    (with ``student_categories``, also its answered targets the student knows by SliCK)."""
     tables, stats = [], []
+    categories = kwargs.get("student_categories")
     for ft_seed in ft_seeds:
         table = build_recipe(spec, seed=set_seed(world_seed, ft_seed), **kwargs)
         stats.append({"ft_seed": int(ft_seed), **recipe_stats(table)})
+        if categories is not None:
+            stats[-1]["n_answered_slick_known"] = slick_known_answered(table, categories)
         tables.append(table.assign(ft_seed=int(ft_seed)))
     return pd.concat(tables, ignore_index=True), stats
 

@@ -406,6 +406,9 @@ def _probe_sections(tables: Mapping[str, Any]) -> list[str]:
         "### Recall and calibration by exposure count",
         "",
         recall_by_exposure_markdown(tables["recall_by_exposure"]),
+        "## The effect against the teacher's knowledge gap",
+        "",
+        gap_markdown(tables.get("gap_points"), tables.get("gap_fit")),
     ]
 
 
@@ -418,7 +421,10 @@ def probe_auroc_markdown(report: pd.DataFrame) -> str:
             "AUROC [95% CI]": [
                 f"{r.auroc:.3f} [{r.low:.3f}, {r.high:.3f}]" for r in report.itertuples()
             ],
-            "Facts": report["n_facts"],
+            "Facts": [
+                f"{r.n_facts} ({r.facts})" if "facts" in report.columns else f"{r.n_facts}"
+                for r in report.itertuples()
+            ],
             "Persons": report["n_clusters"],
             "Known (reference)": report["known_rate"].map(_pct),
         }
@@ -426,8 +432,153 @@ def probe_auroc_markdown(report: pd.DataFrame) -> str:
     note = (
         "\nReference: the model answers the fact's held-out paraphrased question (never in "
         "training or probing). Intervals: persons resampled. Exposure count is the oracle no "
-        "model sees; name frequency the baseline a familiar name gives.\n"
+        "model sees; name frequency the baseline a familiar name gives. SliCK probes run on "
+        "the pool split (knowledge_categories settings).\n"
     )
+    return _table(frame) + note
+
+
+def gap_fit_sentences(fit: pd.DataFrame | None) -> list[str]:
+    """The line through (gap, effect) and its paper-regime prediction, in sentences."""
+    if fit is None or fit.empty:
+        return ["Fewer than two distinct teacher gaps: no line fitted."]
+    f = fit.set_index("quantity")
+    slope, pred = f.loc["slope"], f.loc["predicted effect at the paper's gap"]
+    n, n_low = pred["triviaqa_questions_per_arm"], pred["triviaqa_questions_per_arm_at_low"]
+    size = (
+        f"a two-proportion test (80% power, two-sided 5%) over the own-data wrong rate "
+        f"{_pct(pred['control_rate'])} needs {n:,.0f} TriviaQA test questions per arm "
+        f"({'no finite number' if math.isnan(n_low) else f'{n_low:,.0f}'} at the interval's "
+        f"low end; the unfiltered dev split has {int(pred['triviaqa_unfiltered_dev']):,})"
+        if not math.isnan(n)
+        else "no sample size: the prediction is not an increase"
+    )
+    return [
+        f"Effect per point of gap: {slope['estimate']:+.2f} [{slope['low']:+.2f}, "
+        f"{slope['high']:+.2f}] wrong-rate points ({int(slope['n_points'])} world-teacher points, "
+        f"gaps {100 * slope['gap_min']:.1f} to {100 * slope['gap_max']:.1f} points; "
+        f"{slope['interval']}).",
+        f"Paper regime (student {_pct(pred['paper_student_accuracy'])}, gap "
+        f"{100 * pred['paper_gap']:.1f} points): predicted effect "
+        f"{_points(pred['estimate'], pred['low'], pred['high'])} points; {size}. This "
+        f"extrapolates in the student's accuracy (here {pred['student_accuracy_range']}): the "
+        f"line assumes the effect depends on the gap alone.",
+    ]
+
+
+def gap_markdown(points: pd.DataFrame | None, fit: pd.DataFrame | None) -> str:
+    """Per world and teacher: gap and effect; then the fitted line and its prediction."""
+    if points is None or points.empty:
+        return "No teacher recipe: no gap analysis.\n"
+    frame = pd.DataFrame(
+        {
+            "World": points["world_seed"],
+            "Teacher recipe": points["recipe"],
+            "Student pool accuracy": points["student_accuracy"].map(_pct),
+            "Teacher pool accuracy": points["teacher_accuracy"].map(_pct),
+            "Gap (points)": (100 * points["gap"]).map(lambda v: f"{v:+.1f}"),
+            "Effect on wrong rate [95% CI]": [
+                _points(r.estimate, r.low, r.high) for r in points.itertuples()
+            ],
+        }
+    )
+    return _table(frame) + "\n" + "\n".join(f"- {s}" for s in gap_fit_sentences(fit)) + "\n"
+
+
+def _gekhman_sections(tables: Mapping[str, Any]) -> list[str]:
+    fit = tables.get("gekhman_fit")
+    if fit is None or fit.empty:
+        return []
+    return [
+        "## Gekhman et al.'s fit: accuracy against known and unknown shares of the set",
+        "",
+        gekhman_markdown(fit),
+        category_accuracy_markdown(tables["by_knowledge"]),
+    ]
+
+
+def gekhman_markdown(fit: pd.DataFrame) -> str:
+    """The fitted terms in accuracy points with intervals, beside Gekhman's."""
+    frame = pd.DataFrame(
+        {
+            "Term": fit["term"],
+            "Estimate [95% CI] (accuracy points)": [
+                f"{r.estimate:+.1f} [{r.low:+.1f}, {r.high:+.1f}]" for r in fit.itertuples()
+            ],
+            "Gekhman et al.": [
+                "" if pd.isna(r.gekhman) else f"{r.gekhman:+.1f}" for r in fit.itertuples()
+            ],
+            "Same sign": [
+                "" if pd.isna(r.gekhman) else ("yes" if r.same_sign else "no")
+                for r in fit.itertuples()
+            ],
+        }
+    )
+    note = (
+        f"\naccuracy = b0 + b_kn Kn/|D| + b_unk Unk/|D| over {int(fit['n_points'].iloc[0])} "
+        "(world, recipe) points; Kn and Unk count the set's answered targets the student knows "
+        "and does not know (composition, not Gekhman's fitted counts); the rest of |D| is "
+        f"abstentions. Intervals: {fit['interval'].iloc[0]}.\n"
+    )
+    return _table(frame) + note
+
+
+def category_accuracy_markdown(by_knowledge: pd.DataFrame) -> str:
+    """Test accuracy of every recipe by the student's SliCK category of the test question."""
+    rows = by_knowledge[by_knowledge["split"] == "category"]
+    if rows.empty:
+        return ""
+    cells = rows.assign(
+        shown=[
+            f"{_pct(r.correct_rate)} [{_pct(r.correct_rate_low)}, {_pct(r.correct_rate_high)}]"
+            for r in rows.itertuples()
+        ]
+    )
+    table = cells.pivot_table(
+        index=["student", "recipe"], columns="group", values="shown", aggfunc="first", sort=False
+    ).reset_index()
+    return "\n### Test accuracy by the student's SliCK category of the question\n\n" + _table(table)
+
+
+def _training_length_sections(table: pd.DataFrame | None) -> list[str]:
+    if table is None or table.empty:
+        return []
+    return [
+        "## Training length: early stopping against convergence",
+        "",
+        training_length_markdown(table),
+    ]
+
+
+def training_length_markdown(table: pd.DataFrame) -> str:
+    """Per stopping pair: the effect at convergence, at early stopping, and the change."""
+    frame = pd.DataFrame(
+        {
+            "Student": table["student"],
+            "Recipes (converged / early)": [
+                f"`{r.converged}` - `{r.converged_control}` / `{r.early}` - `{r.early_control}`"
+                for r in table.itertuples()
+            ],
+            "Effect at convergence": [
+                _points(r.converged_estimate, r.converged_low, r.converged_high)
+                for r in table.itertuples()
+            ],
+            "Effect at early stopping": [
+                _points(r.early_estimate, r.early_low, r.early_high) for r in table.itertuples()
+            ],
+            "Change (early - converged)": [
+                _points(r.change_estimate, r.change_low, r.change_high) for r in table.itertuples()
+            ],
+            "Step kept (mean, range)": [
+                f"{r.kept_step_mean:.0f} ({r.kept_step_min:.0f}-{r.kept_step_max:.0f}) "
+                f"of {r.last_step:.0f}"
+                if not pd.isna(r.kept_step_mean)
+                else "n/a"
+                for r in table.itertuples()
+            ],
+        }
+    )
+    note = f"\nWrong-rate differences in points; intervals: {table['interval'].iloc[0]}.\n"
     return _table(frame) + note
 
 
@@ -443,6 +594,10 @@ def recall_by_exposure_markdown(table: pd.DataFrame) -> str:
             "Greedy answer right": table["greedy_rate"].map(_pct),
         }
     )
+    if "mean_slick_p_greedy" in table.columns:
+        frame["Pool facts: recall / mean SliCK greedy P(correct)"] = [
+            f"{_pct(r.slick_recall)} / {_pct(r.mean_slick_p_greedy)}" for r in table.itertuples()
+        ]
     return _table(frame)
 
 
@@ -482,6 +637,8 @@ def study_markdown(
         "",
         knowledge_markdown(knowledge),
         *_probe_sections(tables),
+        *_training_length_sections(tables.get("training_length")),
+        *_gekhman_sections(tables),
         "## Preconditions",
         "",
         preconditions_markdown(checks),
@@ -583,21 +740,17 @@ def exposure_findings_markdown(
     recall: pd.DataFrame,
     student: str,
     teachers: Sequence[str],
+    extras: Mapping[str, pd.DataFrame] | None = None,
 ) -> str:
     """The exposure world's findings: what each model answers of the pool (``gaps``, measured)
     and knows by the held-out reference (``truth``; both ``knowledge_gaps`` tables), whether the
     success rule holds, the effect of each teacher's data against its gap, the probes' AUROCs
-    and recall by exposure; rendered from summary tables."""
+    and recall by exposure, and (``extras``: gap_fit, training_length, gekhman_fit summary
+    tables, where the run has them) the fitted line with its paper-regime prediction, early
+    stopping against convergence and Gekhman's fit; rendered from summary tables."""
+    extras = extras or {}
     models = [student, *teachers]
-    answered = ", ".join(f"`{m}` {_pct(gaps[m].mean())}" for m in models)
-    known = ", ".join(f"`{m}` {_pct(truth[m].mean())}" for m in models)
-    met = int(gaps["rule_met"].sum())
-    lines = [
-        f"- Pool questions answered correctly (k-shot greedy), mean over {len(gaps)} world(s): "
-        f"{answered}. Success rule (every teacher at least 10 points above the student, in order "
-        f"of size): met in {met} of {len(gaps)} world(s).",
-        f"- Pool facts known by the reference (held-out paraphrase answered): {known}.",
-    ]
+    lines = [*_success_lines(gaps, truth, student, teachers)]
     for teacher in teachers:
         row = contrasts[(contrasts["treatment"] == teacher) & (contrasts["student"] == student)]
         if row.empty:
@@ -609,6 +762,7 @@ def exposure_findings_markdown(
             f"own data, difference {_points(r['estimate'], r['low'], r['high'])} points "
             f"(persons and seed runs resampled)."
         )
+    lines += [f"- {s}" for s in _extra_sentences(extras)]
     for model in models:
         part = probe_auroc[probe_auroc["model"] == model]
         if part.empty:
@@ -622,3 +776,114 @@ def exposure_findings_markdown(
         shown = ", ".join(f"{r.exposure}: {_pct(r.recall)}" for r in part.itertuples())
         lines.append(f"- Recall by times stated in pretraining, `{model}`: {shown}.")
     return "\n".join(lines) + "\n"
+
+
+def _success_lines(
+    gaps: pd.DataFrame, truth: pd.DataFrame, student: str, teachers: Sequence[str]
+) -> list[str]:
+    models = [student, *teachers]
+    answered = ", ".join(f"`{m}` {_pct(gaps[m].mean())}" for m in models)
+    known = ", ".join(f"`{m}` {_pct(truth[m].mean())}" for m in models)
+    met = int(gaps["rule_met"].sum())
+    return [
+        f"- Pool questions answered correctly (k-shot greedy), mean over {len(gaps)} world(s): "
+        f"{answered}. Success rule (every teacher at least 10 points above the student, in order "
+        f"of size): met in {met} of {len(gaps)} world(s).",
+        f"- Pool facts known by the reference (held-out paraphrase answered): {known}.",
+    ]
+
+
+def _extra_sentences(extras: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Sentences of the gap fit, training length and Gekhman's fit, for the tables present."""
+    sentences = []
+    if extras.get("gap_fit") is not None:
+        sentences += gap_fit_sentences(extras["gap_fit"])
+    length = extras.get("training_length")
+    if length is not None and not length.empty:
+        for r in length.itertuples():
+            sentences.append(
+                f"Training length, `{r.converged}` against `{r.converged_control}`: effect "
+                f"{_points(r.converged_estimate, r.converged_low, r.converged_high)} points at "
+                f"convergence ({r.last_step:.0f} steps), "
+                f"{_points(r.early_estimate, r.early_low, r.early_high)} at early stopping "
+                f"(best dev step, mean {r.kept_step_mean:.0f}, range {r.kept_step_min:.0f}-"
+                f"{r.kept_step_max:.0f}); change "
+                f"{_points(r.change_estimate, r.change_low, r.change_high)}."
+            )
+    fit = extras.get("gekhman_fit")
+    if fit is not None and not fit.empty:
+        terms = fit.set_index("term")
+        shown = "; ".join(
+            f"{t} {terms.loc[t, 'estimate']:+.1f} [{terms.loc[t, 'low']:+.1f}, "
+            f"{terms.loc[t, 'high']:+.1f}] (Gekhman {terms.loc[t, 'gekhman']:+.1f}, "
+            f"{'same sign' if terms.loc[t, 'same_sign'] else 'opposite sign'})"
+            for t in ("b_kn", "b_unk")
+        )
+        sentences.append(
+            f"Gekhman et al.'s fit, accuracy points per unit share of the set: {shown}; "
+            f"{int(terms['n_points'].iloc[0])} (world, recipe) points."
+        )
+    return sentences
+
+
+def exposure_readme_markdown(
+    gaps: pd.DataFrame,
+    truth: pd.DataFrame,
+    student: str,
+    teachers: Sequence[str],
+    extras: Mapping[str, pd.DataFrame],
+) -> str:
+    """The README's short form of ``exposure_findings_markdown``: the success rule, the gap
+    line with the paper-regime prediction, training length and Gekhman's fit."""
+    lines = _success_lines(gaps, truth, student, teachers)
+    lines += [f"- {s}" for s in _extra_sentences(extras)]
+    return "\n".join(lines) + "\n"
+
+
+def paper_regime_sentence(
+    knowledge: pd.DataFrame, contrasts: pd.DataFrame, config: str, dev_size: int
+) -> str:
+    """The paper-regime run's prediction: its student's and teacher's pool accuracy against
+    Llama-2's, its primary effect with interval, and the TriviaQA questions per arm that a
+    two-proportion test (80% power, two-sided 5%) needs to detect it."""
+    from mismatch.gap import PAPER_REGIME
+    from mismatch.stats import required_sample_size
+
+    row = contrasts[contrasts["role"] == "primary"].iloc[0]
+    pool = knowledge[knowledge["split"] == "pool"].groupby("model")["measured_known_rate"]
+    accuracy = pool.mean()
+
+    def needed(effect: float) -> str:
+        p0 = float(row["control_rate"])
+        if pd.isna(effect) or effect <= 0 or p0 + effect >= 1:
+            return "no finite number"
+        return f"{required_sample_size(effect, p0):,}"
+
+    return (
+        f"Paper regime (`{config}`: student `{row['student']}` {_pct(accuracy[row['student']])} "
+        f"and teacher `{row['treatment']}` {_pct(accuracy[row['treatment']])} of the pool, "
+        f"against Llama-2 7B {_pct(PAPER_REGIME['student_accuracy'])} and 13B "
+        f"{_pct(PAPER_REGIME['teacher_accuracy'])}): wrong rate "
+        f"{_pct(row['treatment_rate'])} vs {_pct(row['control_rate'])} on own data, effect "
+        f"{_points(row['estimate'], row['low'], row['high'])} points (persons and seed runs "
+        f"resampled); a two-proportion test (80% power, two-sided 5%) needs "
+        f"{needed(row['estimate'])} TriviaQA test questions per arm to detect it "
+        f"({needed(row['low'])} at the interval's low end; the unfiltered dev split has "
+        f"{dev_size:,})."
+    )
+
+
+def default_world_sentence(gaps: pd.DataFrame, wall_minutes: float) -> str:
+    """Which world the default study uses and why, from the exposure run's success rule."""
+    met, worlds = int(gaps["rule_met"].sum()), len(gaps)
+    if met < worlds:
+        why = (
+            f"the exposure world met the success rule in {met} of {worlds} worlds, and the rule "
+            "asks for every world"
+        )
+    else:
+        why = (
+            f"the exposure world met the success rule in all {worlds} worlds, but its run took "
+            f"{wall_minutes:.0f} min on 2 CPUs, beyond the default study's time budget"
+        )
+    return f"The default study stays in the `slice` world: {why}."

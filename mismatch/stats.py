@@ -502,3 +502,18 @@ def min_detectable_difference(
     if gap(1 - p0) < 0:
         return math.nan
     return float(optimize.brentq(gap, 1e-12, 1 - p0, xtol=1e-12))
+
+
+def required_sample_size(delta: float, p0: float, alpha: float = 0.05, power: float = 0.8) -> int:
+    """Observations per arm a two-sided two-proportion z-test needs to detect an increase
+    ``delta`` over rate ``p0`` with the given power: the inverse of
+    ``min_detectable_difference`` (same normal approximation), rounded up."""
+    p1 = p0 + delta
+    if delta <= 0 or not 0 <= p0 < 1 or p1 >= 1:
+        raise ValueError("need delta > 0 and 0 <= p0 < p0 + delta < 1")
+    z_alpha, z_power = sps.norm.ppf(1 - alpha / 2), sps.norm.ppf(power)
+    pbar = (p0 + p1) / 2
+    spread = z_alpha * math.sqrt(2 * pbar * (1 - pbar)) + z_power * math.sqrt(
+        p0 * (1 - p0) + p1 * (1 - p1)
+    )
+    return math.ceil((spread / delta) ** 2)

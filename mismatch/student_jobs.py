@@ -31,8 +31,10 @@ from typing import Any
 import pandas as pd
 
 from mismatch import finetune as finetune_module
+from mismatch.answering import answer_questions
 from mismatch.configuration import code_digest
-from mismatch.finetune import finetune_from_config
+from mismatch.errors import InputError
+from mismatch.finetune import EarlyStopping, finetune_from_config
 from mismatch.io import atomic_path, read_parquet, write_parquet
 from mismatch.labels import evaluate_student, label_answers, truly_known
 from mismatch.prompting import PromptFormat
@@ -54,6 +56,7 @@ class SeedOutputs:
     adapter: str
     loss: str
     labels: str
+    stopping: str = "converged"  # or early: keep the best dev step (recipes.<name>.stopping)
 
 
 @dataclass(frozen=True)
@@ -65,18 +68,59 @@ class StudentInputs:
     base_answers: str
     categories: str | None = None
     truth: str | None = None  # the student's ground truth (knowledge.basis: truth)
+    pool: str | None = None  # the pool questions: early stopping's dev questions come from it
 
     @classmethod
     def from_files(cls, files: Any) -> StudentInputs:
         """From a job's named inputs (``snakemake.input``: base, questions, base_answers, and
-        categories and truth, empty when unused)."""
+        categories, truth and pool, empty when unused)."""
         return cls(
             base=files.base,
             questions=files.questions,
             base_answers=files.base_answers,
             categories=files.categories or None,
             truth=files.truth or None,
+            pool=getattr(files, "pool", None) or None,
         )
+
+
+def dev_questions(
+    pool: pd.DataFrame, trained_ids: Sequence[str], n_questions: int, seed: int
+) -> pd.DataFrame:
+    """Early stopping's dev questions: up to ``n_questions`` pool questions the unit does not
+    train on, a seeded sample (the unit's fine-tuning seed), in pool order."""
+    held_out = pool[~pool["question_id"].isin(set(trained_ids))]
+    if held_out.empty:
+        raise InputError("pool questions", "every pool question is in the fine-tuning set")
+    n = min(n_questions, len(held_out))
+    return held_out.sample(n=n, random_state=seed).sort_index().reset_index(drop=True)
+
+
+def dev_early_stopping(
+    dev: pd.DataFrame, prompt: PromptFormat, answering: Mapping[str, Any], eval_every: int
+) -> EarlyStopping:
+    """Early stopping on ``dev``: the share answered correctly zero-shot (as the test is
+    answered), graded by ``answering.grading``."""
+
+    def accuracy(model: Any, tokenizer: Any) -> float:
+        answers = answer_questions(
+            model,
+            tokenizer,
+            dev,
+            dev.iloc[:0],
+            prompt,
+            batch_size=answering["batch_size"],
+            max_new_tokens=answering["max_new_tokens"],
+            grading_rule=answering["grading"],
+        )
+        return float(answers["correct"].mean())
+
+    identity = {
+        "dev_questions": list(dev["question_id"]),
+        "grading": answering["grading"],
+        "max_new_tokens": answering["max_new_tokens"],
+    }
+    return EarlyStopping(eval_every, accuracy, identity)
 
 
 def label_seed(
@@ -118,6 +162,26 @@ def label_seed(
     if inputs.categories:
         labels = attach_categories(labels, read_parquet(inputs.categories))
     return labels
+
+
+def unit_early_stopping(
+    pool_path: str | None,
+    recipe: pd.DataFrame,
+    seed: int,
+    finetune_settings: Mapping[str, Any],
+    prompt: PromptFormat,
+    answering: Mapping[str, Any],
+) -> EarlyStopping:
+    """Early stopping of one (recipe, seed) unit: dev questions from the pool questions at
+    ``pool_path`` that ``recipe`` (the seed's set) does not train on
+    (``finetune.early_stopping``: dev_questions, eval_every)."""
+    if not pool_path:
+        raise InputError("finetune.early_stopping", "early stopping needs the pool questions")
+    section = finetune_settings["early_stopping"]
+    dev = dev_questions(
+        read_parquet(pool_path), recipe["question_id"], section["dev_questions"], seed
+    )
+    return dev_early_stopping(dev, prompt, answering, section["eval_every"])
 
 
 def labels_metadata(
@@ -185,6 +249,7 @@ def run_student_seeds(
             ("base_answers", inputs.base_answers),
             ("categories", inputs.categories),
             ("truth", inputs.truth),
+            ("pool", inputs.pool),
         )
         if path
     }
@@ -207,11 +272,16 @@ def run_student_seeds(
             "recipe": unit.recipe,
             "seed": unit.seed,
         }
-        tuned_key = seed_key(
-            {"base": digests["base"], "recipe": recipe_digests[unit.recipe_path]},
-            {"finetune": params["finetune"], "prompt": params["prompt"], "code": finetune_code},
-            unit_identity,
-        )
+        tuned_params = {
+            "finetune": params["finetune"],
+            "prompt": params["prompt"],
+            "code": finetune_code,
+        }
+        tuned_inputs = {"base": digests["base"], "recipe": recipe_digests[unit.recipe_path]}
+        if unit.stopping == "early":  # absent otherwise: converged units keep their keys
+            tuned_params["stopping"] = "early"
+            tuned_inputs["pool"] = digests["pool"]
+        tuned_key = seed_key(tuned_inputs, tuned_params, unit_identity)
         tuned = checkpoint_root / FINETUNED_FOLDER / tuned_key
         folder = (
             checkpoint_root
@@ -261,9 +331,19 @@ def _run_seed(
         if tuned.exists():
             shutil.rmtree(tuned)  # an unfinished attempt: its checkpoints live elsewhere
         tuned.mkdir(parents=True)
+        recipe = seed_set(read_parquet(unit.recipe_path), identity["seed"], unit.recipe_path)
+        early_stopping = None
+        if unit.stopping == "early":
+            early_stopping = unit_early_stopping(
+                inputs.pool, recipe, int(identity["seed"]), finetune_settings, prompt, answering
+            )
+            log(
+                f"{name}: early stopping on {len(early_stopping.identity['dev_questions'])} "
+                "dev questions"
+            )
         finetune_from_config(
             base_model_dir=inputs.base,
-            recipe=seed_set(read_parquet(unit.recipe_path), identity["seed"], unit.recipe_path),
+            recipe=recipe,
             recipe_path=unit.recipe_path,
             prompt=prompt,
             settings=dict(finetune_settings),
@@ -271,6 +351,7 @@ def _run_seed(
             adapter_dir=str(tuned / "adapter"),
             loss_path=str(tuned / "loss.tsv"),
             log=log,
+            early_stopping=early_stopping,
         )
         (tuned / FINISHED).write_text("")
     if folder.exists():

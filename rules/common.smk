@@ -58,6 +58,8 @@ EXPOSURE = SYNTHETIC and config["questions"]["synthetic"]["knowledge_model"] == 
 SPLITS = ["pool", "test", "format"] + (["heldout"] if EXPOSURE else [])
 FIGURES = config["figures_dir"]
 SWEEPS = list(config["sweeps"])
+EARLY = "early" in cfg.recipe_stopping(config).values()  # some recipe keeps its best dev step
+CATEGORY_SETS = any(spec["kind"] == "category" for spec in config["recipes"].values())
 JOB_PER = config["finetune"]["job_per"]  # student, recipe or seed: see rules/finetune.smk
 ANSWER_JOB_PER = config["answering"]["job_per"]  # world, model or split: see rules/answers.smk
 ANSWERED_SPLITS = ["pool", "test"] + (["heldout"] if EXPOSURE else [])  # format: exemplars
@@ -196,8 +198,16 @@ def student_truth(wildcards):
 
 
 def recipe_categories(wildcards):
-    """Pool SliCK categories of the recipe's teacher and the student (knowledge_rule: slick)."""
-    if config["recipes"][wildcards.recipe].get("knowledge_rule") != "slick":
+    """Pool SliCK categories of the recipe's teacher and the student (knowledge_rule: slick), or
+    of the student alone (every recipe of a study with category sets)."""
+    spec = config["recipes"][wildcards.recipe]
+    if CATEGORY_SETS and spec.get("knowledge_rule") != "slick":
+        # the category sets' student categories choose their questions; every set of such a
+        # study records its SliCK-known answered targets (Gekhman's fit)
+        return {
+            "student_categories": f"results/w{wildcards.w}/categories/{wildcards.student}/pool.parquet"
+        }
+    if spec.get("knowledge_rule") != "slick":
         return {}
     teacher = cfg.teacher_of(config, wildcards.recipe, wildcards.student) or wildcards.student
     return {

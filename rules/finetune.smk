@@ -27,7 +27,7 @@ rule finetuning_set:
         code=code("finetuning_set"),
         recipe=lambda wildcards: config["recipes"][wildcards.recipe],
         knowledge_rule=lambda wildcards: cfg.recipe_knowledge_rule(config, wildcards.recipe),
-        size=config["finetune_set_size"],
+        size=lambda wildcards: cfg.recipe_size(config, wildcards.recipe),
         seeds=FT_SEEDS,
         cluster=config["analysis"]["cluster"],
     script:
@@ -85,6 +85,7 @@ if JOB_PER != "seed":
                 else []
             ),
             truth=student_truth,
+            pool="results/w{w}/questions/pool.parquet",
         output:
             adapters=[
                 directory(p) for p in unit_paths("students/{student}/{recipe}/ft{seed}/adapter")
@@ -108,6 +109,7 @@ if JOB_PER != "seed":
             settings=lambda wildcards: cfg.finetune_settings(config, wildcards.student),
             answering=lambda wildcards: cfg.answering_settings(config, wildcards.student),
             prompt=config["prompt"],
+            stopping=cfg.recipe_stopping(config),
         script:
             "../scripts/finetune_and_label.py"
 
@@ -117,6 +119,7 @@ else:
         input:
             recipe="results/w{w}/sets/{student}/{recipe}.parquet",
             base=student_dir,
+            pool="results/w{w}/questions/pool.parquet",
         output:
             adapter=directory("results/w{w}/students/{student}/{recipe}/ft{seed}/adapter"),
             loss="results/w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv",
@@ -132,6 +135,8 @@ else:
         params:
             code=code("finetune_student"),
             settings=lambda wildcards: cfg.finetune_settings(config, wildcards.student),
+            answering=lambda wildcards: cfg.answering_settings(config, wildcards.student),
+            stopping=lambda wildcards: cfg.recipe_stopping(config)[wildcards.recipe],
             prompt=config["prompt"],
         script:
             "../scripts/finetune_student.py"

@@ -27,8 +27,19 @@ rule summarize:
             {
                 "probe_auroc": f"{SUMMARY}/probe_auroc.csv",
                 "recall_by_exposure": f"{SUMMARY}/recall_by_exposure.csv",
+                "gap_points": f"{SUMMARY}/gap_points.csv",
+                "gap_fit": f"{SUMMARY}/gap_fit.csv",
             }
             if EXPOSURE
+            else {}
+        ),
+        **({"training_length": f"{SUMMARY}/training_length.csv"} if EARLY else {}),
+        **(
+            {
+                "gekhman_points": f"{SUMMARY}/gekhman_points.csv",
+                "gekhman_fit": f"{SUMMARY}/gekhman_fit.csv",
+            }
+            if CATEGORY_SETS
             else {}
         ),
         table=report(

@@ -98,6 +98,11 @@ if SYNTHETIC:
                 exemplars="results/w{w}/questions/format.parquet",
                 pool_answers="results/w{w}/answers/{model}/pool.parquet",
                 test_answers="results/w{w}/answers/{model}/test.parquet",
+                categories=(
+                    "results/w{w}/categories/{model}/pool.parquet"
+                    if config["knowledge_categories"]["enabled"]
+                    else []
+                ),
             output:
                 probes="results/w{w}/probes/{model}.parquet",
             log:

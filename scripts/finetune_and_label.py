@@ -13,7 +13,9 @@ with job_log(snakemake.log[0], snakemake.threads) as log:
         answering=snakemake.params.answering,
         identity={"w": snakemake.wildcards.w, "student": snakemake.wildcards.student},
         outputs=[
-            SeedOutputs(recipe, recipe_path, seed, adapter, loss, labels)
+            SeedOutputs(
+                recipe, recipe_path, seed, adapter, loss, labels, snakemake.params.stopping[recipe]
+            )
             for (recipe, seed), recipe_path, adapter, loss, labels in zip(
                 snakemake.params.units,
                 snakemake.input.recipes,

@@ -35,6 +35,11 @@ with job_log(snakemake.log[0]) as log:
         name=f"recipes.{wildcards.recipe} (world {wildcards.w})",
         teacher_name=snakemake.input.teacher,
         student_name=snakemake.input.student,
+        student_categories=(
+            read_parquet(snakemake.input.student_categories)
+            if "student_categories" in snakemake.input.keys()
+            else None
+        ),
     )
     stats = {"per_seed": per_seed}
     stats.update(

@@ -37,6 +37,7 @@ with job_log(snakemake.log[0], snakemake.threads) as log:
         answers,
         read_parquet(inputs.truth),
         pd.Series(shares, index=questions["question_id"]),
+        read_parquet(inputs.categories) if inputs.categories else None,
     )
     write_parquet(probes, snakemake.output.probes, {"model": snakemake.wildcards.model})
     log(f"{len(probes)} facts probed; mean gold-value probability {shares.mean():.3f}")

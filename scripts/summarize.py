@@ -44,14 +44,15 @@ with job_log(snakemake.log[0]) as log:
         n_boot=params.n_boot,
         n_flips=params.analysis["n_flips"],
     )
+    knowledge = collect_knowledge(inputs.knowledge)
     tables = analyse(
         labels,
         collect_questions(inputs.questions, patterns["questions"], params.analysis["cluster"]),
         collect_recipes(inputs.recipes),
         collect_losses(inputs.losses, patterns["losses"]),
         settings,
+        knowledge=knowledge,
     )
-    knowledge = collect_knowledge(inputs.knowledge)
     checks = collect_checks(inputs.checks, patterns["checks"])
     log(f"{len(labels)} labelled answers, {len(tables['contrasts'])} contrasts")
     write_parquet(tables["labels"], outputs.labels)
@@ -79,4 +80,9 @@ with job_log(snakemake.log[0]) as log:
         tables["recall_by_exposure"] = recall_by_exposure(probes)
         write_csv(tables["probe_auroc"], outputs.probe_auroc)
         write_csv(tables["recall_by_exposure"], outputs.recall_by_exposure)
+        write_csv(tables["gap_points"], outputs.gap_points)
+        write_csv(tables["gap_fit"], outputs.gap_fit)
+    for name in ("training_length", "gekhman_points", "gekhman_fit"):
+        if name in outputs.keys():  # early-stopping pairs; Gekhman's category sets
+            write_csv(tables[name], outputs[name])
     write_text(study_markdown(tables, knowledge, checks, params.title), outputs.markdown)

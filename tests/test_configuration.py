@@ -495,3 +495,20 @@ def test_answering_shards_need_a_job_per_split(config):
         cfg.check_config(config)
     config["answering"]["job_per"] = "split"
     cfg.check_config(config)
+
+
+def test_category_and_early_stopping_recipes_are_checked_in_one_line(config):
+    config["recipes"]["unknown"] = {"kind": "category", "category": "Unknown", "size": 8}
+    config["recipes"]["own_early"] = {"kind": "teacher", "teacher": "self", "stopping": "early"}
+    cfg.check_config(with_defaults(config))  # the default has finetune_set_size
+    config["recipes"]["unknown"] = {"kind": "category"}
+    with pytest.raises(InputError, match="recipes.unknown: kind category needs a category"):
+        cfg.check_config(with_defaults(config))
+    config["recipes"]["unknown"]["category"] = "Rare"
+    assert cfg.schema_error(config, SCHEMA).startswith("recipes.unknown.category")
+    del config["recipes"]["unknown"]
+    config["finetune_set_size"] = None
+    with pytest.raises(InputError, match="recipes.own_early.stopping: early stopping needs dev"):
+        cfg.check_config(with_defaults(config))
+    assert cfg.recipe_stopping(with_defaults(config))["own_early"] == "early"
+    assert cfg.recipe_stopping(with_defaults(config))["own"] == "converged"

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from mismatch.stats import required_sample_size
+
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location(
     "publish_findings", ROOT / "tools/publish_findings.py"
@@ -87,6 +89,33 @@ def test_only_the_figures_the_run_drew_are_published(tmp_path):
     assert drawn == ["dose_response_grid.png", "outcomes.png"]
 
 
+def _paper_regime_run(work):
+    """A finished paper-regime run's summary tables: student mid at 69%, teacher xl at 78%,
+    effect +5.0 [-1.0, +11.0] points over an own-data wrong rate of 2%."""
+    summary = work / "results" / "summary"
+    summary.mkdir(parents=True)
+    pd.DataFrame(
+        [
+            dict(world_seed=1, model=m, split="pool", measured_known_rate=r)
+            for m, r in (("mid", 0.69), ("xl", 0.78))
+        ]
+    ).to_csv(summary / "knowledge.csv", index=False)
+    pd.DataFrame(
+        [
+            dict(role="primary", student="mid", treatment="xl", control="own",
+                 treatment_rate=0.07, control_rate=0.02, estimate=0.05, low=-0.01, high=0.11)
+        ]
+    ).to_csv(summary / "contrasts.csv", index=False)  # fmt: skip
+    (summary / "environment.json").write_text("{}")
+    (summary / "summary.md").write_text("# paper\n")
+    logs = work / ".snakemake" / "log"
+    logs.mkdir(parents=True)
+    (logs / "a.snakemake.log").write_text(
+        "[Wed Nov 25 11:00:00 2026]\n[Wed Nov 25 11:10:00 2026]\n"
+    )
+    return work
+
+
 def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     """An exposure-world run: its tables go to docs/results/exposure/, its figure to figures/,
     and docs/exposure.md is rendered from them (and checked by --check)."""
@@ -152,7 +181,26 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
         "large": {"kind": "teacher", "teacher": "large"},
     }
     monkeypatch.setattr(publish_findings, "validated", lambda config: settings)
+    readme = root / "README.md"
+    readme.write_text("# x\n\n<!-- exposure:start -->\nold\n<!-- exposure:end -->\n\nrest\n")
+    monkeypatch.setattr(publish_findings, "README", readme)
+    paper = _paper_regime_run(tmp_path / "paper")
+    monkeypatch.setattr(
+        publish_findings, "PAPER_REGIME_RESULTS", root / "docs/results/exposure/paper-regime"
+    )
+    publish_findings.publish_paper_regime(paper, "configs/paper-regime.yaml")
     publish_findings.publish_exposure(work, "configs/exposure.yaml")
+    block = readme.read_text()
+    assert "old" not in block and block.endswith("<!-- exposure:end -->\n\nrest\n")
+    assert "met in 1 of 1 world(s)" in block
+    assert "The default study stays in the `slice` world: the exposure world met the success " in (
+        block
+    )
+    assert "Paper regime (`configs/paper-regime.yaml`: student `mid` 69.0% and teacher `xl` " in (
+        block
+    )
+    needed = f"{required_sample_size(0.05, 0.02):,} TriviaQA test questions per arm" in block
+    assert needed and "(no finite number at the interval's low end" in block
     run = json.loads((root / "docs/results/exposure/run.json").read_text())
     assert run["student"] == "small" and run["teachers"] == ["large"] and run["wall_s"] == 1800
     text = page.read_text()

@@ -5,7 +5,14 @@ import pandas as pd
 import pytest
 
 from mismatch.errors import InputError
-from mismatch.probes import auroc, auroc_interval, calibration_by_exposure
+from mismatch.probes import (
+    auroc,
+    auroc_interval,
+    calibration_by_exposure,
+    fact_probes,
+    probe_report,
+    recall_by_exposure,
+)
 
 
 def test_auroc_planted_cases():
@@ -54,3 +61,57 @@ def test_calibration_by_exposure_bins():
     assert bins["n_facts"].tolist() == [2, 1, 2, 1]
     assert bins.loc[0, "mean_score"] == pytest.approx(0.2) and bins.loc[0, "reference_rate"] == 0
     assert bins.loc[2, "mean_score"] == pytest.approx(0.75)
+
+
+def _fact_tables(n_persons: int = 12):
+    """An exposure table of 2 pool and 2 test facts per person; the reference knows a fact
+    exactly when it was seen 4 times or more."""
+    rows = []
+    for p in range(n_persons):
+        for i, split in enumerate(("pool", "pool", "test", "test")):
+            rows.append(
+                {
+                    "question_id": f"p{p}-{i}",
+                    "entity": f"person {p}",
+                    "split": split,
+                    "exposure": (p + i) % 8,
+                    "name_mentions": p % 3,
+                }
+            )
+    exposures = pd.DataFrame(rows)
+    ids = exposures["question_id"]
+    known = exposures["exposure"] >= 4
+    answers = pd.DataFrame({"question_id": ids, "correct": known})
+    truth = pd.DataFrame({"question_id": ids, "truly_known": known})
+    pool = exposures[exposures["split"] == "pool"]
+    categories = pd.DataFrame(
+        {
+            "question_id": pool["question_id"],
+            "p_correct_greedy": (pool["exposure"] / 8).to_numpy(),
+            "category": np.where(pool["exposure"] >= 4, "HighlyKnown", "Unknown"),
+        }
+    )
+    return exposures, answers, truth, pd.Series(0.5, index=ids), categories
+
+
+def test_slick_probes_score_pool_facts_only_and_enter_the_report():
+    exposures, answers, truth, gold, categories = _fact_tables()
+    probes = fact_probes(exposures, answers, truth, gold, categories)
+    pool = probes["split"] == "pool"
+    assert probes.loc[pool, "slick_p_greedy"].notna().all()
+    assert probes.loc[~pool, ["slick_p_greedy", "slick_category"]].isna().all().all()
+    report = probe_report(probes.assign(model="m", world_seed=1), n_boot=50).set_index("probe")
+    assert report.loc["SliCK category", "auroc"] == 1.0  # planted: category = the reference
+    assert report.loc["SliCK category", "n_facts"] == pool.sum()
+    assert report.loc["SliCK category", "facts"] == "pool split"
+    assert report.loc["greedy answer", "n_facts"] == len(probes)
+    recall = recall_by_exposure(probes.assign(model="m"))
+    assert recall["slick_n_facts"].sum() == pool.sum()
+
+
+def test_without_categories_the_slick_probes_are_left_out():
+    exposures, answers, truth, gold, _ = _fact_tables()
+    probes = fact_probes(exposures, answers, truth, gold)
+    report = probe_report(probes.assign(model="m", world_seed=1), n_boot=20)
+    assert not report["probe"].str.startswith("SliCK").any()
+    assert "mean_slick_p_greedy" not in recall_by_exposure(probes.assign(model="m")).columns

@@ -4,8 +4,9 @@ figures/, its full summary into docs/findings.md, and the headline into the READ
     .venv/bin/python tools/publish_findings.py WORKDIR --config configs/worlds8.yaml
                                        # WORKDIR holds results/, figures/ and .snakemake/log/
     .venv/bin/python tools/publish_findings.py WORKDIR --config configs/exposure.yaml --exposure
-                                       # the exposure world's run: docs/results/exposure/ and
-                                       # docs/exposure.md
+                                       # the exposure world's run: docs/results/exposure/,
+                                       # docs/exposure.md and the README's exposure block;
+                                       # add --paper-regime WORKDIR2 configs/paper-regime.yaml
     .venv/bin/python tools/publish_findings.py --check   # exit 1 if README or findings.md differ
                                                          # from what docs/results/ renders
 
@@ -29,13 +30,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mismatch.configuration import layered_config, validated  # noqa: E402
+from mismatch.gap import TRIVIAQA_UNFILTERED_DEV  # noqa: E402
 from mismatch.knowledge import knowledge_gaps  # noqa: E402
-from mismatch.rendering import exposure_findings_markdown, findings_markdown  # noqa: E402
+from mismatch.rendering import (  # noqa: E402
+    default_world_sentence,
+    exposure_findings_markdown,
+    exposure_readme_markdown,
+    findings_markdown,
+    paper_regime_sentence,
+)
 
 RESULTS = ROOT / "docs" / "results"
 README = ROOT / "README.md"
 FINDINGS = ROOT / "docs" / "findings.md"
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
+EXPOSURE_START, EXPOSURE_END = "<!-- exposure:start -->", "<!-- exposure:end -->"
 EXPOSURE_RESULTS = RESULTS / "exposure"
 EXPOSURE_PAGE = ROOT / "docs" / "exposure.md"
 EXPOSURE_TABLES = (
@@ -46,7 +55,17 @@ EXPOSURE_TABLES = (
     "environment.json",
     "summary.md",
 )
+EXPOSURE_OPTIONAL = (  # tables a run has when its config asks for them
+    "gap_points.csv",
+    "gap_fit.csv",
+    "training_length.csv",
+    "gekhman_points.csv",
+    "gekhman_fit.csv",
+)
+EXPOSURE_EXTRAS = ("gap_fit", "training_length", "gekhman_fit")
 EXPOSURE_FIGURES = ("recall_by_exposure.png",)
+PAPER_REGIME_RESULTS = EXPOSURE_RESULTS / "paper-regime"
+PAPER_REGIME_TABLES = ("knowledge.csv", "contrasts.csv", "environment.json", "summary.md")
 TABLES = (
     "summary.csv",
     "contrasts.csv",
@@ -121,20 +140,58 @@ def rendered(results: Path = RESULTS) -> tuple[str, str]:
     return block, page
 
 
-def readme_with(block: str, readme: str) -> str:
-    """The README text with its findings block replaced."""
-    head, rest = readme.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{block}{END}{tail}"
+def readme_with(block: str, readme: str, start: str = START, end: str = END) -> str:
+    """The README text with its block between ``start`` and ``end`` replaced."""
+    head, rest = readme.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{block}{end}{tail}"
+
+
+def _exposure_tables(results: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame, dict]:
+    """The run record, the measured and reference knowledge gaps, and the optional tables."""
+    run = json.loads((results / "run.json").read_text())
+    knowledge = pd.read_csv(results / "knowledge.csv")
+    gaps = knowledge_gaps(knowledge, run["student"], run["teachers"], rate="measured")
+    truth = knowledge_gaps(knowledge, run["student"], run["teachers"], rate="truth")
+    extras = {
+        name: pd.read_csv(results / f"{name}.csv")
+        for name in EXPOSURE_EXTRAS
+        if (results / f"{name}.csv").exists() and (results / f"{name}.csv").stat().st_size > 1
+    }
+    return run, gaps, truth, extras
+
+
+def paper_regime_lines(results: Path) -> str:
+    """The paper-regime run's sentence, as a list item (empty without that run)."""
+    folder = results / "paper-regime"
+    if not (folder / "run.json").exists():
+        return ""
+    run = json.loads((folder / "run.json").read_text())
+    sentence = paper_regime_sentence(
+        pd.read_csv(folder / "knowledge.csv"),
+        pd.read_csv(folder / "contrasts.csv"),
+        run["config"],
+        TRIVIAQA_UNFILTERED_DEV,
+    )
+    return f"- {sentence} Wall time {float(run['wall_s']) / 60:.0f} min.\n"
+
+
+def exposure_readme_block(results: Path | None = None) -> str:
+    """The README's exposure block: the success rule, the gap line and its paper-regime
+    prediction, training length, Gekhman's fit, and which world the default uses."""
+    results = EXPOSURE_RESULTS if results is None else results
+    run, gaps, truth, extras = _exposure_tables(results)
+    env = json.loads((results / "environment.json").read_text())
+    block = exposure_readme_markdown(gaps, truth, run["student"], run["teachers"], extras)
+    block += paper_regime_lines(results)
+    default = default_world_sentence(gaps, float(run["wall_s"]) / 60)
+    return f"{run_line(run, env)}\n\n{block}\n{default}\n"
 
 
 def exposure_rendered(results: Path | None = None) -> str:
     """docs/exposure.md rendered from the committed exposure run's tables."""
     results = EXPOSURE_RESULTS if results is None else results
-    run = json.loads((results / "run.json").read_text())
-    knowledge = pd.read_csv(results / "knowledge.csv")
-    gaps = knowledge_gaps(knowledge, run["student"], run["teachers"], rate="measured")
-    truth = knowledge_gaps(knowledge, run["student"], run["teachers"], rate="truth")
+    run, gaps, truth, extras = _exposure_tables(results)
     block = exposure_findings_markdown(
         gaps,
         truth,
@@ -143,7 +200,9 @@ def exposure_rendered(results: Path | None = None) -> str:
         pd.read_csv(results / "recall_by_exposure.csv"),
         run["student"],
         run["teachers"],
+        extras,
     )
+    block += paper_regime_lines(results)
     env = json.loads((results / "environment.json").read_text())
     return (
         "# The exposure world: findings of the committed run\n\n"
@@ -155,11 +214,26 @@ def exposure_rendered(results: Path | None = None) -> str:
     )
 
 
+def publish_paper_regime(workdir: Path, config: str) -> None:
+    """Copy the paper-regime run's tables beside the exposure run's."""
+    PAPER_REGIME_RESULTS.mkdir(parents=True, exist_ok=True)
+    for name in PAPER_REGIME_TABLES:
+        shutil.copy2(workdir / "results" / "summary" / name, PAPER_REGIME_RESULTS / name)
+    run = {"config": config, "wall_s": run_wall_seconds(workdir)}
+    (PAPER_REGIME_RESULTS / "run.json").write_text(json.dumps(run, indent=2) + "\n")
+
+
 def publish_exposure(workdir: Path, config: str) -> None:
     """Copy an exposure-world run's tables and figure, and render the README's exposure block."""
     EXPOSURE_RESULTS.mkdir(parents=True, exist_ok=True)
     for name in EXPOSURE_TABLES:
         shutil.copy2(workdir / "results" / "summary" / name, EXPOSURE_RESULTS / name)
+    for name in EXPOSURE_OPTIONAL:
+        source = workdir / "results" / "summary" / name
+        if source.exists():
+            shutil.copy2(source, EXPOSURE_RESULTS / name)
+        else:
+            (EXPOSURE_RESULTS / name).unlink(missing_ok=True)
     settings = validated(layered_config([ROOT / config]))
     student = settings["students"][0]
     teachers = [
@@ -178,6 +252,9 @@ def publish_exposure(workdir: Path, config: str) -> None:
     for name in EXPOSURE_FIGURES:
         shutil.copy2(workdir / "figures" / name, ROOT / "figures" / name)
     EXPOSURE_PAGE.write_text(exposure_rendered())
+    README.write_text(
+        readme_with(exposure_readme_block(), README.read_text(), EXPOSURE_START, EXPOSURE_END)
+    )
 
 
 def publish(workdir: Path, config: str, note: str | None = None) -> None:
@@ -210,6 +287,12 @@ def main() -> int:
     parser.add_argument(
         "--note", help="one sentence shown after the run line (e.g. the machine was shared)"
     )
+    parser.add_argument(
+        "--paper-regime",
+        nargs=2,
+        metavar=("WORKDIR", "CONFIG"),
+        help="with --exposure: also the paper-regime run (configs/paper-regime.yaml)",
+    )
     args = parser.parse_args()
     if args.check:
         block, page = rendered()
@@ -220,6 +303,9 @@ def main() -> int:
         ]
         if (EXPOSURE_RESULTS / "run.json").exists():
             checks.append(("docs/exposure.md", EXPOSURE_PAGE.read_text() == exposure_rendered()))
+            block = exposure_readme_block()
+            fresh = readme_with(block, readme, EXPOSURE_START, EXPOSURE_END) == readme
+            checks.append(("README.md (exposure block)", fresh))
         stale = [name for name, ok in checks if not ok]
         if stale:
             print(
@@ -230,6 +316,8 @@ def main() -> int:
     if args.workdir is None or args.config is None:
         parser.error("give a finished run's working directory and --config, or --check")
     if args.exposure:
+        if args.paper_regime:
+            publish_paper_regime(Path(args.paper_regime[0]), args.paper_regime[1])
         publish_exposure(args.workdir, args.config)
     else:
         publish(args.workdir, args.config, args.note)
