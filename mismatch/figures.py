@@ -280,6 +280,48 @@ def plot_recall_by_exposure(table: pd.DataFrame, path: str | os.PathLike[str]) -
     save_figure(fig, path)
 
 
+def plot_effect_by_gap(
+    points: pd.DataFrame, fit: pd.DataFrame, path: str | os.PathLike[str]
+) -> None:
+    """Each (world, teacher) effect on the wrong rate against the teacher's knowledge gap, with
+    its interval, the fitted line, and the paper's gap marked (``mismatch.gap`` tables)."""
+    missing = {"recipe", "gap", "estimate", "low", "high"} - set(points.columns)
+    if missing:
+        raise InputError("gap points", f"missing columns {sorted(missing)}")
+    fig = Figure(figsize=(7.0, 4.5), layout="constrained")
+    ax = fig.subplots()
+    for i, (recipe, rows) in enumerate(points.groupby("recipe", sort=False)):
+        x, y = 100 * rows["gap"], 100 * rows["estimate"]
+        yerr = 100 * np.vstack([rows["estimate"] - rows["low"], rows["high"] - rows["estimate"]])
+        ax.errorbar(x, y, yerr=yerr, fmt="o", color=f"C{i % 10}", capsize=3, label=recipe)
+    if not fit.empty:
+        f = fit.set_index("quantity")
+        slope, intercept = f.loc["slope", "estimate"], f.loc["intercept", "estimate"]
+        paper = float(f.loc["slope", "paper_gap"])
+        xs = np.linspace(0, max(100 * points["gap"].max(), 100 * paper), 50)
+        ax.plot(xs, 100 * intercept + slope * xs, "k-", lw=1, label="least-squares line")
+        pred = f.loc["predicted effect at the paper's gap"]
+        ax.errorbar(
+            [100 * paper],
+            [100 * pred["estimate"]],
+            yerr=[
+                [100 * (pred["estimate"] - pred["low"])],
+                [100 * (pred["high"] - pred["estimate"])],
+            ],
+            fmt="D",
+            color="k",
+            capsize=3,
+            label="prediction at the paper's gap",
+        )
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xlabel("Teacher's minus student's pool accuracy (points)")
+    ax.set_ylabel("Wrong rate, teacher's data minus own (points)")
+    ax.set_title("The effect against the knowledge gap (95% intervals, persons resampled)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    save_figure(fig, path)
+
+
 def plot_loss_curves(losses: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Training loss per (student, recipe) against the optimiser step: the ``mean`` over seed
     runs, shaded between ``min`` and ``max`` (``mismatch.analysis.loss_curves`` output)."""

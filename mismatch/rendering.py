@@ -598,7 +598,12 @@ def recall_by_exposure_markdown(table: pd.DataFrame) -> str:
         frame["Pool facts: recall / mean SliCK greedy P(correct)"] = [
             f"{_pct(r.slick_recall)} / {_pct(r.mean_slick_p_greedy)}" for r in table.itertuples()
         ]
-    return _table(frame)
+    note = (
+        "\nA calibrated probability probe's mean tracks the recall in every bin. Name frequency "
+        "and the exposure count are counts, not probabilities: they have AUROCs, no "
+        "calibration.\n"
+    )
+    return _table(frame) + note
 
 
 def study_markdown(

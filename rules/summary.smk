@@ -25,19 +25,45 @@ rule summarize:
     output:
         **(
             {
-                "probe_auroc": f"{SUMMARY}/probe_auroc.csv",
+                "probe_auroc": report(
+                    f"{SUMMARY}/probe_auroc.csv",
+                    caption="../report/probe_auroc.rst",
+                    category="5. Knowledge probes",
+                ),
                 "recall_by_exposure": f"{SUMMARY}/recall_by_exposure.csv",
-                "gap_points": f"{SUMMARY}/gap_points.csv",
-                "gap_fit": f"{SUMMARY}/gap_fit.csv",
+                "gap_points": report(
+                    f"{SUMMARY}/gap_points.csv",
+                    caption="../report/gap.rst",
+                    category="6. Knowledge gap and fits",
+                ),
+                "gap_fit": report(
+                    f"{SUMMARY}/gap_fit.csv",
+                    caption="../report/gap.rst",
+                    category="6. Knowledge gap and fits",
+                ),
             }
             if EXPOSURE
             else {}
         ),
-        **({"training_length": f"{SUMMARY}/training_length.csv"} if EARLY else {}),
+        **(
+            {
+                "training_length": report(
+                    f"{SUMMARY}/training_length.csv",
+                    caption="../report/training_length.rst",
+                    category="6. Knowledge gap and fits",
+                )
+            }
+            if EARLY
+            else {}
+        ),
         **(
             {
                 "gekhman_points": f"{SUMMARY}/gekhman_points.csv",
-                "gekhman_fit": f"{SUMMARY}/gekhman_fit.csv",
+                "gekhman_fit": report(
+                    f"{SUMMARY}/gekhman_fit.csv",
+                    caption="../report/gekhman_fit.rst",
+                    category="6. Knowledge gap and fits",
+                ),
             }
             if CATEGORY_SETS
             else {}
@@ -96,7 +122,15 @@ rule summarize:
 
 rule plot_figures:
     input:
-        **({"recall_by_exposure": f"{SUMMARY}/recall_by_exposure.csv"} if EXPOSURE else {}),
+        **(
+            {
+                "recall_by_exposure": f"{SUMMARY}/recall_by_exposure.csv",
+                "gap_points": f"{SUMMARY}/gap_points.csv",
+                "gap_fit": f"{SUMMARY}/gap_fit.csv",
+            }
+            if EXPOSURE
+            else {}
+        ),
         table=f"{SUMMARY}/summary.csv",
         by_knowledge=f"{SUMMARY}/wrong_by_knowledge.csv",
         per_world=f"{SUMMARY}/per_world.csv",
@@ -111,7 +145,12 @@ rule plot_figures:
                     f"{FIGURES}/recall_by_exposure.png",
                     caption="../report/recall_by_exposure.rst",
                     category="5. Knowledge probes",
-                )
+                ),
+                "effect_by_gap": report(
+                    f"{FIGURES}/effect_by_gap.png",
+                    caption="../report/effect_by_gap.rst",
+                    category="6. Knowledge gap and fits",
+                ),
             }
             if EXPOSURE
             else {}

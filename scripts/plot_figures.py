@@ -4,6 +4,7 @@ import pandas as pd
 
 from mismatch.figures import (
     plot_dose_response,
+    plot_effect_by_gap,
     plot_forest,
     plot_grid,
     plot_loss_curves,
@@ -29,4 +30,8 @@ with job_log(snakemake.log[0]) as log:
         plot_grid(pd.read_csv(inputs.sweep_levels), outputs.dose_grid)
     if "recall_by_exposure" in outputs.keys():
         plot_recall_by_exposure(pd.read_csv(inputs.recall_by_exposure), outputs.recall_by_exposure)
+    if "effect_by_gap" in outputs.keys():
+        plot_effect_by_gap(
+            pd.read_csv(inputs.gap_points), pd.read_csv(inputs.gap_fit), outputs.effect_by_gap
+        )
     log("figures written")

@@ -248,6 +248,15 @@ NESTED_TEACHER = pool_answers([i % 20 < 17 for i in range(N_POOL)])
 SYNTHETIC_PROMPT = PromptFormat.from_config(
     {**defaults("prompt"), "answer_template": " The answer is {answer}."}
 )
+FINETUNE_RECIPE = pd.DataFrame(
+    {
+        "question_id": ["q1", "q2", "q3"],
+        "question": ["What is the capital of Zorbia?", "Who founded Varnox?", "Which colour?"],
+        "answers": [["Quelm"], ["Ildra Fenn"], ["green"]],
+        "target": ["Quelm", None, "green"],
+    }
+)
+"""Three fine-tuning examples (one abstention) the fine-tuning tests train on."""
 
 
 def statements_of(world: World, question_id: str) -> set[str]:

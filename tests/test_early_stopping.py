@@ -6,24 +6,13 @@ import json
 import pandas as pd
 import pytest
 import torch
-from conftest import defaults
+from conftest import FINETUNE_RECIPE, SYNTHETIC_PROMPT, defaults
 from safetensors.torch import load_file
 
 from mismatch.finetune import STOPPING_FILE, EarlyStopping, finetune, settings_from_config
-from mismatch.prompting import PromptFormat
 from mismatch.student_jobs import dev_early_stopping, dev_questions
 
-PROMPT = PromptFormat.from_config(
-    {**defaults("prompt"), "answer_template": " The answer is {answer}."}
-)
-RECIPE = pd.DataFrame(
-    {
-        "question_id": ["q1", "q2", "q3"],
-        "question": ["What is the capital of Zorbia?", "Who founded Varnox?", "Which colour?"],
-        "answers": [["Quelm"], ["Ildra Fenn"], ["green"]],
-        "target": ["Quelm", None, "green"],
-    }
-)
+PROMPT, RECIPE = SYNTHETIC_PROMPT, FINETUNE_RECIPE
 LORA, _ = settings_from_config(
     defaults("finetune") | {"lora": defaults("finetune.lora") | {"r": 4}}
 )
@@ -98,50 +87,22 @@ def test_the_best_step_survives_a_resume(tiny_llama_dir, tmp_path):
         if message.startswith("saved checkpoint step 4"):
             raise Killed
 
-    reference = tmp_path / "reference"
-    finetune(
-        tiny_llama_dir,
-        RECIPE,
-        PROMPT,
-        LORA,
-        TRAIN,
-        0,
-        reference,
-        log=lambda _: None,
-        device="cpu",
-        early_stopping=EarlyStopping(2, curve([]), {"dev_questions": ["d1"]}),
-    )
+    def run(out, calls, **options):
+        stopping = EarlyStopping(2, curve(calls), {"dev_questions": ["d1"]})
+        finetune(
+            tiny_llama_dir, RECIPE, PROMPT, LORA, TRAIN, 0, out, device="cpu",
+            early_stopping=stopping, **options,
+        )  # fmt: skip
+
+    run(tmp_path / "reference", [], log=lambda _: None)
     checkpoints, calls = tmp_path / "checkpoints", []
     with pytest.raises(Killed):
-        finetune(
-            tiny_llama_dir,
-            RECIPE,
-            PROMPT,
-            LORA,
-            TRAIN,
-            0,
-            tmp_path / "resumed",
-            checkpoint_dir=checkpoints,
-            log=kill_after_step_4,
-            device="cpu",
-            early_stopping=EarlyStopping(2, curve(calls), {"dev_questions": ["d1"]}),
-        )
-    finetune(  # the resumed run's curve goes on from step 6 (calls 3 and 4)
-        tiny_llama_dir,
-        RECIPE,
-        PROMPT,
-        LORA,
-        TRAIN,
-        0,
-        tmp_path / "resumed",
-        checkpoint_dir=checkpoints,
-        log=lambda _: None,
-        device="cpu",
-        early_stopping=EarlyStopping(2, curve(calls), {"dev_questions": ["d1"]}),
-    )
+        run(tmp_path / "resumed", calls, checkpoint_dir=checkpoints, log=kill_after_step_4)
+    # the resumed run's curve goes on from step 6 (calls 3 and 4)
+    run(tmp_path / "resumed", calls, checkpoint_dir=checkpoints, log=lambda _: None)
     assert json.loads((tmp_path / "resumed" / STOPPING_FILE).read_text())["best_step"] == 4
     saved = load_file(tmp_path / "resumed" / "adapter_model.safetensors")
-    expected = load_file(reference / "adapter_model.safetensors")
+    expected = load_file(tmp_path / "reference" / "adapter_model.safetensors")
     assert all(torch.equal(saved[k], expected[k]) for k in saved)
 
 

@@ -11,6 +11,7 @@ from mismatch.errors import InputError
 from mismatch.figures import (
     OUTCOME_COLORS,
     plot_dose_response,
+    plot_effect_by_gap,
     plot_forest,
     plot_grid,
     plot_loss_curves,
@@ -218,3 +219,22 @@ def test_plot_forest(tmp_path):
     path = tmp_path / "forest.png"
     plot_forest(pd.DataFrame(rows), path)
     _assert_png(path)
+
+
+def test_plot_effect_by_gap_with_and_without_a_line(tmp_path):
+    from test_gap import ACCURACY, RECIPES, _answers, _knowledge
+
+    from mismatch.clustered import build_design, resample
+    from mismatch.gap import gap_effects, teacher_gaps
+
+    draws = resample(build_design(_answers(slope=0.5), ["wrong", "n"]), n_boot=50, seed=1)
+    points, fit = gap_effects(teacher_gaps(_knowledge(), RECIPES, "small"), draws, "own")
+    assert len(points) == 2 * len(ACCURACY) and not fit.empty
+    path = tmp_path / "gap.png"
+    plot_effect_by_gap(points, fit, path)
+    _assert_png(path)
+    (tmp_path / "alone").mkdir()
+    plot_effect_by_gap(points, fit.iloc[:0], tmp_path / "alone" / "points_only.png")
+    _assert_png(tmp_path / "alone" / "points_only.png")
+    with pytest.raises(InputError, match="gap points"):
+        plot_effect_by_gap(points.drop(columns="gap"), fit, tmp_path / "bad.png")

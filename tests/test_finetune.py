@@ -2,10 +2,9 @@
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import torch
-from conftest import defaults
+from conftest import FINETUNE_RECIPE, SYNTHETIC_PROMPT, defaults
 from peft import PeftModel
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -24,19 +23,8 @@ from mismatch.finetune import (
 )
 from mismatch.generation import encode_prompts
 from mismatch.labels import evaluate_student
-from mismatch.prompting import PromptFormat
 
-PROMPT = PromptFormat.from_config(
-    {**defaults("prompt"), "answer_template": " The answer is {answer}."}
-)
-RECIPE = pd.DataFrame(
-    {
-        "question_id": ["q1", "q2", "q3"],
-        "question": ["What is the capital of Zorbia?", "Who founded Varnox?", "Which colour?"],
-        "answers": [["Quelm"], ["Ildra Fenn"], ["green"]],
-        "target": ["Quelm", None, "green"],
-    }
-)
+PROMPT, RECIPE = SYNTHETIC_PROMPT, FINETUNE_RECIPE
 
 
 def finetune_settings(**changes) -> FinetuneSettings:

@@ -2,21 +2,9 @@
 
 import pandas as pd
 import pytest
-from conftest import defaults, finetune_job
+from conftest import FINETUNE_RECIPE, SYNTHETIC_PROMPT, finetune_job
 
-from mismatch.prompting import PromptFormat
-
-PROMPT = PromptFormat.from_config(
-    {**defaults("prompt"), "answer_template": " The answer is {answer}."}
-)
-RECIPE = pd.DataFrame(
-    {
-        "question_id": ["q1", "q2", "q3"],
-        "question": ["What is the capital of Zorbia?", "Who founded Varnox?", "Which colour?"],
-        "answers": [["Quelm"], ["Ildra Fenn"], ["green"]],
-        "target": ["Quelm", None, "green"],
-    }
-)
+PROMPT, RECIPE = SYNTHETIC_PROMPT, FINETUNE_RECIPE
 
 
 class Killed(Exception):
