@@ -25,10 +25,11 @@ import pandas as pd
 
 from mismatch.clustered import Resamples, percentile_interval, ratio
 
-GEKHMAN = {"b_kn": 7.3, "b_unk": -8.3}
-"""Gekhman et al. 2024, in-distribution fit (accuracy points per unit share)."""
+GEKHMAN = {"b_kn": 7.3, "b_unk": -8.3, "b_unk - b_kn": -15.6}
+"""Gekhman et al. 2024, in-distribution fit (accuracy points per unit share); the difference is
+what replacing a known example by an unknown one does, whatever the remainder of |D| is."""
 
-TERMS = ("b0", "b_kn", "b_unk")
+TERMS = ("b0", "b_kn", "b_unk", "b_unk - b_kn")
 FIT_COLUMNS = ["term", "estimate", "low", "high", "gekhman", "same_sign", "n_points", "interval"]
 UNIT = "persons and seed runs resampled within each world; worlds and recipes fixed"
 
@@ -86,6 +87,7 @@ def gekhman_fit(
     if len(points) < 3 or np.linalg.matrix_rank(design) < 3:
         return points, pd.DataFrame(columns=FIT_COLUMNS)
     betas = 100 * np.linalg.lstsq(design, accuracy, rcond=None)[0]  # (3, B + 1), points
+    betas = np.vstack([betas, betas[2] - betas[1]])  # b_unk - b_kn
     rows = []
     for term, values in zip(TERMS, betas, strict=True):
         est = percentile_interval(values, confidence)

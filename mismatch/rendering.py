@@ -453,6 +453,12 @@ def gap_fit_sentences(fit: pd.DataFrame | None) -> list[str]:
         if not math.isnan(n)
         else "no sample size: the prediction is not an increase"
     )
+    paper_gap, low_gap, high_gap = pred["paper_gap"], slope["gap_min"], slope["gap_max"]
+    where = (
+        "inside the gaps observed"
+        if low_gap <= paper_gap <= high_gap
+        else "outside the gaps observed, an extrapolation along the line"
+    )
     return [
         f"Effect per point of gap: {slope['estimate']:+.2f} [{slope['low']:+.2f}, "
         f"{slope['high']:+.2f}] wrong-rate points ({int(slope['n_points'])} world-teacher points, "
@@ -460,9 +466,9 @@ def gap_fit_sentences(fit: pd.DataFrame | None) -> list[str]:
         f"{slope['interval']}).",
         f"Paper regime (student {_pct(pred['paper_student_accuracy'])}, gap "
         f"{100 * pred['paper_gap']:.1f} points): predicted effect "
-        f"{_points(pred['estimate'], pred['low'], pred['high'])} points; {size}. This "
-        f"extrapolates in the student's accuracy (here {pred['student_accuracy_range']}): the "
-        f"line assumes the effect depends on the gap alone.",
+        f"{_points(pred['estimate'], pred['low'], pred['high'])} points ({where}); {size}. "
+        f"It also extrapolates in the student's accuracy (here {pred['student_accuracy_range']}):"
+        " the line assumes the effect depends on the gap alone.",
     ]
 
 
@@ -518,7 +524,9 @@ def gekhman_markdown(fit: pd.DataFrame) -> str:
         f"\naccuracy = b0 + b_kn Kn/|D| + b_unk Unk/|D| over {int(fit['n_points'].iloc[0])} "
         "(world, recipe) points; Kn and Unk count the set's answered targets the student knows "
         "and does not know (composition, not Gekhman's fitted counts); the rest of |D| is "
-        f"abstentions. Intervals: {fit['interval'].iloc[0]}.\n"
+        "abstentions here, examples not fitted in Gekhman's, so b_kn and b_unk are each against "
+        "a different remainder; b_unk - b_kn (a known example replaced by an unknown one) "
+        f"compares directly. Intervals: {fit['interval'].iloc[0]}.\n"
     )
     return _table(frame) + note
 
@@ -822,7 +830,8 @@ def _extra_sentences(extras: Mapping[str, pd.DataFrame]) -> list[str]:
             f"{t} {terms.loc[t, 'estimate']:+.1f} [{terms.loc[t, 'low']:+.1f}, "
             f"{terms.loc[t, 'high']:+.1f}] (Gekhman {terms.loc[t, 'gekhman']:+.1f}, "
             f"{'same sign' if terms.loc[t, 'same_sign'] else 'opposite sign'})"
-            for t in ("b_kn", "b_unk")
+            for t in ("b_kn", "b_unk", "b_unk - b_kn")
+            if t in terms.index
         )
         sentences.append(
             f"Gekhman et al.'s fit, accuracy points per unit share of the set: {shown}; "

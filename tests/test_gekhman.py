@@ -112,7 +112,9 @@ def test_planted_plane_is_recovered_with_gekhman_signs():
     assert f.loc["b0", "estimate"] == pytest.approx(30, abs=0.5)
     assert f.loc["b_kn", "estimate"] == pytest.approx(20, abs=0.5)
     assert f.loc["b_unk", "estimate"] == pytest.approx(-10, abs=0.5)
+    assert f.loc["b_unk - b_kn", "estimate"] == pytest.approx(-30, abs=0.5)
     assert f.loc["b_kn", "same_sign"] and f.loc["b_unk", "same_sign"]
+    assert f.loc["b_unk - b_kn", "same_sign"] and f.loc["b0", "same_sign"] is None
     assert (f["low"] <= f["estimate"]).all() and (f["estimate"] <= f["high"]).all()
 
 
