@@ -134,7 +134,7 @@ def gap_effects(
     fit["gap_min"], fit["gap_max"] = float(x.min()), float(x.max())
     fit["paper_gap"] = paper_gap
     fit["student_accuracy_range"] = (
-        f"{gaps['student_accuracy'].min():.3f}-{gaps['student_accuracy'].max():.3f}"
+        f"{gaps['student_accuracy'].min():.1%} to {gaps['student_accuracy'].max():.1%}"
     )
     fit["paper_student_accuracy"] = PAPER_REGIME["student_accuracy"]
     fit["interval"] = f"{confidence:.0%} percentile bootstrap, {UNIT}"
