@@ -864,8 +864,10 @@ def paper_regime_sentence(
     from mismatch.stats import required_sample_size
 
     row = contrasts[contrasts["role"] == "primary"].iloc[0]
-    pool = knowledge[knowledge["split"] == "pool"].groupby("model")["measured_known_rate"]
-    accuracy = pool.mean()
+    pool = knowledge[knowledge["split"] == "pool"]
+    accuracy = pool.groupby("model")["measured_known_rate"].mean()
+    per_world = pool.pivot(index="world_seed", columns="model", values="measured_known_rate")
+    above = int((per_world[row["treatment"]] > per_world[row["student"]]).sum())
 
     def needed(effect: float) -> str:
         p0 = float(row["control_rate"])
@@ -877,7 +879,8 @@ def paper_regime_sentence(
         f"Paper regime (`{config}`: student `{row['student']}` {_pct(accuracy[row['student']])} "
         f"and teacher `{row['treatment']}` {_pct(accuracy[row['treatment']])} of the pool, "
         f"against Llama-2 7B {_pct(PAPER_REGIME['student_accuracy'])} and 13B "
-        f"{_pct(PAPER_REGIME['teacher_accuracy'])}): wrong rate "
+        f"{_pct(PAPER_REGIME['teacher_accuracy'])}; means over {len(per_world)} world(s), the "
+        f"teacher above the student in {above} of them): wrong rate "
         f"{_pct(row['treatment_rate'])} vs {_pct(row['control_rate'])} on own data, effect "
         f"{_points(row['estimate'], row['low'], row['high'])} points (persons and seed runs "
         f"resampled); a two-proportion test (80% power, two-sided 5%) needs "

@@ -199,6 +199,7 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     assert "Paper regime (`configs/paper-regime.yaml`: student `mid` 69.0% and teacher `xl` " in (
         block
     )
+    assert "means over 1 world(s), the teacher above the student in 1 of them" in block
     needed = f"{required_sample_size(0.05, 0.02):,} TriviaQA test questions per arm" in block
     assert needed and "(no finite number at the interval's low end" in block
     run = json.loads((root / "docs/results/exposure/run.json").read_text())
