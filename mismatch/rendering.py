@@ -464,8 +464,8 @@ def gap_fit_sentences(fit: pd.DataFrame | None) -> list[str]:
         f"{slope['high']:+.2f}] wrong-rate points ({int(slope['n_points'])} world-teacher points, "
         f"gaps {100 * slope['gap_min']:.1f} to {100 * slope['gap_max']:.1f} points; "
         f"{slope['interval']}).",
-        f"Paper regime (student {_pct(pred['paper_student_accuracy'])}, gap "
-        f"{100 * pred['paper_gap']:.1f} points): predicted effect "
+        f"The line at the paper's gap (Llama-2 13B minus 7B, {100 * pred['paper_gap']:.1f} "
+        f"points; 7B answers {_pct(pred['paper_student_accuracy'])}): predicted effect "
         f"{_points(pred['estimate'], pred['low'], pred['high'])} points ({where}); {size}. "
         f"It also extrapolates in the student's accuracy (here {pred['student_accuracy_range']}):"
         " the line assumes the effect depends on the gap alone.",

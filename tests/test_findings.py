@@ -159,7 +159,8 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     )
     (summary / "summary.md").write_text("# summary\n")
     (work / "figures").mkdir()
-    (work / "figures" / "recall_by_exposure.png").write_bytes(b"png")
+    for name in ("recall_by_exposure.png", "effect_by_gap.png"):
+        (work / "figures" / name).write_bytes(b"png")
     logs = work / ".snakemake" / "log"
     logs.mkdir(parents=True)
     (logs / "a.snakemake.log").write_text(
@@ -210,3 +211,4 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     assert "Run: `configs/exposure.yaml`, wall time 30 min on 2 CPUs (test CPU)" in text
     assert "`small` 30.0%, `large` 60.0%" in text and "met in 1 of 1 world(s)" in text
     assert (root / "figures" / "recall_by_exposure.png").read_bytes() == b"png"
+    assert (root / "figures" / "effect_by_gap.png").read_bytes() == b"png"

@@ -63,7 +63,7 @@ EXPOSURE_OPTIONAL = (  # tables a run has when its config asks for them
     "gekhman_fit.csv",
 )
 EXPOSURE_EXTRAS = ("gap_fit", "training_length", "gekhman_fit")
-EXPOSURE_FIGURES = ("recall_by_exposure.png",)
+EXPOSURE_FIGURES = ("recall_by_exposure.png", "effect_by_gap.png")
 PAPER_REGIME_RESULTS = EXPOSURE_RESULTS / "paper-regime"
 PAPER_REGIME_TABLES = ("knowledge.csv", "contrasts.csv", "environment.json", "summary.md")
 TABLES = (
@@ -210,6 +210,7 @@ def exposure_rendered(results: Path | None = None) -> str:
         "do not edit. -->\n\n"
         f"{run_line(run, env)}\n\n{block}\n"
         "![Recall against exposure](../figures/recall_by_exposure.png)\n\n"
+        "![The effect against the knowledge gap](../figures/effect_by_gap.png)\n\n"
         + (results / "summary.md").read_text().replace("\n# ", "\n## ", 1)
     )
 
