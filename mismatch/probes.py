@@ -74,6 +74,17 @@ def auroc_interval(
     }
 
 
+def exposure_bins(edges: Sequence[int]) -> list[tuple[str, float, float]]:
+    """(label, low, high) of every exposure bin: ``edges`` are lower bounds, the last bin is
+    open-ended ("0", "2-3", "16+")."""
+    bounds = [*edges, np.inf]
+    return [
+        (f"{low}" if high == low + 1 else f"{low}+" if np.isinf(high) else f"{low}-{high - 1}",
+         low, high)
+        for low, high in zip(bounds[:-1], bounds[1:], strict=True)
+    ]  # fmt: skip
+
+
 def calibration_by_exposure(
     table: pd.DataFrame,
     score: str,
@@ -87,13 +98,9 @@ def calibration_by_exposure(
     missing = {score, reference, exposure} - set(table.columns)
     if missing:
         raise InputError("probe table", f"missing columns {sorted(missing)}")
-    bounds = list(edges) + [np.inf]
     rows = []
-    for low, high in zip(bounds[:-1], bounds[1:], strict=True):
+    for label, low, high in exposure_bins(edges):
         part = table[(table[exposure] >= low) & (table[exposure] < high)]
-        label = (
-            f"{low}" if high == low + 1 else f"{low}+" if np.isinf(high) else f"{low}-{high - 1}"
-        )
         rows.append(
             {
                 "exposure": label,
@@ -195,19 +202,53 @@ def probe_report(probes: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> pd.
     return pd.DataFrame(rows)
 
 
+def rate_interval(
+    values: pd.Series,
+    clusters: pd.Series,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> tuple[float, float]:
+    """Percentile interval of the mean of 0/1 ``values`` resampling ``clusters`` (persons) with
+    replacement; NaN without values."""
+    if values.empty:
+        return np.nan, np.nan
+    sums = values.astype(float).groupby(clusters.to_numpy()).agg(["sum", "count"])
+    rng = np.random.default_rng(seed)
+    weights = rng.multinomial(len(sums), np.full(len(sums), 1 / len(sums)), size=n_boot)
+    rates = (weights @ sums["sum"].to_numpy()) / (weights @ sums["count"].to_numpy())
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(rates, [tail, 100 - tail])
+    return float(low), float(high)
+
+
 def recall_by_exposure(
-    probes: pd.DataFrame, edges: Sequence[int] = (0, 1, 2, 4, 8, 16)
+    probes: pd.DataFrame,
+    edges: Sequence[int] = (0, 1, 2, 4, 8, 16),
+    n_boot: int = 1000,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Per model and exposure bin: facts, the reference's rate (recall on held-out paraphrases)
-    and the mean of every probability-valued probe beside it (its calibration): the gold-value
-    probability, the greedy answer's rate and, where measured, SliCK's greedy P(correct)."""
+    with a 95% interval resampling persons, and the mean of every probability-valued probe beside
+    it (its calibration): the gold-value probability, the greedy answer's rate and, where
+    measured, SliCK's greedy P(correct)."""
     tables = []
-    for model, part in probes.groupby("model", sort=False):
+    data = probes.assign(cluster=probes["world_seed"].astype(str) + ":" + probes["person"])
+    for model, part in data.groupby("model", sort=False):
         table = calibration_by_exposure(part, "gold_probability", "truly_known", edges=edges)
         table = table.rename(
             columns={"mean_score": "mean_gold_probability", "reference_rate": "recall"}
         )
         table.insert(0, "model", model)
+        intervals = []
+        for _, low, high in exposure_bins(edges):
+            members = part[(part["exposure"] >= low) & (part["exposure"] < high)]
+            intervals.append(
+                rate_interval(members["truly_known"], members["cluster"], n_boot=n_boot, seed=seed)
+            )
+        table.insert(table.columns.get_loc("recall") + 1, "recall_low", [i[0] for i in intervals])
+        table.insert(table.columns.get_loc("recall") + 2, "recall_high", [i[1] for i in intervals])
         table["greedy_rate"] = calibration_by_exposure(part, "greedy", "truly_known", edges=edges)[
             "mean_score"
         ]

@@ -597,7 +597,12 @@ def recall_by_exposure_markdown(table: pd.DataFrame) -> str:
             "Model": table["model"],
             "Exposures": table["exposure"],
             "Facts": table["n_facts"],
-            "Recall (reference)": table["recall"].map(_pct),
+            "Recall (reference) [95% CI]": [
+                f"{_pct(r.recall)} [{_pct(r.recall_low)}, {_pct(r.recall_high)}]"
+                if "recall_low" in table.columns
+                else _pct(r.recall)
+                for r in table.itertuples()
+            ],
             "Mean gold-value probability": table["mean_gold_probability"].map(_pct),
             "Greedy answer right": table["greedy_rate"].map(_pct),
         }
@@ -776,6 +781,15 @@ def exposure_findings_markdown(
             f"(persons and seed runs resampled)."
         )
     lines += [f"- {s}" for s in _extra_sentences(extras)]
+    lines += [f"- {s}" for s in probe_sentences(probe_auroc, models)]
+    ends = (student, teachers[-1]) if teachers else (student,)
+    lines += [f"- {s}" for s in recall_sentences(recall, ends)]
+    return "\n".join(lines) + "\n"
+
+
+def probe_sentences(probe_auroc: pd.DataFrame, models: Sequence[str]) -> list[str]:
+    """Every probe's AUROC with its person-level interval, one sentence per model."""
+    sentences = []
     for model in models:
         part = probe_auroc[probe_auroc["model"] == model]
         if part.empty:
@@ -783,12 +797,29 @@ def exposure_findings_markdown(
         shown = "; ".join(
             f"{r.probe} {r.auroc:.2f} [{r.low:.2f}, {r.high:.2f}]" for r in part.itertuples()
         )
-        lines.append(f"- Probe AUROC against the reference, `{model}`: {shown}.")
-    for model in (student, teachers[-1]) if teachers else (student,):
+        sentences.append(f"Probe AUROC against the reference, `{model}`: {shown}.")
+    return sentences
+
+
+def recall_sentences(recall: pd.DataFrame, models: Sequence[str]) -> list[str]:
+    """Recall by exposure bin with its interval, and the mean gold-value probability beside it
+    (the main probe's calibration), one sentence per model."""
+    sentences = []
+    for model in models:
         part = recall[(recall["model"] == model) & (recall["n_facts"] > 0)]
-        shown = ", ".join(f"{r.exposure}: {_pct(r.recall)}" for r in part.itertuples())
-        lines.append(f"- Recall by times stated in pretraining, `{model}`: {shown}.")
-    return "\n".join(lines) + "\n"
+        if part.empty:
+            continue
+        shown = ", ".join(
+            f"{r.exposure}: {_pct(r.recall)}"
+            + (f" [{_pct(r.recall_low)}, {_pct(r.recall_high)}]" if "recall_low" in part else "")
+            for r in part.itertuples()
+        )
+        mean = ", ".join(f"{_pct(p)}" for p in part["mean_gold_probability"])
+        sentences.append(
+            f"Recall by times stated in pretraining, `{model}`: {shown}; the mean gold-value "
+            f"probability in the same bins: {mean}."
+        )
+    return sentences
 
 
 def _success_lines(
@@ -846,11 +877,19 @@ def exposure_readme_markdown(
     student: str,
     teachers: Sequence[str],
     extras: Mapping[str, pd.DataFrame],
+    probe_auroc: pd.DataFrame | None = None,
+    recall: pd.DataFrame | None = None,
 ) -> str:
     """The README's short form of ``exposure_findings_markdown``: the success rule, the gap
-    line with the paper-regime prediction, training length and Gekhman's fit."""
+    line with the paper-regime prediction, training length, Gekhman's fit, and the probes and
+    recall by exposure of the student and the largest teacher."""
     lines = _success_lines(gaps, truth, student, teachers)
     lines += [f"- {s}" for s in _extra_sentences(extras)]
+    ends = (student, teachers[-1]) if teachers else (student,)
+    if probe_auroc is not None:
+        lines += [f"- {s}" for s in probe_sentences(probe_auroc, ends)]
+    if recall is not None:
+        lines += [f"- {s}" for s in recall_sentences(recall, ends)]
     return "\n".join(lines) + "\n"
 
 

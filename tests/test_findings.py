@@ -152,7 +152,10 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
         summary / "probe_auroc.csv", index=False
     )
     pd.DataFrame(
-        [dict(model=m, exposure="0", n_facts=3, recall=0.1) for m in ("small", "large")]
+        [
+            dict(model=m, exposure="0", n_facts=3, recall=0.1, mean_gold_probability=0.2)
+            for m in ("small", "large")
+        ]
     ).to_csv(summary / "recall_by_exposure.csv", index=False)
     (summary / "environment.json").write_text(
         json.dumps({"cpus": 2, "cpu": "test CPU", "threads_per_job": 1})
@@ -183,7 +186,7 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     }
     monkeypatch.setattr(publish_findings, "validated", lambda config: settings)
     readme = root / "README.md"
-    readme.write_text("# x\n\n<!-- exposure:start -->\nold\n<!-- exposure:end -->\n\nrest\n")
+    readme.write_text("# x\n\n<!-- exposure:start -->\nSTALE\n<!-- exposure:end -->\n\nrest\n")
     monkeypatch.setattr(publish_findings, "README", readme)
     paper = _paper_regime_run(tmp_path / "paper")
     monkeypatch.setattr(
@@ -192,8 +195,10 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     publish_findings.publish_paper_regime(paper, "configs/paper-regime.yaml")
     publish_findings.publish_exposure(work, "configs/exposure.yaml")
     block = readme.read_text()
-    assert "old" not in block and block.endswith("<!-- exposure:end -->\n\nrest\n")
+    assert "STALE" not in block and block.endswith("<!-- exposure:end -->\n\nrest\n")
     assert "met in 1 of 1 world(s)" in block
+    assert "Probe AUROC against the reference, `small`: greedy answer 0.80 [0.70, 0.90]." in block
+    assert "`large`: 0: 10.0%; the mean gold-value probability in the same bins: 20.0%." in block
     assert "The default study stays in the `slice` world: the exposure world met the success " in (
         block
     )

@@ -11,6 +11,7 @@ from mismatch.probes import (
     calibration_by_exposure,
     fact_probes,
     probe_report,
+    rate_interval,
     recall_by_exposure,
 )
 
@@ -105,8 +106,12 @@ def test_slick_probes_score_pool_facts_only_and_enter_the_report():
     assert report.loc["SliCK category", "n_facts"] == pool.sum()
     assert report.loc["SliCK category", "facts"] == "pool split"
     assert report.loc["greedy answer", "n_facts"] == len(probes)
-    recall = recall_by_exposure(probes.assign(model="m"))
+    recall = recall_by_exposure(probes.assign(model="m", world_seed=1), n_boot=50)
     assert recall["slick_n_facts"].sum() == pool.sum()
+    measured = recall[recall["n_facts"] > 0]
+    assert (measured["recall_low"] <= measured["recall"]).all()
+    assert (measured["recall"] <= measured["recall_high"]).all()
+    assert recall.loc[recall["n_facts"] == 0, "recall_low"].isna().all()
 
 
 def test_without_categories_the_slick_probes_are_left_out():
@@ -114,4 +119,17 @@ def test_without_categories_the_slick_probes_are_left_out():
     probes = fact_probes(exposures, answers, truth, gold)
     report = probe_report(probes.assign(model="m", world_seed=1), n_boot=20)
     assert not report["probe"].str.startswith("SliCK").any()
-    assert "mean_slick_p_greedy" not in recall_by_exposure(probes.assign(model="m")).columns
+    recall = recall_by_exposure(probes.assign(model="m", world_seed=1), n_boot=20)
+    assert "mean_slick_p_greedy" not in recall.columns
+
+
+def test_rate_interval_resamples_whole_persons():
+    """The same 50% rate: persons all right or all wrong give a wide interval; persons each
+    half right give none."""
+    persons = pd.Series([f"p{i // 10}" for i in range(100)])
+    together = pd.Series([float(i // 10 % 2) for i in range(100)])
+    mixed = pd.Series([float(i % 2) for i in range(100)])
+    low, high = rate_interval(together, persons, n_boot=500)
+    assert low < 0.3 and high > 0.7
+    assert rate_interval(mixed, persons, n_boot=500) == (0.5, 0.5)
+    assert all(np.isnan(rate_interval(mixed.iloc[:0], persons.iloc[:0])))

@@ -182,7 +182,15 @@ def exposure_readme_block(results: Path | None = None) -> str:
     results = EXPOSURE_RESULTS if results is None else results
     run, gaps, truth, extras = _exposure_tables(results)
     env = json.loads((results / "environment.json").read_text())
-    block = exposure_readme_markdown(gaps, truth, run["student"], run["teachers"], extras)
+    block = exposure_readme_markdown(
+        gaps,
+        truth,
+        run["student"],
+        run["teachers"],
+        extras,
+        pd.read_csv(results / "probe_auroc.csv"),
+        pd.read_csv(results / "recall_by_exposure.csv"),
+    )
     block += paper_regime_lines(results)
     default = default_world_sentence(gaps, float(run["wall_s"]) / 60)
     return f"{run_line(run, env)}\n\n{block}\n{default}\n"
