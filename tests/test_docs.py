@@ -43,7 +43,7 @@ def test_every_schema_key_is_documented():
 
 
 def test_readme_fits_on_a_page():
-    assert len((ROOT / "README.md").read_bytes()) < 13_500  # two generated findings blocks
+    assert len((ROOT / "README.md").read_bytes()) < 15_000  # two generated findings blocks
 
 
 def test_links_in_readme_and_docs_exist():
