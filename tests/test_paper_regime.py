@@ -24,6 +24,7 @@ def test_paper_regime_runs_the_exposure_world_with_its_mid_and_xl_models():
     for model in paper["models"]:
         assert paper["models"][model] == exposure["models"][model], model
     assert paper["students"] == ["mid"] and paper["analysis"]["primary"] == "xl"
+    assert paper["knowledge"]["basis"] == "measured"  # the paper's rule: graded answers
     assert paper["recipes"] == {
         "own": {"kind": "teacher", "teacher": "self"},
         "xl": {"kind": "teacher", "teacher": "xl"},
