@@ -215,9 +215,9 @@ def test_exposure_findings_render_every_part():
     )
     recall = pd.DataFrame(
         [
-            dict(model=m, exposure=e, n_facts=n, recall=r)
+            dict(model=m, exposure=e, n_facts=n, recall=r, mean_gold_probability=g)
             for m in ("s", "t")
-            for e, n, r in (("0", 10, 0.0), ("1", 0, None), ("2-3", 5, 0.6))
+            for e, n, r, g in (("0", 10, 0.0, 0.1), ("1", 0, None, None), ("2-3", 5, 0.6, 0.5))
         ]
     )
     truth = gaps.assign(s=[0.1, 0.1], t=[0.3, 0.3])
@@ -227,4 +227,9 @@ def test_exposure_findings_render_every_part():
     assert "Teacher `t` (knowledge gap +21.0 points): wrong rate 30.0% vs 5.0%" in text
     assert "+25.0 [+20.0, +30.0]" in text
     assert "gold-value probability 0.91 [0.88, 0.94]" in text
-    assert "`t`: 0: 0.0%, 2-3: 60.0%." in text  # empty bins left out
+    assert (
+        "`t`: 0: 0.0%, 2-3: 60.0%; the mean gold-value probability in the same bins: 10.0%, "
+        in (
+            text  # empty bins left out
+        )
+    )
