@@ -27,6 +27,7 @@ from scipy import stats as sps
 from mismatch.clustered import (
     Estimate,
     Resamples,
+    arm_difference,
     arm_icc,
     build_design,
     effective_mdd,
@@ -250,9 +251,7 @@ def analyse(
 def _difference(
     draws: Resamples, metric: Callable, c: Contrast, worlds: Sequence[Any] | None = None
 ) -> np.ndarray:
-    treatment = metric(draws.sums((c.student, c.treatment), worlds))
-    control = metric(draws.sums((c.student, c.control), worlds))
-    return treatment - control
+    return arm_difference(draws, metric, (c.student, c.treatment), (c.student, c.control), worlds)
 
 
 def _contrasts(

@@ -119,6 +119,18 @@ class Resamples:
         return {c: total[:, i] for i, c in enumerate(self.design.columns)}
 
 
+def arm_difference(
+    draws: Resamples,
+    metric: Metric,
+    treatment: Arm,
+    control: Arm,
+    worlds: Sequence[Hashable] | None = None,
+) -> np.ndarray:
+    """``metric`` of ``treatment`` minus ``control`` in every replicate (index 0 observed),
+    pooled over ``worlds`` (default: each arm's own worlds)."""
+    return metric(draws.sums(treatment, worlds)) - metric(draws.sums(control, worlds))
+
+
 def resample(design: Design, n_boot: int, seed: int = 0) -> Resamples:
     """The "these worlds" bootstrap (module docstring); ``n_boot`` replicates plus the data."""
     rng = np.random.default_rng(seed)

@@ -98,6 +98,10 @@ class EarlyStopping:
     accuracy: Callable[[Any, Any], float]
     identity: Mapping[str, Any]
 
+    def key(self) -> dict[str, Any]:
+        """What names this early stopping in checkpoint keys and fingerprints."""
+        return {"eval_every": self.eval_every, **self.identity}
+
 
 STOPPING_FILE = "early_stopping.json"
 """In an early-stopped adapter's folder: the dev curve and the step kept."""
@@ -391,10 +395,7 @@ def _fingerprint(
     ids = hashlib.sha256(json.dumps([e["input_ids"] for e in examples]).encode()).hexdigest()
     params: dict[str, Any] = {"lora": asdict(lora), "settings": asdict(settings), "seed": seed}
     if early_stopping is not None:  # absent otherwise: earlier runs' checkpoints stay usable
-        params["early_stopping"] = {
-            "eval_every": early_stopping.eval_every,
-            **early_stopping.identity,
-        }
+        params["early_stopping"] = early_stopping.key()
     return checkpoint_key(params, {"examples": ids})
 
 
@@ -513,8 +514,7 @@ def finetune_from_config(
         "prompt": prompt.as_dict(),
     }
     if early_stopping is not None:
-        params["early_stopping"] = {"eval_every": early_stopping.eval_every}
-        params["early_stopping"].update(early_stopping.identity)
+        params["early_stopping"] = early_stopping.key()
     key = checkpoint_key(
         params,
         {"recipe": _file_digest(recipe_path), "base": str(Path(base_model_dir).resolve())},

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mismatch.clustered import Resamples, percentile_interval, ratio
-from mismatch.stats import required_sample_size
+from mismatch.clustered import Resamples, arm_difference, percentile_interval, ratio
+from mismatch.stats import questions_to_detect
 
 PAPER_REGIME = {
     "student_accuracy": 0.689,
@@ -74,11 +74,10 @@ def teacher_gaps(
 def _world_differences(
     draws: Resamples, student: str, treatment: str, control: str, world: Any
 ) -> np.ndarray:
-    wrong = ratio("wrong")
     arms = ((student, treatment), (student, control))
     if any(world not in draws.design.worlds_of(arm) for arm in arms):
         return np.full(draws.n_boot + 1, math.nan)
-    return wrong(draws.sums(arms[0], [world])) - wrong(draws.sums(arms[1], [world]))
+    return arm_difference(draws, ratio("wrong"), *arms, [world])
 
 
 def _lines(gaps: np.ndarray, effects: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -142,21 +141,15 @@ def gap_effects(
     p0 = control_rate if control_rate is not None else math.nan
     fit["control_rate"] = p0
     fit["triviaqa_questions_per_arm"] = [
-        _sample_size(predicted["estimate"], p0) if q.startswith("predicted") else math.nan
+        questions_to_detect(predicted["estimate"], p0) if q.startswith("predicted") else math.nan
         for q in fit["quantity"]
     ]
     fit["triviaqa_questions_per_arm_at_low"] = [
-        _sample_size(predicted["low"], p0) if q.startswith("predicted") else math.nan
+        questions_to_detect(predicted["low"], p0) if q.startswith("predicted") else math.nan
         for q in fit["quantity"]
     ]
     fit["triviaqa_unfiltered_dev"] = TRIVIAQA_UNFILTERED_DEV
     return points, fit[FIT_COLUMNS]
-
-
-def _sample_size(effect: float, p0: float) -> float:
-    if math.isnan(effect) or math.isnan(p0) or effect <= 0 or p0 + effect >= 1:
-        return math.nan
-    return float(required_sample_size(effect, p0))
 
 
 def gap_tables(

@@ -900,7 +900,7 @@ def paper_regime_sentence(
     Llama-2's, its primary effect with interval, and the TriviaQA questions per arm that a
     two-proportion test (80% power, two-sided 5%) needs to detect it."""
     from mismatch.gap import PAPER_REGIME
-    from mismatch.stats import required_sample_size
+    from mismatch.stats import questions_to_detect
 
     row = contrasts[contrasts["role"] == "primary"].iloc[0]
     pool = knowledge[knowledge["split"] == "pool"]
@@ -909,10 +909,8 @@ def paper_regime_sentence(
     above = int((per_world[row["treatment"]] > per_world[row["student"]]).sum())
 
     def needed(effect: float) -> str:
-        p0 = float(row["control_rate"])
-        if pd.isna(effect) or effect <= 0 or p0 + effect >= 1:
-            return "no finite number"
-        return f"{required_sample_size(effect, p0):,}"
+        n = questions_to_detect(float(effect), float(row["control_rate"]))
+        return "no finite number" if math.isnan(n) else f"{n:,.0f}"
 
     return (
         f"Paper regime (`{config}`: student `{row['student']}` {_pct(accuracy[row['student']])} "

@@ -490,14 +490,9 @@ def min_detectable_difference(
     """
     if n <= 0 or not 0 <= p0 < 1:
         raise ValueError("need n > 0 and 0 <= p0 < 1")
-    z_alpha, z_power = sps.norm.ppf(1 - alpha / 2), sps.norm.ppf(power)
 
     def gap(delta: float) -> float:
-        p1, pbar = p0 + delta, p0 + delta / 2
-        spread = z_alpha * math.sqrt(2 * pbar * (1 - pbar)) + z_power * math.sqrt(
-            p0 * (1 - p0) + p1 * (1 - p1)
-        )
-        return delta - spread / math.sqrt(n)
+        return delta - _z_spread(p0, delta, alpha, power) / math.sqrt(n)
 
     if gap(1 - p0) < 0:
         return math.nan
@@ -508,12 +503,24 @@ def required_sample_size(delta: float, p0: float, alpha: float = 0.05, power: fl
     """Observations per arm a two-sided two-proportion z-test needs to detect an increase
     ``delta`` over rate ``p0`` with the given power: the inverse of
     ``min_detectable_difference`` (same normal approximation), rounded up."""
-    p1 = p0 + delta
-    if delta <= 0 or not 0 <= p0 < 1 or p1 >= 1:
+    if delta <= 0 or not 0 <= p0 < 1 or p0 + delta >= 1:
         raise ValueError("need delta > 0 and 0 <= p0 < p0 + delta < 1")
+    return math.ceil((_z_spread(p0, delta, alpha, power) / delta) ** 2)
+
+
+def questions_to_detect(delta: float, p0: float) -> float:
+    """``required_sample_size`` at 5% and 80% power, NaN where no sample detects ``delta``
+    (not an increase, or NaN inputs, or a rate past 1)."""
+    if math.isnan(delta) or math.isnan(p0) or delta <= 0 or not 0 <= p0 < 1 or p0 + delta >= 1:
+        return math.nan
+    return float(required_sample_size(delta, p0))
+
+
+def _z_spread(p0: float, delta: float, alpha: float, power: float) -> float:
+    """sqrt(n) x delta at the detection boundary of the two-proportion z-test:
+    z_{1-alpha/2} sqrt(2 pbar qbar) + z_{power} sqrt(p0 q0 + p1 q1), p1 = p0 + delta."""
     z_alpha, z_power = sps.norm.ppf(1 - alpha / 2), sps.norm.ppf(power)
-    pbar = (p0 + p1) / 2
-    spread = z_alpha * math.sqrt(2 * pbar * (1 - pbar)) + z_power * math.sqrt(
+    p1, pbar = p0 + delta, p0 + delta / 2
+    return z_alpha * math.sqrt(2 * pbar * (1 - pbar)) + z_power * math.sqrt(
         p0 * (1 - p0) + p1 * (1 - p1)
     )
-    return math.ceil((spread / delta) ** 2)

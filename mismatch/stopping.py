@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mismatch.clustered import Resamples, percentile_interval, ratio
+from mismatch.clustered import Resamples, arm_difference, percentile_interval, ratio
 
 UNIT = "persons and seed runs resampled within each world; worlds fixed"
 
@@ -79,12 +79,15 @@ def training_length(
             }
             if any(f.empty for f in found.values()):
                 continue
-            effects = {}
-            for name, row in found.items():
-                r = row.iloc[0]
-                treatment = wrong(draws.sums((student, name)))
-                control = wrong(draws.sums((student, r["control"])))
-                effects[name] = (treatment - control, r)
+            effects = {
+                name: (
+                    arm_difference(
+                        draws, wrong, (student, name), (student, row.iloc[0]["control"])
+                    ),
+                    row.iloc[0],
+                )
+                for name, row in found.items()
+            }
             change = percentile_interval(effects[early][0] - effects[converged][0], confidence)
             kept = steps[(steps["student"] == student) & (steps["recipe"] == early)]
             c, e = effects[converged][1], effects[early][1]
