@@ -15,18 +15,18 @@ if ANSWER_JOB_PER != "split":
     rule answer_splits:
         input:
             models=answering_model_dirs,
-            questions=expand("results/w{{w}}/questions/{split}.parquet", split=ANSWERED_SPLITS),
-            exemplars="results/w{w}/questions/format.parquet",
+            questions=expand(out("w{{w}}/questions/{split}.parquet"), split=ANSWERED_SPLITS),
+            exemplars=out("w{w}/questions/format.parquet"),
         output:
             answers=expand(
-                "results/w{{w}}/answers/{model}/{split}.parquet",
+                out("w{{w}}/answers/{model}/{split}.parquet"),
                 model=MODELS if ANSWER_JOB_PER == "world" else ["{model}"],
                 split=ANSWERED_SPLITS,
             ),
         log:
-            f"logs/w{{w}}/answer_splits/{ANSWER_GROUP}.log",
+            out(f"logs/w{{w}}/answer_splits/{ANSWER_GROUP}.log"),
         benchmark:
-            f"benchmarks/w{{w}}/answer_splits/{ANSWER_GROUP}.tsv"
+            out(f"benchmarks/w{{w}}/answer_splits/{ANSWER_GROUP}.tsv")
         conda:
             "../envs/mismatch.yaml"
         threads: config["threads"]
@@ -48,14 +48,14 @@ else:
     rule answer_questions:
         input:
             model=model_dir,
-            questions="results/w{w}/questions/{split}.parquet",
-            exemplars="results/w{w}/questions/format.parquet",
+            questions=out("w{w}/questions/{split}.parquet"),
+            exemplars=out("w{w}/questions/format.parquet"),
         output:
-            answers="results/w{w}/answers/{model}/{split}.shards/{shard}.parquet",
+            answers=out("w{w}/answers/{model}/{split}.shards/{shard}.parquet"),
         log:
-            "logs/w{w}/answer_questions/{model}/{split}.{shard}.log",
+            out("logs/w{w}/answer_questions/{model}/{split}.{shard}.log"),
         benchmark:
-            "benchmarks/w{w}/answer_questions/{model}/{split}.{shard}.tsv"
+            out("benchmarks/w{w}/answer_questions/{model}/{split}.{shard}.tsv")
         conda:
             "../envs/mismatch.yaml"
         threads: config["threads"]
@@ -75,13 +75,13 @@ else:
     rule gather_answers:
         input:
             shards=answer_shard_files,
-            questions="results/w{w}/questions/{split}.parquet",
+            questions=out("w{w}/questions/{split}.parquet"),
         output:
-            answers="results/w{w}/answers/{model}/{split}.parquet",
+            answers=out("w{w}/answers/{model}/{split}.parquet"),
         log:
-            "logs/w{w}/gather_answers/{model}/{split}.log",
+            out("logs/w{w}/gather_answers/{model}/{split}.log"),
         benchmark:
-            "benchmarks/w{w}/gather_answers/{model}/{split}.tsv"
+            out("benchmarks/w{w}/gather_answers/{model}/{split}.tsv")
         conda:
             "../envs/mismatch.yaml"
         resources:
@@ -95,15 +95,15 @@ else:
 
 rule knowledge_report:
     input:
-        pool="results/w{w}/answers/{model}/pool.parquet",
-        test="results/w{w}/answers/{model}/test.parquet",
-        truth="results/w{w}/world/truth/{model}.parquet" if SYNTHETIC else [],
+        pool=out("w{w}/answers/{model}/pool.parquet"),
+        test=out("w{w}/answers/{model}/test.parquet"),
+        truth=out("w{w}/world/truth/{model}.parquet") if SYNTHETIC else [],
     output:
-        report="results/w{w}/knowledge/{model}.json",
+        report=out("w{w}/knowledge/{model}.json"),
     log:
-        "logs/w{w}/knowledge_report/{model}.log",
+        out("logs/w{w}/knowledge_report/{model}.log"),
     benchmark:
-        "benchmarks/w{w}/knowledge_report/{model}.tsv"
+        out("benchmarks/w{w}/knowledge_report/{model}.tsv")
     conda:
         "../envs/mismatch.yaml"
     resources:
@@ -119,11 +119,11 @@ rule check_preconditions:
     input:
         unpack(source_answers("pool")),
     output:
-        check="results/w{w}/checks/{student}.json",
+        check=out("w{w}/checks/{student}.json"),
     log:
-        "logs/w{w}/check_preconditions/{student}.log",
+        out("logs/w{w}/check_preconditions/{student}.log"),
     benchmark:
-        "benchmarks/w{w}/check_preconditions/{student}.tsv"
+        out("benchmarks/w{w}/check_preconditions/{student}.tsv")
     conda:
         "../envs/mismatch.yaml"
     resources:

@@ -9,14 +9,14 @@ localrules:
 rule knowledge_categories:
     input:
         model=model_dir,
-        questions="results/w{w}/questions/{split}.parquet",
-        exemplars="results/w{w}/questions/format.parquet",
+        questions=out("w{w}/questions/{split}.parquet"),
+        exemplars=out("w{w}/questions/format.parquet"),
     output:
-        categories="results/w{w}/categories/{model}/{split}.shards/{shard}.parquet",
+        categories=out("w{w}/categories/{model}/{split}.shards/{shard}.parquet"),
     log:
-        "logs/w{w}/knowledge_categories/{model}/{split}.{shard}.log",
+        out("logs/w{w}/knowledge_categories/{model}/{split}.{shard}.log"),
     benchmark:
-        "benchmarks/w{w}/knowledge_categories/{model}/{split}.{shard}.tsv"
+        out("benchmarks/w{w}/knowledge_categories/{model}/{split}.{shard}.tsv")
     wildcard_constraints:
         split="pool|test",
     conda:
@@ -37,13 +37,13 @@ rule knowledge_categories:
 rule gather_categories:
     input:
         shards=category_shard_files,
-        questions="results/w{w}/questions/{split}.parquet",
+        questions=out("w{w}/questions/{split}.parquet"),
     output:
-        categories="results/w{w}/categories/{model}/{split}.parquet",
+        categories=out("w{w}/categories/{model}/{split}.parquet"),
     log:
-        "logs/w{w}/gather_categories/{model}/{split}.log",
+        out("logs/w{w}/gather_categories/{model}/{split}.log"),
     benchmark:
-        "benchmarks/w{w}/gather_categories/{model}/{split}.tsv"
+        out("benchmarks/w{w}/gather_categories/{model}/{split}.tsv")
     wildcard_constraints:
         split="pool|test",
     conda:

@@ -12,6 +12,7 @@ REPO = workflow.basedir
 sys.path.insert(0, REPO)
 
 from mismatch import configuration as cfg  # noqa: E402
+from mismatch import studies  # noqa: E402
 from mismatch.errors import InputError  # noqa: E402
 
 cfg.export_package_path()
@@ -30,6 +31,26 @@ except InputError as err:
     raise WorkflowError(f"invalid config: {err}") from None
 config.clear()
 config.update(_layered)
+
+# One folder per study: every output, log, benchmark and figure of this config goes under
+# results/<study>/ (mismatch/studies.py says how the name is chosen), so studies coexist.
+try:
+    STUDY = studies.study_name(
+        workflow.overwrite_configfiles or workflow.configfiles,
+        workflow.config_settings.config,
+        REPO,
+    )
+except InputError as err:
+    raise WorkflowError(f"invalid config: {err}") from None
+config["study"] = STUDY
+OUT = studies.study_dir(STUDY)
+
+
+def out(path):
+    """``path`` inside this study's folder (``results/<study>/<path>``)."""
+    return f"{OUT}/{path}"
+
+
 cfg.drop_unset_model_sources(config)  # an overlay's `hub: null` + `path:` switches a source
 
 SCHEMA = os.path.join(REPO, "schemas", "config.schema.yaml")
@@ -40,9 +61,15 @@ if _problem:
     raise WorkflowError(f"invalid config: {_problem}")
 validate(config, SCHEMA)  # fills in the schema's defaults
 cfg.expand_sweeps(config)
+if config["finetune"]["checkpoint_root"] is None:
+    config["finetune"]["checkpoint_root"] = out(".checkpoints")
+# Errors name the config file given (the embedded default's is config.yaml) and the key.
+_SOURCE = os.path.relpath(
+    (workflow.overwrite_configfiles or workflow.configfiles or ["config"])[-1]
+)
 try:
-    cfg.check_config(config)
-    cfg.check_sizes(config)
+    cfg.check_config(config, _SOURCE)
+    cfg.check_sizes(config, _SOURCE)
 except InputError as err:
     raise WorkflowError(f"invalid config: {err}") from None
 
@@ -56,7 +83,7 @@ EXPOSURE = SYNTHETIC and config["questions"]["synthetic"]["knowledge_model"] == 
 # the exposure world also asks every pool and test fact with a held-out paraphrased question: its
 # answers are the ground truth of knowing there
 SPLITS = ["pool", "test", "format"] + (["heldout"] if EXPOSURE else [])
-FIGURES = config["figures_dir"]
+FIGURES = out("figures")
 SWEEPS = list(config["sweeps"])
 EARLY = "early" in cfg.recipe_stopping(config).values()  # some recipe keeps its best dev step
 CATEGORY_SETS = any(spec["kind"] == "category" for spec in config["recipes"].values())
@@ -89,9 +116,9 @@ def model_dir(wildcards):
     """Where a model is loaded from: pretrained here, a local path, or the fetched snapshot."""
     spec = config["models"][wildcards.model]
     if "pretrain" in spec:
-        return f"results/w{wildcards.w}/models/{wildcards.model}"
+        return out(f"w{wildcards.w}/models/{wildcards.model}")
     if "hub" in spec:
-        return f"results/models/{wildcards.model}.json"  # the fetch_model pointer
+        return out(f"models/{wildcards.model}.json")  # the fetch_model pointer
     return spec["path"]
 
 
@@ -110,7 +137,7 @@ def answer_shard_files(wildcards):
     """The answering jobs one (model, split) answer table is gathered from."""
     n_shards = cfg.answer_shards(config, wildcards.split)
     return [
-        f"results/w{wildcards.w}/answers/{wildcards.model}/{wildcards.split}.shards/{k}.parquet"
+        out(f"w{wildcards.w}/answers/{wildcards.model}/{wildcards.split}.shards/{k}.parquet")
         for k in range(n_shards)
     ]
 
@@ -135,7 +162,7 @@ def category_shard_files(wildcards):
     """The SliCK jobs one (model, split) category table is gathered from."""
     n_shards = cfg.category_shards(config, wildcards.split)
     return [
-        f"results/w{wildcards.w}/categories/{wildcards.model}/{wildcards.split}.shards/{k}.parquet"
+        out(f"w{wildcards.w}/categories/{wildcards.model}/{wildcards.split}.shards/{k}.parquet")
         for k in range(n_shards)
     ]
 
@@ -145,7 +172,7 @@ def source_answers(split):
 
     def inputs(wildcards):
         return {
-            m: f"results/w{wildcards.w}/answers/{m}/{split}.parquet"
+            m: out(f"w{wildcards.w}/answers/{m}/{split}.parquet")
             for m in cfg.source_models(config, wildcards.student)
         }
 
@@ -156,8 +183,8 @@ def recipe_answers(wildcards):
     """Pool answers of the recipe's teacher and of the student."""
     teacher = cfg.teacher_of(config, wildcards.recipe, wildcards.student) or wildcards.student
     return {
-        "teacher": f"results/w{wildcards.w}/answers/{teacher}/pool.parquet",
-        "student": f"results/w{wildcards.w}/answers/{wildcards.student}/pool.parquet",
+        "teacher": out(f"w{wildcards.w}/answers/{teacher}/pool.parquet"),
+        "student": out(f"w{wildcards.w}/answers/{wildcards.student}/pool.parquet"),
     }
 
 
@@ -167,7 +194,7 @@ def all_sweep_checks(wildcards=None):
     among the jobs that wait for the pool answers (priority), and the summary reads it."""
     if not SWEEPS:
         return []
-    return expand("results/w{w}/checks/sweeps/{student}.json", w=WORLD_SEEDS, student=STUDENTS)
+    return expand(out("w{w}/checks/sweeps/{student}.json"), w=WORLD_SEEDS, student=STUDENTS)
 
 
 def recipe_truth(wildcards):
@@ -176,8 +203,8 @@ def recipe_truth(wildcards):
         return {}
     teacher = cfg.teacher_of(config, wildcards.recipe, wildcards.student) or wildcards.student
     return {
-        "teacher_truth": f"results/w{wildcards.w}/world/truth/{teacher}.parquet",
-        "student_truth": f"results/w{wildcards.w}/world/truth/{wildcards.student}.parquet",
+        "teacher_truth": out(f"w{wildcards.w}/world/truth/{teacher}.parquet"),
+        "student_truth": out(f"w{wildcards.w}/world/truth/{wildcards.student}.parquet"),
     }
 
 
@@ -187,14 +214,14 @@ def sweep_truths(wildcards):
     if not TRUTH:
         return {}
     return {
-        f"{m}_truth": f"results/w{wildcards.w}/world/truth/{m}.parquet"
+        f"{m}_truth": out(f"w{wildcards.w}/world/truth/{m}.parquet")
         for m in cfg.source_models(config, wildcards.student)
     }
 
 
 def student_truth(wildcards):
     """The student's ground truth, for ``student_knows`` in its labels (knowledge.basis)."""
-    return f"results/w{wildcards.w}/world/truth/{wildcards.student}.parquet" if TRUTH else []
+    return out(f"w{wildcards.w}/world/truth/{wildcards.student}.parquet") if TRUTH else []
 
 
 def recipe_categories(wildcards):
@@ -205,20 +232,20 @@ def recipe_categories(wildcards):
         # the category sets' student categories choose their questions; every set of such a
         # study records its SliCK-known answered targets (Gekhman's fit)
         return {
-            "student_categories": f"results/w{wildcards.w}/categories/{wildcards.student}/pool.parquet"
+            "student_categories": out(f"w{wildcards.w}/categories/{wildcards.student}/pool.parquet")
         }
     if spec.get("knowledge_rule") != "slick":
         return {}
     teacher = cfg.teacher_of(config, wildcards.recipe, wildcards.student) or wildcards.student
     return {
-        "teacher_categories": f"results/w{wildcards.w}/categories/{teacher}/pool.parquet",
-        "student_categories": f"results/w{wildcards.w}/categories/{wildcards.student}/pool.parquet",
+        "teacher_categories": out(f"w{wildcards.w}/categories/{teacher}/pool.parquet"),
+        "student_categories": out(f"w{wildcards.w}/categories/{wildcards.student}/pool.parquet"),
     }
 
 
 def all_labels(wildcards=None):
     return expand(
-        "results/w{w}/labels/{student}/{recipe}/ft{seed}.parquet",
+        out("w{w}/labels/{student}/{recipe}/ft{seed}.parquet"),
         w=WORLD_SEEDS,
         student=STUDENTS,
         recipe=RECIPES,
@@ -233,9 +260,9 @@ def job_units():
 
 
 def unit_paths(pattern):
-    """``results/w{w}/<pattern>`` for every unit of a finetune_and_label job."""
+    """``results/<study>/w{w}/<pattern>`` for every unit of a finetune_and_label job."""
     return [
-        f"results/w{{w}}/{pattern}".replace("{recipe}", recipe).replace("{seed}", str(seed))
+        out(f"w{{w}}/{pattern}").replace("{recipe}", recipe).replace("{seed}", str(seed))
         for recipe, seed in job_units()
     ]
 
@@ -243,15 +270,17 @@ def unit_paths(pattern):
 def unit_recipes(wildcards):
     """The fine-tuning sets of a finetune_and_label job, in the order of its units."""
     return [
-        f"results/w{wildcards.w}/sets/{wildcards.student}/"
-        f"{getattr(wildcards, 'recipe', recipe)}.parquet"
+        out(
+            f"w{wildcards.w}/sets/{wildcards.student}/"
+            f"{getattr(wildcards, 'recipe', recipe)}.parquet"
+        )
         for recipe, _ in job_units()
     ]
 
 
 def all_sets(wildcards=None):
     return expand(
-        "results/w{w}/sets/{student}/{recipe}.parquet",
+        out("w{w}/sets/{student}/{recipe}.parquet"),
         w=WORLD_SEEDS,
         student=STUDENTS,
         recipe=RECIPES,
@@ -271,12 +300,12 @@ def all_losses(wildcards=None):
 # Files whose keys (world, student, ...) are not stored in them: the summary parses each path
 # with the same pattern that lists it, instead of pairing files with parameter lists by position.
 PATTERNS = {
-    "base": "results/w{w}/answers/{student}/test.parquet",
-    "checks": "results/w{w}/checks/{student}.json",
-    "losses": "results/w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv",
-    "questions": "results/w{w}/questions/test.parquet",
-    "truth": "results/w{w}/world/truth/{student}.parquet",
-    "probes": "results/w{w}/probes/{model}.parquet",
+    "base": out("w{w}/answers/{student}/test.parquet"),
+    "checks": out("w{w}/checks/{student}.json"),
+    "losses": out("w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv"),
+    "questions": out("w{w}/questions/test.parquet"),
+    "truth": out("w{w}/world/truth/{student}.parquet"),
+    "probes": out("w{w}/probes/{model}.parquet"),
 }
 
 
@@ -290,7 +319,7 @@ def all_test_questions(wildcards=None):
 
 
 def all_knowledge(wildcards=None):
-    return expand("results/w{w}/knowledge/{model}.json", w=WORLD_SEEDS, model=MODELS)
+    return expand(out("w{w}/knowledge/{model}.json"), w=WORLD_SEEDS, model=MODELS)
 
 
 def all_checks(wildcards=None):
@@ -308,7 +337,7 @@ def student_truths(wildcards=None):
 
 def final_outputs():
     return [
-        "results/summary/summary.md",
+        out("summary/summary.md"),
         f"{FIGURES}/outcomes.png",
         f"{FIGURES}/wrong_by_knowledge.png",
         f"{FIGURES}/loss_curves.png",
@@ -318,10 +347,10 @@ def final_outputs():
     ]
 
 
+# The end of a run prints the headline and where everything is; the full text stays in
+# results/<study>/summary/summary.md.
 onsuccess:
-    summary = "results/summary/summary.md"
-    if os.path.exists(summary):
-        print(open(summary).read(), file=sys.stderr)
+    print(studies.run_epilogue(OUT), file=sys.stderr)
 
 
 # ---------------------------------------------------------------- resources

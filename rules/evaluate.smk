@@ -6,22 +6,22 @@ if JOB_PER == "seed":
 
     rule label_student:
         input:
-            adapter="results/w{w}/students/{student}/{recipe}/ft{seed}/adapter",
+            adapter=out("w{w}/students/{student}/{recipe}/ft{seed}/adapter"),
             base=student_dir,
-            questions="results/w{w}/questions/test.parquet",
-            base_answers="results/w{w}/answers/{student}/test.parquet",
+            questions=out("w{w}/questions/test.parquet"),
+            base_answers=out("w{w}/answers/{student}/test.parquet"),
             categories=(
-                "results/w{w}/categories/{student}/test.parquet"
+                out("w{w}/categories/{student}/test.parquet")
                 if config["knowledge_categories"]["enabled"]
                 else []
             ),
             truth=student_truth,
         output:
-            labels="results/w{w}/labels/{student}/{recipe}/ft{seed}.parquet",
+            labels=out("w{w}/labels/{student}/{recipe}/ft{seed}.parquet"),
         log:
-            "logs/w{w}/label_student/{student}/{recipe}/ft{seed}.log",
+            out("logs/w{w}/label_student/{student}/{recipe}/ft{seed}.log"),
         benchmark:
-            "benchmarks/w{w}/label_student/{student}/{recipe}/ft{seed}.tsv"
+            out("benchmarks/w{w}/label_student/{student}/{recipe}/ft{seed}.tsv")
         conda:
             "../envs/mismatch.yaml"
         threads: config["threads"]

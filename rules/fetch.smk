@@ -14,11 +14,11 @@ if HUB_MODELS:
 
     rule fetch_model:
         output:
-            pointer="results/models/{model}.json",
+            pointer=out("models/{model}.json"),
         log:
-            "logs/fetch_model/{model}.log",
+            out("logs/fetch_model/{model}.log"),
         benchmark:
-            "benchmarks/fetch_model/{model}.tsv"
+            out("benchmarks/fetch_model/{model}.tsv")
         wildcard_constraints:
             model="|".join(HUB_MODELS),
         conda:
@@ -42,11 +42,11 @@ if FETCH_TRIVIAQA:
 
     rule fetch_dataset:
         output:
-            pointer="results/datasets/trivia_qa.json",
+            pointer=out("datasets/trivia_qa.json"),
         log:
-            "logs/fetch_dataset.log",
+            out("logs/fetch_dataset.log"),
         benchmark:
-            "benchmarks/fetch_dataset.tsv"
+            out("benchmarks/fetch_dataset.tsv")
         conda:
             "../envs/mismatch.yaml"
         resources:

@@ -10,14 +10,14 @@ rule finetuning_set:
         unpack(recipe_answers),
         unpack(recipe_categories),
         unpack(recipe_truth),
-        check="results/w{w}/checks/{student}.json",
-        questions="results/w{w}/questions/pool.parquet",
+        check=out("w{w}/checks/{student}.json"),
+        questions=out("w{w}/questions/pool.parquet"),
     output:
-        recipe="results/w{w}/sets/{student}/{recipe}.parquet",
+        recipe=out("w{w}/sets/{student}/{recipe}.parquet"),
     log:
-        "logs/w{w}/finetuning_set/{student}/{recipe}.log",
+        out("logs/w{w}/finetuning_set/{student}/{recipe}.log"),
     benchmark:
-        "benchmarks/w{w}/finetuning_set/{student}/{recipe}.tsv"
+        out("benchmarks/w{w}/finetuning_set/{student}/{recipe}.tsv")
     conda:
         "../envs/mismatch.yaml"
     resources:
@@ -43,13 +43,13 @@ if SWEEPS:
         input:
             unpack(source_answers("pool")),
             unpack(sweep_truths),
-            questions="results/w{w}/questions/pool.parquet",
+            questions=out("w{w}/questions/pool.parquet"),
         output:
-            check="results/w{w}/checks/sweeps/{student}.json",
+            check=out("w{w}/checks/sweeps/{student}.json"),
         log:
-            "logs/w{w}/check_sweeps/{student}.log",
+            out("logs/w{w}/check_sweeps/{student}.log"),
         benchmark:
-            "benchmarks/w{w}/check_sweeps/{student}.tsv"
+            out("benchmarks/w{w}/check_sweeps/{student}.tsv")
         priority: 50
         conda:
             "../envs/mismatch.yaml"
@@ -77,15 +77,15 @@ if JOB_PER != "seed":
         input:
             recipes=unit_recipes,
             base=student_dir,
-            questions="results/w{w}/questions/test.parquet",
-            base_answers="results/w{w}/answers/{student}/test.parquet",
+            questions=out("w{w}/questions/test.parquet"),
+            base_answers=out("w{w}/answers/{student}/test.parquet"),
             categories=(
-                "results/w{w}/categories/{student}/test.parquet"
+                out("w{w}/categories/{student}/test.parquet")
                 if config["knowledge_categories"]["enabled"]
                 else []
             ),
             truth=student_truth,
-            pool="results/w{w}/questions/pool.parquet",
+            pool=out("w{w}/questions/pool.parquet"),
         output:
             adapters=[
                 directory(p) for p in unit_paths("students/{student}/{recipe}/ft{seed}/adapter")
@@ -93,9 +93,9 @@ if JOB_PER != "seed":
             losses=unit_paths("students/{student}/{recipe}/ft{seed}/loss.tsv"),
             labels=unit_paths("labels/{student}/{recipe}/ft{seed}.parquet"),
         log:
-            f"logs/w{{w}}/finetune_and_label/{GROUP}.log",
+            out(f"logs/w{{w}}/finetune_and_label/{GROUP}.log"),
         benchmark:
-            f"benchmarks/w{{w}}/finetune_and_label/{GROUP}.tsv"
+            out(f"benchmarks/w{{w}}/finetune_and_label/{GROUP}.tsv")
         conda:
             "../envs/mismatch.yaml"
         threads: config["threads"]
@@ -117,16 +117,16 @@ else:
 
     rule finetune_student:
         input:
-            recipe="results/w{w}/sets/{student}/{recipe}.parquet",
+            recipe=out("w{w}/sets/{student}/{recipe}.parquet"),
             base=student_dir,
-            pool="results/w{w}/questions/pool.parquet",
+            pool=out("w{w}/questions/pool.parquet"),
         output:
-            adapter=directory("results/w{w}/students/{student}/{recipe}/ft{seed}/adapter"),
-            loss="results/w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv",
+            adapter=directory(out("w{w}/students/{student}/{recipe}/ft{seed}/adapter")),
+            loss=out("w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv"),
         log:
-            "logs/w{w}/finetune_student/{student}/{recipe}/ft{seed}.log",
+            out("logs/w{w}/finetune_student/{student}/{recipe}/ft{seed}.log"),
         benchmark:
-            "benchmarks/w{w}/finetune_student/{student}/{recipe}/ft{seed}.tsv"
+            out("benchmarks/w{w}/finetune_student/{student}/{recipe}/ft{seed}.tsv")
         conda:
             "../envs/mismatch.yaml"
         threads: config["threads"]

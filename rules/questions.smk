@@ -8,16 +8,15 @@ if config["questions"]["source"] == "triviaqa":
 
     rule triviaqa_questions:
         input:
-            dataset=config["questions"]["triviaqa"]["local_dir"]
-            or "results/datasets/trivia_qa.json",
+            dataset=config["questions"]["triviaqa"]["local_dir"] or out("datasets/trivia_qa.json"),
         output:
-            pool="results/w{w}/questions/pool.parquet",
-            test="results/w{w}/questions/test.parquet",
-            format="results/w{w}/questions/format.parquet",
+            pool=out("w{w}/questions/pool.parquet"),
+            test=out("w{w}/questions/test.parquet"),
+            format=out("w{w}/questions/format.parquet"),
         log:
-            "logs/w{w}/triviaqa_questions.log",
+            out("logs/w{w}/triviaqa_questions.log"),
         benchmark:
-            "benchmarks/w{w}/triviaqa_questions.tsv"
+            out("benchmarks/w{w}/triviaqa_questions.tsv")
         conda:
             "../envs/mismatch.yaml"
         resources:
@@ -39,13 +38,13 @@ if config["questions"]["source"] == "files":
         input:
             **{split: config["questions"]["files"][split] for split in SPLITS},
         output:
-            pool="results/w{w}/questions/pool.parquet",
-            test="results/w{w}/questions/test.parquet",
-            format="results/w{w}/questions/format.parquet",
+            pool=out("w{w}/questions/pool.parquet"),
+            test=out("w{w}/questions/test.parquet"),
+            format=out("w{w}/questions/format.parquet"),
         log:
-            "logs/w{w}/file_questions.log",
+            out("logs/w{w}/file_questions.log"),
         benchmark:
-            "benchmarks/w{w}/file_questions.tsv"
+            out("benchmarks/w{w}/file_questions.tsv")
         conda:
             "../envs/mismatch.yaml"
         resources:

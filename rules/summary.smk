@@ -7,7 +7,7 @@ localrules:
     plot_figures,
 
 
-SUMMARY = "results/summary"
+SUMMARY = out("summary")
 
 
 rule summarize:
@@ -98,9 +98,9 @@ rule summarize:
         labels=f"{SUMMARY}/labels.parquet",
         recipes=f"{SUMMARY}/recipes.csv",
     log:
-        "logs/summarize.log",
+        out("logs/summarize.log"),
     benchmark:
-        "benchmarks/summarize.tsv"
+        out("benchmarks/summarize.tsv")
     conda:
         "../envs/mismatch.yaml"
     resources:
@@ -184,9 +184,9 @@ rule plot_figures:
             category="3. Training",
         ),
     log:
-        "logs/plot_figures.log",
+        out("logs/plot_figures.log"),
     benchmark:
-        "benchmarks/plot_figures.tsv"
+        out("benchmarks/plot_figures.tsv")
     conda:
         "../envs/mismatch.yaml"
     resources:

@@ -9,15 +9,15 @@ if SYNTHETIC:
 
     rule synthetic_world:
         output:
-            **({"heldout": "results/w{w}/questions/heldout.parquet"} if EXPOSURE else {}),
-            facts="results/w{w}/world/facts.parquet",
-            pool="results/w{w}/questions/pool.parquet",
-            test="results/w{w}/questions/test.parquet",
-            format="results/w{w}/questions/format.parquet",
+            **({"heldout": out("w{w}/questions/heldout.parquet")} if EXPOSURE else {}),
+            facts=out("w{w}/world/facts.parquet"),
+            pool=out("w{w}/questions/pool.parquet"),
+            test=out("w{w}/questions/test.parquet"),
+            format=out("w{w}/questions/format.parquet"),
         log:
-            "logs/w{w}/synthetic_world.log",
+            out("logs/w{w}/synthetic_world.log"),
         benchmark:
-            "benchmarks/w{w}/synthetic_world.tsv"
+            out("benchmarks/w{w}/synthetic_world.tsv")
         conda:
             "../envs/mismatch.yaml"
         resources:
@@ -36,19 +36,19 @@ if SYNTHETIC:
         input:
             **(
                 {
-                    "exposure": "results/w{w}/world/exposure.parquet",
-                    "heldout": "results/w{w}/answers/{model}/heldout.parquet",
+                    "exposure": out("w{w}/world/exposure.parquet"),
+                    "heldout": out("w{w}/answers/{model}/heldout.parquet"),
                 }
                 if EXPOSURE
                 else {}
             ),
-            facts="results/w{w}/world/facts.parquet",
+            facts=out("w{w}/world/facts.parquet"),
         output:
-            truth="results/w{w}/world/truth/{model}.parquet",
+            truth=out("w{w}/world/truth/{model}.parquet"),
         log:
-            "logs/w{w}/true_knowledge/{model}.log",
+            out("logs/w{w}/true_knowledge/{model}.log"),
         benchmark:
-            "benchmarks/w{w}/true_knowledge/{model}.tsv"
+            out("benchmarks/w{w}/true_knowledge/{model}.tsv")
         conda:
             "../envs/mismatch.yaml"
         resources:
@@ -68,13 +68,13 @@ if SYNTHETIC:
 
         rule exposure_table:
             input:
-                facts="results/w{w}/world/facts.parquet",
+                facts=out("w{w}/world/facts.parquet"),
             output:
-                exposure="results/w{w}/world/exposure.parquet",
+                exposure=out("w{w}/world/exposure.parquet"),
             log:
-                "logs/w{w}/exposure_table.log",
+                out("logs/w{w}/exposure_table.log"),
             benchmark:
-                "benchmarks/w{w}/exposure_table.tsv"
+                out("benchmarks/w{w}/exposure_table.tsv")
             conda:
                 "../envs/mismatch.yaml"
             resources:
@@ -90,25 +90,25 @@ if SYNTHETIC:
 
         rule probe_facts:
             input:
-                model="results/w{w}/models/{model}",
-                exposure="results/w{w}/world/exposure.parquet",
-                truth="results/w{w}/world/truth/{model}.parquet",
-                pool="results/w{w}/questions/pool.parquet",
-                test="results/w{w}/questions/test.parquet",
-                exemplars="results/w{w}/questions/format.parquet",
-                pool_answers="results/w{w}/answers/{model}/pool.parquet",
-                test_answers="results/w{w}/answers/{model}/test.parquet",
+                model=out("w{w}/models/{model}"),
+                exposure=out("w{w}/world/exposure.parquet"),
+                truth=out("w{w}/world/truth/{model}.parquet"),
+                pool=out("w{w}/questions/pool.parquet"),
+                test=out("w{w}/questions/test.parquet"),
+                exemplars=out("w{w}/questions/format.parquet"),
+                pool_answers=out("w{w}/answers/{model}/pool.parquet"),
+                test_answers=out("w{w}/answers/{model}/test.parquet"),
                 categories=(
-                    "results/w{w}/categories/{model}/pool.parquet"
+                    out("w{w}/categories/{model}/pool.parquet")
                     if config["knowledge_categories"]["enabled"]
                     else []
                 ),
             output:
-                probes="results/w{w}/probes/{model}.parquet",
+                probes=out("w{w}/probes/{model}.parquet"),
             log:
-                "logs/w{w}/probe_facts/{model}.log",
+                out("logs/w{w}/probe_facts/{model}.log"),
             benchmark:
-                "benchmarks/w{w}/probe_facts/{model}.tsv"
+                out("benchmarks/w{w}/probe_facts/{model}.tsv")
             conda:
                 "../envs/mismatch.yaml"
             threads: config["threads"]
@@ -124,13 +124,13 @@ if SYNTHETIC:
 
     rule train_tokenizer:
         input:
-            facts="results/w{w}/world/facts.parquet",
+            facts=out("w{w}/world/facts.parquet"),
         output:
-            tokenizer=directory("results/w{w}/tokenizer"),
+            tokenizer=directory(out("w{w}/tokenizer")),
         log:
-            "logs/w{w}/train_tokenizer.log",
+            out("logs/w{w}/train_tokenizer.log"),
         benchmark:
-            "benchmarks/w{w}/train_tokenizer.tsv"
+            out("benchmarks/w{w}/train_tokenizer.tsv")
         conda:
             "../envs/mismatch.yaml"
         resources:
@@ -146,20 +146,20 @@ if SYNTHETIC:
     rule pretrain_model:
         input:
             **(
-                {"exposure": "results/w{w}/world/exposure.parquet"}
+                {"exposure": out("w{w}/world/exposure.parquet")}
                 if EXPOSURE
-                else {"truth": "results/w{w}/world/truth/{model}.parquet"}
+                else {"truth": out("w{w}/world/truth/{model}.parquet")}
             ),
-            facts="results/w{w}/world/facts.parquet",
-            tokenizer="results/w{w}/tokenizer",
+            facts=out("w{w}/world/facts.parquet"),
+            tokenizer=out("w{w}/tokenizer"),
             # slice world: the model's slice; exposure world: the one corpus's exposure counts
         output:
-            model=directory("results/w{w}/models/{model}"),
-            loss="results/w{w}/pretrain/{model}.loss.tsv",
+            model=directory(out("w{w}/models/{model}")),
+            loss=out("w{w}/pretrain/{model}.loss.tsv"),
         log:
-            "logs/w{w}/pretrain_model/{model}.log",
+            out("logs/w{w}/pretrain_model/{model}.log"),
         benchmark:
-            "benchmarks/w{w}/pretrain_model/{model}.tsv"
+            out("benchmarks/w{w}/pretrain_model/{model}.tsv")
         conda:
             "../envs/mismatch.yaml"
         threads: config["threads"]

@@ -257,13 +257,13 @@ def test_regrade_both_rules():
 
 def test_parse_keys_and_missing_persons(tmp_path):
     keys = parse_keys(
-        "results/w2/students/small/mismatch_0.50/ft3/loss.tsv",
-        "results/w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv",
+        "results/test/w2/students/small/mismatch_0.50/ft3/loss.tsv",
+        "results/test/w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv",
     )
     assert keys == {"world_seed": 2, "student": "small", "recipe": "mismatch_0.50", "ft_seed": 3}
     with pytest.raises(InputError, match="pattern"):
-        parse_keys("results/x/checks/small.json", "results/w{w}/checks/{student}.json")
-    path = tmp_path / "results/w7/checks/small.json"
+        parse_keys("results/test/x/checks/small.json", "results/test/w{w}/checks/{student}.json")
+    path = tmp_path / "results/test/w7/checks/small.json"
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps({"student": "small"}))
     pattern = str(tmp_path) + "/results/w{w}/checks/{student}.json"

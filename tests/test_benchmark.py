@@ -11,6 +11,7 @@ from mismatch.joblog import job_log
 from tools.benchmark import (
     PUBLISHED,
     TARGETS,
+    RunLayout,
     Target,
     compare_labels,
     format_rows,
@@ -24,6 +25,7 @@ from tools.benchmark import (
     ratios,
     read_benchmark_file,
     rule_of,
+    run_layout,
     stage_table,
     startup_seconds,
     study_numbers,
@@ -181,12 +183,13 @@ def test_study_numbers_count_one_process_per_job_and_the_startup_share(tmp_path)
     class Run:
         wall_s, cpu_s, peak_tree_rss_mib, peak_process_rss_mib = 30.0, 40.0, 900.0, 500.0
 
-    numbers = study_numbers(tmp_path, Run())
+    layout = RunLayout(tmp_path, tmp_path / "logs", tmp_path / "benchmarks")
+    numbers = study_numbers(layout, Run())
     assert numbers["jobs"] == 2 and numbers["python_processes"] == 3  # + Snakemake itself
     assert numbers["startup_cpu_s"] == 4.0 and numbers["startup_cpu_per_process_s"] == 2.0
     assert numbers["startup_share"] == pytest.approx(0.1)
     assert numbers["startup_share_pct"] == pytest.approx(10.0)
-    assert "wall_s" not in study_numbers(tmp_path, None)
+    assert "wall_s" not in study_numbers(layout, None)
 
 
 def test_ratios_divide_new_by_old_where_both_are_known():
@@ -196,12 +199,25 @@ def test_ratios_divide_new_by_old_where_both_are_known():
     assert ratios({"wall_s": 1.0}, {"wall_s": 2.0}) == {"wall_s": 0.5}
 
 
+def test_run_layout_finds_the_study_folder_or_a_baseline_revisions_layout(tmp_path):
+    """This revision's runs keep everything under results/<study>/; a baseline revision from
+    before per-study folders wrote results/, logs/ and benchmarks/ at the top."""
+    configfile = tmp_path / "tiny.yaml"
+    configfile.write_text("{}")
+    old = run_layout(tmp_path, configfile)
+    assert old == RunLayout(tmp_path / "results", tmp_path / "logs", tmp_path / "benchmarks")
+    (tmp_path / "results" / "tiny").mkdir(parents=True)
+    new = run_layout(tmp_path, configfile)
+    study = tmp_path / "results" / "tiny"
+    assert new == RunLayout(study, study / "logs", study / "benchmarks")
+
+
 def test_compare_labels_finds_identical_and_different_files(tmp_path):
     new, old = tmp_path / "new", tmp_path / "old"
     table = pd.DataFrame({"question_id": ["a", "b"], "label": ["correct", "wrong"]})
     for run in (new, old):
         for seed in (1, 2):
-            path = run / f"results/w1/labels/small/own/ft{seed}.parquet"
+            path = run / f"w1/labels/small/own/ft{seed}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
             table.to_parquet(path)
     assert compare_labels(new, old) == {
@@ -211,13 +227,13 @@ def test_compare_labels_finds_identical_and_different_files(tmp_path):
         "identical": True,
     }
     changed = table.assign(label=["wrong", "wrong"])
-    changed.to_parquet(old / "results/w1/labels/small/own/ft2.parquet")
-    (old / "results/w1/labels/small/own/ft1.parquet").unlink()
+    changed.to_parquet(old / "w1/labels/small/own/ft2.parquet")
+    (old / "w1/labels/small/own/ft1.parquet").unlink()
     compared = compare_labels(new, old)
     assert compared["identical"] is False and compared["missing_in_baseline"] == 1
     assert compared["differ"] == [
-        "results/w1/labels/small/own/ft1.parquet",
-        "results/w1/labels/small/own/ft2.parquet",
+        "w1/labels/small/own/ft1.parquet",
+        "w1/labels/small/own/ft2.parquet",
     ]
 
 

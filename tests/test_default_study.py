@@ -27,7 +27,7 @@ def test_default_study_runs_and_reports_its_findings(tmp_path):
     assert run.returncode == 0, run.output[-5000:]
     worlds, seeds = config["seeds"]["world"], config["seeds"]["finetune"]
     assert len(worlds) >= 4 and len(seeds) >= 3
-    labels = pd.read_parquet(work / "results/summary/labels.parquet")
+    labels = pd.read_parquet(work / "results/test/summary/labels.parquet")
     assert set(labels.world_seed) == set(worlds)
     assert set(labels.label) <= {"correct", "wrong", "abstain", "malformed"}
     assert (
@@ -37,10 +37,10 @@ def test_default_study_runs_and_reports_its_findings(tmp_path):
     )
     # the summary reports per-world estimates for every world and each sweep level vs level 0,
     # split by what the student knows
-    per_world = pd.read_csv(work / "results/summary/per_world.csv")
+    per_world = pd.read_csv(work / "results/test/summary/per_world.csv")
     primary = per_world[(per_world.role == "primary") & (per_world.kind == "world")]
     assert sorted(primary.world.astype(int)) == sorted(worlds)
-    levels = pd.read_csv(work / "results/summary/sweep_levels.csv")
+    levels = pd.read_csv(work / "results/test/summary/sweep_levels.csv")
     assert {
         "wrong rate, facts the student knows",
         "wrong rate, facts the student does not know",
@@ -56,16 +56,16 @@ def test_default_study_runs_and_reports_its_findings(tmp_path):
     }
     across = levels[levels.sweep == "grid: abstention, mismatch 0.00"].iloc[0]
     assert across.level > across.reference_level  # the student's own share exceeds the teacher's
-    summary_table = pd.read_csv(work / "results/summary/summary.csv")
+    summary_table = pd.read_csv(work / "results/test/summary/summary.csv")
     assert {"correct_rate", "wrong_rate", "abstain_rate", "malformed_rate"} <= set(
         summary_table.columns
     )
     assert set(labels.loc[labels.recipe != "base", "ft_seed"]) == set(seeds)
-    summary = (work / "results/summary/summary.md").read_text()
+    summary = (work / "results/test/summary/summary.md").read_text()
     for section in ("Dose-response", "Preconditions", "What each model knows", "McNemar"):
         assert section in summary
     for sweep in config["sweeps"]:
-        assert (work / "figures" / f"dose_response_{sweep}.png").stat().st_size > 5000
+        assert (work / "results/test/figures" / f"dose_response_{sweep}.png").stat().st_size > 5000
     # the preconditions held: the teacher measurably knows more than the student in every world
     checks = [p.read_text() for p in (work / "results").glob("w*/checks/small.json")]
     assert len(checks) == len(worlds) and all('"passed": true' in c for c in checks)

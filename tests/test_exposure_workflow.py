@@ -46,19 +46,19 @@ def test_every_model_reads_the_same_corpus(study):
         )
     }
     assert all(counts.values()) and counts["small"].group(1) == counts["large"].group(1)
-    exposure = pd.read_parquet(study / "results/w1/world/exposure.parquet")
-    facts = pd.read_parquet(study / "results/w1/world/facts.parquet")
+    exposure = pd.read_parquet(study / "results/test/w1/world/exposure.parquet")
+    facts = pd.read_parquet(study / "results/test/w1/world/facts.parquet")
     assert len(exposure) == len(facts) and exposure.exposure.between(0, 6).all()
 
 
 def test_truth_is_the_held_out_paraphrase_answer(study):
-    heldout = pd.read_parquet(study / "results/w1/questions/heldout.parquet")
-    pool = pd.read_parquet(study / "results/w1/questions/pool.parquet")
+    heldout = pd.read_parquet(study / "results/test/w1/questions/heldout.parquet")
+    pool = pd.read_parquet(study / "results/test/w1/questions/pool.parquet")
     asked = heldout.set_index("question_id").loc[pool.question_id, "question"]
     assert (asked.to_numpy() != pool.question.to_numpy()).all()  # paraphrased, same facts
     for model in ("small", "large"):
-        truth = pd.read_parquet(study / f"results/w1/world/truth/{model}.parquet")
-        answers = pd.read_parquet(study / f"results/w1/answers/{model}/heldout.parquet")
+        truth = pd.read_parquet(study / f"results/test/w1/world/truth/{model}.parquet")
+        answers = pd.read_parquet(study / f"results/test/w1/answers/{model}/heldout.parquet")
         graded = answers.set_index("question_id")["correct"]
         rows = truth[truth.question_id.isin(graded.index)]
         assert (rows.truly_known.to_numpy() == graded.loc[rows.question_id].to_numpy()).all()
@@ -66,27 +66,27 @@ def test_truth_is_the_held_out_paraphrase_answer(study):
 
 
 def test_probe_report_in_the_summary(study):
-    probes = pd.read_parquet(study / "results/w1/probes/small.parquet")
+    probes = pd.read_parquet(study / "results/test/w1/probes/small.parquet")
     assert {"exposure", "name_frequency", "greedy", "gold_probability", "truly_known"} <= set(
         probes.columns
     )
     assert probes.gold_probability.between(0, 1).all()
-    report = pd.read_csv(study / "results/summary/probe_auroc.csv")
+    report = pd.read_csv(study / "results/test/summary/probe_auroc.csv")
     assert set(report.model) == {"small", "mid", "large"}
     assert report.groupby("model").size().eq(6).all()  # SliCK's two probes on the pool split
     slick = report[report.probe.str.startswith("SliCK")]
     assert (slick.n_facts < report[report.probe == "greedy answer"].n_facts.max()).all()
-    recall = pd.read_csv(study / "results/summary/recall_by_exposure.csv")
+    recall = pd.read_csv(study / "results/test/summary/recall_by_exposure.csv")
     assert recall.groupby("model").n_facts.sum().eq(len(probes)).all()
     assert (
         "Knowledge probes against the held-out-paraphrase reference"
-        in (study / "results/summary/summary.md").read_text()
+        in (study / "results/test/summary/summary.md").read_text()
     )
     assert (study / "figures/recall_by_exposure.png").stat().st_size > 5000
 
 
 def test_gap_training_length_and_gekhman_tables(study):
-    summary = study / "results/summary"
+    summary = study / "results/test/summary"
     points = pd.read_csv(summary / "gap_points.csv")
     assert sorted(points.recipe) == ["large", "mid"]
     assert (points.gap == points.teacher_accuracy - points.student_accuracy).all()
@@ -99,11 +99,13 @@ def test_gap_training_length_and_gekhman_tables(study):
     row = length.set_index("early").loc["large_early"]
     assert row.converged == "large" and row.early_control == "own_early"
     assert 5 <= row.kept_step_min <= row.kept_step_max <= 10
-    adapter = study / "results/w1/students/small/large_early/ft1/adapter"
+    adapter = study / "results/test/w1/students/small/large_early/ft1/adapter"
     assert (adapter / "early_stopping.json").is_file()
-    assert not (study / "results/w1/students/small/large/ft1/adapter/early_stopping.json").exists()
-    sets = pd.read_parquet(study / "results/w1/sets/small/unknown.parquet")
-    categories = pd.read_parquet(study / "results/w1/categories/small/pool.parquet")
+    assert not (
+        study / "results/test/w1/students/small/large/ft1/adapter/early_stopping.json"
+    ).exists()
+    sets = pd.read_parquet(study / "results/test/w1/sets/small/unknown.parquet")
+    categories = pd.read_parquet(study / "results/test/w1/categories/small/pool.parquet")
     of = categories.set_index("question_id").loc[sets.question_id, "category"]
     assert (of == "Unknown").all() and len(sets) == 4 * 2  # two seed runs
     gekhman = pd.read_csv(summary / "gekhman_points.csv")

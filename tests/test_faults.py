@@ -20,7 +20,7 @@ import pytest
 from workflow_runs import ROOT, Run, load_config, snakemake, write_config
 
 LABELS = [
-    f"results/w1/labels/small/{recipe}/ft{seed}.parquet"
+    f"results/test/w1/labels/small/{recipe}/ft{seed}.parquet"
     for recipe in ("own", "large")
     for seed in (1, 2)
 ]
@@ -111,7 +111,7 @@ def assert_no_model_ran(work: Path) -> None:
     ):
         assert not (work / "logs/w1" / stage).exists(), stage
     for output in ("models", "students", "labels", "sets", "checks", "knowledge"):
-        assert not (work / "results/w1" / output).exists(), output
+        assert not (work / "results/test/w1" / output).exists(), output
 
 
 def assert_one_line(run: Run, work: Path, log: str, *parts: str) -> str:
@@ -266,12 +266,12 @@ def test_question_without_aliases(tmp_path, files_config):
 
 
 def test_truncated_parquet_from_an_earlier_stage(tmp_path, files_config):
-    test_set = "results/w1/questions/test.parquet"
+    test_set = "results/test/w1/questions/test.parquet"
     run, work = run_config(tmp_path, files_config, test_set)
     assert run.returncode == 0, run.output[-3000:]
     data = (work / test_set).read_bytes()
     (work / test_set).write_bytes(data[: len(data) // 2])
-    answers = "results/w1/answers/student/test.parquet"
+    answers = "results/test/w1/answers/student/test.parquet"
     run, work = run_config(tmp_path, files_config, answers)
     assert run.returncode != 0
     log_path = "logs/w1/answer_splits/all_models.log"  # answering.job_per: world
@@ -279,7 +279,7 @@ def test_truncated_parquet_from_an_earlier_stage(tmp_path, files_config):
     log = (work / log_path).read_text()
     assert not re.search(r": answering \d+ ", log)  # failed on reading, before loading a model
     assert not (work / answers).exists()
-    assert list((work / "results/w1/answers").rglob("*.parquet")) == []
+    assert list((work / "results/test/w1/answers").rglob("*.parquet")) == []
     assert_no_model_ran(work)
 
 
@@ -379,13 +379,15 @@ def has_log(stage: str):
 
 
 def has_checkpoint(work: Path) -> bool:
-    return any((work / "results/.checkpoints").glob("*/step-*"))
+    return any((work / "results/test/.checkpoints").glob("*/step-*"))
 
 
 def has_finished_unit_and_checkpoint(work: Path) -> bool:
     """A (recipe, seed) unit of a finetune_and_label job is cached and the next one has saved a
     checkpoint: a kill now must keep the first and resume the second."""
-    return any((work / "results/.checkpoints/seeds").glob("*/finished")) and has_checkpoint(work)
+    return any((work / "results/test/.checkpoints/seeds").glob("*/finished")) and has_checkpoint(
+        work
+    )
 
 
 def reused_and_resumed(work: Path) -> bool:
@@ -423,6 +425,6 @@ def test_killed_jobs_in_every_stage_rerun_to_the_uninterrupted_result(
     # the last run (after the job-only kill) reused the units finished before the kills
     log = (work / "logs/w1/finetune_and_label/small.log").read_text()
     assert "finished by an earlier run, reused" in log, log[-3000:]
-    assert not any((work / "results/.checkpoints/seeds").iterdir())  # the cache is cleaned up
+    assert not any((work / "results/test/.checkpoints/seeds").iterdir())  # the cache is cleaned up
     for label, expected in reference_labels.items():
         pd.testing.assert_frame_equal(pd.read_parquet(work / label), expected, obj=label)

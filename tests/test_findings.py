@@ -57,13 +57,13 @@ def test_run_wall_time_is_read_from_the_snakemake_logs(tmp_path):
     logs = tmp_path / ".snakemake" / "log"
     logs.mkdir(parents=True)
     (logs / "2026-11-25T100000.snakemake.log").write_text(
-        "Building DAG of jobs...\n[Wed Nov 25 10:00:01 2026]\nrule a:\n[Wed Nov 25 10:20:31 2026]\n"
-        "Finished job 0.\n"
+        "Building DAG of jobs...\n[Wed Nov 25 10:00:01 2026]\nrule a:\n"
+        "    output: results/s/w1/x\n[Wed Nov 25 10:20:31 2026]\nFinished job 0.\n"
     )
     (logs / "2026-11-25T110000.snakemake.log").write_text(
-        "[Wed Nov  5 11:00:00 2026]\n[Wed Nov  5 11:00:30 2026]\n"
+        "[Wed Nov  5 11:00:00 2026]\nresults/s/summary\n[Wed Nov  5 11:00:30 2026]\n"
     )
-    assert publish_findings.run_wall_seconds(tmp_path) == 20 * 60 + 30 + 30
+    assert publish_findings.run_wall_seconds(tmp_path / "results" / "s") == 20 * 60 + 30 + 30
 
 
 def test_readme_names_the_run_and_its_wall_time():
@@ -71,28 +71,31 @@ def test_readme_names_the_run_and_its_wall_time():
     assert f"Run: `{run['config']}`, wall time {run['wall_s'] / 60:.0f} min" in readme_block()
 
 
-def test_only_the_figures_the_run_drew_are_published(tmp_path):
-    """A clone's figures/ also holds committed figures the run may not draw (a sweep it no
-    longer has): only those written after the run's summary table count as the run's."""
-    import os
-
-    summary = tmp_path / "results" / "summary" / "summary.csv"
-    summary.parent.mkdir(parents=True)
-    summary.write_text("x")
-    figures = tmp_path / "figures"
-    figures.mkdir()
-    for name, age in (("old_sweep.png", 100), ("outcomes.png", -5), ("dose_response_grid.png", -1)):
-        (figures / name).write_bytes(b"png")
-        stamp = summary.stat().st_mtime - age
-        os.utime(figures / name, (stamp, stamp))
-    drawn = [p.name for p in publish_findings.run_figures(tmp_path)]
-    assert drawn == ["dose_response_grid.png", "outcomes.png"]
+def test_wall_time_and_figures_are_the_studys_own(tmp_path):
+    """Several studies run from one checkout: the published wall time sums only the Snakemake
+    logs that name the study's folder, and the figures are those in the study's folder."""
+    study = tmp_path / "results" / "mine"
+    (study / "figures").mkdir(parents=True)
+    (study / "figures" / "outcomes.png").write_bytes(b"png")
+    (tmp_path / "results" / "other" / "figures").mkdir(parents=True)
+    (tmp_path / "results" / "other" / "figures" / "forest.png").write_bytes(b"png")
+    logs = tmp_path / ".snakemake" / "log"
+    logs.mkdir(parents=True)
+    (logs / "a.snakemake.log").write_text(
+        "[Wed Nov 25 10:00:00 2026]\noutput: results/mine/w1/x\n[Wed Nov 25 10:10:00 2026]\n"
+    )
+    (logs / "b.snakemake.log").write_text(
+        "[Wed Nov 25 11:00:00 2026]\noutput: results/other/w1/x\n[Wed Nov 25 12:00:00 2026]\n"
+    )
+    assert publish_findings.run_wall_seconds(study) == 600
+    assert [p.name for p in publish_findings.run_figures(study)] == ["outcomes.png"]
 
 
 def _paper_regime_run(work):
     """A finished paper-regime run's summary tables: student mid at 69%, teacher xl at 78%,
     effect +5.0 [-1.0, +11.0] points over an own-data wrong rate of 2%."""
-    summary = work / "results" / "summary"
+    study = work / "results" / "paper-regime"
+    summary = study / "summary"
     summary.mkdir(parents=True)
     pd.DataFrame(
         [
@@ -111,16 +114,17 @@ def _paper_regime_run(work):
     logs = work / ".snakemake" / "log"
     logs.mkdir(parents=True)
     (logs / "a.snakemake.log").write_text(
-        "[Wed Nov 25 11:00:00 2026]\n[Wed Nov 25 11:10:00 2026]\n"
+        "[Wed Nov 25 11:00:00 2026]\nresults/paper-regime/summary\n[Wed Nov 25 11:10:00 2026]\n"
     )
-    return work
+    return study
 
 
 def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     """An exposure-world run: its tables go to docs/results/exposure/, its figure to figures/,
     and docs/exposure.md is rendered from them (and checked by --check)."""
     work = tmp_path / "work"
-    summary = work / "results" / "summary"
+    study = work / "results" / "test"
+    summary = study / "summary"
     summary.mkdir(parents=True)
     knowledge = [
         dict(
@@ -161,13 +165,13 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
         json.dumps({"cpus": 2, "cpu": "test CPU", "threads_per_job": 1})
     )
     (summary / "summary.md").write_text("# summary\n")
-    (work / "figures").mkdir()
+    (work / "results/test/figures").mkdir()
     for name in ("recall_by_exposure.png", "effect_by_gap.png"):
-        (work / "figures" / name).write_bytes(b"png")
+        (work / "results/test/figures" / name).write_bytes(b"png")
     logs = work / ".snakemake" / "log"
     logs.mkdir(parents=True)
     (logs / "a.snakemake.log").write_text(
-        "[Wed Nov 25 10:00:00 2026]\n[Wed Nov 25 10:30:00 2026]\n"
+        "[Wed Nov 25 10:00:00 2026]\nresults/test/summary\n[Wed Nov 25 10:30:00 2026]\n"
     )
     root = tmp_path / "repo"
     (root / "figures").mkdir(parents=True)
@@ -193,7 +197,7 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
         publish_findings, "PAPER_REGIME_RESULTS", root / "docs/results/exposure/paper-regime"
     )
     publish_findings.publish_paper_regime(paper, "configs/paper-regime.yaml")
-    publish_findings.publish_exposure(work, "configs/exposure.yaml")
+    publish_findings.publish_exposure(study, "configs/exposure.yaml")
     block = readme.read_text()
     assert "STALE" not in block and block.endswith("<!-- exposure:end -->\n\nrest\n")
     assert "met in 1 of 1 world(s)" in block

@@ -87,7 +87,7 @@ def sweep_recipes(config: dict) -> list[str]:
     return list(expanded["recipes"])
 
 
-def test_controls_after_a_finished_default_plans_only_the_new_levels_recipes_and_summary(
+def test_controls_beside_or_into_a_finished_default_plan_apart_or_only_what_is_new(
     tmp_path,
 ):
     default, controls = load_config("config.yaml"), load_config("configs/controls.yaml")
@@ -109,7 +109,14 @@ def test_controls_after_a_finished_default_plans_only_the_new_levels_recipes_and
     assert touched.returncode == 0, touched.output[-3000:]
     assert nothing_to_do(snakemake(ROOT, work, ROOT / "config.yaml", "-n"))
 
-    run = snakemake(ROOT, work, ROOT / "configs/controls.yaml", "-n")
+    # as its own study (results/controls/) it plans everything and leaves the default's alone
+    alone = snakemake(ROOT, work, ROOT / "configs/controls.yaml", "-n")
+    assert alone.returncode == 0, alone.output[-3000:]
+    assert "results/controls/w1/models/small" in alone.output
+    assert "results/default/" not in alone.output
+
+    # added to the finished default study in place (study=default), only what is new runs
+    run = snakemake(ROOT, work, ROOT / "configs/controls.yaml", "-n", "--config", "study=default")
     assert run.returncode == 0, run.output[-3000:]
     old = set(default["recipes"]) | set(sweep_recipes(default))
     new = [r for r in [*controls["recipes"], *sweep_recipes(controls)] if r not in old]
@@ -234,7 +241,7 @@ def test_report_opens_on_the_question_headline_and_figures(tiny_study, tmp_path)
         " ",
         re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style).*?</\1>", "", dom, flags=re.S)),
     )
-    headline = (work / "results/summary/headline.rst").read_text()
+    headline = (work / "results/test/summary/headline.rst").read_text()
     first_sentence = re.sub(r"\*", "", headline.splitlines()[0].split(", difference")[0])
     for text in (
         "The question.",

@@ -37,7 +37,7 @@ def paper_study(tmp_path_factory):
     configfile = base / "overlay.yaml"
     configfile.write_text(yaml.safe_dump(overlay, sort_keys=False))
     work = base / "work"
-    categories = [f"results/w1/categories/{s}/test.parquet" for s in STUDENTS]
+    categories = [f"results/test/w1/categories/{s}/test.parquet" for s in STUDENTS]
     run = snakemake(repo, work, configfile, "all", *categories, timeout=2400)
     assert run.returncode == 0, run.output[-6000:]
     from mismatch.configuration import drop_unset_model_sources, layered_config
@@ -62,9 +62,11 @@ def test_answering_is_sharded_and_provenance_names_the_model_folder(paper_study)
     work, _, paths = paper_study
     for model, path in paths.items():
         for split, size, n_shards in (("pool", 20, 1), ("test", 22, 2)):
-            shards = sorted((work / f"results/w1/answers/{model}/{split}.shards").glob("*.parquet"))
+            shards = sorted(
+                (work / f"results/test/w1/answers/{model}/{split}.shards").glob("*.parquet")
+            )
             assert len(shards) == n_shards
-            answers = pd.read_parquet(work / f"results/w1/answers/{model}/{split}.parquet")
+            answers = pd.read_parquet(work / f"results/test/w1/answers/{model}/{split}.parquet")
             assert len(answers) == size
             assert not answers.prediction.str.contains("\n").any()
             meta = read_metadata(shards[0])
@@ -74,13 +76,13 @@ def test_answering_is_sharded_and_provenance_names_the_model_folder(paper_study)
 
 def test_every_student_is_finetuned_with_the_papers_lora_and_labelled(paper_study):
     work, config, _ = paper_study
-    test = pd.read_parquet(work / "results/w1/questions/test.parquet")
+    test = pd.read_parquet(work / "results/test/w1/questions/test.parquet")
     for student in STUDENTS:
-        categories = pd.read_parquet(work / f"results/w1/categories/{student}/test.parquet")
+        categories = pd.read_parquet(work / f"results/test/w1/categories/{student}/test.parquet")
         assert sorted(categories.question_id) == sorted(test.question_id)
         assert set(categories.category) <= set(CATEGORIES)
         for recipe in ("own", "larger"):
-            folder = work / f"results/w1/students/{student}/{recipe}/ft1"
+            folder = work / f"results/test/w1/students/{student}/{recipe}/ft1"
             adapter = json.loads((folder / "adapter/adapter_config.json").read_text())
             assert adapter["r"] == config["finetune"]["lora"]["r"] == 16
             assert sorted(adapter["target_modules"]) == sorted(
@@ -88,21 +90,25 @@ def test_every_student_is_finetuned_with_the_papers_lora_and_labelled(paper_stud
             )
             loss = pd.read_csv(folder / "loss.tsv", sep="\t")
             assert len(loss) == 4 and loss.loss.notna().all() and (loss.tokens > 0).all()
-            labels = pd.read_parquet(work / f"results/w1/labels/{student}/{recipe}/ft1.parquet")
+            labels = pd.read_parquet(
+                work / f"results/test/w1/labels/{student}/{recipe}/ft1.parquet"
+            )
             assert sorted(labels.question_id) == sorted(test.question_id)
             assert set(labels.label) <= {"correct", "wrong", "abstain", "malformed"}
             assert labels.category.notna().all()
-    summary = (work / "results/summary/summary.md").read_text()
+    summary = (work / "results/test/summary/summary.md").read_text()
     assert all(student in summary for student in STUDENTS)
 
 
 def test_knowledge_categories_are_sharded_and_gathered(paper_study):
     work, _, _ = paper_study
     for student in STUDENTS:
-        shards = sorted((work / f"results/w1/categories/{student}/test.shards").glob("*.parquet"))
+        shards = sorted(
+            (work / f"results/test/w1/categories/{student}/test.shards").glob("*.parquet")
+        )
         assert len(shards) == 2  # 22 test questions, at most 20 per shard
         parts = [pd.read_parquet(p) for p in shards]
-        gathered = pd.read_parquet(work / f"results/w1/categories/{student}/test.parquet")
+        gathered = pd.read_parquet(work / f"results/test/w1/categories/{student}/test.parquet")
         assert pd.concat(parts, ignore_index=True).equals(gathered)
         assert [len(p) for p in parts] == [11, 11]
         assert read_metadata(shards[1])["shard"] == {"index": 1, "of": 2}

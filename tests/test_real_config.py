@@ -76,13 +76,13 @@ def test_question_files_are_checked_and_copied(tmp_path, tiny_llama_dir, tiny_gp
     config["models"]["teacher"]["path"] = str(tiny_gpt2_dir)
     work = tmp_path / "work"
     configfile = write_config(tmp_path / "files.yaml", config)
-    run = snakemake(ROOT, work, configfile, "results/w1/questions/pool.parquet")
+    run = snakemake(ROOT, work, configfile, "results/test/w1/questions/pool.parquet")
     assert run.returncode == 0, run.output[-3000:]
-    pool = pd.read_parquet(work / "results/w1/questions/pool.parquet")
+    pool = pd.read_parquet(work / "results/test/w1/questions/pool.parquet")
     assert pool.question_id.to_list() == ["pool0", "pool1", "pool2", "pool3"]
     assert "test: 4 questions" in (work / "logs/w1/file_questions.log").read_text()
     shutil.copy(files["pool"], files["format"])  # exemplars that are also pool questions
-    run = snakemake(ROOT, tmp_path / "work2", configfile, "results/w1/questions/pool.parquet")
+    run = snakemake(ROOT, tmp_path / "work2", configfile, "results/test/w1/questions/pool.parquet")
     assert run.returncode != 0
     assert f"{files['pool']}: shares 4 question(s) with {files['format']}" in run.output
 
@@ -105,12 +105,12 @@ def test_fetch_model_rule_reads_a_local_hub_cache_and_names_what_it_cannot_fetch
     snapshot = hub_cache_entry(hf_home, "org/tiny-llama", tiny_llama_dir)
     work = tmp_path / "work"
     configfile = _hub_config(tmp_path, hf_home, "org/not-cached")
-    run = snakemake(ROOT, work, configfile, "results/models/student.json")
+    run = snakemake(ROOT, work, configfile, "results/test/models/student.json")
     assert run.returncode == 0, run.output[-3000:]
-    pointer = json.loads((work / "results/models/student.json").read_text())
+    pointer = json.loads((work / "results/test/models/student.json").read_text())
     assert pointer["commit"] == COMMIT and pointer["path"] == str(snapshot.resolve())
     assert (work / "logs/fetch_model/student.log").read_text().strip()
-    run = snakemake(ROOT, work, configfile, "results/models/teacher.json")
+    run = snakemake(ROOT, work, configfile, "results/test/models/teacher.json")
     assert run.returncode != 0
     assert "models.teacher.hub: cannot fetch 'org/not-cached'" in run.output
     assert "HF_HUB_OFFLINE=1" in (work / "logs/fetch_model/teacher.log").read_text()

@@ -13,7 +13,7 @@ from mismatch.triviaqa import question_keys
 pytestmark = pytest.mark.slow
 
 FIXTURE = ROOT / "tests" / "fixtures" / "trivia_qa"
-CATEGORIES_FILE = "results/w1/categories/student/test.parquet"
+CATEGORIES_FILE = "results/test/w1/categories/student/test.parquet"
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def real_path_study(tmp_path_factory, tiny_llama_dir, tiny_gpt2_dir):
 def test_question_sets_come_from_triviaqa_disjoint(real_path_study):
     work, config = real_path_study
     sets = {
-        s: pd.read_parquet(work / f"results/w1/questions/{s}.parquet")
+        s: pd.read_parquet(work / f"results/test/w1/questions/{s}.parquet")
         for s in ("pool", "test", "format")
     }
     sizes = config["questions"]["triviaqa"]
@@ -47,7 +47,7 @@ def test_question_sets_come_from_triviaqa_disjoint(real_path_study):
     keys = [set(question_keys(t)) for t in sets.values()]
     assert not (keys[0] & keys[1] or keys[0] & keys[2] or keys[1] & keys[2])
     assert all(len(a) >= 2 for a in sets["test"].answers)
-    metadata = read_metadata(work / "results/w1/questions/pool.parquet")
+    metadata = read_metadata(work / "results/test/w1/questions/pool.parquet")
     assert metadata["seed"] == 1 and metadata["counts"]["train_in_test_dropped"] == 2
     assert metadata["counts"]["train_repeats_dropped"] == 1
 
@@ -55,7 +55,7 @@ def test_question_sets_come_from_triviaqa_disjoint(real_path_study):
 def test_both_architectures_answer_by_path(real_path_study):
     work, config = real_path_study
     for model in ("student", "teacher"):
-        answers = work / f"results/w1/answers/{model}/test.parquet"
+        answers = work / f"results/test/w1/answers/{model}/test.parquet"
         assert read_metadata(answers)["path"] == config["models"][model]["path"]
         assert len(pd.read_parquet(answers)) == config["questions"]["triviaqa"]["test_size"]
 
@@ -70,16 +70,16 @@ def test_student_categories_and_labels(real_path_study):
         "category",
     ]
     assert set(categories.category) <= set(CATEGORIES)
-    test = pd.read_parquet(work / "results/w1/questions/test.parquet")
+    test = pd.read_parquet(work / "results/test/w1/questions/test.parquet")
     assert sorted(categories.question_id) == sorted(test.question_id)
     for recipe in config["recipes"]:
-        labels = pd.read_parquet(work / f"results/w1/labels/student/{recipe}/ft1.parquet")
+        labels = pd.read_parquet(work / f"results/test/w1/labels/student/{recipe}/ft1.parquet")
         assert sorted(labels.question_id) == sorted(test.question_id)
         assert {"label", "contains_alias", "category"} <= set(labels.columns)
 
 
 def test_summary_and_logs_are_written(real_path_study):
     work, _ = real_path_study
-    assert "own" in (work / "results/summary/summary.md").read_text()
+    assert "own" in (work / "results/test/summary/summary.md").read_text()
     for log in ("w1/triviaqa_questions.log", "w1/knowledge_categories/student/test.0.log"):
         assert "done" in (work / "logs" / log).read_text()

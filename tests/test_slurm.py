@@ -61,7 +61,7 @@ def job_resources(output: str) -> list[tuple[str, dict[str, str]]]:
 
 
 def labels_files(workdir: Path) -> list[Path]:
-    files = workdir.glob("results/w*/labels/**/*.parquet")
+    files = workdir.glob("results/test/w*/labels/**/*.parquet")
     return sorted(path.relative_to(workdir) for path in files)
 
 

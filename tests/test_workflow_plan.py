@@ -58,7 +58,7 @@ def test_one_labels_file_builds_only_its_ancestors(tmp_path, job_per):
     config = load_config("config.yaml")
     config["finetune"]["job_per"] = job_per
     configfile = write_config(tmp_path / "config.yaml", config)
-    target = "results/w1/labels/small/own/ft1.parquet"
+    target = "results/test/w1/labels/small/own/ft1.parquet"
     run = snakemake(ROOT, tmp_path / "work", configfile, "-n", target)
     assert run.returncode == 0, run.output
     jobs = planned_jobs(run.output)
@@ -106,7 +106,7 @@ def test_one_answer_file_with_job_per_model_builds_only_its_model(tmp_path):
     config["answering"]["job_per"] = "model"
     configfile = write_config(tmp_path / "c.yaml", config)
     run = snakemake(
-        ROOT, tmp_path / "work", configfile, "-n", "results/w1/answers/small/test.parquet"
+        ROOT, tmp_path / "work", configfile, "-n", "results/test/w1/answers/small/test.parquet"
     )
     assert run.returncode == 0, run.output
     jobs = planned_jobs(run.output)
@@ -149,16 +149,16 @@ def test_layered_config_plans_with_command_line_values_last(tmp_path):
         "seeds": {"finetune": [1, 2, 3]},
         "finetune": {"job_per": "seed"},  # merged into the base's finetune section
         "answering": {"job_per": "split", "questions_per_shard": 5},
-        "figures_dir": "overlay_figures",
+        "study": "overlay",
     }
     layered = write_config(tmp_path / "layered.yaml", overlay)
-    run = snakemake(ROOT, tmp_path / "work", layered, "-n", "--config", "figures_dir=cli_figures")
+    run = snakemake(ROOT, tmp_path / "work", layered, "-n", "--config", "study=cli")
     assert run.returncode == 0, run.output
     jobs = planned_jobs(run.output)
     assert {w["seed"] for r, w in jobs if r == "finetune_student"} == {"1", "2", "3"}
     assert "finetune_and_label" not in {r for r, _ in jobs}
     assert len([w for r, w in jobs if r == "answer_questions"]) == 2 * (-(-24 // 5) + -(-16 // 5))
-    assert "cli_figures/outcomes.png" in run.output and "overlay_figures" not in run.output
+    assert "results/cli/figures/outcomes.png" in run.output and "results/overlay" not in run.output
 
 
 def test_knowledge_rule_slick_plans_pool_categories_of_teacher_and_student(
@@ -171,7 +171,7 @@ def test_knowledge_rule_slick_plans_pool_categories_of_teacher_and_student(
     config["recipes"]["teacher"]["knowledge_rule"] = "slick"
     config["knowledge_categories"]["questions_per_shard"] = 0  # one SliCK job per split
     configfile = write_config(tmp_path / "config.yaml", config)
-    target = "results/w1/sets/student/teacher.parquet"
+    target = "results/test/w1/sets/student/teacher.parquet"
     run = snakemake(ROOT, tmp_path / "work", configfile, "-n", target)
     assert run.returncode == 0, run.output
     categories = [w for r, w in planned_jobs(run.output) if r == "knowledge_categories"]
@@ -180,7 +180,7 @@ def test_knowledge_rule_slick_plans_pool_categories_of_teacher_and_student(
         ("teacher", "pool"),
     ]
     own = snakemake(
-        ROOT, tmp_path / "work", configfile, "-n", "results/w1/sets/student/own.parquet"
+        ROOT, tmp_path / "work", configfile, "-n", "results/test/w1/sets/student/own.parquet"
     )
     assert "knowledge_categories" not in planned_rules(own.output)  # default rule: answers only
 
@@ -196,9 +196,9 @@ def test_exposure_world_plans_one_corpus_and_the_probes(tmp_path):
     assert counts["exposure_table"] == worlds
     assert counts["pretrain_model"] == counts["probe_facts"] == counts["true_knowledge"]
     assert counts["probe_facts"] == worlds * models
-    assert "results/w1/answers/small/heldout.parquet" in run.output
+    assert "results/test/w1/answers/small/heldout.parquet" in run.output
     pretrain_inputs = _inputs_of(run.output, "pretrain_model")
-    assert "results/w1/world/exposure.parquet" in pretrain_inputs
+    assert "results/test/w1/world/exposure.parquet" in pretrain_inputs
     assert "world/truth/" not in pretrain_inputs  # no slice: the truth comes after answering
 
 

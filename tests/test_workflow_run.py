@@ -22,24 +22,24 @@ LABEL_COLUMNS = {"question_id", "prediction", "label", "student_knows", "recipe"
 
 def test_tiny_study_writes_labels_summary_and_figures(tiny_study):
     _, work, config, _ = tiny_study
-    labels = pd.read_parquet(work / "results/w1/labels/small/large/ft2.parquet")
+    labels = pd.read_parquet(work / "results/test/w1/labels/small/large/ft2.parquet")
     assert LABEL_COLUMNS <= set(labels.columns)
     assert set(labels.label) <= {"correct", "wrong", "abstain", "malformed"}
-    test = pd.read_parquet(work / "results/w1/questions/test.parquet")
+    test = pd.read_parquet(work / "results/test/w1/questions/test.parquet")
     assert sorted(labels.question_id) == sorted(test.question_id)
-    summary = (work / "results/summary/summary.md").read_text()
+    summary = (work / "results/test/summary/summary.md").read_text()
     for recipe in config["recipes"]:
         assert recipe in summary
     assert "Primary contrast" in summary and "Robustness" in summary
-    contrasts = pd.read_csv(work / "results/summary/contrasts.csv")
+    contrasts = pd.read_csv(work / "results/test/summary/contrasts.csv")
     assert list(contrasts["role"]).count("primary") == 1
     assert contrasts["n_persons"].gt(0).all()
-    robustness = pd.read_csv(work / "results/summary/robustness.csv")
+    robustness = pd.read_csv(work / "results/test/summary/robustness.csv")
     assert set(robustness["rule"]) == set(robustness_rules())  # 8 rules, malformed-as-wrong too
     for table in ("per_world", "wrong_by_knowledge", "losses", "summary"):
-        assert len(pd.read_csv(work / f"results/summary/{table}.csv")) > 0
+        assert len(pd.read_csv(work / f"results/test/summary/{table}.csv")) > 0
     for figure in ("outcomes", "wrong_by_knowledge", "loss_curves", "forest"):
-        assert (work / "figures" / f"{figure}.png").stat().st_size > 5000
+        assert (work / "results/test/figures" / f"{figure}.png").stat().st_size > 5000
 
 
 def test_rerun_with_nothing_changed_runs_nothing(tiny_study):
@@ -91,7 +91,7 @@ def test_weak_teacher_stops_the_run_before_fine_tuning(tiny_study, tmp_path):
     assert run.returncode != 0
     log = (weak_work / "logs/w1/check_preconditions/small.log").read_text()
     assert "large" in log and "preconditions.min_teacher_margin" in log
-    assert not (weak_work / "results/w1/checks/small.json").exists()
+    assert not (weak_work / "results/test/w1/checks/small.json").exists()
 
 
 CHROMIUM_FLAGS = [

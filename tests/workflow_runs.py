@@ -42,9 +42,14 @@ def copy_workflow(destination: Path) -> Path:
     return destination
 
 
+STUDY = "test"  # the study every test config writes to: results/test/ (unless it names another)
+
+
 def write_config(path: Path, config: dict) -> Path:
+    """Write ``config`` to ``path``, naming its study ``STUDY`` unless it names one, so a test's
+    configs of one study (edited copies too) share one results folder whatever their file names."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    path.write_text(yaml.safe_dump({"study": STUDY, **config}, sort_keys=False))
     return path
 
 

@@ -48,6 +48,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # the mismatch library, when run as tools/benchmark.py
+
+from mismatch.studies import study_dir, study_name  # noqa: E402
+
 CORES = 2
 GRID_CONFIG = ROOT / "configs" / "grid.yaml"
 NOTHING_TO_DO = "Nothing to be done"
@@ -323,18 +326,38 @@ def startup_seconds(log_dir: Path) -> list[float]:
     return found
 
 
+@dataclass(frozen=True)
+class RunLayout:
+    """Where a run's outputs, job logs and benchmarks are: all under ``results/<study>/`` (this
+    revision), or ``results/``, ``logs/`` and ``benchmarks/`` of the working directory (a
+    baseline revision from before per-study folders)."""
+
+    outputs: Path
+    logs: Path
+    benchmarks: Path
+
+
+def run_layout(workdir: Path, configfile: Path, repo: Path = ROOT) -> RunLayout:
+    """The layout of the run of ``configfile`` by ``repo``'s workflow in ``workdir``."""
+    study = workdir / study_dir(study_name([configfile], None, repo))
+    if study.is_dir():
+        return RunLayout(study, study / "logs", study / "benchmarks")
+    return RunLayout(workdir / "results", workdir / "logs", workdir / "benchmarks")
+
+
 def measure_study(workdir: Path, configfile: Path, repo: Path = ROOT) -> dict[str, Any]:
     """Run the whole study of ``repo`` in ``workdir``: wall, CPU and peak memory of the process
     tree; job processes started and their start-up CPU time (where the jobs record it)."""
     measured = run_measured(snakemake_command(workdir, configfile, repo=repo))
     check_ran(measured, f"the study ({repo})")
-    return {"repo": str(repo), "workdir": str(workdir), **study_numbers(workdir, measured)}
+    layout = run_layout(workdir, configfile, repo)
+    return {"repo": str(repo), "workdir": str(workdir), **study_numbers(layout, measured)}
 
 
-def study_numbers(workdir: Path, measured: Measured | None) -> dict[str, Any]:
-    """Processes and start-up of a run in ``workdir`` (and the run's own cost when measured)."""
-    jobs = int(stage_table(workdir / "benchmarks")["jobs"].sum())
-    startups = startup_seconds(workdir / "logs")
+def study_numbers(layout: RunLayout, measured: Measured | None) -> dict[str, Any]:
+    """Processes and start-up of a run (and the run's own cost when measured)."""
+    jobs = int(stage_table(layout.benchmarks)["jobs"].sum())
+    startups = startup_seconds(layout.logs)
     numbers: dict[str, Any] = {
         "python_processes": jobs + 1,  # one per job (every rule runs a script) + Snakemake
         "jobs": jobs,
@@ -355,11 +378,9 @@ def study_numbers(workdir: Path, measured: Measured | None) -> dict[str, Any]:
     return numbers
 
 
-def label_files(workdir: Path) -> list[str]:
-    """Every labels file of a run, relative to its working directory."""
-    return sorted(
-        str(p.relative_to(workdir)) for p in (workdir / "results").glob("w*/labels/*/*/ft*.parquet")
-    )
+def label_files(outputs: Path) -> list[str]:
+    """Every labels file of a run, relative to its outputs folder."""
+    return sorted(str(p.relative_to(outputs)) for p in outputs.glob("w*/labels/*/*/ft*.parquet"))
 
 
 def compare_labels(new: Path, old: Path) -> dict[str, Any]:
@@ -450,7 +471,7 @@ def measure_answering(
     from mismatch.prompting import PromptFormat
 
     torch.set_num_threads(threads)
-    world = f"results/w{config['seeds']['world'][0]}"
+    world = f"w{config['seeds']['world'][0]}"
     questions = read_parquet(workdir / world / "questions" / "test.parquet")
     exemplars = choose_exemplars(
         read_parquet(workdir / world / "questions" / "format.parquet"),
@@ -507,7 +528,7 @@ def measure_prefill(
     from mismatch.slick import SlickSettings, exemplar_sets
 
     torch.set_num_threads(threads)
-    world = workdir / f"results/w{config['seeds']['world'][0]}"
+    world = workdir / f"w{config['seeds']['world'][0]}"
     questions = pd.concat(
         [read_parquet(world / "questions" / f"{split}.parquet") for split in ("pool", "test")],
         ignore_index=True,
@@ -602,7 +623,7 @@ def measure_finetuning(
     from mismatch.recipes import seed_set
 
     torch.set_num_threads(threads)
-    world = f"results/w{config['seeds']['world'][0]}"
+    world = f"w{config['seeds']['world'][0]}"
     base = workdir / world / "models" / student
     recipe_path = workdir / world / "sets" / student / f"{recipe}.parquet"
     table = read_parquet(recipe_path)
@@ -1021,21 +1042,24 @@ def main(
     scratch = Path(tempfile.mkdtemp(prefix="mismatch-benchmark-"))
     if args.workdir:
         workdir = args.workdir.resolve()
-        if not (workdir / "results" / "summary" / "summary.md").is_file():
+        layout = run_layout(workdir, configfile)
+        if not (layout.outputs / "summary" / "summary.md").is_file():
             parser.error(f"--workdir {workdir}: not a completed run (no summary.md)")
-        results["study"] = study_numbers(workdir, None)
+        results["study"] = study_numbers(layout, None)
     else:
         workdir = scratch / "work"
         progress(f"running the study in {workdir} ...")
         results["study"] = measure_study(workdir, configfile)
+        layout = run_layout(workdir, configfile)
     results["workdir"] = str(workdir)
-    results["stages"] = stage_table(workdir / "benchmarks").to_dict(orient="records")
+    results["stages"] = stage_table(layout.benchmarks).to_dict(orient="records")
     save(results, args.json)  # after each measurement, so a failure later loses nothing
     if args.baseline:
         progress(f"running the study of {args.baseline} in {scratch / 'baseline-work'} ...")
         results["baseline"] = measure_baseline(args.baseline, configfile, scratch)
         results["ratios"] = ratios(results["study"], results["baseline"])
-        results["labels"] = compare_labels(workdir, scratch / "baseline-work")
+        baseline = scratch / "baseline-work"
+        results["labels"] = compare_labels(layout.outputs, run_layout(baseline, configfile).outputs)
         save(results, args.json)
     if args.study_only:
         print("\n".join(study_report(results)).strip())
@@ -1051,10 +1075,10 @@ def main(
     student = config["students"][0]
     recipe = next(r for r in config["recipes"] if teacher_of(config, r, student) != student)
     teacher = teacher_of(config, recipe, student)
-    results["answering"] = measure_answering(workdir, config, teacher, threads)
-    results["prefill"] = measure_prefill(workdir, config, teacher, threads)
+    results["answering"] = measure_answering(layout.outputs, config, teacher, threads)
+    results["prefill"] = measure_prefill(layout.outputs, config, teacher, threads)
     save(results, args.json)
-    results["finetuning"] = measure_finetuning(workdir, config, student, recipe, 30, threads)
+    results["finetuning"] = measure_finetuning(layout.outputs, config, student, recipe, 30, threads)
     tune = results["finetuning"]
     model_shape = (int(tune["mean_batch_tokens"]), tune["hidden_size"], tune["hidden_size"])
     results["gemm"] = measure_gemm([(1024, 1024, 1024), (512, 512, 512), model_shape], threads)

@@ -1,12 +1,15 @@
 """Publish a finished run's findings: its summary tables into docs/results/, its figures into
 figures/, its full summary into docs/findings.md, and the headline into the README.
 
-    .venv/bin/python tools/publish_findings.py WORKDIR --config configs/worlds8.yaml
-                                       # WORKDIR holds results/, figures/ and .snakemake/log/
-    .venv/bin/python tools/publish_findings.py WORKDIR --config configs/exposure.yaml --exposure
+    .venv/bin/python tools/publish_findings.py results/worlds8 --config configs/worlds8.yaml
+                                       # the study's folder; its working directory (two folders
+                                       # up) holds .snakemake/log/
+    .venv/bin/python tools/publish_findings.py results/exposure --config configs/exposure.yaml \
+        --exposure
                                        # the exposure world's run: docs/results/exposure/,
                                        # docs/exposure.md and the README's exposure block;
-                                       # add --paper-regime WORKDIR2 configs/paper-regime.yaml
+                                       # add --paper-regime results/paper-regime
+                                       #     configs/paper-regime.yaml
     .venv/bin/python tools/publish_findings.py --check   # exit 1 if README or findings.md differ
                                                          # from what docs/results/ renders
 
@@ -82,28 +85,31 @@ TABLES = (
 _STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$", re.M)
 
 
-def run_wall_seconds(workdir: Path) -> float:
-    """Wall time of the run: for each Snakemake invocation that did work in ``workdir`` (one
-    log under .snakemake/log/), its last timestamp minus its first, summed."""
+def run_wall_seconds(study: Path) -> float:
+    """Wall time of the study's run: for each Snakemake invocation that did work for it (a log
+    under the working directory's .snakemake/log/ that names the study's folder), its last
+    timestamp minus its first, summed."""
+    study = study.resolve()
+    workdir, marker = study.parents[1], f"{study.parent.name}/{study.name}/"
     total = 0.0
     for log in sorted((workdir / ".snakemake" / "log").glob("*.snakemake.log")):
+        text = log.read_text()
+        if marker not in text:
+            continue  # another study's run from the same checkout
         stamps = [
             datetime.strptime(" ".join(s.split()), "%a %b %d %H:%M:%S %Y")
-            for s in _STAMP.findall(log.read_text())
+            for s in _STAMP.findall(text)
         ]
         if len(stamps) >= 2:
             total += (stamps[-1] - stamps[0]).total_seconds()
     if total <= 0:
-        raise SystemExit(f"{workdir}: no Snakemake log with job timestamps in .snakemake/log/")
+        raise SystemExit(f"{workdir}: no Snakemake log of {marker} with job timestamps")
     return total
 
 
-def run_figures(workdir: Path) -> list[Path]:
-    """The figures the run drew: PNGs in ``workdir``/figures written after its summary table
-    (a clone's working tree also holds the committed figures, some of which the run may not
-    draw)."""
-    written = (workdir / "results" / "summary" / "summary.csv").stat().st_mtime
-    return sorted(p for p in (workdir / "figures").glob("*.png") if p.stat().st_mtime >= written)
+def run_figures(study: Path) -> list[Path]:
+    """The figures the study's run drew (its own folder holds no others)."""
+    return sorted((study / "figures").glob("*.png"))
 
 
 def run_line(run: dict[str, object], env: dict[str, object]) -> str:
@@ -223,22 +229,22 @@ def exposure_rendered(results: Path | None = None) -> str:
     )
 
 
-def publish_paper_regime(workdir: Path, config: str) -> None:
+def publish_paper_regime(study: Path, config: str) -> None:
     """Copy the paper-regime run's tables beside the exposure run's."""
     PAPER_REGIME_RESULTS.mkdir(parents=True, exist_ok=True)
     for name in PAPER_REGIME_TABLES:
-        shutil.copy2(workdir / "results" / "summary" / name, PAPER_REGIME_RESULTS / name)
-    run = {"config": config, "wall_s": run_wall_seconds(workdir)}
+        shutil.copy2(study / "summary" / name, PAPER_REGIME_RESULTS / name)
+    run = {"config": config, "wall_s": run_wall_seconds(study)}
     (PAPER_REGIME_RESULTS / "run.json").write_text(json.dumps(run, indent=2) + "\n")
 
 
-def publish_exposure(workdir: Path, config: str) -> None:
+def publish_exposure(study: Path, config: str) -> None:
     """Copy an exposure-world run's tables and figure, and render the README's exposure block."""
     EXPOSURE_RESULTS.mkdir(parents=True, exist_ok=True)
     for name in EXPOSURE_TABLES:
-        shutil.copy2(workdir / "results" / "summary" / name, EXPOSURE_RESULTS / name)
+        shutil.copy2(study / "summary" / name, EXPOSURE_RESULTS / name)
     for name in EXPOSURE_OPTIONAL:
-        source = workdir / "results" / "summary" / name
+        source = study / "summary" / name
         if source.exists():
             shutil.copy2(source, EXPOSURE_RESULTS / name)
         else:
@@ -253,26 +259,26 @@ def publish_exposure(workdir: Path, config: str) -> None:
     ]
     run = {
         "config": config,
-        "wall_s": run_wall_seconds(workdir),
+        "wall_s": run_wall_seconds(study),
         "student": student,
         "teachers": teachers,
     }
     (EXPOSURE_RESULTS / "run.json").write_text(json.dumps(run, indent=2) + "\n")
     for name in EXPOSURE_FIGURES:
-        shutil.copy2(workdir / "figures" / name, ROOT / "figures" / name)
+        shutil.copy2(study / "figures" / name, ROOT / "figures" / name)
     EXPOSURE_PAGE.write_text(exposure_rendered())
     README.write_text(
         readme_with(exposure_readme_block(), README.read_text(), EXPOSURE_START, EXPOSURE_END)
     )
 
 
-def publish(workdir: Path, config: str, note: str | None = None) -> None:
+def publish(study: Path, config: str, note: str | None = None) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in TABLES:
-        shutil.copy2(workdir / "results" / "summary" / name, RESULTS / name)
-    run = {"config": config, "wall_s": run_wall_seconds(workdir), "note": note}
+        shutil.copy2(study / "summary" / name, RESULTS / name)
+    run = {"config": config, "wall_s": run_wall_seconds(study), "note": note}
     (RESULTS / "run.json").write_text(json.dumps(run, indent=2) + "\n")
-    figures = run_figures(workdir)
+    figures = run_figures(study)
     for stale in (ROOT / "figures").glob("*.png"):
         if stale.name not in {f.name for f in figures}:
             stale.unlink()  # a figure this run did not draw (e.g. a sweep it no longer has)
@@ -285,7 +291,9 @@ def publish(workdir: Path, config: str, note: str | None = None) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("workdir", nargs="?", type=Path, help="a finished run's working directory")
+    parser.add_argument(
+        "study", nargs="?", type=Path, help="a finished study's folder (results/<study>)"
+    )
     parser.add_argument(
         "--config", help="the config the run used, as given to snakemake (recorded, shown)"
     )
@@ -299,7 +307,7 @@ def main() -> int:
     parser.add_argument(
         "--paper-regime",
         nargs=2,
-        metavar=("WORKDIR", "CONFIG"),
+        metavar=("STUDY", "CONFIG"),
         help="with --exposure: also the paper-regime run (configs/paper-regime.yaml)",
     )
     args = parser.parse_args()
@@ -322,14 +330,14 @@ def main() -> int:
             )
             return 1
         return 0
-    if args.workdir is None or args.config is None:
-        parser.error("give a finished run's working directory and --config, or --check")
+    if args.study is None or args.config is None:
+        parser.error("give a finished study's folder and --config, or --check")
     if args.exposure:
         if args.paper_regime:
             publish_paper_regime(Path(args.paper_regime[0]), args.paper_regime[1])
-        publish_exposure(args.workdir, args.config)
+        publish_exposure(args.study, args.config)
     else:
-        publish(args.workdir, args.config, args.note)
+        publish(args.study, args.config, args.note)
     return 0
 
 

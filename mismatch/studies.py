@@ -1,0 +1,142 @@
+"""Where a study's outputs live: one folder per study under ``results/``, named after its config.
+
+Every output, log, benchmark and figure of a run goes under ``results/<study>/``, so studies run
+from one checkout coexist and can be compared (``tools/studies.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from mismatch.errors import InputError
+
+RESULTS_ROOT = "results"
+DEFAULT_STUDY = "default"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def study_name(
+    configfiles: Iterable[str | Path],
+    command_line: Mapping[str, Any] | None,
+    repo: str | Path,
+) -> str:
+    """The study's name: ``--config study=NAME``, else the ``study`` key written in the last
+    config file itself (not inherited through ``extends:``: a config that extends another is
+    another study), else that file's stem; the embedded default (``<repo>/config.yaml``) is
+    ``default``."""
+    files = [Path(f) for f in configfiles]
+    name = (command_line or {}).get("study")
+    if name is None and files:
+        last = files[-1]
+        own = yaml.safe_load(last.read_text()) if last.is_file() else None
+        if isinstance(own, dict) and own.get("study") is not None:
+            name = own["study"]
+        elif last.resolve() == (Path(repo) / "config.yaml").resolve():
+            name = DEFAULT_STUDY
+        else:
+            name = last.stem
+    name = DEFAULT_STUDY if name is None else str(name)
+    if not _NAME.match(name):
+        raise InputError(
+            "study",
+            f"{name!r} is not a folder name (letters, digits, '.', '_' and '-'; no leading '.')",
+        )
+    return name
+
+
+def study_dir(name: str) -> str:
+    """The folder (relative to the working directory) that holds every output of study ``name``."""
+    return f"{RESULTS_ROOT}/{name}"
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def _pts(value: float) -> str:
+    return f"{100 * value:+.1f}"
+
+
+def headline_line(headline: Mapping[str, Any]) -> str:
+    """The primary contrast in one plain line (from the summary's ``headline.json``)."""
+    p = headline["primary"]
+    return (
+        f"{p['student']} fine-tuned on {p['treatment']}'s answers vs its own ({p['control']}): "
+        f"wrong {_pct(p['treatment_rate'])} vs {_pct(p['control_rate'])}, difference "
+        f"{_pts(p['estimate'])} [{_pts(p['low'])}, {_pts(p['high'])}] points "
+        f"(95% interval resampling persons and seed runs; {p['n_questions']} test questions, "
+        f"{p['n_persons']} persons, {p['k_worlds']} world(s))"
+    )
+
+
+def run_epilogue(folder: str | Path) -> str:
+    """What the end of a run prints: the headline and where the full text, tables, figures and
+    report are (the full summary stays in its file)."""
+    folder = Path(folder)
+    summary = folder / "summary"
+    lines = [f"Study `{folder.name}` finished: everything it wrote is under {folder}/"]
+    headline = summary / "headline.json"
+    if headline.is_file():
+        lines.append("  Headline: " + headline_line(json.loads(headline.read_text())))
+    lines += [
+        f"  Full summary: {summary / 'summary.md'}",
+        f"  Tables:       {summary}/*.csv (per-question labels: {summary / 'labels.parquet'})",
+        f"  Figures:      {folder / 'figures'}/",
+        f"  HTML report:  snakemake --report {folder / 'report.html'} (and the run's --configfile)",
+        "  All studies:  .venv/bin/python tools/studies.py list",
+    ]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class StudyRecord:
+    """One study folder under ``results/``: its name, whether its summary exists, its headline."""
+
+    name: str
+    folder: Path
+    finished: bool
+    headline: dict[str, Any] | None
+
+
+def list_studies(root: str | Path = RESULTS_ROOT) -> list[StudyRecord]:
+    """Every study folder under ``root``, by name (a folder counts once it holds a world or a
+    summary)."""
+    records = []
+    for folder in (
+        sorted(p for p in Path(root).iterdir() if p.is_dir()) if Path(root).is_dir() else []
+    ):
+        if folder.name.startswith("."):
+            continue
+        if not (folder / "summary").is_dir() and not any(folder.glob("w*")):
+            continue
+        headline_file = folder / "summary" / "headline.json"
+        headline = json.loads(headline_file.read_text()) if headline_file.is_file() else None
+        finished = (folder / "summary" / "summary.csv").is_file()
+        records.append(StudyRecord(folder.name, folder, finished, headline))
+    return records
+
+
+def comparison_table(folders: Iterable[str | Path]) -> pd.DataFrame:
+    """Correct, wrong and abstain rate (with intervals) of every (student, recipe) of each
+    study, one row each, read from the studies' ``summary/summary.csv``."""
+    columns = ["student", "recipe", "n", "n_worlds"] + [
+        f"{m}{s}"
+        for m in ("correct_rate", "wrong_rate", "abstain_rate")
+        for s in ("", "_low", "_high")
+    ]
+    frames = []
+    for folder in folders:
+        path = Path(folder) / "summary" / "summary.csv"
+        if not path.is_file():
+            raise InputError(str(path), "no summary table: has this study finished?")
+        table = pd.read_csv(path)
+        frames.append(table[columns].assign(study=Path(folder).name))
+    return pd.concat(frames, ignore_index=True)[["study", *columns]]

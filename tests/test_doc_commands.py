@@ -1,0 +1,113 @@
+"""Every command written in README.md and docs/ runs as written: Snakemake commands as dry runs
+(``-n``) on a private copy of the workflow, the project's tools with their documented arguments
+where that is cheap and safe, else with ``--help`` (they parse their arguments)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from workflow_runs import copy_workflow
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+START = re.compile(r"(?:\.venv/bin/)?(?:snakemake\s|python3?\s+tools/)")
+END = re.compile(r"`|\s&&\s|\s#|\s\|\s|;|$")
+# placeholders the docs use, and what a test puts there
+PLACEHOLDERS = {"RUN_DIR": "{tmp}/run", "NAME": "default", "my-paper.yaml": "my-paper.yaml"}
+# Snakemake flags whose commands are checked by other tests on a finished study
+ELSEWHERE = {
+    "--report": "tests/test_workflow_run.py::test_html_report_renders_every_figure_in_a_browser",
+    "--cleanup-metadata": "documented as Snakemake's own command; needs recorded files",
+}
+# tools whose documented arguments are run as written (cheap, read-only or confined to the copy)
+RUN_AS_WRITTEN = {"studies.py", "config_docs.py", "publish_findings.py --check"}
+
+
+def code_texts(page: Path) -> list[str]:
+    """The code on a page: lines of fenced and indented blocks, and inline code spans."""
+    texts, fenced = [], False
+    for line in page.read_text().splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif fenced or line.startswith("    "):
+            texts.append(line.strip())
+        else:
+            texts += re.findall(r"`([^`]+)`", line)
+    return texts
+
+
+def documented_commands() -> list[tuple[str, str]]:
+    """(page, command) for every Snakemake or tools/ command in the README and docs/."""
+    found: dict[str, str] = {}
+    for page in PAGES:
+        for text in code_texts(page):
+            for start in START.finditer(text):
+                rest = text[start.start() :]
+                found.setdefault(rest[: END.search(rest).start()].strip(), page.name)
+    return sorted((page, command) for command, page in found.items())
+
+
+COMMANDS = documented_commands()
+
+
+def test_the_docs_hold_commands_to_check():
+    commands = [c for _, c in COMMANDS]
+    assert sum("snakemake" in c for c in commands) >= 10
+    assert any("tools/studies.py" in c for c in commands)
+
+
+@pytest.fixture(scope="module")
+def workflow_copy(tmp_path_factory):
+    copy = copy_workflow(tmp_path_factory.mktemp("docs") / "repo")
+    for name in ("config.yaml", "tools", "docs", "README.md", "tests"):
+        source = ROOT / name
+        if source.is_dir():
+            subprocess.run(["cp", "-a", str(source), str(copy / name)], check=True)
+        else:
+            (copy / name).write_text(source.read_text())
+    if (ROOT / ".cache").is_dir():  # the real-tokenizer fixtures (tools/real_tokenizers.py)
+        (copy / ".cache").symlink_to(ROOT / ".cache")
+    # the docs' own example variant of the paper config (docs/real-models.md)
+    (copy / "my-paper.yaml").write_text(
+        "extends: configs/paper.yaml\nseeds: {finetune: [1, 2, 3, 4, 5]}\n"
+    )
+    return copy
+
+
+def argv(command: str, tmp: Path) -> list[str] | None:
+    """The command as an argument list run from the copy (None: checked elsewhere)."""
+    words = shlex.split(command)
+    words = [PLACEHOLDERS.get(w, w).format(tmp=tmp) for w in words]
+    program, *args = words
+    if program.endswith("snakemake"):
+        if any(flag in args for flag in ELSEWHERE):
+            return None
+        if not {"-n", "--dry-run", "--lint", "--unlock"} & set(args):
+            args.append("-n")
+        return [sys.executable, "-m", "snakemake", *args]
+    assert program in ("python", "python3", ".venv/bin/python"), command
+    tool, *tool_args = args
+    name = Path(tool).name
+    if not any(f"{name} {' '.join(tool_args)}".startswith(k) or k == name for k in RUN_AS_WRITTEN):
+        tool_args = ["--help"]
+    return [sys.executable, tool, *tool_args]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("page", "command"), COMMANDS, ids=[c for _, c in COMMANDS])
+def test_documented_command_runs(page, command, workflow_copy, tmp_path):
+    run = argv(command, tmp_path)
+    if run is None:
+        flag = next(f for f in ELSEWHERE if f in command)
+        pytest.skip(f"{page}: {flag} is checked by {ELSEWHERE[flag]}")
+    if "paper-tokenizers" in command and not (workflow_copy / ".cache").is_dir():
+        pytest.skip("the real-tokenizer fixtures are not built (tools/real_tokenizers.py)")
+    done = subprocess.run(run, cwd=workflow_copy, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, (
+        f"{page}: `{command}` failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
+    )

@@ -1,0 +1,73 @@
+"""List, compare and clean the studies run from this checkout (one folder each under results/).
+
+.venv/bin/python tools/studies.py list                      # every study, finished or not
+.venv/bin/python tools/studies.py compare default controls  # outcome rates side by side
+.venv/bin/python tools/studies.py clean exposure --yes      # delete one study's folder
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mismatch.errors import InputError  # noqa: E402
+from mismatch.studies import (  # noqa: E402
+    RESULTS_ROOT,
+    comparison_table,
+    headline_line,
+    list_studies,
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--root", default=RESULTS_ROOT, help="folder holding the study folders")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="every study folder, with its headline")
+    compare = commands.add_parser("compare", help="outcome rates of several studies")
+    compare.add_argument("studies", nargs="+")
+    clean = commands.add_parser("clean", help="delete one study's folder")
+    clean.add_argument("study")
+    clean.add_argument("--yes", action="store_true", help="really delete")
+    args = parser.parse_args(argv)
+    root = Path(args.root)
+
+    if args.command == "list":
+        records = list_studies(root)
+        if not records:
+            print(f"no studies under {root}/")
+        for record in records:
+            state = "finished" if record.finished else "unfinished"
+            print(f"{record.name:<20} {state:<11} {record.folder}/")
+            if record.headline:
+                print(f"    {headline_line(record.headline)}")
+        return 0
+    if args.command == "compare":
+        try:
+            table = comparison_table(root / name for name in args.studies)
+        except InputError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        return 0
+    folder = root / args.study
+    if not folder.is_dir():
+        print(f"error: {folder}: no such study folder", file=sys.stderr)
+        return 1
+    if not args.yes:
+        print(f"would delete {folder}/ (add --yes)")
+        return 0
+    shutil.rmtree(folder)
+    print(f"deleted {folder}/")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
