@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -66,6 +67,21 @@ def _bar_axis(ax: Axes, recipes: Sequence[str], title: str, ylabel: str) -> None
     ax.grid(axis="y", alpha=0.3)
 
 
+def _mark_values(ax: Axes, bars: Any, values: np.ndarray) -> None:
+    """A bar under 1% gets a thick stroke of its colour on the axis, so a zero rate is seen as
+    zero rather than as a missing bar."""
+    for bar, value in zip(bars, values, strict=True):
+        if np.isfinite(value) and value < 1.0:
+            left = bar.get_x()
+            ax.plot(
+                [left, left + bar.get_width()],
+                [0.6, 0.6],
+                color=bar.get_facecolor(),
+                linewidth=2.5,
+                solid_capstyle="butt",
+            )
+
+
 def plot_outcomes(summary: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Grouped bars per recipe: correct / wrong / abstain rates with intervals (one panel per
     student); ``summary`` is ``mismatch.summary.summarize`` output."""
@@ -78,15 +94,17 @@ def plot_outcomes(summary: pd.DataFrame, path: str | os.PathLike[str]) -> None:
         offsets = (-1.5 * width, -0.5 * width, 0.5 * width, 1.5 * width)
         for offset, outcome in zip(offsets, OUTCOME_COLORS, strict=True):
             metric = f"{outcome}_rate"
-            ax.bar(
+            values = 100 * rows[metric].to_numpy(dtype=float)
+            bars = ax.bar(
                 positions + offset,
-                100 * rows[metric],
+                values,
                 width,
                 yerr=_errors(rows, metric),
                 capsize=2,
                 color=OUTCOME_COLORS[outcome],
                 label=OUTCOME_LABELS[outcome],
             )
+            _mark_values(ax, bars, values)
         _bar_axis(ax, rows["recipe"], f"Test outcomes: {student}", "Share of test questions (%)")
         ax.legend(fontsize="small")
     save_figure(axes[0].figure, path)
@@ -356,8 +374,8 @@ def plot_forest(per_world: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     contrasts = list(
         per_world[["student", "treatment", "control"]].drop_duplicates().itertuples(index=False)
     )
-    height = 0.35 * len(per_world) + 0.6 * len(contrasts) + 1.0
-    fig = Figure(figsize=(7.5, max(3.0, height)), layout="constrained")
+    height = 0.32 * (len(per_world) + len(contrasts)) + 0.4 * len(contrasts) + 1.2
+    fig = Figure(figsize=(8.0, max(3.0, height)), layout="constrained")
     ax = fig.subplots()
     labels, y = [], 0.0
     for student, treatment, control in contrasts:
@@ -366,6 +384,8 @@ def plot_forest(per_world: pd.DataFrame, path: str | os.PathLike[str]) -> None:
             & (per_world["treatment"] == treatment)
             & (per_world["control"] == control)
         ]
+        labels.append((-y, f"{student}: {treatment} - {control}", True))  # the group's heading
+        y += 1
         for row in rows.to_dict("records"):
             estimate = 100 * row["estimate"]
             # a difference of two rates lies in [-1, 1]: intervals are cut there, as in the text
@@ -380,11 +400,15 @@ def plot_forest(per_world: pd.DataFrame, path: str | os.PathLike[str]) -> None:
                 color="black" if summary_row else OUTCOME_COLORS["wrong"],
                 capsize=3,
             )
-            labels.append((-y, f"{treatment} - {control}: {row['world']}"))
+            name = f"world {row['world']}" if row["kind"] == "world" else str(row["world"])
+            labels.append((-y, name, False))
             y += 1
-        y += 0.6
+        y += 0.5
     ax.axvline(0, color="grey", linewidth=1)
-    ax.set_yticks([p for p, _ in labels], [t for _, t in labels], fontsize="small")
+    ax.set_yticks([p for p, _, _ in labels], [t for _, t, _ in labels], fontsize=10)
+    for tick, (_, _, heading) in zip(ax.get_yticklabels(), labels, strict=True):
+        tick.set_fontweight("bold" if heading else "normal")
+    ax.set_ylim(-y + 0.5, 1.0)
     ax.set_xlabel("Wrong-rate difference, treatment - control (percentage points, 95% CI)")
     ax.set_title("Per-world estimates, these worlds pooled, new worlds (random effects)")
     ax.grid(axis="x", alpha=0.3)

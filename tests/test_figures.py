@@ -121,6 +121,27 @@ def test_plot_outcomes(summary, tmp_path):
     _assert_png(path)
 
 
+def _drawn(monkeypatch, plot, *args):
+    """The figure ``plot`` draws (instead of saving it)."""
+    import mismatch.figures as figures
+
+    drawn = []
+    monkeypatch.setattr(figures, "save_figure", lambda fig, path: drawn.append(fig))
+    plot(*args, "unused.png")
+    return drawn[0]
+
+
+def test_a_zero_rate_is_drawn_as_a_stroke_on_the_axis(summary, monkeypatch):
+    zero = summary.copy()
+    zero["wrong_rate"] = 0.0
+    strokes = len(_drawn(monkeypatch, plot_outcomes, zero).axes[0].lines)
+    some = summary.copy()
+    some["wrong_rate"] = 0.3
+    assert strokes - len(_drawn(monkeypatch, plot_outcomes, some).axes[0].lines) == len(
+        zero[zero["student"] == zero["student"].iloc[0]]
+    )
+
+
 def test_plot_wrong_by_knowledge(tmp_path):
     path = tmp_path / "knowledge.png"
     plot_wrong_by_knowledge(wrong_by_knowledge(_labels(), n_boot=30), path)
@@ -219,6 +240,26 @@ def test_plot_forest(tmp_path):
     path = tmp_path / "forest.png"
     plot_forest(pd.DataFrame(rows), path)
     _assert_png(path)
+
+
+def test_forest_labels_every_row_under_its_contrasts_heading(monkeypatch):
+    rows = [
+        dict(student="stu", treatment=t, control="own", world=w, kind=k, estimate=0.5, low=0.4,
+             high=0.6)
+        for t in ("large", "mid")
+        for w, k in (("1", "world"), ("2", "world"), ("3", "world"), ("these worlds", "pooled"))
+    ]  # fmt: skip
+    fig = _drawn(monkeypatch, plot_forest, pd.DataFrame(rows))
+    labels = [(t.get_text(), t.get_fontweight()) for t in fig.axes[0].get_yticklabels()]
+    assert labels[:5] == [
+        ("stu: large - own", "bold"),
+        ("world 1", "normal"),
+        ("world 2", "normal"),
+        ("world 3", "normal"),
+        ("these worlds", "normal"),
+    ]
+    assert len(labels) == 10 and all(fig.axes[0].get_yticklabels()[i].get_fontsize() >= 10
+                                     for i in range(10))  # fmt: skip
 
 
 def test_plot_effect_by_gap_with_and_without_a_line(tmp_path):
