@@ -83,9 +83,12 @@ def run_epilogue(folder: str | Path) -> str:
     folder = Path(folder)
     summary = folder / "summary"
     lines = [f"Study `{folder.name}` finished: everything it wrote is under {folder}/"]
-    headline = summary / "headline.json"
-    if headline.is_file():
-        lines.append("  Headline: " + headline_line(json.loads(headline.read_text())))
+    try:
+        lines.append(
+            "  Headline: " + headline_line(json.loads((summary / "headline.json").read_text()))
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # no summary (a partial target) or not a headline: the paths below still hold
     lines += [
         f"  Full summary: {summary / 'summary.md'}",
         f"  Tables:       {summary}/*.csv (per-question labels: {summary / 'labels.parquet'})",

@@ -98,7 +98,7 @@ def assert_config_error(run: Run, work: Path, *parts: str) -> None:
     assert run.returncode != 0
     error_line(run.output, "invalid config:", *parts)
     assert "Traceback" not in run.output
-    assert not (work / "results").exists() and not (work / "logs").exists()
+    assert not (work / "results").exists()  # no study folder: no output, no log
 
 
 def assert_no_model_ran(work: Path) -> None:
@@ -109,7 +109,7 @@ def assert_no_model_ran(work: Path) -> None:
         "label_student",
         "knowledge_categories",
     ):
-        assert not (work / "logs/w1" / stage).exists(), stage
+        assert not (work / "results/test/logs/w1" / stage).exists(), stage
     for output in ("models", "students", "labels", "sets", "checks", "knowledge"):
         assert not (work / "results/test/w1" / output).exists(), output
 
@@ -129,10 +129,11 @@ def assert_one_line(run: Run, work: Path, log: str, *parts: str) -> str:
 def assert_question_files_fault(run: Run, work: Path, path: str, problem: str) -> None:
     """The file_questions job failed on ``path``, wrote no question set, and no model ran."""
     assert run.returncode != 0
-    assert_one_line(run, work, "logs/w1/file_questions.log", path, problem)
-    leftovers = list((work / "results").rglob("*")) if (work / "results").exists() else []
-    assert [p for p in leftovers if p.is_file()] == []
-    assert not (work / "logs/w1/answer_splits").exists()
+    assert_one_line(run, work, "results/test/logs/w1/file_questions.log", path, problem)
+    study = work / "results" / "test"
+    leftovers = [p for p in study.rglob("*") if p.is_file()] if study.exists() else []
+    assert [p for p in leftovers if study / "logs" not in p.parents] == []  # only the job's log
+    assert not (work / "results/test/logs/w1/answer_splits").exists()
     assert_no_model_ran(work)
 
 
@@ -274,7 +275,7 @@ def test_truncated_parquet_from_an_earlier_stage(tmp_path, files_config):
     answers = "results/test/w1/answers/student/test.parquet"
     run, work = run_config(tmp_path, files_config, answers)
     assert run.returncode != 0
-    log_path = "logs/w1/answer_splits/all_models.log"  # answering.job_per: world
+    log_path = "results/test/logs/w1/answer_splits/all_models.log"  # answering.job_per: world
     assert_one_line(run, work, log_path, test_set, "not a readable parquet file", "delete it")
     log = (work / log_path).read_text()
     assert not re.search(r": answering \d+ ", log)  # failed on reading, before loading a model
@@ -372,7 +373,7 @@ def run_and_kill(work: Path, configfile: Path, stage: str, whole_tree: bool, rea
 
 def has_log(stage: str):
     """A job of ``stage`` has started: its log exists (one per world, or a folder of them)."""
-    logs = "logs/w1"
+    logs = "results/test/logs/w1"
     return lambda work: (
         (work / logs / f"{stage}.log").is_file() or any((work / logs / stage).rglob("*.log"))
     )
@@ -393,7 +394,7 @@ def has_finished_unit_and_checkpoint(work: Path) -> bool:
 def reused_and_resumed(work: Path) -> bool:
     """The rerun job has taken the killed job's finished units from the cache and resumed the
     unit it was killed in from that unit's checkpoint (if it never does, the test fails)."""
-    log = work / "logs/w1/finetune_and_label/small.log"
+    log = work / "results/test/logs/w1/finetune_and_label/small.log"
     text = log.read_text() if log.is_file() else ""
     return "finished by an earlier run" in text and "resuming from checkpoint" in text
 
@@ -423,7 +424,7 @@ def test_killed_jobs_in_every_stage_rerun_to_the_uninterrupted_result(
     run = snakemake(ROOT, work, tiny_configfile, *LABELS)
     assert run.returncode == 0, run.output[-5000:]
     # the last run (after the job-only kill) reused the units finished before the kills
-    log = (work / "logs/w1/finetune_and_label/small.log").read_text()
+    log = (work / "results/test/logs/w1/finetune_and_label/small.log").read_text()
     assert "finished by an earlier run, reused" in log, log[-3000:]
     assert not any((work / "results/test/.checkpoints/seeds").iterdir())  # the cache is cleaned up
     for label, expected in reference_labels.items():

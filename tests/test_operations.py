@@ -166,7 +166,7 @@ def test_a_fresh_clone_with_the_results_copied_in_plans_nothing(tiny_study, tmp_
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
     assert not (clone / "results").exists()  # results are not in git: copied in, as by rsync
-    for part in ("results", ".snakemake", "figures"):  # figures: untracked in this test repo
+    for part in ("results", ".snakemake"):
         shutil.copytree(repo / part, clone / part, symlinks=True)
     assert git(clone, "status", "--porcelain", "--untracked-files=no") == ""
     run = snakemake(clone, clone, clone / configfile.name, "-n")

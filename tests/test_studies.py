@@ -104,3 +104,11 @@ def test_the_epilogue_is_short_and_points_to_the_full_summary(tmp_path):
     assert headline_line(HEADLINE) in text
     assert "+57.8 [+51.7, +63.6] points" in headline_line(HEADLINE)
     assert "summary/summary.md" in text and "figures" in text
+
+
+def test_the_epilogue_of_a_partial_run_still_says_where_things_are(tmp_path):
+    (tmp_path / "s" / "summary").mkdir(parents=True)
+    (tmp_path / "s" / "summary" / "headline.json").write_text("x")  # not a headline
+    text = run_epilogue(tmp_path / "s")
+    assert "Headline" not in text and "summary/summary.md" in text
+    assert "Headline" not in run_epilogue(tmp_path / "absent")

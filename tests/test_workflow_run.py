@@ -89,7 +89,7 @@ def test_weak_teacher_stops_the_run_before_fine_tuning(tiny_study, tmp_path):
     strict["preconditions"] = {"allow_weak_teacher": False, "min_teacher_margin": 1.0}
     run = snakemake(repo, weak_work, write_config(tmp_path / "strict.yaml", strict))
     assert run.returncode != 0
-    log = (weak_work / "logs/w1/check_preconditions/small.log").read_text()
+    log = (weak_work / "results/test/logs/w1/check_preconditions/small.log").read_text()
     assert "large" in log and "preconditions.min_teacher_margin" in log
     assert not (weak_work / "results/test/w1/checks/small.json").exists()
 
