@@ -9,7 +9,7 @@ import ast
 import copy
 import hashlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -551,15 +551,45 @@ def _package_imports(path: Path) -> Iterable[str]:
                     yield alias.name.removeprefix("mismatch.")
 
 
-def model_job_resources(config: Mapping[str, Any], stage: str, model: str, attempt: int) -> dict:
-    """The resources one job of ``stage`` on ``model`` asks for (see ``mismatch.resources``)."""
-    from mismatch.resources import job_resources
+def model_job_resources(
+    config: Mapping[str, Any], work: Mapping[str, float], models: Sequence[str], attempt: int
+) -> dict[str, int]:
+    """The resources of one job (one process) in which each of ``models`` does ``work`` (stage
+    -> units; ``stage_units`` counts them): the summed work time with one start-up, the largest
+    memory and GPU need (see ``mismatch.resources``)."""
+    from mismatch.resources import memory_and_gpus, runtime_minutes, work_seconds
 
-    spec = config["models"][model]
     vocab = config["questions"]["synthetic"]["vocab_size"]
-    return job_resources(
-        stage, estimated_params(spec, vocab), spec["dtype"], spec.get("gpus"), attempt
-    )
+    settings = config["resources"]
+    seconds, needs = 0.0, []
+    for model in models:
+        spec = config["models"][model]
+        params, dtype, gpus = estimated_params(spec, vocab), spec["dtype"], spec.get("gpus")
+        for stage, units in work.items():
+            seconds += work_seconds(stage, params, units, dtype, gpus, settings["rates"])
+            needs.append(memory_and_gpus(stage, params, dtype, gpus))
+    return {
+        "mem_mb": max(n["mem_mb"] for n in needs),
+        "gpu": max(n["gpu"] for n in needs),
+        "runtime": runtime_minutes(seconds, attempt, settings["margin"], settings["min_runtime"]),
+    }
+
+
+def stage_units(
+    config: Mapping[str, Any], stage: str, model: str, questions: int | None = None
+) -> float:
+    """Units of work of one job of ``stage`` on ``model``: questions answered (``answer``: the
+    job's ``questions``; ``label``: the test split), fine-tuning examples (steps x batch size),
+    or SliCK generations (``questions`` x exemplar sets x (1 + samples))."""
+    if stage == "finetune":
+        settings = finetune_settings(config, model)
+        return settings["steps"] * settings["batch_size"]
+    if stage == "label":
+        return question_count(config, "test")
+    if stage == "categories":
+        slick = config["knowledge_categories"]
+        return (questions or 0) * slick["n_exemplar_sets"] * (1 + slick["n_samples"])
+    return questions or 0
 
 
 def question_count(config: Mapping[str, Any], split: str) -> int:

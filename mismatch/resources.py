@@ -1,40 +1,157 @@
-"""Per-job memory, time and GPU requests computed from a model's declared size.
+"""Per-job memory, time and GPU requests: seconds per unit of work, scaled by the model's size and
+the job's work, times a stated margin.
 
-Estimates, not measurements: every rule's ``benchmark:`` file records what a real run used, and the
-README says how to tighten these numbers for a cluster.
+    expected seconds = start-up + per model: loading + units x max(rate x billions of params, floor)
+    requested runtime = max(min_runtime, margin x expected), in minutes (one process: one
+    start-up, however many models or stages it runs)
+    a retry (attempt n) asks for RETRY_GROWTH ** (n - 1) times as much, at most MAX_RETRY_FACTOR
+
+A unit is what a stage does many times: a question answered (``answer``, ``label``), a fine-tuning
+example processed (``finetune``: steps x batch size), one generation of SliCK's
+(``categories``: questions x exemplar sets x (1 + samples)). ``RATES`` says where each rate comes
+from; ``resources.rates`` in the config replaces them with a study's own measurements
+(``tools/calibrate_resources.py`` computes them from a finished study's benchmark files).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-TINY_PARAMS = 50e6  # below this a model runs on the CPU of the job's node
+TINY_PARAMS = 50e6  # below this a model runs on the CPU of the job's node by default
 GPU_MEMORY_GB = 80.0  # one A100/H100 card
 BYTES_PER_PARAM = {"float32": 4, "bfloat16": 2, "float16": 2, "auto": 2}
+STAGES = ("answer", "finetune", "label", "categories")
 
-# hours of GPU time per billion parameters for the stage's default workload, before retries;
-# categories = SliCK: 10 exemplar sets x (1 greedy + 16 sampled answers) per question
-_HOURS_PER_B = {"answer": 0.05, "finetune": 0.15, "label": 0.03, "categories": 0.1}
+MARGIN = 2.0  # requested time over expected time
+MIN_RUNTIME = 10  # minutes: below this a cluster's scheduling overhead dominates anyway
+RETRY_GROWTH = 1.5  # each retry asks for this much more time ...
+MAX_RETRY_FACTOR = 2.0  # ... but never more than this times the first request
+STARTUP_S = 60.0  # Python, imports and the job's own start-up on a cluster node
+LOAD_S_PER_GB = 1.0  # reading weights from a shared filesystem at about 1 GB/s
 
 
-def job_resources(
-    stage: str, params: float, dtype: str = "auto", gpus: int | None = None, attempt: int = 1
+@dataclass(frozen=True)
+class Rate:
+    """Seconds per unit of a stage: ``per_b`` per billion parameters, never below ``floor``."""
+
+    per_b: float
+    floor: float
+    source: str
+
+
+_CPU_PILOT = (
+    "measured on a 2-core x86 CPU, 2 threads: SmolLM2-135M and Gemma-3-270M (issue 21's pilot: "
+    "13 and 8 questions/s few-shot, 33 and 14 zero-shot, 16 and 8.6 examples/s LoRA)"
+)
+_CPU_TINY = "floors measured on the default study's tiny models (results/default/benchmarks)"
+_GPU_FLOPS = (
+    "estimated, not measured: FLOPs at 35% of an A100's bf16 peak (LoRA ~4N per token, 64 "
+    "tokens per example; k-shot prefill ~200 tokens, decode memory-bound); measure with "
+    "tools/calibrate_resources.py after a first run"
+)
+RATES: dict[str, dict[str, Rate]] = {
+    "cpu": {
+        "answer": Rate(0.55, 0.008, f"{_CPU_PILOT}; {_CPU_TINY}"),
+        "finetune": Rate(0.45, 0.002, f"{_CPU_PILOT}; {_CPU_TINY}"),
+        "label": Rate(0.25, 0.002, f"{_CPU_PILOT}; {_CPU_TINY}"),
+        "categories": Rate(0.55, 0.008, f"as answer, per generation; {_CPU_TINY}"),
+    },
+    "gpu": {
+        "answer": Rate(0.004, 0.0005, _GPU_FLOPS),
+        "finetune": Rate(0.0025, 0.0005, _GPU_FLOPS),
+        "label": Rate(0.001, 0.0005, _GPU_FLOPS),
+        "categories": Rate(0.004, 0.0005, _GPU_FLOPS),
+    },
+}
+
+
+def device_class(params: float, gpus: int | None) -> str:
+    """``gpu`` or ``cpu``: the model's declared GPUs, else by its size."""
+    if gpus is not None:
+        return "gpu" if gpus > 0 else "cpu"
+    return "cpu" if params < TINY_PARAMS else "gpu"
+
+
+def rate_of(stage: str, device: str, overrides: Mapping[str, Mapping[str, float]] | None) -> Rate:
+    """The rate of ``stage`` on ``device``: the config's measured one where given."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
+    built_in = RATES[device][stage]
+    measured = (overrides or {}).get(device, {}).get(stage)
+    if measured is None:
+        return built_in
+    return Rate(float(measured), built_in.floor, "the config's resources.rates (measured)")
+
+
+def work_seconds(
+    stage: str,
+    params: float,
+    units: float,
+    dtype: str = "auto",
+    gpus: int | None = None,
+    rates: Mapping[str, Mapping[str, float]] | None = None,
+) -> float:
+    """Seconds one model spends on ``units`` of ``stage``: loading its weights, then the work."""
+    rate = rate_of(stage, device_class(params, gpus), rates)
+    weights_gb = params * BYTES_PER_PARAM.get(dtype, 2) / 1e9
+    return LOAD_S_PER_GB * weights_gb + units * max(rate.per_b * params / 1e9, rate.floor)
+
+
+def retry_factor(attempt: int) -> float:
+    """How much more time attempt ``attempt`` (1 = the first) asks for: bounded growth."""
+    return min(RETRY_GROWTH ** (attempt - 1), MAX_RETRY_FACTOR)
+
+
+def runtime_minutes(
+    seconds: float, attempt: int = 1, margin: float = MARGIN, min_runtime: int = MIN_RUNTIME
+) -> int:
+    """The time to ask for, in minutes, for a process whose work takes ``seconds``."""
+    expected = STARTUP_S + seconds
+    return max(min_runtime, math.ceil(margin * expected / 60 * retry_factor(attempt)))
+
+
+def memory_and_gpus(
+    stage: str, params: float, dtype: str = "auto", gpus: int | None = None
 ) -> dict[str, int]:
-    """``mem_mb``, ``runtime`` (minutes) and ``gpu`` for one job of ``stage`` on a model.
-
-    Runtime grows with ``attempt`` so a job killed at its time limit gets more on retry.
-    """
-    if stage not in _HOURS_PER_B:
-        raise ValueError(f"unknown stage {stage!r}; expected one of {', '.join(_HOURS_PER_B)}")
-    if params < TINY_PARAMS:
-        return {"mem_mb": 3000, "runtime": 30 * attempt, "gpu": int(gpus or 0)}
+    """``mem_mb`` and ``gpu`` for one job of ``stage`` on a model (from its weights' size)."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
+    if device_class(params, gpus) == "cpu":
+        # float32 weights, LoRA state and activations, and the Python process
+        return {"mem_mb": int(3000 + 16 * params / 1e6), "gpu": 0}
     weights_gb = params * BYTES_PER_PARAM.get(dtype, 2) / 1e9
     # fine-tuning holds LoRA optimizer state and activations on top of the frozen weights
     need_gb = weights_gb * (1.6 if stage == "finetune" else 1.25) + 4
     wanted_gpus = gpus if gpus is not None else max(1, math.ceil(need_gb / GPU_MEMORY_GB))
-    hours = _HOURS_PER_B[stage] * params / 1e9
+    return {"mem_mb": int(max(16_000, weights_gb * 1.5 * 1024 + 8_000)), "gpu": int(wanted_gpus)}
+
+
+def job_resources(
+    stage: str,
+    params: float,
+    units: float,
+    dtype: str = "auto",
+    gpus: int | None = None,
+    attempt: int = 1,
+    *,
+    rates: Mapping[str, Mapping[str, float]] | None = None,
+    margin: float = MARGIN,
+    min_runtime: int = MIN_RUNTIME,
+) -> dict[str, int]:
+    """``mem_mb``, ``runtime`` (minutes) and ``gpu`` for one job of ``stage`` on a model doing
+    ``units`` of work (see the module's formula)."""
+    seconds = work_seconds(stage, params, units, dtype, gpus, rates)
     return {
-        "mem_mb": int(max(16_000, weights_gb * 1.5 * 1024 + 8_000)),
-        "runtime": int(max(30, math.ceil(hours * 60 * 1.5)) * attempt),
-        "gpu": int(wanted_gpus),
+        **memory_and_gpus(stage, params, dtype, gpus),
+        "runtime": runtime_minutes(seconds, attempt, margin, min_runtime),
     }
+
+
+def measured_rate(seconds: float, units: float, params: float, dtype: str = "auto") -> float:
+    """Seconds per unit per billion parameters that a job of ``seconds`` doing ``units`` of work
+    on a model of ``params`` shows, start-up and loading taken off (at least zero)."""
+    weights_gb = params * BYTES_PER_PARAM.get(dtype, 2) / 1e9
+    work = max(0.0, seconds - STARTUP_S - LOAD_S_PER_GB * weights_gb)
+    return work / max(units, 1) / (params / 1e9)

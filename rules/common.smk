@@ -355,12 +355,20 @@ onsuccess:
 
 # ---------------------------------------------------------------- resources
 def model_resources(stage, model_wildcard="model"):
-    """mem_mb, runtime and gpu callables for a job of ``stage`` on the model named by a wildcard."""
+    """mem_mb, runtime and gpu callables for a job of ``stage`` on the model named by a wildcard
+    (mismatch/resources.py: seconds per unit x the job's units, times a margin)."""
 
     def one(resource):
         def value(wildcards, attempt):
             name = getattr(wildcards, model_wildcard)
-            return cfg.model_job_resources(config, stage, name, attempt)[resource]
+            questions = None
+            if stage in ("answer", "categories"):  # one shard of a split
+                per_shard = config["answering"]["questions_per_shard"]
+                if stage == "categories":
+                    per_shard = config["knowledge_categories"]["questions_per_shard"] or per_shard
+                questions = min(per_shard, cfg.question_count(config, wildcards.split))
+            work = {stage: cfg.stage_units(config, stage, name, questions)}
+            return cfg.model_job_resources(config, work, [name], attempt)[resource]
 
         return value
 
@@ -372,13 +380,11 @@ def grouped_answer_resources():
 
     def one(resource):
         def value(wildcards, attempt):
-            stages = [
-                cfg.model_job_resources(config, "answer", name, attempt)
-                for name in answering_models(wildcards)
+            questions = sum(cfg.question_count(config, split) for split in ANSWERED_SPLITS)
+            models = answering_models(wildcards)
+            return cfg.model_job_resources(config, {"answer": questions}, models, attempt)[
+                resource
             ]
-            if resource == "runtime":
-                return len(ANSWERED_SPLITS) * sum(s["runtime"] for s in stages)
-            return max(s[resource] for s in stages)
 
         return value
 
@@ -390,13 +396,12 @@ def grouped_seed_resources():
 
     def one(resource):
         def value(wildcards, attempt):
-            stages = [
-                cfg.model_job_resources(config, stage, wildcards.student, attempt)
+            student, n_units = wildcards.student, len(job_units())
+            work = {
+                stage: n_units * cfg.stage_units(config, stage, student)
                 for stage in ("finetune", "label")
-            ]
-            if resource == "runtime":
-                return len(job_units()) * sum(s["runtime"] for s in stages)
-            return max(s[resource] for s in stages)
+            }
+            return cfg.model_job_resources(config, work, [student], attempt)[resource]
 
         return value
 

@@ -1,57 +1,120 @@
-"""Job resources from a model's declared size: memory, time and GPUs per stage."""
+"""Job requests from seconds per unit of work, the job's units and the model's size, with a
+stated margin, a floor and bounded retries (mismatch/resources.py); the calibration tool."""
 
+import sys
+
+import pandas as pd
 import pytest
 import yaml
-from snakemake.utils import validate
-from workflow_runs import ROOT
+from workflow_runs import ROOT, load_config
 
-from mismatch.configuration import model_job_resources
-from mismatch.resources import job_resources
+from mismatch.configuration import model_job_resources, stage_units, validated
+from mismatch.resources import (
+    MARGIN,
+    MAX_RETRY_FACTOR,
+    RATES,
+    STARTUP_S,
+    job_resources,
+    measured_rate,
+    retry_factor,
+    work_seconds,
+)
+
+sys.path.insert(0, str(ROOT / "tools"))
+import calibrate_resources  # noqa: E402
 
 B = 1e9
 
 
-def test_13b_asks_for_more_memory_and_time_than_7b_in_bf16():
-    for stage in ("answer", "finetune", "label", "categories"):
-        small = job_resources(stage, 7 * B, "bfloat16")
-        large = job_resources(stage, 13 * B, "bfloat16")
-        assert small["gpu"] == large["gpu"] == 1
-        assert large["mem_mb"] > small["mem_mb"] >= 16_000
-        assert large["runtime"] >= small["runtime"] >= 30
-    assert job_resources("answer", 13 * B)["runtime"] > job_resources("answer", 7 * B)["runtime"]
+def test_time_grows_with_the_model_and_the_work():
+    small = job_resources("finetune", 7 * B, 100_000, "bfloat16")
+    large = job_resources("finetune", 13 * B, 100_000, "bfloat16")
+    more = job_resources("finetune", 7 * B, 200_000, "bfloat16")
+    assert large["runtime"] > small["runtime"] and more["runtime"] > small["runtime"]
+    assert large["mem_mb"] > small["mem_mb"] >= 16_000 and small["gpu"] == large["gpu"] == 1
+
+
+def test_the_request_is_the_margin_times_the_expected_time():
+    seconds = work_seconds("label", 7 * B, 50_000, "bfloat16")
+    rate = RATES["gpu"]["label"]
+    assert seconds == pytest.approx(14 + 50_000 * rate.per_b * 7)  # 14 GB of weights at 1 GB/s
+    runtime = job_resources("label", 7 * B, 50_000, "bfloat16")["runtime"]
+    assert runtime == pytest.approx(MARGIN * (STARTUP_S + seconds) / 60, abs=1)
+
+
+def test_a_retry_grows_by_a_bounded_factor():
+    first = job_resources("finetune", 7 * B, 500_000, "bfloat16")["runtime"]
+    second = job_resources("finetune", 7 * B, 500_000, "bfloat16", attempt=2)["runtime"]
+    tenth = job_resources("finetune", 7 * B, 500_000, "bfloat16", attempt=10)["runtime"]
+    assert first < second < tenth <= MAX_RETRY_FACTOR * first + 1
+    assert retry_factor(1) == 1 and retry_factor(10) == MAX_RETRY_FACTOR
 
 
 def test_weights_decide_memory_and_gpus():
     assert (
-        job_resources("answer", 7 * B, "float32")["mem_mb"]
-        > job_resources("answer", 7 * B, "bfloat16")["mem_mb"]
+        job_resources("answer", 7 * B, 10, "float32")["mem_mb"]
+        > job_resources("answer", 7 * B, 10, "bfloat16")["mem_mb"]
     )
     # 140 GB of bf16 weights do not fit one 80 GB card, nor two with room for activations
-    assert job_resources("answer", 70 * B, "bfloat16")["gpu"] == 3
-    assert job_resources("finetune", 13 * B, "float32")["gpu"] == 2
-    assert job_resources("answer", 70 * B, "bfloat16", gpus=4)["gpu"] == 4
+    assert job_resources("answer", 70 * B, 10, "bfloat16")["gpu"] == 3
+    assert job_resources("finetune", 13 * B, 10, "float32")["gpu"] == 2
+    assert job_resources("answer", 70 * B, 10, "bfloat16", gpus=4)["gpu"] == 4
 
 
-def test_tiny_models_run_on_cpu():
-    assert job_resources("answer", 1e6) == {"mem_mb": 3000, "runtime": 30, "gpu": 0}
+def test_tiny_and_cpu_models_ask_no_gpu_and_at_least_the_floor():
+    tiny = job_resources("answer", 1e6, 100)
+    assert tiny["gpu"] == 0 and tiny["runtime"] == 10
+    cpu = job_resources("finetune", 0.135 * B, 16 * 300, gpus=0)
+    assert cpu["gpu"] == 0 and cpu["mem_mb"] < 16_000
 
 
-@pytest.mark.parametrize("params", [1e6, 7 * B])
-def test_a_retry_gets_proportionally_more_time(params):
-    first = job_resources("finetune", params, "bfloat16")
-    second = job_resources("finetune", params, "bfloat16", attempt=2)
-    assert second["runtime"] == 2 * first["runtime"] and second["mem_mb"] == first["mem_mb"]
+def test_configured_rates_margin_and_floor_replace_the_built_in_ones():
+    built_in = job_resources("label", 7 * B, 100_000, "bfloat16")["runtime"]
+    slower = job_resources("label", 7 * B, 100_000, "bfloat16", rates={"gpu": {"label": 0.01}})
+    assert slower["runtime"] > built_in
+    assert job_resources("label", 1e6, 1, min_runtime=3)["runtime"] == 3
+    assert job_resources("label", 1e6, 1, margin=1, min_runtime=1)["runtime"] == 2  # 60 s + work
 
 
 def test_unknown_stage_is_refused():
     with pytest.raises(ValueError, match="unknown stage 'answr'"):
-        job_resources("answr", 7 * B)
+        job_resources("answr", 7 * B, 1)
 
 
-def test_the_paper_config_sizes_its_jobs_from_params_b():
-    config = yaml.safe_load((ROOT / "configs" / "paper.yaml").read_text())
-    validate(config, str(ROOT / "schemas" / "config.schema.yaml"))
-    student = model_job_resources(config, "answer", "llama2-7b", 1)
-    teacher = model_job_resources(config, "answer", "llama2-13b", 1)
+def test_the_paper_configs_jobs_are_sized_by_their_units():
+    config = validated(load_config("configs/paper.yaml"))
+    units = stage_units(config, "finetune", "llama2-7b")
+    assert units == config["finetune"]["steps"] * config["finetune"]["batch_size"]
+    student = model_job_resources(config, {"finetune": units}, ["llama2-7b"], 1)
+    teacher = model_job_resources(config, {"finetune": units}, ["llama2-13b"], 1)
     assert student["gpu"] == teacher["gpu"] == 1
-    assert teacher["mem_mb"] > student["mem_mb"] and teacher["runtime"] > student["runtime"]
+    assert teacher["mem_mb"] > student["mem_mb"] and teacher["runtime"] >= student["runtime"]
+    # one process for two models: one start-up, both models' work
+    both = model_job_resources(config, {"answer": 2000}, ["llama2-7b", "llama2-13b"], 1)
+    assert (
+        both["mem_mb"] == model_job_resources(config, {"answer": 2000}, ["llama2-13b"], 1)["mem_mb"]
+    )
+
+
+def test_a_measured_rate_inverts_the_expected_time():
+    seconds = STARTUP_S + work_seconds("finetune", 7 * B, 40_000, "bfloat16")
+    rate = measured_rate(seconds, 40_000, 7 * B, "bfloat16")
+    assert rate == pytest.approx(RATES["gpu"]["finetune"].per_b)
+
+
+def test_calibration_reads_a_studys_benchmarks(tmp_path, capsys):
+    config_path = tmp_path / "tiny.yaml"
+    config = load_config("configs/tiny.yaml")
+    config_path.write_text(yaml.safe_dump(config))
+    study = tmp_path / "results" / "tiny"
+    student = config["students"][0]
+    for seed, seconds in ((1, 70.0), (2, 90.0)):
+        bench = study / f"benchmarks/w1/finetune_student/{student}/own/ft{seed}.tsv"
+        bench.parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame({"s": [seconds]}).to_csv(bench, sep="\t", index=False)
+    assert calibrate_resources.main([str(study), "--configfile", str(config_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "finetune_student" in printed and "resources:" in printed and "finetune:" in printed
+    table = calibrate_resources.jobs(study, validated(config))
+    assert len(table) == 2 and set(table["stage"]) == {"finetune"}
+    assert (table["ratio"] > 0).all()
