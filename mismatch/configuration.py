@@ -120,7 +120,16 @@ def drop_unset_model_sources(config: dict[str, Any]) -> None:
 
 
 def schema_error(config: Mapping[str, Any], schema_path: str | Path) -> str | None:
-    """The most relevant JSON-schema violation of ``config`` as one line, or ``None``."""
+    """The most relevant JSON-schema violation of ``config`` as one line, or ``None`` (a model
+    with two sources first: the schema alone would print its raw ``oneOf``)."""
+    for name, spec in (config.get("models") or {}).items():
+        given = [key for key in MODEL_SOURCES if isinstance(spec, dict) and key in spec]
+        if len(given) > 1:
+            return (
+                f"models.{name}: one model source, not {' and '.join(given)}; drop one (an "
+                "overlay that replaces its base's source sets the base's to null, e.g. "
+                "`hub: null` beside `path:`)"
+            )
     schema = yaml.safe_load(Path(schema_path).read_text())
     validator = jsonschema.Draft202012Validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))

@@ -224,7 +224,9 @@ def reads_of(config):
         cfg.source_models(recorded, student)
     for model in config["models"]:
         cfg.answering_settings(recorded, model)
-        cfg.model_job_resources(recorded, "answer", model, 1)
+        for stage in ("answer", "finetune", "label", "categories"):
+            units = cfg.stage_units(recorded, stage, model, 10)
+            cfg.model_job_resources(recorded, {stage: units}, [model], 1)
     for split in ("pool", "test", "format"):
         cfg.answer_shards(recorded, split)
     for section, build in SETTINGS.values():
@@ -512,3 +514,11 @@ def test_category_and_early_stopping_recipes_are_checked_in_one_line(config):
         cfg.check_config(with_defaults(config))
     assert cfg.recipe_stopping(with_defaults(config))["own_early"] == "early"
     assert cfg.recipe_stopping(with_defaults(config))["own"] == "converged"
+
+
+def test_a_model_with_two_sources_is_one_line_saying_which_key_to_null(tmp_path):
+    config = {"models": {"m": {"hub": "org/m", "path": str(tmp_path)}}}
+    problem = cfg.schema_error(config, ROOT / "schemas" / "config.schema.yaml")
+    assert problem.startswith("models.m: one model source, not path and hub; drop one")
+    assert "`hub: null` beside `path:`" in problem and "oneOf" not in problem
+    assert "\n" not in problem
