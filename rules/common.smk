@@ -3,6 +3,7 @@ import re
 import sys
 
 from snakemake.exceptions import WorkflowError
+from snakemake.io import report as report_file  # `report(` cannot start a line in a rule file
 from snakemake.utils import min_version, update_config, validate
 
 min_version("9.0")
@@ -12,7 +13,7 @@ REPO = workflow.basedir
 sys.path.insert(0, REPO)
 
 from mismatch import configuration as cfg  # noqa: E402
-from mismatch import studies  # noqa: E402
+from mismatch import studies, summary_files  # noqa: E402
 from mismatch.errors import InputError  # noqa: E402
 
 cfg.export_package_path()
@@ -382,9 +383,7 @@ def grouped_answer_resources():
         def value(wildcards, attempt):
             questions = sum(cfg.question_count(config, split) for split in ANSWERED_SPLITS)
             models = answering_models(wildcards)
-            return cfg.model_job_resources(config, {"answer": questions}, models, attempt)[
-                resource
-            ]
+            return cfg.model_job_resources(config, {"answer": questions}, models, attempt)[resource]
 
         return value
 

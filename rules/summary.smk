@@ -1,16 +1,57 @@
-# The summary stage computes every number of the study as tables under results/summary/;
-# the figures and the markdown report only render those tables.
+# The summary stage, in three kinds of rules: gather_labels collects every labelled answer and what
+# the analysis reads beside it (results/<study>/summary/inputs/); analyse computes every number as
+# tables (results/<study>/summary/*.csv); render_summary and plot_figures only render those tables
+# (editing prose reruns only them).
 
 
 localrules:
-    summarize,
+    gather_labels,
+    analyse,
+    render_summary,
     plot_figures,
 
 
 SUMMARY = out("summary")
+INPUTS_DIR = f"{SUMMARY}/inputs"
 
 
-rule summarize:
+def analysis_table_files():
+    """The tables analyse writes: every study's, plus those its design asks for."""
+    files = {name: f"{SUMMARY}/{file}" for name, file in summary_files.TABLES.items()}
+    optional = summary_files.OPTIONAL_TABLES
+    if EXPOSURE:
+        for name in ("probe_auroc", "recall_by_exposure", "gap_points", "gap_fit"):
+            files[name] = f"{SUMMARY}/{optional[name]}"
+    if EARLY:
+        files["training_length"] = f"{SUMMARY}/{optional['training_length']}"
+    return files
+
+
+REPORTED_TABLES = {  # table -> (caption, report category)
+    "summary": ("summary", "4. Summary table"),
+    "contrasts": ("contrasts", "4. Summary table"),
+    "robustness": ("robustness", "4. Summary table"),
+    "probe_auroc": ("probe_auroc", "5. Knowledge probes"),
+    "gap_points": ("gap", "6. Knowledge gap and fits"),
+    "gap_fit": ("gap", "6. Knowledge gap and fits"),
+    "training_length": ("training_length", "6. Knowledge gap and fits"),
+}
+if CATEGORY_SETS:
+    REPORTED_TABLES["gekhman_fit"] = ("gekhman_fit", "6. Knowledge gap and fits")
+
+
+def reported(files):
+    """``files`` with the report's tables marked for ``snakemake --report``."""
+    marked = {}
+    for name, path in files.items():
+        if name in REPORTED_TABLES:
+            caption, category = REPORTED_TABLES[name]
+            path = report_file(path, caption=f"../report/{caption}.rst", category=category)
+        marked[name] = path
+    return marked
+
+
+rule gather_labels:
     input:
         labels=all_labels(),
         recipes=all_sets(),
@@ -23,101 +64,88 @@ rule summarize:
         losses=all_losses(),
         probes=all_probes(),
     output:
-        **(
-            {
-                "probe_auroc": report(
-                    f"{SUMMARY}/probe_auroc.csv",
-                    caption="../report/probe_auroc.rst",
-                    category="5. Knowledge probes",
-                ),
-                "recall_by_exposure": f"{SUMMARY}/recall_by_exposure.csv",
-                "gap_points": report(
-                    f"{SUMMARY}/gap_points.csv",
-                    caption="../report/gap.rst",
-                    category="6. Knowledge gap and fits",
-                ),
-                "gap_fit": report(
-                    f"{SUMMARY}/gap_fit.csv",
-                    caption="../report/gap.rst",
-                    category="6. Knowledge gap and fits",
-                ),
-            }
-            if EXPOSURE
-            else {}
-        ),
-        **(
-            {
-                "training_length": report(
-                    f"{SUMMARY}/training_length.csv",
-                    caption="../report/training_length.rst",
-                    category="6. Knowledge gap and fits",
-                )
-            }
-            if EARLY
-            else {}
-        ),
-        **(
-            {
-                "gekhman_points": f"{SUMMARY}/gekhman_points.csv",
-                "gekhman_fit": report(
-                    f"{SUMMARY}/gekhman_fit.csv",
-                    caption="../report/gekhman_fit.rst",
-                    category="6. Knowledge gap and fits",
-                ),
-            }
-            if CATEGORY_SETS
-            else {}
-        ),
-        table=report(
-            f"{SUMMARY}/summary.csv",
-            caption="../report/summary.rst",
-            category="4. Summary table",
-        ),
-        contrasts=report(
-            f"{SUMMARY}/contrasts.csv",
-            caption="../report/contrasts.rst",
-            category="4. Summary table",
-        ),
-        robustness=report(
-            f"{SUMMARY}/robustness.csv",
-            caption="../report/robustness.rst",
-            category="4. Summary table",
-        ),
-        per_world=f"{SUMMARY}/per_world.csv",
-        mcnemar=f"{SUMMARY}/mcnemar.csv",
-        dose_response=f"{SUMMARY}/dose_response.csv",
-        sweep_levels=f"{SUMMARY}/sweep_levels.csv",
-        environment=f"{SUMMARY}/environment.json",
-        by_knowledge=f"{SUMMARY}/wrong_by_knowledge.csv",
-        losses=f"{SUMMARY}/losses.csv",
+        **({"probes": f"{INPUTS_DIR}/probes.parquet"} if EXPOSURE else {}),
+        labels=f"{INPUTS_DIR}/labels.parquet",
+        questions=f"{INPUTS_DIR}/questions.parquet",
+        recipes=f"{INPUTS_DIR}/recipes.parquet",
+        losses=f"{INPUTS_DIR}/losses.parquet",
         knowledge=f"{SUMMARY}/knowledge.csv",
         preconditions=f"{SUMMARY}/preconditions.json",
-        headline=f"{SUMMARY}/headline.json",
-        headline_rst=f"{SUMMARY}/headline.rst",
-        markdown=f"{SUMMARY}/summary.md",
-        labels=f"{SUMMARY}/labels.parquet",
-        recipes=f"{SUMMARY}/recipes.csv",
     log:
-        out("logs/summarize.log"),
+        out("logs/gather_labels.log"),
     benchmark:
-        out("benchmarks/summarize.tsv")
+        out("benchmarks/gather_labels.tsv")
     conda:
         "../envs/mismatch.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
     params:
-        code=code("summarize"),
+        code=code("gather_labels"),
         patterns=PATTERNS,
-        recipes=config["recipes"],
         grading=config["answering"]["grading"],
         prompt=config["prompt"],
+        cluster=config["analysis"]["cluster"],
+    script:
+        "../scripts/gather_labels.py"
+
+
+rule analyse:
+    input:
+        **({"probes": f"{INPUTS_DIR}/probes.parquet"} if EXPOSURE else {}),
+        labels=f"{INPUTS_DIR}/labels.parquet",
+        questions=f"{INPUTS_DIR}/questions.parquet",
+        recipes=f"{INPUTS_DIR}/recipes.parquet",
+        losses=f"{INPUTS_DIR}/losses.parquet",
+        knowledge=f"{SUMMARY}/knowledge.csv",
+    output:
+        **reported(analysis_table_files()),
+        labels=f"{SUMMARY}/labels.parquet",
+        headline=f"{SUMMARY}/headline.json",
+        environment=f"{SUMMARY}/environment.json",
+    log:
+        out("logs/analyse.log"),
+    benchmark:
+        out("benchmarks/analyse.tsv")
+    conda:
+        "../envs/mismatch.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        code=code("analyse"),
+        recipes=config["recipes"],
+        grading=config["answering"]["grading"],
         analysis=config["analysis"],
         n_boot=config["summary"]["n_boot"],
-        title=config["summary"]["title"],
         threads=config["threads"],
     script:
-        "../scripts/summarize.py"
+        "../scripts/analyse.py"
+
+
+rule render_summary:
+    input:
+        **analysis_table_files(),
+        headline=f"{SUMMARY}/headline.json",
+        knowledge=f"{SUMMARY}/knowledge.csv",
+        preconditions=f"{SUMMARY}/preconditions.json",
+    output:
+        markdown=f"{SUMMARY}/summary.md",
+        headline_rst=f"{SUMMARY}/headline.rst",
+    log:
+        out("logs/render_summary.log"),
+    benchmark:
+        out("benchmarks/render_summary.tsv")
+    conda:
+        "../envs/mismatch.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        code=code("render_summary"),
+        title=config["summary"]["title"],
+    script:
+        "../scripts/render_summary.py"
 
 
 rule plot_figures:

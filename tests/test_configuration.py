@@ -398,9 +398,7 @@ def test_code_digest_ignores_the_folder_comments_formatting_and_docstrings(tree)
 
 
 def test_code_digest_follows_library_imports_transitively(tree):
-    here = {
-        s: cfg.code_digest(ROOT / "scripts" / f"{s}.py") for s in ("label_student", "summarize")
-    }
+    here = {s: cfg.code_digest(ROOT / "scripts" / f"{s}.py") for s in ("label_student", "analyse")}
     assert len(set(here.values())) == 2
     grading = tree / "mismatch" / "grading.py"
     grading.write_text(grading.read_text() + "\nGRADING_EDITED = 1\n")
@@ -522,3 +520,17 @@ def test_a_model_with_two_sources_is_one_line_saying_which_key_to_null(tmp_path)
     assert problem.startswith("models.m: one model source, not path and hub; drop one")
     assert "`hub: null` beside `path:`" in problem and "oneOf" not in problem
     assert "\n" not in problem
+
+
+def test_the_analysis_does_not_run_prose_and_the_rendering_runs_no_statistics_job():
+    """Editing a sentence reruns only rendering: the analyse rule's code digest does not cover
+    mismatch/rendering.py, and the renderer imports neither the analysis nor the model stack."""
+
+    def sources(script):
+        imports = cfg._package_imports(ROOT / "scripts" / f"{script}.py")
+        return {Path(p).name for p in cfg.library_sources(*imports)}
+
+    assert "rendering.py" not in sources("analyse") | sources("gather_labels")
+    rendering = sources("render_summary")
+    assert "rendering.py" in rendering
+    assert not {"analysis.py", "study_tables.py", "finetune.py", "modeling.py"} & rendering

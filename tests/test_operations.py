@@ -73,7 +73,9 @@ def recipe_jobs(config: dict, recipes, with_sets: bool = True, stage: str = "bot
     return jobs
 
 
-FINAL = {expected("summarize"), expected("plot_figures"), expected("all")}
+FINAL = {
+    expected(rule) for rule in ("gather_labels", "analyse", "render_summary", "plot_figures", "all")
+}
 
 
 # ---------------------------------------------------------------- adding recipes and levels

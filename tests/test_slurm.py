@@ -106,7 +106,7 @@ def test_profile_dry_run_plans_the_default_study_without_slurm(profile_dry_run, 
     plain = snakemake(ROOT, tmp_path / "work", configfile, "-n")
     assert plain.returncode == 0, plain.output[-5000:]
     assert planned_rules(profile_dry_run) == planned_rules(plain.output)
-    assert {"finetune_and_label", "summarize"} <= set(planned_rules(plain.output))
+    assert {"finetune_and_label", "analyse"} <= set(planned_rules(plain.output))
 
 
 def gpu_rules(output: str) -> set[str]:

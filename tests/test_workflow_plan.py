@@ -33,7 +33,8 @@ def test_dry_run_plans_the_whole_default_study(tmp_path, default_config):
     # finetune.job_per: student: one job fine-tunes and labels every recipe and seed of a student
     assert counts["finetune_and_label"] == worlds * len(config["students"])
     assert "finetune_student" not in counts and "label_student" not in counts
-    assert counts["summarize"] == counts["plot_figures"] == 1
+    assert counts["gather_labels"] == counts["analyse"] == counts["render_summary"] == 1
+    assert counts["plot_figures"] == 1
 
 
 @pytest.mark.parametrize("job_per", ["recipe", "seed"])
@@ -79,7 +80,7 @@ def test_one_labels_file_builds_only_its_ancestors(tmp_path, job_per):
     else:
         assert sets == ["own"]
     rules = planned_rules(run.output)
-    assert "summarize" not in rules and "plot_figures" not in rules
+    assert not {"gather_labels", "analyse", "render_summary", "plot_figures"} & set(rules)
     # the own recipe still waits for the precondition check, which needs the teacher's answers
     assert rules["pretrain_model"] == 2 and rules["check_preconditions"] == 1
 

@@ -4,10 +4,12 @@ import copy
 import re
 import shutil
 import subprocess
+import sys
 
 import pandas as pd
 import pytest
 from workflow_runs import (
+    ROOT,
     planned_rules,
     snakemake,
     write_config,
@@ -42,6 +44,38 @@ def test_tiny_study_writes_labels_summary_and_figures(tiny_study):
         assert (work / "results/test/figures" / f"{figure}.png").stat().st_size > 5000
 
 
+def test_the_tables_recompute_from_the_gathered_inputs_and_a_changed_one_is_named(
+    tiny_study, tmp_path
+):
+    """The analyse rule's inputs (summary/inputs/ and knowledge.csv) are all a table needs:
+    tools/recompute_tables.py reproduces every table to the byte, and names one that differs."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import recompute_tables
+
+    _, work, _, configfile = tiny_study
+    copy = tmp_path / "summary"
+    shutil.copytree(work / "results/test/summary", copy)
+    assert recompute_tables.main([str(copy), "--config", str(configfile)]) == 0
+    contrasts = copy / "contrasts.csv"
+    contrasts.write_text(contrasts.read_text().replace("primary", "primery", 1))
+    assert recompute_tables.main([str(copy), "--config", str(configfile)]) == 1
+
+
+def test_editing_prose_reruns_only_the_rendering(tiny_study):
+    """The code digest of a rule covers what its script imports: a changed sentence in
+    mismatch/rendering.py reruns render_summary alone, not the analysis or the labels."""
+    repo, work, _, configfile = tiny_study
+    rendering = repo / "mismatch" / "rendering.py"
+    original = rendering.read_text()
+    rendering.write_text(original.replace('"## Per world"', '"## Per world (edited)"', 1))
+    try:
+        run = snakemake(repo, work, configfile, "-n")
+    finally:
+        rendering.write_text(original)
+    assert run.returncode == 0, run.output[-3000:]
+    assert planned_rules(run.output) == {"render_summary": 1, "all": 1}
+
+
 def test_rerun_with_nothing_changed_runs_nothing(tiny_study):
     repo, work, _, configfile = tiny_study
     run = snakemake(repo, work, configfile, "-n")
@@ -57,7 +91,9 @@ def test_changed_lora_rank_reruns_only_that_students_training_and_after(tiny_stu
     # that student's one finetune_and_label job (finetune.job_per: student)
     assert planned_rules(run.output) == {
         "finetune_and_label": 1,
-        "summarize": 1,
+        "gather_labels": 1,
+        "analyse": 1,
+        "render_summary": 1,
         "plot_figures": 1,
         "all": 1,
     }
@@ -75,7 +111,9 @@ def test_changed_library_module_reruns_the_stage_using_it(tiny_study):
     assert run.returncode == 0, run.output
     assert planned_rules(run.output) == {
         "finetune_and_label": 1,
-        "summarize": 1,
+        "gather_labels": 1,
+        "analyse": 1,
+        "render_summary": 1,
         "plot_figures": 1,
         "all": 1,
     }

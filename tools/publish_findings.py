@@ -243,6 +243,7 @@ def publish_exposure(study: Path, config: str) -> None:
     EXPOSURE_RESULTS.mkdir(parents=True, exist_ok=True)
     for name in EXPOSURE_TABLES:
         shutil.copy2(study / "summary" / name, EXPOSURE_RESULTS / name)
+    publish_inputs(study, EXPOSURE_RESULTS)
     for name in EXPOSURE_OPTIONAL:
         source = study / "summary" / name
         if source.exists():
@@ -272,10 +273,20 @@ def publish_exposure(study: Path, config: str) -> None:
     )
 
 
+def publish_inputs(study: Path, destination: Path) -> None:
+    """Copy the gathered inputs the study's tables were computed from (every labelled answer,
+    the test questions, sets, losses, probes) and its knowledge table, so anyone can recompute
+    the published tables (tools/recompute_tables.py)."""
+    shutil.rmtree(destination / "inputs", ignore_errors=True)
+    shutil.copytree(study / "summary" / "inputs", destination / "inputs")
+    shutil.copy2(study / "summary" / "knowledge.csv", destination / "knowledge.csv")
+
+
 def publish(study: Path, config: str, note: str | None = None) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in TABLES:
         shutil.copy2(study / "summary" / name, RESULTS / name)
+    publish_inputs(study, RESULTS)
     run = {"config": config, "wall_s": run_wall_seconds(study), "note": note}
     (RESULTS / "run.json").write_text(json.dumps(run, indent=2) + "\n")
     figures = run_figures(study)

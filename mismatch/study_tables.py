@@ -1,0 +1,33 @@
+"""A study's analysis tables from its gathered inputs: the one function behind the ``analyse``
+rule and ``tools/recompute_tables.py`` (file names: ``mismatch.summary_files``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from mismatch.analysis import AnalysisSettings, analyse
+from mismatch.probes import probe_report, recall_by_exposure
+
+
+def analysis_tables(
+    inputs: Mapping[str, pd.DataFrame],
+    knowledge: pd.DataFrame,
+    settings: AnalysisSettings,
+) -> dict[str, Any]:
+    """Every table of the study from its gathered inputs and its knowledge table."""
+    tables = analyse(
+        inputs["labels"],
+        inputs["questions"],
+        inputs["recipes"],
+        inputs["losses"],
+        settings,
+        knowledge=knowledge,
+    )
+    probes = inputs.get("probes")
+    if probes is not None and not probes.empty:  # the exposure world: probes against recall
+        tables["probe_auroc"] = probe_report(probes, n_boot=settings.n_boot)
+        tables["recall_by_exposure"] = recall_by_exposure(probes)
+    return tables

@@ -1,0 +1,90 @@
+"""Where a study's summary files are: the gathered inputs the analysis reads
+(``summary/inputs/``) and the tables it writes (``summary/``), and how to read them back.
+
+The summary stage runs as three rules: ``gather_labels`` writes the inputs, ``analyse`` computes
+every table from them (``mismatch.study_tables``), ``render_summary`` and ``plot_figures`` render
+the tables alone. A published run commits the same files, so its tables can be recomputed
+(``tools/recompute_tables.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mismatch.io import read_parquet
+
+INPUTS = {  # gathered input -> file under summary/inputs/
+    "labels": "labels.parquet",
+    "questions": "questions.parquet",
+    "recipes": "recipes.parquet",
+    "losses": "losses.parquet",
+    "probes": "probes.parquet",
+}
+TABLES = {  # analysis table -> file under summary/ (CSV unless named otherwise)
+    "summary": "summary.csv",
+    "contrasts": "contrasts.csv",
+    "per_world": "per_world.csv",
+    "robustness": "robustness.csv",
+    "mcnemar": "mcnemar.csv",
+    "dose_response": "dose_response.csv",
+    "sweep_levels": "sweep_levels.csv",
+    "by_knowledge": "wrong_by_knowledge.csv",
+    "recipes": "recipes.csv",
+    "losses": "losses.csv",
+    "gekhman_points": "gekhman_points.csv",
+    "gekhman_fit": "gekhman_fit.csv",
+}
+OPTIONAL_TABLES = {  # written where the study has them
+    "training_length": "training_length.csv",
+    "probe_auroc": "probe_auroc.csv",
+    "recall_by_exposure": "recall_by_exposure.csv",
+    "gap_points": "gap_points.csv",
+    "gap_fit": "gap_fit.csv",
+}
+
+
+def input_paths(folder: str | Path) -> dict[str, Path]:
+    """The gathered inputs' files under ``folder`` (a study's ``summary/inputs`` or a published
+    copy); the probes only where the study has them."""
+    folder = Path(folder)
+    return {
+        name: folder / file
+        for name, file in INPUTS.items()
+        if name != "probes" or (folder / file).exists()
+    }
+
+
+def read_inputs(paths: Mapping[str, str | Path]) -> dict[str, pd.DataFrame]:
+    """The gathered inputs, by name (``INPUTS``), from their files."""
+    return {name: read_parquet(path) for name, path in paths.items()}
+
+
+def table_paths(folder: str | Path) -> dict[str, Path]:
+    """The analysis tables' files that ``folder`` (a study's ``summary`` or a published copy)
+    holds."""
+    folder = Path(folder)
+    files = {**TABLES, **OPTIONAL_TABLES}
+    return {name: folder / file for name, file in files.items() if (folder / file).exists()}
+
+
+def read_tables(paths: Mapping[str, str | Path], headline: str | Path) -> dict[str, Any]:
+    """The analysis tables, by name, with the headline, as the renderers take them."""
+    tables: dict[str, Any] = {name: pd.read_csv(path) for name, path in paths.items()}
+    tables["headline"] = json.loads(Path(headline).read_text())
+    return tables
+
+
+def differing_tables(paths: Mapping[str, str | Path], tables: Mapping[str, Any]) -> list[str]:
+    """The files among ``paths`` whose CSV text differs from the recomputed table's (written as
+    the analyse rule writes it), or that it has no table for."""
+    differing = []
+    for name, path in paths.items():
+        table = tables.get(name)
+        if table is None or Path(path).read_text() != table.to_csv(index=False):
+            differing.append(Path(path).name)
+    return differing

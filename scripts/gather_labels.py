@@ -1,0 +1,46 @@
+"""Gather every labelled answer and what the analysis reads beside it into summary/inputs/."""
+
+import pandas as pd
+
+from mismatch.gathering import (
+    base_student_labels,
+    collect_checks,
+    collect_knowledge,
+    collect_labels,
+    collect_losses,
+    collect_probes,
+    collect_questions,
+    collect_recipes,
+    collect_truths,
+)
+from mismatch.io import write_csv, write_json, write_parquet
+from mismatch.joblog import job_log
+from mismatch.prompting import PromptFormat
+
+with job_log(snakemake.log[0]) as log:
+    params, inputs, outputs = snakemake.params, snakemake.input, snakemake.output
+    patterns = params.patterns
+    labels = pd.concat(
+        [
+            collect_labels(inputs.labels),
+            base_student_labels(
+                inputs.base,
+                patterns["base"],
+                params.grading,
+                PromptFormat.from_config(params.prompt),
+                truths=collect_truths(inputs.truth, patterns["truth"]),
+            ),
+        ],
+        ignore_index=True,
+    )
+    log(f"{len(labels)} labelled answers")
+    write_parquet(labels, outputs.labels)
+    questions = collect_questions(inputs.questions, patterns["questions"], params.cluster)
+    write_parquet(questions, outputs.questions)
+    write_parquet(collect_recipes(inputs.recipes), outputs.recipes)
+    write_parquet(collect_losses(inputs.losses, patterns["losses"]), outputs.losses)
+    if "probes" in outputs.keys():
+        write_parquet(collect_probes(inputs.probes, patterns["probes"]), outputs.probes)
+    write_csv(collect_knowledge(inputs.knowledge), outputs.knowledge)
+    # sweep fill checks (inputs.sweep_checks) are read by no table: they run first, that is all
+    write_json(collect_checks(inputs.checks, patterns["checks"]), outputs.preconditions)

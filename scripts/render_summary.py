@@ -1,0 +1,20 @@
+"""Render the summary's markdown and the report's headline from the analysis tables alone."""
+
+import json
+
+import pandas as pd
+
+from mismatch.io import write_text
+from mismatch.joblog import job_log
+from mismatch.rendering import headline_rst, study_markdown
+from mismatch.summary_files import OPTIONAL_TABLES, TABLES, read_tables
+
+with job_log(snakemake.log[0]):
+    inputs, outputs = snakemake.input, snakemake.output
+    names = [name for name in (*TABLES, *OPTIONAL_TABLES) if name in inputs.keys()]
+    tables = read_tables({name: inputs[name] for name in names}, inputs.headline)
+    knowledge = pd.read_csv(inputs.knowledge)
+    with open(inputs.preconditions) as handle:
+        checks = json.load(handle)
+    write_text(study_markdown(tables, knowledge, checks, snakemake.params.title), outputs.markdown)
+    write_text(headline_rst(tables["headline"]), outputs.headline_rst)

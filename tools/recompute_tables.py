@@ -1,0 +1,76 @@
+"""Recompute a study's analysis tables from its gathered inputs and compare them with its own.
+
+    .venv/bin/python tools/recompute_tables.py results/default/summary --config config.yaml
+    .venv/bin/python tools/recompute_tables.py docs/results          # a published run (run.json
+                                                                     # names its config)
+
+The inputs are what the `analyse` rule reads: `inputs/` (every labelled answer, the test
+questions with their clusters, the fine-tuning sets, the loss curves, the fact probes) and
+`knowledge.csv`. Exit 1 and the files' names where a recomputed table differs from the folder's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mismatch.analysis import AnalysisSettings  # noqa: E402
+from mismatch.configuration import expand_sweeps, layered_config, validated  # noqa: E402
+from mismatch.study_tables import analysis_tables  # noqa: E402
+from mismatch.summary_files import (  # noqa: E402
+    differing_tables,
+    input_paths,
+    read_inputs,
+    table_paths,
+)
+
+
+def settings_of(config_path: Path) -> AnalysisSettings:
+    """The analysis settings of the config a run used (its layers and the schema's defaults)."""
+    config = validated(layered_config([config_path]))
+    expand_sweeps(config)
+    return AnalysisSettings(
+        recipes=config["recipes"],
+        grading=config["answering"]["grading"],
+        primary=config["analysis"]["primary"],
+        n_boot=config["summary"]["n_boot"],
+        n_flips=config["analysis"]["n_flips"],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="a summary folder with inputs/ beside its tables")
+    parser.add_argument("--config", type=Path, help="the config the run used (else run.json's)")
+    args = parser.parse_args(argv)
+    folder = args.folder
+    config = args.config
+    if config is None:
+        run = folder / "run.json"
+        if not run.is_file():
+            parser.error(f"{folder}: no run.json naming the config; give --config")
+        config = ROOT / json.loads(run.read_text())["config"]
+    if not (folder / "inputs").is_dir():
+        print(f"error: {folder}/inputs: no gathered inputs to recompute from", file=sys.stderr)
+        return 1
+    inputs = read_inputs(input_paths(folder / "inputs"))
+    tables = analysis_tables(inputs, pd.read_csv(folder / "knowledge.csv"), settings_of(config))
+    paths = table_paths(folder)
+    differing = differing_tables(paths, tables)
+    print(f"recomputed {len(paths)} tables of {folder} from {folder}/inputs with {config}")
+    if differing:
+        print(f"differ: {', '.join(differing)}", file=sys.stderr)
+        return 1
+    print("every table is identical")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
