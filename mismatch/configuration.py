@@ -607,6 +607,8 @@ def question_count(config: Mapping[str, Any], split: str) -> int:
     source = questions["source"]
     if source == "synthetic":
         synthetic = questions["synthetic"]
+        if split == "heldout":  # the exposure world asks every pool and test fact once more
+            return question_count(config, "pool") + question_count(config, "test")
         return synthetic["split_entities"][split] * len(synthetic["attributes"])
     if source == "triviaqa":
         return questions["triviaqa"][f"{split}_size"]

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from workflow_runs import ROOT, load_config
 
-from mismatch.configuration import model_job_resources, stage_units, validated
+from mismatch.configuration import model_job_resources, question_count, stage_units, validated
 from mismatch.resources import (
     MARGIN,
     MAX_RETRY_FACTOR,
@@ -118,3 +118,9 @@ def test_calibration_reads_a_studys_benchmarks(tmp_path, capsys):
     table = calibrate_resources.jobs(study, validated(config))
     assert len(table) == 2 and set(table["stage"]) == {"finetune"}
     assert (table["ratio"] > 0).all()
+
+
+def test_every_split_of_the_exposure_world_has_a_planned_size():
+    config = validated(load_config("configs/exposure.yaml"))
+    sizes = {s: question_count(config, s) for s in ("pool", "test", "format", "heldout")}
+    assert sizes["heldout"] == sizes["pool"] + sizes["test"] > 0
