@@ -56,6 +56,7 @@ def answer_questions(
     answer ended at a newline or eos, not at ``max_new_tokens``), answer (the prediction with
     the answer template stripped) and correct (graded with ``grading_rule``).
     """
+    prompt = prompt.for_tokenizer(tokenizer)  # a chat model's own template, where it has one
     prompts = k_shot_prompts(prompt, questions["question"], exemplars)
     lines = generate_lines(
         model,
@@ -160,12 +161,13 @@ def answer_every_split(
     question_files: Mapping[str, str],
     outputs: Mapping[tuple[str, str], str],
     exemplars: pd.DataFrame,
-    prompt: PromptFormat,
+    prompts: Mapping[str, PromptFormat],
     settings: Mapping[str, Mapping[str, Any]],
     log: Callable[[str], None],
 ) -> None:
     """Each model of ``models`` (name -> directory), loaded once, answers every split of
-    ``question_files`` (split -> parquet) and writes ``outputs[(model, split)]``.
+    ``question_files`` (split -> parquet) with its own prompt (``prompts``: name -> format) and
+    writes ``outputs[(model, split)]``.
 
     Each file equals what a per-split answering job writes for it (answers and provenance; its
     ``shard`` entry says one job answered the whole split). Models are loaded one at a time.
@@ -188,7 +190,7 @@ def answer_every_split(
                 model_path=path,
                 questions=questions,
                 exemplars=exemplars,
-                prompt=prompt,
+                prompt=prompts[name],
                 settings=model_settings,
             )
             provenance["shard"] = {"index": 0, "of": 1}

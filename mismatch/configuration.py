@@ -18,6 +18,7 @@ import jsonschema
 import yaml
 
 from mismatch.errors import InputError
+from mismatch.model_sources import SOURCES, source_of
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SCHEMA_PATH = PACKAGE_DIR.parent / "schemas" / "config.schema.yaml"
@@ -105,7 +106,7 @@ def validated(config: Mapping[str, Any], schema_path: str | Path = SCHEMA_PATH) 
     return filled
 
 
-MODEL_SOURCES = ("pretrain", "path", "hub")
+MODEL_SOURCES = tuple(SOURCES)  # mismatch.model_sources: one entry per kind of source
 
 
 def drop_unset_model_sources(config: dict[str, Any]) -> None:
@@ -284,8 +285,10 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
     synthetic = config["questions"]["source"] == "synthetic"
     exposure = synthetic and config["questions"]["synthetic"]["knowledge_model"] == "exposure"
     for name, model in models.items():
+        kind = source_of(model, name)
+        kind.check(model[kind.key], f"{source}: models.{name}.{kind.key}")
         knows = "knows" in model.get("pretrain", {})
-        if synthetic and "pretrain" in model and knows == exposure:
+        if synthetic and kind.pretrained and knows == exposure:
             raise InputError(
                 f"{source}: models.{name}.pretrain.knows",
                 "the exposure world has one corpus for every model (drop knows; models differ in "
@@ -293,18 +296,17 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
                 if exposure
                 else "required: the share of facts in this model's slice of the world",
             )
-        if synthetic and "pretrain" not in model:
+        if synthetic and not kind.pretrained:
             raise InputError(
                 f"{source}: models.{name}",
-                "the synthetic world needs models pretrained on it (give 'pretrain', not path/hub)",
+                f"the synthetic world needs models pretrained on it (give 'pretrain', not "
+                f"{kind.key})",
             )
-        if not synthetic and "pretrain" in model:
+        if not synthetic and kind.pretrained:
             raise InputError(
                 f"{source}: models.{name}.pretrain",
                 "only the synthetic question source can pretrain models",
             )
-        if "path" in model:
-            check_model_path(name, model["path"], source)
     if config["questions"]["source"] == "files":
         files = config["questions"].get("files", {})
         for split in ("pool", "test", "format"):
@@ -316,15 +318,6 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
                 raise InputError(
                     f"{source}: questions.files.{split}", f"no such file {files[split]}"
                 )
-
-
-def check_model_path(name: str, path: str, source: str = "config") -> None:
-    """A local model directory must exist and hold a Hugging Face config."""
-    directory = Path(path)
-    if not directory.is_dir():
-        raise InputError(f"{source}: models.{name}.path", f"model directory {path} does not exist")
-    if not (directory / "config.json").is_file():
-        raise InputError(f"{source}: models.{name}.path", f"{path} has no config.json")
 
 
 def teacher_of(config: Mapping[str, Any], recipe: str, student: str) -> str | None:
@@ -379,6 +372,15 @@ def recipe_knowledge_rule(config: Mapping[str, Any], recipe: str) -> str:
     return "truth" if knowledge_basis(config) == "truth" else "answer"
 
 
+def model_prompt(config: Mapping[str, Any], model: str) -> dict[str, Any]:
+    """The prompt section as ``model`` is prompted: with ``style: chat`` where the model's
+    ``prompt_style`` is chat (plain prompts stay the section itself)."""
+    prompt = dict(config["prompt"])
+    if config["models"][model].get("prompt_style", "plain") != "plain":
+        prompt["style"] = config["models"][model]["prompt_style"]
+    return prompt
+
+
 def answering_settings(config: Mapping[str, Any], model: str) -> dict[str, Any]:
     """Batch size, new-token budget, dtype and loading options for one model."""
     spec = config["models"][model]
@@ -399,7 +401,7 @@ def estimated_params(model: Mapping[str, Any], vocab_size: int) -> float:
     if "params_b" in model:
         return float(model["params_b"]) * 1e9
     if "pretrain" not in model:
-        raise InputError("models", "a path or hub model must declare params_b")
+        raise InputError("models", "a path, hub or gguf model must declare params_b")
     p = model["pretrain"]
     h, layers = p["hidden_size"], p["n_layers"]
     llama = p["architecture"] == "llama"

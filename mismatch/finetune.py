@@ -133,11 +133,12 @@ def build_examples(
     tokenizer has one). Examples longer than ``max_length`` lose prompt tokens from the left (the
     first token is kept when it is bos) and are marked ``truncated``.
     """
+    prompt = prompt.for_tokenizer(tokenizer)  # a chat model's own template, where it has one
     prompts = [prompt.prompt(q) for q in recipe["question"]]
     targets = [prompt.target(t if isinstance(t, str) else None) for t in recipe["target"]]
     prompt_ids = encode_prompts(tokenizer, prompts)
     full_ids = encode_prompts(tokenizer, [p + t for p, t in zip(prompts, targets, strict=True)])
-    eos = tokenizer.eos_token_id
+    eos = prompt.end_token(tokenizer)  # eos, or the end of a chat model's turn
     examples = []
     for context, full, target in zip(prompt_ids, full_ids, targets, strict=True):
         context, full = list(context), list(full)

@@ -35,7 +35,8 @@ def encode_prompts(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str]) -> 
     """Token ids of each text, always starting with the bos token when the tokenizer has one.
 
     Texts are encoded with ``add_special_tokens=True`` (so tokenizers whose post-processor adds
-    bos, e.g. Llama's, do so); bos is prepended where it is still missing (tokenizers without a
+    bos, e.g. Llama's, do so; a bos the text already holds is not doubled); bos is prepended
+    where it is still missing (tokenizers without a
     post-processor, like the synthetic world's, whose pretraining puts bos before every sequence;
     GPT-2's ``<|endoftext|>`` likewise). Tokenizers without a bos token (e.g. Qwen) are unchanged.
     """
@@ -43,7 +44,11 @@ def encode_prompts(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str]) -> 
     bos = tokenizer.bos_token_id
     if bos is None:
         return [list(ids) for ids in encoded]
-    return [list(ids) if ids[:1] == [bos] else [bos, *ids] for ids in encoded]
+    # a chat template writes bos into the text itself (Gemma's "<bos>"): keep one
+    return [
+        list(ids[1:]) if ids[:2] == [bos, bos] else list(ids) if ids[:1] == [bos] else [bos, *ids]
+        for ids in encoded
+    ]
 
 
 @dataclass(frozen=True)

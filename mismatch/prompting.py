@@ -18,8 +18,11 @@ class PromptFormat:
     question_template: str
     answer_template: str
     abstention: str
+    style: str = "plain"  # or "chat": the model's own chat template (``for_tokenizer``)
 
     def __post_init__(self) -> None:
+        if self.style not in STYLES:
+            raise ValueError(f"prompt style must be one of {', '.join(STYLES)}")
         if "{question}" not in self.question_template:
             raise ValueError("prompt.question_template must contain '{question}'")
         if "{answer}" not in self.answer_template:
@@ -27,9 +30,19 @@ class PromptFormat:
 
     @classmethod
     def from_config(cls, prompt: Mapping[str, object]) -> PromptFormat:
-        """The format of the validated config's ``prompt`` section (the exemplar keys are read
-        where exemplars are chosen)."""
-        return cls(**{k: str(prompt[k]) for k in cls.__dataclass_fields__})
+        """The format of the validated config's ``prompt`` section, with the model's ``style``
+        where ``configuration.model_prompt`` added it (the exemplar keys are read where
+        exemplars are chosen)."""
+        return cls(**{k: str(prompt[k]) for k in cls.__dataclass_fields__ if k in prompt})
+
+    def for_tokenizer(self, tokenizer: Any) -> PromptFormat | ChatPrompt:
+        """This format as the model with ``tokenizer`` is prompted: itself (plain), or its chat
+        form, rendered by the tokenizer's own chat template."""
+        return self if self.style == "plain" else ChatPrompt(self, tokenizer)
+
+    def end_token(self, tokenizer: Any) -> int | None:
+        """The token a fine-tuning target ends with (the loss keeps it): eos."""
+        return tokenizer.eos_token_id
 
     def answer_line(self, answer: str | None) -> str:
         """The answer text for ``answer`` (``None`` means abstain), without the newline."""
@@ -80,12 +93,74 @@ class PromptFormat:
         )
 
     def as_dict(self) -> dict[str, str]:
-        """The templates, for provenance records."""
-        return asdict(self)
+        """The templates (and a chat style), for provenance records."""
+        record = asdict(self)
+        if self.style == "plain":
+            del record["style"]  # plain prompts' records stay as they were before styles
+        return record
+
+
+STYLES = ("plain", "chat")
+
+
+class ChatPrompt:
+    """A ``PromptFormat`` through a chat model's own template: each exemplar is a user turn (the
+    question) and an assistant turn (its answer line), the question a last user turn, and the
+    answer ends at the end of the assistant's turn (that token is the target's last)."""
+
+    def __init__(self, base: PromptFormat, tokenizer: Any) -> None:
+        if not getattr(tokenizer, "chat_template", None):
+            raise ValueError("prompt_style chat needs a tokenizer with a chat template")
+        self.base = base
+        self.tokenizer = tokenizer
+        self.abstention = base.abstention
+        self.answer_template = base.answer_template
+        self.style = "chat"
+
+    def for_tokenizer(self, tokenizer: Any) -> ChatPrompt:
+        return self if tokenizer is self.tokenizer else ChatPrompt(self.base, tokenizer)
+
+    def answer_line(self, answer: str | None) -> str:
+        return self.base.answer_line(answer).strip()
+
+    def target(self, answer: str | None) -> str:
+        """The assistant's reply; ``end_token`` closes the turn in training."""
+        return self.answer_line(answer)
+
+    def end_token(self, tokenizer: Any) -> int | None:
+        from mismatch.gguf import end_of_turn_id
+
+        return end_of_turn_id(tokenizer) or tokenizer.eos_token_id
+
+    def prompt(self, question: str, exemplars: Sequence[tuple[str, str]] = ()) -> str:
+        messages = []
+        for q, a in exemplars:
+            messages += [
+                {"role": "user", "content": q},
+                {"role": "assistant", "content": self.answer_line(a)},
+            ]
+        messages.append({"role": "user", "content": question})
+        return self.tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True
+        )
+
+    def extract_answer(self, generation: str) -> str:
+        return generation.split("\n", 1)[0].strip()
+
+    def fits(self, line: str) -> bool:
+        """Any non-empty reply is in the answer format (the turn's end closes it)."""
+        return bool(line.strip())
+
+    def as_dict(self) -> dict[str, str]:
+        import hashlib
+
+        template = self.tokenizer.chat_template
+        digest = hashlib.sha256(template.encode()).hexdigest()[:16]
+        return {**self.base.as_dict(), "style": "chat", "chat_template_sha256": digest}
 
 
 def k_shot_prompts(
-    prompt: PromptFormat, questions: Iterable[str], exemplars: Mapping[str, Any]
+    prompt: PromptFormat | ChatPrompt, questions: Iterable[str], exemplars: Mapping[str, Any]
 ) -> list[str]:
     """The k-shot prompt of every question, the exemplars (a table with ``question`` and
     ``answers`` columns) solved with their canonical (first) answer."""

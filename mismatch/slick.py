@@ -124,6 +124,7 @@ def measure_correctness(
     samples (``mismatch.prefix_cache``).
     """
     check_no_overlap(format_questions, questions)
+    prompt = prompt.for_tokenizer(tokenizer)  # a chat model's own template, where it has one
     aliases = [list(a) for a in questions["answers"]]
     sampling = SamplingSettings(temperature=settings.temperature, num_samples=settings.n_samples)
     sample_batch = max(1, batch_size // settings.n_samples)

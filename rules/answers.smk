@@ -34,7 +34,9 @@ if ANSWER_JOB_PER != "split":
             **grouped_answer_resources(),
         params:
             code=code("answer_splits"),
-            prompt=config["prompt"],
+            prompts=lambda wildcards: {
+                name: cfg.model_prompt(config, name) for name in answering_models(wildcards)
+            },
             models=answering_models,
             splits=ANSWERED_SPLITS,
             settings=lambda wildcards: {
@@ -63,7 +65,7 @@ else:
             **model_resources("answer"),
         params:
             code=code("answer_questions"),
-            prompt=config["prompt"],
+            prompt=lambda wildcards: cfg.model_prompt(config, wildcards.model),
             settings=lambda wildcards: cfg.answering_settings(config, wildcards.model),
             n_shards=lambda wildcards: cfg.answer_shards(config, wildcards.split),
         script:

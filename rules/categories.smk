@@ -28,7 +28,7 @@ rule knowledge_categories:
         code=code("knowledge_categories"),
         slick=config["knowledge_categories"],
         n_shards=lambda wildcards: cfg.category_shards(config, wildcards.split),
-        prompt=config["prompt"],
+        prompt=lambda wildcards: cfg.model_prompt(config, wildcards.model),
         settings=lambda wildcards: cfg.answering_settings(config, wildcards.model),
     script:
         "../scripts/knowledge_categories.py"

@@ -13,7 +13,7 @@ REPO = workflow.basedir
 sys.path.insert(0, REPO)
 
 from mismatch import configuration as cfg  # noqa: E402
-from mismatch import studies, summary_files  # noqa: E402
+from mismatch import model_sources, studies, summary_files  # noqa: E402
 from mismatch.errors import InputError  # noqa: E402
 
 cfg.export_package_path()
@@ -114,13 +114,15 @@ def code(script):
 
 
 def model_dir(wildcards):
-    """Where a model is loaded from: pretrained here, a local path, or the fetched snapshot."""
+    """Where a model is loaded from: pretrained here, a local path, or the pointer its source's
+    rule writes (fetch_model, convert_gguf; mismatch/model_sources.py)."""
     spec = config["models"][wildcards.model]
-    if "pretrain" in spec:
+    source = model_sources.source_of(spec, wildcards.model)
+    if source.pretrained:
         return out(f"w{wildcards.w}/models/{wildcards.model}")
-    if "hub" in spec:
-        return out(f"models/{wildcards.model}.json")  # the fetch_model pointer
-    return spec["path"]
+    if source.pointer_rule:
+        return out(f"models/{wildcards.model}.json")
+    return spec[source.key]
 
 
 def student_dir(wildcards):

@@ -29,7 +29,7 @@ if JOB_PER == "seed":
             **model_resources("label", "student"),
         params:
             code=code("label_student"),
-            prompt=config["prompt"],
+            prompt=lambda wildcards: cfg.model_prompt(config, wildcards.student),
             settings=lambda wildcards: cfg.answering_settings(config, wildcards.student),
         script:
             "../scripts/label_student.py"

@@ -1,8 +1,10 @@
 # Hub models and the TriviaQA files, fetched once on the submit host (the only jobs that use the
-# network) into the hf_home cache; each leaves a JSON pointer that the other jobs load from.
+# network) into the hf_home cache, and GGUF files converted once into the gguf_cache; each leaves
+# a JSON pointer that the other jobs load from.
 # The token is read at job time (HF_TOKEN or `hf auth login`), so public repositories need none.
 
-HUB_MODELS = [name for name, spec in config["models"].items() if "hub" in spec]
+HUB_MODELS = model_sources.models_with_pointer_rule(config["models"], "fetch_model")
+GGUF_MODELS = model_sources.models_with_pointer_rule(config["models"], "convert_gguf")
 TRIVIAQA = config["questions"]["triviaqa"]
 FETCH_TRIVIAQA = config["questions"]["source"] == "triviaqa" and not TRIVIAQA["local_dir"]
 
@@ -60,3 +62,31 @@ if FETCH_TRIVIAQA:
             hf_home=config["hf_home"],
         script:
             "../scripts/fetch_dataset.py"
+
+
+if GGUF_MODELS:
+
+    localrules:
+        convert_gguf,
+
+    rule convert_gguf:
+        output:
+            pointer=out("models/{model}.json"),
+        log:
+            out("logs/convert_gguf/{model}.log"),
+        benchmark:
+            out("benchmarks/convert_gguf/{model}.tsv")
+        wildcard_constraints:
+            model="|".join(GGUF_MODELS),
+        conda:
+            "../envs/mismatch.yaml"
+        resources:
+            mem_mb=8000,
+            runtime=30,
+        params:
+            code=code("convert_gguf"),
+            gguf=lambda wildcards: config["models"][wildcards.model]["gguf"],
+            dtype=lambda wildcards: config["models"][wildcards.model]["dtype"],
+            cache=config["gguf_cache"],
+        script:
+            "../scripts/convert_gguf.py"

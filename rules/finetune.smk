@@ -108,7 +108,7 @@ if JOB_PER != "seed":
             ],
             settings=lambda wildcards: cfg.finetune_settings(config, wildcards.student),
             answering=lambda wildcards: cfg.answering_settings(config, wildcards.student),
-            prompt=config["prompt"],
+            prompt=lambda wildcards: cfg.model_prompt(config, wildcards.student),
             stopping=cfg.recipe_stopping(config),
         script:
             "../scripts/finetune_and_label.py"
@@ -137,6 +137,6 @@ else:
             settings=lambda wildcards: cfg.finetune_settings(config, wildcards.student),
             answering=lambda wildcards: cfg.answering_settings(config, wildcards.student),
             stopping=lambda wildcards: cfg.recipe_stopping(config)[wildcards.recipe],
-            prompt=config["prompt"],
+            prompt=lambda wildcards: cfg.model_prompt(config, wildcards.student),
         script:
             "../scripts/finetune_student.py"

@@ -7,7 +7,8 @@ from mismatch.joblog import job_log
 from mismatch.prompting import PromptFormat
 
 with job_log(snakemake.log[0], snakemake.threads) as log:
-    prompt_config = snakemake.params.prompt
+    prompts = {m: PromptFormat.from_config(p) for m, p in snakemake.params.prompts.items()}
+    exemplar_config = next(iter(snakemake.params.prompts.values()))  # one section: same k, seed
     models, splits = snakemake.params.models, snakemake.params.splits
     answer_every_split(
         models=dict(zip(models, snakemake.input.models, strict=True)),
@@ -17,10 +18,10 @@ with job_log(snakemake.log[0], snakemake.threads) as log:
         ),
         exemplars=choose_exemplars(
             read_parquet(snakemake.input.exemplars),
-            prompt_config["n_exemplars"],
-            prompt_config["exemplar_seed"],
+            exemplar_config["n_exemplars"],
+            exemplar_config["exemplar_seed"],
         ),
-        prompt=PromptFormat.from_config(prompt_config),
+        prompts=prompts,
         settings=snakemake.params.settings,
         log=log,
     )

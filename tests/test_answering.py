@@ -136,7 +136,7 @@ def test_answer_every_split_writes_what_per_split_jobs_write(
         question_files,
         outputs,
         exemplars,
-        PROMPT,
+        dict.fromkeys(models, PROMPT),
         dict.fromkeys(models, settings),
         messages.append,
     )
