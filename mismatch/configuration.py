@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import copy
 import hashlib
+import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
@@ -19,21 +20,25 @@ import yaml
 
 from mismatch.errors import InputError
 from mismatch.model_sources import SOURCES, source_of
+from mismatch.question_sources import question_source
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SCHEMA_PATH = PACKAGE_DIR.parent / "schemas" / "config.schema.yaml"
 SELF = "self"
+OTHER = "other"  # the other model of a two-model study
 SWEEP_KINDS = ("mismatch", "abstention", "grid")  # recipes that need finetune_set_size
 
 
 EXTENDS = "extends"
+REMOVE = "remove"  # keys of the base an overlay deletes
 
 
 def load_layered(path: str | Path) -> dict[str, Any]:
     """A config file with its ``extends:`` chain resolved (bases first, this file merged over).
 
     ``extends`` names a base file relative to the directory of the file that names it; chains are
-    allowed, cycles are an error naming the files.
+    allowed, cycles are an error naming the files. ``remove`` lists dotted keys of the base to
+    delete before this file is merged over it (``recipes.gold``): a mapping merge cannot.
     """
     return _load_layer(Path(path), [])
 
@@ -55,11 +60,29 @@ def _load_layer(path: Path, chain: list[Path]) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError(str(path), "a config file must be a mapping of keys")
     base = data.pop(EXTENDS, None)
+    removed = data.pop(REMOVE, [])
     if base is None:
+        if removed:
+            raise InputError(f"{path}: {REMOVE}", f"needs {EXTENDS}: a base to remove keys from")
         return data
     if not isinstance(base, str):
         raise InputError(f"{path}: {EXTENDS}", f"expected a file path, got {base!r}")
-    return deep_merge(_load_layer(path.parent / base, [*chain, resolved]), data)
+    merged = _load_layer(path.parent / base, [*chain, resolved])
+    for key in removed if isinstance(removed, list) else [removed]:
+        _remove(merged, str(key), f"{path}: {REMOVE}")
+    return deep_merge(merged, data)
+
+
+def _remove(config: dict[str, Any], dotted: str, where: str) -> None:
+    """Delete the key at ``dotted`` (e.g. ``recipes.gold``) from the base ``config``; then the
+    schema's default applies, unless the overlay sets it again."""
+    *parents, last = dotted.split(".")
+    node: Any = config
+    for key in parents:
+        node = node.get(key) if isinstance(node, dict) else None
+    if not isinstance(node, dict) or last not in node:
+        raise InputError(where, f"{dotted!r} is not a key of the base config")
+    del node[last]
 
 
 def deep_merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
@@ -236,10 +259,15 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
                 raise InputError(
                     f"{source}: recipes.{recipe}.teacher", f"required for kind {spec['kind']!r}"
                 )
-            if teacher != SELF and teacher not in models:
+            if teacher == OTHER and len(models) != 2:
                 raise InputError(
                     f"{source}: recipes.{recipe}.teacher",
-                    f"{teacher!r} is not a configured model ({names}) nor 'self'",
+                    f"'other' needs exactly two models (there are {len(models)}: {names})",
+                )
+            if teacher not in (SELF, OTHER) and teacher not in models:
+                raise InputError(
+                    f"{source}: recipes.{recipe}.teacher",
+                    f"{teacher!r} is not a configured model ({names}) nor 'self' or 'other'",
                 )
     for recipe, spec in config["recipes"].items():
         if spec["kind"] == "category" and "category" not in spec:
@@ -287,6 +315,11 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
     for name, model in models.items():
         kind = source_of(model, name)
         kind.check(model[kind.key], f"{source}: models.{name}.{kind.key}")
+        if model.get("prompt_style") == "chat" and kind.has_chat_template(model[kind.key]) is False:
+            raise InputError(
+                f"{source}: models.{name}.prompt_style",
+                f"chat, but its {kind.key} model has no chat template (a base model? use plain)",
+            )
         knows = "knows" in model.get("pretrain", {})
         if synthetic and kind.pretrained and knows == exposure:
             raise InputError(
@@ -307,22 +340,16 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
                 f"{source}: models.{name}.pretrain",
                 "only the synthetic question source can pretrain models",
             )
-    if config["questions"]["source"] == "files":
-        files = config["questions"].get("files", {})
-        for split in ("pool", "test", "format"):
-            if split not in files:
-                raise InputError(
-                    f"{source}: questions.files.{split}", "required when source is 'files'"
-                )
-            if not Path(files[split]).is_file():
-                raise InputError(
-                    f"{source}: questions.files.{split}", f"no such file {files[split]}"
-                )
+    question_source(config).check(config["questions"], f"{source}: questions")
 
 
 def teacher_of(config: Mapping[str, Any], recipe: str, student: str) -> str | None:
-    """The model whose answers a recipe is built from (``None`` for recipes without one)."""
+    """The model whose answers a recipe is built from (``None`` for recipes without one):
+    ``self`` is the student, ``other`` the one other model of a two-model study (so one recipe
+    runs both directions: each model a student of the other)."""
     teacher = config["recipes"][recipe].get("teacher")
+    if teacher == OTHER:
+        return next(name for name in config["models"] if name != student)
     return student if teacher == SELF else teacher
 
 
@@ -614,6 +641,8 @@ def question_count(config: Mapping[str, Any], split: str) -> int:
         return synthetic["split_entities"][split] * len(synthetic["attributes"])
     if source == "triviaqa":
         return questions["triviaqa"][f"{split}_size"]
+    if source == "facts":
+        return _fact_counts(json.dumps(questions["facts"], sort_keys=True))[split]
     import pyarrow.parquet as pq  # a user's file: its footer says how many rows it has
 
     path = questions["files"][split]
@@ -621,6 +650,14 @@ def question_count(config: Mapping[str, Any], split: str) -> int:
         return pq.read_metadata(path).num_rows
     with open(path) as handle:
         return sum(1 for line in handle if line.strip())
+
+
+@lru_cache(maxsize=8)
+def _fact_counts(settings: str) -> dict[str, int]:
+    """Questions per split of the facts source (split seed 0; other seeds differ by a cluster)."""
+    from mismatch.fact_questions import fact_sets
+
+    return {split: len(table) for split, table in fact_sets(json.loads(settings), 0).items()}
 
 
 def answer_shards(config: Mapping[str, Any], split: str) -> int:

@@ -73,6 +73,21 @@ def check_spec(spec: Mapping[str, Any], where: str) -> None:
             )
 
 
+def shipped_file(spec: Mapping[str, Any], where: str) -> Path | None:
+    """The GGUF file of ``spec`` where it already exists (a path, or a file a package ships);
+    None where a package's ``assemble()`` writes it first."""
+    if "path" in spec:
+        return Path(spec["path"])
+    return _package_file(spec["package"], spec["file"], where)
+
+
+def has_chat_template(path: Path) -> bool:
+    """Whether a GGUF file carries a chat template (instruct models do, base models do not)."""
+    from gguf import GGUFReader
+
+    return "tokenizer.chat_template" in GGUFReader(path).fields
+
+
 def locate(spec: Mapping[str, Any], cache: Path, where: str) -> Path:
     """The GGUF file of ``spec``: its ``path``, the file a package ships, or the file the
     package's own ``assemble()`` writes (into ``cache``; it checks its sha256)."""

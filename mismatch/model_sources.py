@@ -36,6 +36,26 @@ def _no_check(value: Any, where: str) -> None:
     """Nothing to check before the run (a hub id is checked by its fetch job)."""
 
 
+def _path_chat(value: Any) -> bool | None:
+    folder = Path(value)
+    config = folder / "tokenizer_config.json"
+    if (folder / "chat_template.jinja").is_file():
+        return True
+    return "chat_template" in config.read_text() if config.is_file() else None
+
+
+def _gguf_chat(value: Any) -> bool | None:
+    from mismatch.gguf import has_chat_template, shipped_file
+
+    path = shipped_file(value, "gguf")
+    return has_chat_template(path) if path is not None and path.is_file() else None
+
+
+def _unknown(value: Any) -> bool | None:
+    """Not known before the model is fetched or made."""
+    return None
+
+
 @dataclass(frozen=True)
 class ModelSource:
     """One kind of model source."""
@@ -45,16 +65,21 @@ class ModelSource:
     pretrained: bool  # the workflow pretrains the model (the synthetic world only)
     pointer_rule: str | None  # the rule writing results/<study>/models/<name>.json, if any
     check: Callable[[Any, str], None]  # planning-time check of the key's value
+    has_chat_template: Callable[[Any], bool | None]  # known before the run, else None
 
 
 SOURCES: dict[str, ModelSource] = {
     source.key: source
     for source in (
-        ModelSource("pretrain", "a tiny model pretrained here", True, None, _no_check),
-        ModelSource("path", "a local Hugging Face model folder", False, None, _check_path),
-        ModelSource("hub", "a Hugging Face hub id, fetched once", False, "fetch_model", _no_check),
+        ModelSource("pretrain", "a tiny model pretrained here", True, None, _no_check, _unknown),
         ModelSource(
-            "gguf", "a GGUF file, converted once", False, "convert_gguf", _check_gguf
+            "path", "a local Hugging Face model folder", False, None, _check_path, _path_chat
+        ),
+        ModelSource(
+            "hub", "a Hugging Face hub id, fetched once", False, "fetch_model", _no_check, _unknown
+        ),
+        ModelSource(
+            "gguf", "a GGUF file, converted once", False, "convert_gguf", _check_gguf, _gguf_chat
         ),
     )
 }

@@ -18,27 +18,24 @@ class PromptFormat:
     question_template: str
     answer_template: str
     abstention: str
-    style: str = "plain"  # or "chat": the model's own chat template (``for_tokenizer``)
 
     def __post_init__(self) -> None:
-        if self.style not in STYLES:
-            raise ValueError(f"prompt style must be one of {', '.join(STYLES)}")
         if "{question}" not in self.question_template:
             raise ValueError("prompt.question_template must contain '{question}'")
         if "{answer}" not in self.answer_template:
             raise ValueError("prompt.answer_template must contain '{answer}'")
 
     @classmethod
-    def from_config(cls, prompt: Mapping[str, object]) -> PromptFormat:
-        """The format of the validated config's ``prompt`` section, with the model's ``style``
-        where ``configuration.model_prompt`` added it (the exemplar keys are read where
-        exemplars are chosen)."""
-        return cls(**{k: str(prompt[k]) for k in cls.__dataclass_fields__ if k in prompt})
+    def from_config(cls, prompt: Mapping[str, object]) -> PromptFormat | ChatPrompt:
+        """The format of the validated config's ``prompt`` section, or its chat form where
+        ``configuration.model_prompt`` says the model is prompted with its chat template (the
+        exemplar keys are read where exemplars are chosen)."""
+        base = cls(**{k: str(prompt[k]) for k in cls.__dataclass_fields__})
+        return ChatPrompt(base) if prompt.get("style") == "chat" else base
 
-    def for_tokenizer(self, tokenizer: Any) -> PromptFormat | ChatPrompt:
-        """This format as the model with ``tokenizer`` is prompted: itself (plain), or its chat
-        form, rendered by the tokenizer's own chat template."""
-        return self if self.style == "plain" else ChatPrompt(self, tokenizer)
+    def for_tokenizer(self, tokenizer: Any) -> PromptFormat:
+        """This format as the model with ``tokenizer`` is prompted: a plain one, itself."""
+        return self
 
     def end_token(self, tokenizer: Any) -> int | None:
         """The token a fine-tuning target ends with (the loss keeps it): eos."""
@@ -93,14 +90,8 @@ class PromptFormat:
         )
 
     def as_dict(self) -> dict[str, str]:
-        """The templates (and a chat style), for provenance records."""
-        record = asdict(self)
-        if self.style == "plain":
-            del record["style"]  # plain prompts' records stay as they were before styles
-        return record
-
-
-STYLES = ("plain", "chat")
+        """The templates, for provenance records."""
+        return asdict(self)
 
 
 class ChatPrompt:
@@ -108,17 +99,25 @@ class ChatPrompt:
     question) and an assistant turn (its answer line), the question a last user turn, and the
     answer ends at the end of the assistant's turn (that token is the target's last)."""
 
-    def __init__(self, base: PromptFormat, tokenizer: Any) -> None:
-        if not getattr(tokenizer, "chat_template", None):
-            raise ValueError("prompt_style chat needs a tokenizer with a chat template")
+    def __init__(self, base: PromptFormat, tokenizer: Any = None) -> None:
+        if tokenizer is not None and not getattr(tokenizer, "chat_template", None):
+            raise ValueError(
+                "prompt_style chat: the model's tokenizer has no chat template (a base model? "
+                "set prompt_style: plain)"
+            )
         self.base = base
-        self.tokenizer = tokenizer
+        self.tokenizer = tokenizer  # bound by for_tokenizer once the model is loaded
         self.abstention = base.abstention
         self.answer_template = base.answer_template
-        self.style = "chat"
 
     def for_tokenizer(self, tokenizer: Any) -> ChatPrompt:
+        """This format bound to the loaded model's tokenizer (its chat template)."""
         return self if tokenizer is self.tokenizer else ChatPrompt(self.base, tokenizer)
+
+    def _template(self) -> Any:
+        if self.tokenizer is None:
+            raise ValueError("a chat prompt renders once bound to a tokenizer (for_tokenizer)")
+        return self.tokenizer
 
     def answer_line(self, answer: str | None) -> str:
         return self.base.answer_line(answer).strip()
@@ -140,7 +139,7 @@ class ChatPrompt:
                 {"role": "assistant", "content": self.answer_line(a)},
             ]
         messages.append({"role": "user", "content": question})
-        return self.tokenizer.apply_chat_template(
+        return self._template().apply_chat_template(
             messages, tokenize=False, add_generation_prompt=True
         )
 
@@ -154,9 +153,11 @@ class ChatPrompt:
     def as_dict(self) -> dict[str, str]:
         import hashlib
 
-        template = self.tokenizer.chat_template
-        digest = hashlib.sha256(template.encode()).hexdigest()[:16]
-        return {**self.base.as_dict(), "style": "chat", "chat_template_sha256": digest}
+        record = {**self.base.as_dict(), "style": "chat"}
+        if self.tokenizer is not None:
+            template = self.tokenizer.chat_template
+            record["chat_template_sha256"] = hashlib.sha256(template.encode()).hexdigest()[:16]
+        return record
 
 
 def k_shot_prompts(

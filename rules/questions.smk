@@ -1,4 +1,5 @@
-# Question sets from TriviaQA (a fetched or local copy) or from the user's own files; the
+# Question sets from TriviaQA (a fetched or local copy), the user's own files, or facts (packages or
+# the user's fact table; mismatch/question_sources.py lists the sources); the
 # synthetic world's are written by rules/world.smk. Same outputs and schema either way.
 
 if config["questions"]["source"] == "triviaqa":
@@ -55,3 +56,35 @@ if config["questions"]["source"] == "files":
             files=config["questions"]["files"],
         script:
             "../scripts/file_questions.py"
+
+
+if config["questions"]["source"] == "facts":
+
+    localrules:
+        fact_questions,
+
+    rule fact_questions:
+        input:
+            **(
+                {"table": config["questions"]["facts"]["table"]}
+                if config["questions"]["facts"]["table"]
+                else {}
+            ),
+        output:
+            pool=out("w{w}/questions/pool.parquet"),
+            test=out("w{w}/questions/test.parquet"),
+            format=out("w{w}/questions/format.parquet"),
+        log:
+            out("logs/w{w}/fact_questions.log"),
+        benchmark:
+            out("benchmarks/w{w}/fact_questions.tsv")
+        conda:
+            "../envs/mismatch.yaml"
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        params:
+            code=code("fact_questions"),
+            facts=config["questions"]["facts"],
+        script:
+            "../scripts/fact_questions.py"

@@ -534,3 +534,44 @@ def test_the_analysis_does_not_run_prose_and_the_rendering_runs_no_statistics_jo
     rendering = sources("render_summary")
     assert "rendering.py" in rendering
     assert not {"analysis.py", "study_tables.py", "finetune.py", "modeling.py"} & rendering
+
+
+def test_an_overlay_removes_keys_of_its_base(tmp_path):
+    (tmp_path / "base.yaml").write_text(
+        "recipes:\n  own: {kind: teacher, teacher: self}\n  gold: {kind: gold}\n"
+        "finetune_set_size: 600\n"
+    )
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("extends: base.yaml\nremove: [recipes.gold, finetune_set_size]\n")
+    layered = cfg.load_layered(overlay)
+    assert layered == {"recipes": {"own": {"kind": "teacher", "teacher": "self"}}}
+    overlay.write_text("extends: base.yaml\nremove: [recipes.silver]\n")
+    with pytest.raises(InputError, match="'recipes.silver' is not a key of the base config"):
+        cfg.load_layered(overlay)
+    (tmp_path / "alone.yaml").write_text("remove: [recipes.gold]\n")
+    with pytest.raises(InputError, match="remove: needs extends"):
+        cfg.load_layered(tmp_path / "alone.yaml")
+
+
+def test_the_ci_real_model_config_is_the_real_one_less_two_recipes_and_smaller():
+    full = cfg.load_layered(ROOT / "configs" / "real-small.yaml")
+    ci = cfg.load_layered(ROOT / "configs" / "real-small-ci.yaml")
+    assert set(full["recipes"]) - set(ci["recipes"]) == {"gold", "random_idk"}
+    assert ci["models"] == full["models"] and ci["students"] == full["students"]
+
+
+def test_teacher_other_is_the_other_model_of_a_two_model_study():
+    config = {
+        "models": {"a": {}, "b": {}},
+        "recipes": {"other": {"kind": "teacher", "teacher": "other"}},
+    }
+    assert cfg.teacher_of(config, "other", "a") == "b"
+    assert cfg.teacher_of(config, "other", "b") == "a"
+
+
+def test_teacher_other_needs_exactly_two_models():
+    config = cfg.validated(cfg.load_layered(ROOT / "configs" / "tiny.yaml"))
+    config["recipes"]["swap"] = {"kind": "teacher", "teacher": "other"}
+    config["models"]["third"] = dict(config["models"]["small"])
+    with pytest.raises(InputError, match="'other' needs exactly two models"):
+        cfg.check_config(config)
