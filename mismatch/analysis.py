@@ -43,6 +43,7 @@ from mismatch.gap import gap_tables
 from mismatch.gathering import attach_persons
 from mismatch.gekhman import gekhman_fit, set_shares
 from mismatch.grading import label_answer
+from mismatch.relations import effect_by_relation, empty_effects, relation_columns
 from mismatch.stats import bootstrap_difference, paired_mcnemar
 from mismatch.stopping import training_length
 from mismatch.summary import (
@@ -203,7 +204,7 @@ def analyse(
     (``knowledge.csv``) also the effect against the teacher's gap (``gap_points``, ``gap_fit``)."""
     labels = regrade(attach_persons(labels, questions), questions)
     data = design_table(labels)
-    columns = design_columns(data) + _rule_indicators(data)
+    columns = design_columns(data) + _rule_indicators(data) + relation_columns(data)
     design = build_design(data, columns, person=PERSON)
     draws = resample(design, settings.n_boot, settings.seed)
     students = list(pd.unique(labels["student"]))
@@ -234,6 +235,12 @@ def analyse(
         contrast_table, draws, settings.recipes, losses, settings.confidence
     )
     tables["headline"] = headline(contrast_table, settings)
+    has_relations = any(c.startswith("relation_n|") for c in columns)
+    tables["effect_by_relation"] = (
+        effect_by_relation(contrasts, draws, settings.confidence)
+        if has_relations
+        else empty_effects()
+    )
     if knowledge is not None:
         control = contrasts[0].control if contrasts else None
         control_arm = (students[0], control) if students and control else None

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mismatch.errors import InputError
@@ -90,8 +91,9 @@ def base_student_labels(
 
 
 def collect_questions(paths: Iterable[str], pattern: str, cluster: str) -> pd.DataFrame:
-    """Test questions of every world: world_seed, question_id, answers (gold aliases) and
-    ``person`` (the cluster: ``entity`` or ``question``; ``auto`` picks entity when present)."""
+    """Test questions of every world: world_seed, question_id, answers (gold aliases),
+    ``person`` (the cluster: ``entity`` or ``question``; ``auto`` picks entity when present) and
+    ``relation`` (the question's relation or attribute, where the set has one)."""
     tables = []
     for path in paths:
         questions = read_parquet(path)
@@ -103,9 +105,39 @@ def collect_questions(paths: Iterable[str], pattern: str, cluster: str) -> pd.Da
                     "question_id": questions["question_id"],
                     "answers": questions["answers"].map(list),
                     "person": persons_of(questions, cluster, str(path)).to_numpy(),
+                    **_relation(questions),
                 }
             )
         )
+    return pd.concat(tables, ignore_index=True)
+
+
+def _relation(questions: pd.DataFrame) -> dict[str, Any]:
+    """The ``relation`` column of a question set: its relation, else its attribute, if any."""
+    for column in ("relation", "attribute"):
+        if column in questions.columns:
+            return {"relation": questions[column].astype(str).to_numpy()}
+    return {}
+
+
+def collect_answers(
+    paths: Iterable[str], pattern: str, questions: Mapping[str, str]
+) -> pd.DataFrame:
+    """Every model's graded pool and test answers (world_seed, model, split, question_id,
+    correct, relation), the relation from each split's question file (``questions``: path by
+    "w/split")."""
+    tables = []
+    for path in paths:
+        keys = parse_keys(path, pattern)
+        answers = read_parquet(path)[["question_id", "correct"]]
+        asked = read_parquet(questions[f"{keys['world_seed']}/{keys['split']}"])
+        relation = _relation(asked).get("relation", np.full(len(asked), "all"))
+        answers = answers.merge(
+            pd.DataFrame({"question_id": asked["question_id"], "relation": relation}),
+            on="question_id",
+            how="left",
+        )
+        tables.append(answers.assign(**keys))
     return pd.concat(tables, ignore_index=True)
 
 
@@ -113,7 +145,8 @@ def attach_persons(labels: pd.DataFrame, questions: pd.DataFrame) -> pd.DataFram
     """``labels`` with the ``person`` of every question; a labelled question missing from the
     question files is an error."""
     keys = ["world_seed", "question_id"]
-    merged = labels.merge(questions[[*keys, "person"]], on=keys, how="left", validate="m:1")
+    extra = ["relation"] if "relation" in questions.columns else []
+    merged = labels.merge(questions[[*keys, "person", *extra]], on=keys, how="left", validate="m:1")
     missing = merged["person"].isna()
     if missing.any():
         example = merged.loc[missing, keys].iloc[0].tolist()

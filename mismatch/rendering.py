@@ -619,6 +619,53 @@ def recall_by_exposure_markdown(table: pd.DataFrame) -> str:
     return _table(frame) + note
 
 
+def relations_markdown(tables: Mapping[str, Any]) -> list[str]:
+    """Who knows what per relation (pool questions, summed over worlds) and each contrast's
+    effect per relation; nothing where the questions carry no relation."""
+    effects = tables.get("effect_by_relation")
+    who = tables.get("who_knows")
+    knowledge = tables.get("knowledge_by_relation")
+    if effects is None or effects.empty or who is None or who.empty:
+        return []
+    definition = str(who["definition"].iloc[0])
+    pool = knowledge[knowledge["split"] == "pool"]
+    accuracy = (
+        pool.assign(known=pool["known_rate"] * pool["n"])
+        .groupby(["model", "relation"])[["known", "n"]]
+        .sum()
+        .eval("known / n")
+        .unstack("relation")
+        .map(_pct)
+    )
+    cells = ["both", "teacher_only", "student_only", "neither"]
+    pairs = who[who["split"] == "pool"].groupby(["student", "teacher", "relation"])[cells].sum()
+    effect = effects.assign(
+        difference=[
+            _points(e, lo, hi)
+            for e, lo, hi in zip(effects["estimate"], effects["low"], effects["high"], strict=True)
+        ]
+    )
+    shown = effect[["student", "treatment", "control", "relation", "n", "difference"]]
+    return [
+        "## By relation: who knows what, and the effect",
+        "",
+        f"Knowing = {definition} (the answers the sets are built from). Pool questions answered "
+        "correctly, per model and relation (pooled over worlds):",
+        "",
+        accuracy.to_markdown(),
+        "",
+        "Pool questions by who knows them (student, teacher), summed over worlds:",
+        "",
+        pairs.reset_index().to_markdown(index=False),
+        "",
+        "Wrong-rate difference, treatment - control, per relation (percentage points, 95% "
+        "percentile interval, persons and seed runs resampled within each world):",
+        "",
+        shown.to_markdown(index=False),
+        "",
+    ]
+
+
 def study_markdown(
     tables: Mapping[str, Any],
     knowledge: pd.DataFrame,
@@ -651,6 +698,7 @@ def study_markdown(
         "## Outcomes by what the base student knew",
         "",
         by_knowledge_markdown(tables["by_knowledge"]),
+        *relations_markdown(tables),
         "## What each model knows (teacher answers on pool and test)",
         "",
         knowledge_markdown(knowledge),

@@ -10,6 +10,7 @@ import pandas as pd
 
 from mismatch.analysis import AnalysisSettings, analyse
 from mismatch.probes import probe_report, recall_by_exposure
+from mismatch.relations import knowledge_by_relation, who_knows
 
 
 def analysis_tables(
@@ -26,6 +27,9 @@ def analysis_tables(
         settings,
         knowledge=knowledge,
     )
+    answers = inputs["answers"]
+    tables["knowledge_by_relation"] = knowledge_by_relation(answers)
+    tables["who_knows"] = who_knows(answers, list(pd.unique(inputs["labels"]["student"])))
     probes = inputs.get("probes")
     if probes is not None and not probes.empty:  # the exposure world: probes against recall
         tables["probe_auroc"] = probe_report(probes, n_boot=settings.n_boot)

@@ -21,6 +21,7 @@ from mismatch.io import read_parquet
 INPUTS = {  # gathered input -> file under summary/inputs/
     "labels": "labels.parquet",
     "questions": "questions.parquet",
+    "answers": "answers.parquet",
     "recipes": "recipes.parquet",
     "losses": "losses.parquet",
     "probes": "probes.parquet",
@@ -38,6 +39,9 @@ TABLES = {  # analysis table -> file under summary/ (CSV unless named otherwise)
     "losses": "losses.csv",
     "gekhman_points": "gekhman_points.csv",
     "gekhman_fit": "gekhman_fit.csv",
+    "effect_by_relation": "effect_by_relation.csv",
+    "knowledge_by_relation": "knowledge_by_relation.csv",
+    "who_knows": "who_knows.csv",
 }
 OPTIONAL_TABLES = {  # written where the study has them
     "training_length": "training_length.csv",

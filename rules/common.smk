@@ -309,7 +309,22 @@ PATTERNS = {
     "questions": out("w{w}/questions/test.parquet"),
     "truth": out("w{w}/world/truth/{student}.parquet"),
     "probes": out("w{w}/probes/{model}.parquet"),
+    "answers": out("w{w}/answers/{model}/{split}.parquet"),
 }
+
+
+def all_base_answers(wildcards=None):
+    """Every model's pool and test answers (who knows what, per relation)."""
+    return expand(PATTERNS["answers"], w=WORLD_SEEDS, model=MODELS, split=["pool", "test"])
+
+
+def all_question_sets(wildcards=None):
+    """The pool and test question sets of every world, keyed "w/split" (their relations)."""
+    return {
+        f"{w}/{split}": out(f"w{w}/questions/{split}.parquet")
+        for w in WORLD_SEEDS
+        for split in ("pool", "test")
+    }
 
 
 def all_probes(wildcards=None):

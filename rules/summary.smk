@@ -63,8 +63,11 @@ rule gather_labels:
         questions=all_test_questions(),
         losses=all_losses(),
         probes=all_probes(),
+        answers=all_base_answers(),
+        question_sets=list(all_question_sets().values()),
     output:
         **({"probes": f"{INPUTS_DIR}/probes.parquet"} if EXPOSURE else {}),
+        answers=f"{INPUTS_DIR}/answers.parquet",
         labels=f"{INPUTS_DIR}/labels.parquet",
         questions=f"{INPUTS_DIR}/questions.parquet",
         recipes=f"{INPUTS_DIR}/recipes.parquet",
@@ -86,6 +89,7 @@ rule gather_labels:
         grading=config["answering"]["grading"],
         prompt=config["prompt"],
         cluster=config["analysis"]["cluster"],
+        question_sets=all_question_sets(),
     script:
         "../scripts/gather_labels.py"
 
@@ -93,6 +97,7 @@ rule gather_labels:
 rule analyse:
     input:
         **({"probes": f"{INPUTS_DIR}/probes.parquet"} if EXPOSURE else {}),
+        answers=f"{INPUTS_DIR}/answers.parquet",
         labels=f"{INPUTS_DIR}/labels.parquet",
         questions=f"{INPUTS_DIR}/questions.parquet",
         recipes=f"{INPUTS_DIR}/recipes.parquet",

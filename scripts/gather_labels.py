@@ -4,6 +4,7 @@ import pandas as pd
 
 from mismatch.gathering import (
     base_student_labels,
+    collect_answers,
     collect_checks,
     collect_knowledge,
     collect_labels,
@@ -39,6 +40,8 @@ with job_log(snakemake.log[0]) as log:
     write_parquet(questions, outputs.questions)
     write_parquet(collect_recipes(inputs.recipes), outputs.recipes)
     write_parquet(collect_losses(inputs.losses, patterns["losses"]), outputs.losses)
+    answers = collect_answers(inputs.answers, patterns["answers"], params.question_sets)
+    write_parquet(answers, outputs.answers)
     if "probes" in outputs.keys():
         write_parquet(collect_probes(inputs.probes, patterns["probes"]), outputs.probes)
     write_csv(collect_knowledge(inputs.knowledge), outputs.knowledge)

@@ -1,0 +1,77 @@
+"""Results by relation: accuracy per model and relation, the 2x2 of who knows what, and each
+contrast's effect per relation with the study's cluster bootstrap (mismatch/relations.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mismatch.analysis import Contrast
+from mismatch.clustered import build_design, resample
+from mismatch.relations import (
+    KNOWING,
+    effect_by_relation,
+    knowledge_by_relation,
+    relation_columns,
+    who_knows,
+)
+
+
+def _answers():
+    rows = []
+    # relation r1: s knows q1, q2; t knows q1, q3; relation r2: only t knows q4
+    known = {"s": {"q1", "q2"}, "t": {"q1", "q3", "q4"}}
+    relation = {"q1": "r1", "q2": "r1", "q3": "r1", "q4": "r2"}
+    for model in ("s", "t"):
+        for q, r in relation.items():
+            rows.append(
+                dict(world_seed=1, model=model, split="pool", question_id=q, relation=r,
+                     correct=q in known[model])
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_accuracy_per_model_and_relation_names_its_definition():
+    table = knowledge_by_relation(_answers()).set_index(["model", "relation"])
+    assert table.loc[("s", "r1"), "known_rate"] == pytest.approx(2 / 3)
+    assert table.loc[("t", "r2"), "known_rate"] == 1.0 and table.loc[("s", "r2"), "n"] == 1
+    assert set(table["definition"]) == {KNOWING}
+
+
+def test_who_knows_counts_the_four_cells_per_relation():
+    table = who_knows(_answers(), ["s"]).set_index("relation")
+    assert table.loc["r1", ["n", "both", "teacher_only", "student_only", "neither"]].tolist() == [
+        3, 1, 1, 1, 0,
+    ]  # fmt: skip
+    assert table.loc["r2", ["both", "teacher_only", "student_only", "neither"]].tolist() == [
+        0, 1, 0, 0,
+    ]  # fmt: skip
+    assert set(table["teacher"]) == {"t"} and set(table["definition"]) == {KNOWING}
+
+
+def test_the_effect_per_relation_is_the_difference_of_wrong_rates_within_it():
+    rng = np.random.default_rng(0)
+    rows = []
+    for recipe, wrong_rate in (("own", {"a": 0.1, "b": 0.2}), ("big", {"a": 0.5, "b": 0.2})):
+        for seed in (1, 2):
+            for person in range(30):
+                for relation in ("a", "b"):
+                    rows.append(
+                        dict(world_seed=1, student="s", recipe=recipe, ft_seed=seed,
+                             person=f"p{person}", relation=relation,
+                             wrong=float(rng.random() < wrong_rate[relation]))
+                    )  # fmt: skip
+    data = pd.DataFrame(rows)
+    columns = ["wrong", *relation_columns(data)]
+    draws = resample(build_design(data, columns), 200, 0)
+    table = effect_by_relation([Contrast("primary", "s", "big", "own")], draws).set_index(
+        "relation"
+    )
+    for relation in ("a", "b"):
+        part = data[data["relation"] == relation]
+        rates = part.groupby("recipe")["wrong"].mean()
+        assert table.loc[relation, "estimate"] == pytest.approx(rates["big"] - rates["own"])
+        assert table.loc[relation, "low"] <= table.loc[relation, "estimate"]
+        assert table.loc[relation, "estimate"] <= table.loc[relation, "high"]
+    assert table.loc["a", "low"] > 0.15 and table.loc["b", "low"] < 0 < table.loc["b", "high"]
