@@ -76,9 +76,15 @@ def table_paths(folder: str | Path) -> dict[str, Path]:
     return {name: folder / file for name, file in files.items() if (folder / file).exists()}
 
 
+def _read_table(path: Path) -> pd.DataFrame:
+    """A table as written by the analysis; a table without rows or columns (a study without
+    sweeps, say) is written as an empty file and read as an empty frame."""
+    return pd.read_csv(path) if path.read_text().strip() else pd.DataFrame()
+
+
 def read_tables(paths: Mapping[str, str | Path], headline: str | Path) -> dict[str, Any]:
     """The analysis tables, by name, with the headline, as the renderers take them."""
-    tables: dict[str, Any] = {name: pd.read_csv(path) for name, path in paths.items()}
+    tables: dict[str, Any] = {name: _read_table(Path(path)) for name, path in paths.items()}
     tables["headline"] = json.loads(Path(headline).read_text())
     return tables
 

