@@ -745,6 +745,39 @@ def _level_lines(levels: pd.DataFrame | None) -> list[str]:
     return lines
 
 
+SAME_RATE_POINTS = 2.0  # correct rates closer than this many points read "about as many"
+
+
+def plain_finding(headline: Mapping[str, Any], summary: pd.DataFrame) -> str:
+    """The primary contrast in plain words: how often the two students answer correctly, and
+    whether the difference is in wrong answers or abstentions (rendered from the tables)."""
+    h = headline.get("primary")
+    recipes = summary.set_index(["student", "recipe"])
+    if not h or any((h["student"], r) not in recipes.index for r in (h["control"], h["treatment"])):
+        return ""
+    own, other = (
+        recipes.loc[(h["student"], h["control"])],
+        recipes.loc[(h["student"], h["treatment"])],
+    )
+    gap = 100 * (other["correct_rate"] - own["correct_rate"])
+    if abs(gap) < SAME_RATE_POINTS:
+        correct = "about as many unseen test questions correctly as"
+    else:
+        correct = f"{'more' if gap > 0 else 'fewer'} unseen test questions correctly than"
+    wrong = "more" if other["wrong_rate"] > own["wrong_rate"] else "less"
+    return (
+        f"The student `{h['student']}` fine-tuned on the larger model's answers "
+        f"(`{h['treatment']}`) answered {correct} the same student fine-tuned on its own answers "
+        f"(`{h['control']}`): {_pct(other['correct_rate'])} vs {_pct(own['correct_rate'])}. "
+        f"What changed is what it does when it does not know: it abstained on "
+        f"{_pct(other['abstain_rate'])} of the questions instead of {_pct(own['abstain_rate'])} "
+        f"and answered wrongly {wrong} often, {_pct(other['wrong_rate'])} instead of "
+        f"{_pct(own['wrong_rate'])} (a difference of "
+        f"{_points(h['estimate'], h['low'], h['high'])} points; 95% interval resampling persons "
+        f"and seed runs).\n"
+    )
+
+
 def findings_markdown(
     headline: Mapping[str, Any],
     summary: pd.DataFrame,

@@ -41,6 +41,7 @@ from mismatch.rendering import (  # noqa: E402
     exposure_readme_markdown,
     findings_markdown,
     paper_regime_sentence,
+    plain_finding,
 )
 
 RESULTS = ROOT / "docs" / "results"
@@ -132,7 +133,13 @@ def rendered(results: Path = RESULTS) -> tuple[str, str]:
         pd.read_csv(results / "sweep_levels.csv"),
     )
     env = json.loads((results / "environment.json").read_text())
-    block = f"{run_line(json.loads((results / 'run.json').read_text()), env)}\n\n{block}"
+    line = run_line(json.loads((results / "run.json").read_text()), env)
+    block = f"{line}\n\n{block}"
+    plain = plain_finding(headline, pd.read_csv(results / "summary.csv"))
+    readme_block = (
+        f"{plain}\n{line} Every table: [docs/findings.md](docs/findings.md), rendered from "
+        "[docs/results/](docs/results/).\n"
+    )
     packages = ", ".join(f"{k} {v}" for k, v in env["packages"].items())
     page = (
         "# Findings of the committed run\n\n"
@@ -143,7 +150,7 @@ def rendered(results: Path = RESULTS) -> tuple[str, str]:
         f"## Headline\n\n{block}\n"
         + (results / "summary.md").read_text().replace("\n# ", "\n## ", 1)
     )
-    return block, page
+    return readme_block, page
 
 
 def readme_with(block: str, readme: str, start: str = START, end: str = END) -> str:
@@ -268,9 +275,10 @@ def publish_exposure(study: Path, config: str) -> None:
     for name in EXPOSURE_FIGURES:
         shutil.copy2(study / "figures" / name, ROOT / "figures" / name)
     EXPOSURE_PAGE.write_text(exposure_rendered())
-    README.write_text(
-        readme_with(exposure_readme_block(), README.read_text(), EXPOSURE_START, EXPOSURE_END)
-    )
+    if EXPOSURE_START in README.read_text():  # a README that shows the exposure block
+        README.write_text(
+            readme_with(exposure_readme_block(), README.read_text(), EXPOSURE_START, EXPOSURE_END)
+        )
 
 
 def publish_inputs(study: Path, destination: Path) -> None:
@@ -331,6 +339,7 @@ def main() -> int:
         ]
         if (EXPOSURE_RESULTS / "run.json").exists():
             checks.append(("docs/exposure.md", EXPOSURE_PAGE.read_text() == exposure_rendered()))
+        if (EXPOSURE_RESULTS / "run.json").exists() and EXPOSURE_START in readme:
             block = exposure_readme_block()
             fresh = readme_with(block, readme, EXPOSURE_START, EXPOSURE_END) == readme
             checks.append(("README.md (exposure block)", fresh))
