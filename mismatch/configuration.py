@@ -570,8 +570,8 @@ def _split_size_key(config: Mapping[str, Any], split: str) -> str:
             f"questions.synthetic.split_entities.{split} = {synthetic['split_entities'][split]} "
             f"people x {len(synthetic['attributes'])} attributes"
         )
-    if questions["source"] == "triviaqa":
-        return f"questions.triviaqa.{split}_size"
+    if questions["source"] in ("triviaqa", "facts"):
+        return f"questions.{questions['source']}.{split}_size"
     return f"questions.files.{split}"
 
 

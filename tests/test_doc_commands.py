@@ -18,7 +18,7 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 START = re.compile(r"(?:\.venv/bin/)?(?:snakemake\s|python3?\s+tools/)")
 END = re.compile(r"`|\s&&\s|\s#|\s\|\s|;|$")
 # placeholders the docs use, and what a test puts there
-PLACEHOLDERS = {"RUN_DIR": "{tmp}/run", "NAME": "default", "my-paper.yaml": "my-paper.yaml"}
+PLACEHOLDERS = {"RUN_DIR": "{tmp}/run", "NAME": "default"}
 # Snakemake flags whose commands are checked by other tests on a finished study
 ELSEWHERE = {
     "--report": "tests/test_workflow_run.py::test_html_report_renders_every_figure_in_a_browser",
@@ -72,11 +72,25 @@ def workflow_copy(tmp_path_factory):
             (copy / name).write_text(source.read_text())
     if (ROOT / ".cache").is_dir():  # the real-tokenizer fixtures (tools/real_tokenizers.py)
         (copy / ".cache").symlink_to(ROOT / ".cache")
-    # the docs' own example variant of the paper config (docs/real-models.md)
-    (copy / "my-paper.yaml").write_text(
-        "extends: configs/paper.yaml\nseeds: {finetune: [1, 2, 3, 4, 5]}\n"
-    )
+    for name, text in example_configs().items():  # the docs' own example configs
+        (copy / name).write_text(text)
     return copy
+
+
+def example_configs() -> dict[str, str]:
+    """The YAML blocks of the docs that open with ``# my-<name>.yaml``, by file name."""
+    found = {}
+    for page in PAGES:
+        for block in re.findall(r"```yaml\n(.*?)```", page.read_text(), re.S):
+            first = block.splitlines()[0]
+            named = re.match(r"# (my-[\w-]+\.yaml)", first)
+            if named:
+                found[named.group(1)] = block
+    return found
+
+
+def test_the_docs_example_configs_are_found():
+    assert {"my-paper.yaml", "my-facts.yaml"} <= set(example_configs())
 
 
 def argv(command: str, tmp: Path) -> list[str] | None:
