@@ -266,7 +266,7 @@ def test_parse_keys_and_missing_persons(tmp_path):
     path = tmp_path / "results/test/w7/checks/small.json"
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps({"student": "small"}))
-    pattern = str(tmp_path) + "/results/w{w}/checks/{student}.json"
+    pattern = str(tmp_path) + "/results/test/w{w}/checks/{student}.json"
     assert collect_checks([str(path)], pattern)[0]["world_seed"] == 7
     labels, questions, _, _ = _study(persons=2)
     with pytest.raises(InputError, match="unknown questions"):

@@ -122,6 +122,7 @@ def test_effective_mdd_uses_design_effect():
     assert effective_mdd(240, 240, 0.5, 0.014).mdd == pytest.approx(power.mdd_naive)
 
 
+@pytest.mark.slow  # 1,000 simulated data sets: seconds to a minute
 def test_simulated_coverage_of_the_person_level_interval():
     """The default design (70 persons crossed with 3 seeds, 1% vs 60% wrong, ICC as measured)
     over 1,000 simulated data sets: the person-level 95% interval covers the truth 93-97.5% of

@@ -266,6 +266,7 @@ def test_question_without_aliases(tmp_path, files_config):
     assert_question_files_fault(run, work, format_file, "question format-1 has no answer aliases")
 
 
+@pytest.mark.slow  # runs the workflow up to answering
 def test_truncated_parquet_from_an_earlier_stage(tmp_path, files_config):
     test_set = "results/test/w1/questions/test.parquet"
     run, work = run_config(tmp_path, files_config, test_set)

@@ -37,7 +37,7 @@ def test_headline_numbers_are_the_committed_tables():
     head = json.loads((ROOT / "docs/results/headline.json").read_text())["primary"]
     row = pd.read_csv(ROOT / "docs/results/contrasts.csv").query("role == 'primary'").iloc[0]
     assert (head["estimate"], head["low"], head["high"]) == (row.estimate, row.low, row.high)
-    shown = re.search(r"difference \*\*([+-][\d.]+) \[([+-][\d.]+), ([+-][\d.]+)\]", readme_block())
+    shown = re.search(r"difference of ([+-][\d.]+) \[([+-][\d.]+), ([+-][\d.]+)\]", readme_block())
     assert shown, readme_block()[:500]
     assert [float(x) for x in shown.groups()] == [
         round(100 * v, 1) for v in (row.estimate, row.low, row.high)
@@ -47,7 +47,7 @@ def test_headline_numbers_are_the_committed_tables():
 def test_check_mode_fails_on_a_hand_edited_readme(tmp_path, monkeypatch):
     readme = tmp_path / "README.md"
     text = (ROOT / "README.md").read_text()
-    readme.write_text(re.sub(r"difference \*\*\+", "difference **+1", text, count=1))
+    readme.write_text(re.sub(r"difference of \+", "difference of +1", text, count=1))
     monkeypatch.setattr(publish_findings, "README", readme)
     monkeypatch.setattr("sys.argv", ["publish_findings.py", "--check"])
     assert publish_findings.main() == 1
@@ -125,7 +125,8 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     work = tmp_path / "work"
     study = work / "results" / "test"
     summary = study / "summary"
-    summary.mkdir(parents=True)
+    (summary / "inputs").mkdir(parents=True)
+    (summary / "inputs" / "labels.parquet").write_bytes(b"labels")  # what the tables came from
     knowledge = [
         dict(
             world_seed=1,
@@ -219,5 +220,6 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     assert text.endswith("# summary\n")  # the run's own summary follows
     assert "Run: `configs/exposure.yaml`, wall time 30 min on 2 CPUs (test CPU)" in text
     assert "`small` 30.0%, `large` 60.0%" in text and "met in 1 of 1 world(s)" in text
+    assert (root / "docs/results/exposure/inputs/labels.parquet").read_bytes() == b"labels"
     assert (root / "figures" / "recall_by_exposure.png").read_bytes() == b"png"
     assert (root / "figures" / "effect_by_gap.png").read_bytes() == b"png"
