@@ -32,6 +32,7 @@ from mismatch.clustered import (
     build_design,
     effective_mdd,
     holm,
+    min_difference_variance,
     percentile_interval,
     person_rates,
     random_effects,
@@ -281,6 +282,7 @@ def _contrasts(
             [e.estimate for e in per_world.values()],
             [e.se**2 for e in per_world.values()],
             settings.confidence,
+            [min_difference_variance(len(design.persons[w])) for w in per_world],
         )
         diffs = person_rates(design, arm_t, "wrong") - person_rates(design, arm_c, "wrong")
         test = sign_flip_test(diffs.to_numpy(), settings.n_flips, settings.seed)

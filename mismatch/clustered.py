@@ -275,15 +275,31 @@ class MetaResult:
     k: int
 
 
+def min_difference_variance(n_units: float | np.ndarray) -> float | np.ndarray:
+    """The smallest variance a difference of two proportions over ``n_units`` independent units
+    per arm can honestly have: each arm's variance with half an event added (the
+    Haldane-Anscombe correction), p = 0.5 / (n + 1), summed over the two arms. A world whose
+    bootstrap variance is 0 (every unit the same in both arms) gets this, not zero."""
+    n = np.asarray(n_units, dtype=float)
+    p = 0.5 / (n + 1)
+    return 2 * p * (1 - p) / (n + 1)
+
+
 def random_effects(
-    estimates: Sequence[float], variances: Sequence[float], confidence: float = 0.95
+    estimates: Sequence[float],
+    variances: Sequence[float],
+    confidence: float = 0.95,
+    min_variances: Sequence[float] | None = None,
 ) -> MetaResult:
     """DerSimonian-Laird tau^2; Hartung-Knapp variance q / sum(w) with q floored at 1 (never
-    narrower than the fixed-effect interval); t quantile on k - 1 degrees of freedom. Needs
-    k >= 2 worlds with positive within-world variances (NaNs otherwise)."""
+    narrower than the fixed-effect interval); t quantile on k - 1 degrees of freedom. Each
+    world's variance is at least its ``min_variances`` entry (``min_difference_variance`` of its
+    persons), so a world with zero bootstrap variance cannot take all the weight. Needs k >= 2
+    worlds (a single world: its estimate, no interval)."""
     y, v = np.asarray(estimates, dtype=float), np.asarray(variances, dtype=float)
+    floor = np.zeros_like(v) if min_variances is None else np.asarray(min_variances, dtype=float)
     keep = ~(np.isnan(y) | np.isnan(v))
-    y, v = y[keep], np.maximum(v[keep], 1e-12)
+    y, v = y[keep], np.maximum(v[keep], np.maximum(floor[keep], 1e-12))
     k = int(y.size)
     if k < 2:
         est = float(y[0]) if k else math.nan

@@ -10,6 +10,7 @@ from mismatch.clustered import (
     effective_mdd,
     holm,
     icc,
+    min_difference_variance,
     percentile_interval,
     person_rates,
     random_effects,
@@ -131,3 +132,31 @@ def test_simulated_coverage_of_the_person_level_interval():
     assert 0.93 <= result.person_coverage <= 0.975, result
     assert 0.85 <= result.person_width_ratio <= 1.2, result
     assert result.question_coverage < 0.85, result
+
+
+def test_a_world_with_zero_variance_cannot_take_all_the_weight():
+    """The published flaw: worlds with differences 0 (zero bootstrap variance) and others
+    spread around it; floored at the binomial minimum, the pooled interval keeps a width its
+    worlds allow and is not the zero-variance world's value alone."""
+    estimates = [0.0, 0.02, -0.015, 0.01]
+    variances = [0.0, 0.0004, 0.0003, 0.0005]
+    floors = [min_difference_variance(30)] * 4
+    naive = random_effects(estimates, variances)
+    fixed = random_effects(estimates, variances, min_variances=floors)
+    assert naive.high - naive.low < 1e-4  # the old collapse: [-0.0, +0.0]
+    assert fixed.high - fixed.low > 0.01 and fixed.low < 0 < fixed.high
+    assert fixed.estimate != 0.0
+
+
+def test_every_world_with_zero_variance_still_gets_an_interval():
+    floors = [min_difference_variance(30)] * 3
+    result = random_effects([0.0, 0.0, 0.0], [0.0, 0.0, 0.0], min_variances=floors)
+    assert result.estimate == 0.0 and result.low < 0 < result.high
+    half_event = 0.5 / 31
+    assert min_difference_variance(30) == pytest.approx(2 * half_event * (1 - half_event) / 31)
+
+
+def test_a_single_world_has_its_estimate_and_no_pooled_interval():
+    result = random_effects([0.3], [0.0], min_variances=[min_difference_variance(30)])
+    assert result.estimate == 0.3 and result.k == 1
+    assert math.isnan(result.low) and math.isnan(result.high) and math.isnan(result.p_value)
