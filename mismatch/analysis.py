@@ -32,10 +32,9 @@ from mismatch.clustered import (
     build_design,
     effective_mdd,
     holm,
-    min_difference_variance,
     percentile_interval,
     person_rates,
-    random_effects,
+    pool_worlds,
     ratio,
     resample,
     sign_flip_test,
@@ -278,11 +277,11 @@ def _contrasts(
             w: percentile_interval(_difference(draws, wrong, c, [w]), settings.confidence)
             for w in worlds
         }
-        meta = random_effects(
+        meta = pool_worlds(
             [e.estimate for e in per_world.values()],
-            [e.se**2 for e in per_world.values()],
+            [e.se for e in per_world.values()],
+            [len(design.persons[w]) for w in per_world],
             settings.confidence,
-            [min_difference_variance(len(design.persons[w])) for w in per_world],
         )
         diffs = person_rates(design, arm_t, "wrong") - person_rates(design, arm_c, "wrong")
         test = sign_flip_test(diffs.to_numpy(), settings.n_flips, settings.seed)

@@ -318,6 +318,23 @@ def random_effects(
     return MetaResult(mu, mu - t * se, mu + t * se, se, p, tau2, k)
 
 
+def pool_worlds(
+    estimates: Sequence[float],
+    standard_errors: Sequence[float],
+    n_persons: Sequence[float],
+    confidence: float = 0.95,
+) -> MetaResult:
+    """The "new worlds" estimate of per-world differences with their bootstrap standard errors
+    and persons: ``random_effects`` with each world's variance floored at its binomial
+    minimum."""
+    return random_effects(
+        estimates,
+        [se**2 for se in standard_errors],
+        confidence,
+        [float(min_difference_variance(n)) for n in n_persons],
+    )
+
+
 # --- clustering and power ---
 
 

@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import re
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -223,3 +224,31 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     assert (root / "docs/results/exposure/inputs/labels.parquet").read_bytes() == b"labels"
     assert (root / "figures" / "recall_by_exposure.png").read_bytes() == b"png"
     assert (root / "figures" / "effect_by_gap.png").read_bytes() == b"png"
+
+
+def test_repooling_changed_only_the_zero_variance_rows_and_the_page_says_so(tmp_path):
+    """The committed record lists exactly the rows the new pooling changed (the 0%-mismatch
+    cells, no longer collapsed to +-0.0); running it again changes nothing; docs/findings.md
+    shows the corrections above the run's own text."""
+    import shutil
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import repool_published
+
+    record = json.loads((ROOT / "docs" / "results" / "repooled.json").read_text())
+    assert {c["treatment"] for c in record["changed"]} == {
+        "grid_m0.00_ateacher",
+        "grid_m0.00_aself",
+    }
+    for change in record["changed"]:
+        low, high = change["after"][1:]
+        assert high - low > 0.01
+    results = tmp_path / "results"
+    shutil.copytree(ROOT / "docs" / "results", results)
+    assert repool_published.main([str(results)]) == 0
+    assert json.loads((results / "repooled.json").read_text())["changed"] == []
+    assert (results / "contrasts.csv").read_text() == (
+        ROOT / "docs" / "results" / "contrasts.csv"
+    ).read_text()
+    page = (ROOT / "docs" / "findings.md").read_text()
+    assert "## Corrections after the run" in page and "was -0.0 [-0.0, +0.0]" in page

@@ -148,9 +148,40 @@ def rendered(results: Path = RESULTS) -> tuple[str, str]:
         "The tables behind every number are in [results/](results/); the figures in "
         "[../figures/](../figures/) come from the same run.\n\n"
         f"## Headline\n\n{block}\n"
+        + repooled_note(results)
         + (results / "summary.md").read_text().replace("\n# ", "\n## ", 1)
     )
     return readme_block, page
+
+
+def repooled_note(results: Path) -> str:
+    """The "new worlds" rows recomputed after the run (tools/repool_published.py), before the
+    run's own summary, which shows them as the run printed them."""
+    path = results / "repooled.json"
+    if not path.exists():
+        return ""
+    record = json.loads(path.read_text())
+    lines = [
+        "## Corrections after the run",
+        "",
+        f'The "new worlds" rows were recomputed with {record["method"]}, from '
+        f"{record['from']}. The summary below is the run's own text; where it differs, these "
+        "rows hold (wrong-rate difference, percentage points):",
+        "",
+    ]
+    for change in record["changed"]:
+        before, after = change["before"], change["after"]
+        lines.append(
+            f"- `{change['treatment']} - {change['control']}` ({change['student']}): "
+            f"{_points_text(*after)}, was {_points_text(*before)}."
+        )
+    if not record["changed"]:
+        lines.append("- No row changed by 0.05 points or more.")
+    return "\n".join(lines) + "\n\n"
+
+
+def _points_text(estimate: float, low: float, high: float) -> str:
+    return f"{100 * estimate:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}]"
 
 
 def readme_with(block: str, readme: str, start: str = START, end: str = END) -> str:
