@@ -85,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         "from": "per_world.csv (the run's per-world estimates and bootstrap standard errors)",
         "changed": changes,
     }
-    (args.folder / "repooled.json").write_text(json.dumps(record, indent=2) + "\n")
+    target = args.folder / "repooled.json"
+    if changes or not target.exists():  # a rerun that changes nothing keeps the record
+        target.write_text(json.dumps(record, indent=2) + "\n")
     print(f"re-pooled {len(pooled)} contrasts of {args.folder}")
     return 0
 
