@@ -1,4 +1,4 @@
-"""Where and with what a run was made, recorded by the summary (``results/summary``)."""
+"""Where and with what a run was made, recorded by the analysis (``results/<study>/summary``)."""
 
 from __future__ import annotations
 
@@ -31,9 +31,28 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "OPENBLAS_CORETYPE",
+)
+
+
+def blas_library() -> str:
+    """numpy's BLAS (name, version and build configuration): results that go through it can
+    differ in the last digits between BLAS builds and processors."""
+    import numpy as np
+
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    detail = blas.get("openblas configuration") or blas.get("version", "")
+    return f"{blas.get('name', 'unknown')} {detail}".strip()
+
+
 def run_environment(threads: int) -> dict[str, object]:
     """Where and with what a run was made: Python, platform, CPU model and count, the threads
-    each job was given, package versions and the code's git commit."""
+    each job was given, the BLAS library and the thread variables that steer it, package
+    versions and the code's git commit."""
     versions = {}
     for name in RUN_PACKAGES:
         try:
@@ -46,6 +65,8 @@ def run_environment(threads: int) -> dict[str, object]:
         "cpu": cpu_model(),
         "cpus": os.cpu_count(),
         "threads_per_job": threads,
+        "blas": blas_library(),
+        "thread_variables": {name: os.environ.get(name) for name in THREAD_VARIABLES},
         "packages": versions,
         "git_commit": git_commit(os.path.dirname(__file__)),
     }

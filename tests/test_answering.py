@@ -169,6 +169,7 @@ def test_run_environment_records_machine_threads_and_packages():
     assert env["threads_per_job"] == 2 and env["cpus"] >= 1 and env["cpu"]
     assert {"torch", "snakemake", "statsmodels"} <= env["packages"].keys()
     assert env["packages"]["torch"] == library_versions()["torch"]
+    assert env["blas"].split()[0] and "OPENBLAS_CORETYPE" in env["thread_variables"]
 
 
 def test_library_versions_lists_the_stack():

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from mismatch.stats import required_sample_size
 
@@ -110,7 +111,7 @@ def _paper_regime_run(work):
                  treatment_rate=0.07, control_rate=0.02, estimate=0.05, low=-0.01, high=0.11)
         ]
     ).to_csv(summary / "contrasts.csv", index=False)  # fmt: skip
-    (summary / "environment.json").write_text("{}")
+    (summary / "environment.json").write_text('{"git_commit": "abc123"}')
     (summary / "summary.md").write_text("# paper\n")
     logs = work / ".snakemake" / "log"
     logs.mkdir(parents=True)
@@ -164,7 +165,7 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
         ]
     ).to_csv(summary / "recall_by_exposure.csv", index=False)
     (summary / "environment.json").write_text(
-        json.dumps({"cpus": 2, "cpu": "test CPU", "threads_per_job": 1})
+        json.dumps({"cpus": 2, "cpu": "test CPU", "threads_per_job": 1, "git_commit": "abc123"})
     )
     (summary / "summary.md").write_text("# summary\n")
     (work / "results/test/figures").mkdir()
@@ -252,3 +253,11 @@ def test_repooling_changed_only_the_zero_variance_rows_and_the_page_says_so(tmp_
     ).read_text()
     page = (ROOT / "docs" / "findings.md").read_text()
     assert "## Corrections after the run" in page and "was -0.0 [-0.0, +0.0]" in page
+
+
+def test_a_run_from_a_dirty_tree_is_not_published(tmp_path):
+    summary = tmp_path / "results" / "s" / "summary"
+    summary.mkdir(parents=True)
+    (summary / "environment.json").write_text('{"git_commit": "34e2dd5-dirty"}')
+    with pytest.raises(SystemExit, match="34e2dd5-dirty, not a commit; commit the change"):
+        publish_findings.publish(tmp_path / "results" / "s", "configs/x.yaml")

@@ -269,6 +269,7 @@ def exposure_rendered(results: Path | None = None) -> str:
 
 def publish_paper_regime(study: Path, config: str) -> None:
     """Copy the paper-regime run's tables beside the exposure run's."""
+    refuse_dirty_run(study)
     PAPER_REGIME_RESULTS.mkdir(parents=True, exist_ok=True)
     for name in PAPER_REGIME_TABLES:
         shutil.copy2(study / "summary" / name, PAPER_REGIME_RESULTS / name)
@@ -278,6 +279,7 @@ def publish_paper_regime(study: Path, config: str) -> None:
 
 def publish_exposure(study: Path, config: str) -> None:
     """Copy an exposure-world run's tables and figure, and render the README's exposure block."""
+    refuse_dirty_run(study)
     EXPOSURE_RESULTS.mkdir(parents=True, exist_ok=True)
     for name in EXPOSURE_TABLES:
         shutil.copy2(study / "summary" / name, EXPOSURE_RESULTS / name)
@@ -312,6 +314,18 @@ def publish_exposure(study: Path, config: str) -> None:
         )
 
 
+def refuse_dirty_run(study: Path) -> None:
+    """Publishing needs a run whose code is a commit: one made from a tree with uncommitted
+    changes (environment.json's git_commit ends in -dirty) cannot be reproduced."""
+    environment = json.loads((study / "summary" / "environment.json").read_text())
+    commit = str(environment.get("git_commit"))
+    if commit.endswith("-dirty") or commit == "None":
+        raise SystemExit(
+            f"{study}: the run's code is {commit}, not a commit; commit the change, rerun the "
+            "analysis (snakemake ... results/<study>/summary/summary.md), then publish"
+        )
+
+
 def publish_inputs(study: Path, destination: Path) -> None:
     """Copy the gathered inputs the study's tables were computed from (every labelled answer,
     the test questions, sets, losses, probes) and its knowledge table, so anyone can recompute
@@ -322,6 +336,7 @@ def publish_inputs(study: Path, destination: Path) -> None:
 
 
 def publish(study: Path, config: str, note: str | None = None) -> None:
+    refuse_dirty_run(study)
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in TABLES:
         shutil.copy2(study / "summary" / name, RESULTS / name)
