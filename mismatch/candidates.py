@@ -9,7 +9,8 @@ import numpy as np
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from mismatch.generation import encode_prompts, model_device
+from mismatch.generation import encode_prompts
+from mismatch.lines import model_device
 from mismatch.prompting import PromptFormat
 
 

@@ -20,7 +20,7 @@ from transformers import (
     StopStringCriteria,
 )
 
-STOP_STRING = "\n"
+from mismatch.lines import STOP_STRING, Line, first_lines, model_device
 
 
 @dataclass(frozen=True)
@@ -49,29 +49,6 @@ def encode_prompts(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str]) -> 
         list(ids[1:]) if ids[:2] == [bos, bos] else list(ids) if ids[:1] == [bos] else [bos, *ids]
         for ids in encoded
     ]
-
-
-@dataclass(frozen=True)
-class Line:
-    """A continuation's first line, and whether generation stopped by itself (at a newline or
-    the eos token) rather than at ``max_new_tokens``."""
-
-    text: str
-    stopped: bool
-
-
-def first_lines(
-    tokenizer: PreTrainedTokenizerBase, generated: torch.Tensor, eos: int | Sequence[int] | None
-) -> list[Line]:
-    """The first line of each row of generated token ids (prompt removed), and whether the row
-    reached a newline or eos within its budget (padding after a finished row is eos or pad)."""
-    eos_ids = {eos} if isinstance(eos, int) else set(eos or ())
-    texts = tokenizer.batch_decode(generated, skip_special_tokens=True)
-    lines = []
-    for ids, text in zip(generated.tolist(), texts, strict=True):
-        stopped = STOP_STRING in text or bool(eos_ids.intersection(ids))
-        lines.append(Line(text.split(STOP_STRING, 1)[0], stopped))
-    return lines
 
 
 def generate(
@@ -162,11 +139,6 @@ def _generation_config(
         bos_token_id=tokenizer.bos_token_id,
         **settings,
     )
-
-
-def model_device(model: PreTrainedModel) -> torch.device:
-    """The device of the model's (first) parameters."""
-    return next(model.parameters()).device
 
 
 @torch.inference_mode()

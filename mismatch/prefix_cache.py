@@ -26,11 +26,7 @@ from transformers import (
     StoppingCriteriaList,
 )
 
-from mismatch.generation import (
-    Line,
-    first_lines,
-    model_device,
-)  # generation imports this module only when called
+from mismatch.lines import Line, first_lines, model_device
 
 
 def common_prefix_length(sequences: Sequence[Sequence[int]]) -> int:

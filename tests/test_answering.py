@@ -20,8 +20,8 @@ from mismatch.answering import (
     choose_exemplars,
 )
 from mismatch.environment import run_environment
-from mismatch.generation import Line
 from mismatch.io import read_metadata, read_parquet, write_parquet
+from mismatch.lines import Line
 from mismatch.modeling import load_model
 from mismatch.prompting import PromptFormat
 from mismatch.provenance import git_commit, library_versions

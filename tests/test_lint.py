@@ -42,3 +42,35 @@ def test_ruff_excludes_exactly_the_allowed_paths():
     ruff = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]
     allowed = {pattern for pattern, tool, _ in entries() if tool == "ruff"}
     assert set(ruff["exclude"]) - {".venv", ".snakemake"} == allowed
+
+
+def test_the_library_has_no_import_cycle():
+    """Modules of ``mismatch`` import each other along a graph without cycles (imports inside
+    functions count too)."""
+    import ast
+
+    package = ROOT / "mismatch"
+    graph = {}
+    for path in package.glob("*.py"):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mismatch"):
+                if node.module == "mismatch":
+                    imported |= {alias.name for alias in node.names}
+                else:
+                    imported.add(node.module.split(".")[1])
+        graph[path.stem] = imported - {path.stem}
+    state: dict[str, str] = {}
+
+    def visit(module: str, trail: list[str]) -> None:
+        state[module] = "open"
+        for other in sorted(graph.get(module, ())):
+            assert state.get(other) != "open", " -> ".join([*trail, module, other])
+            if other not in state:
+                visit(other, [*trail, module])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [])
+    assert len(graph) > 40
