@@ -575,3 +575,20 @@ def test_teacher_other_needs_exactly_two_models():
     config["models"]["third"] = dict(config["models"]["small"])
     with pytest.raises(InputError, match="'other' needs exactly two models"):
         cfg.check_config(config)
+
+
+def test_the_default_config_restates_no_schema_default():
+    """Defaults live in the schema only: config.yaml says what differs (the models' shapes
+    excepted: a model is read whole)."""
+    raw = yaml.safe_load((ROOT / "config.yaml").read_text())
+    filled = cfg.validated({k: raw[k] for k in ("models", "students", "recipes")})
+
+    def restated(value, default, path):
+        if isinstance(value, dict) and isinstance(default, dict):
+            return [p for k, v in value.items() if k in default
+                    for p in restated(v, default[k], f"{path}.{k}")]  # fmt: skip
+        return [path] if value == default else []
+
+    found = [p for k, v in raw.items() if k not in ("models", "students", "recipes")
+             for p in restated(v, filled.get(k), k)]  # fmt: skip
+    assert not found, f"config.yaml restates schema defaults: {found}"
