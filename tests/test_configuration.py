@@ -20,7 +20,9 @@ SCHEMA = ROOT / "schemas" / "config.schema.yaml"
 
 @pytest.fixture
 def config():
-    return yaml.safe_load((ROOT / "config.yaml").read_text())
+    """The default config with the schema's defaults filled in (config.yaml holds only what
+    differs from them)."""
+    return cfg.validated(yaml.safe_load((ROOT / "config.yaml").read_text()))
 
 
 def with_defaults(config):
