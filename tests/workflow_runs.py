@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from mismatch.configuration import load_layered
+from mismatch.configuration import load_layered, validated
 from tools.benchmark import snakemake_command as benchmark_command
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,8 +54,9 @@ def write_config(path: Path, config: dict) -> Path:
 
 
 def load_config(name: str) -> dict:
-    """A shipped config file with its ``extends:`` layers resolved (a self-contained copy)."""
-    return load_layered(ROOT / name)
+    """A shipped config file with its ``extends:`` layers resolved and the schema's defaults
+    filled in (a self-contained copy whose every section a test may edit)."""
+    return validated(load_layered(ROOT / name))
 
 
 NOTHING_TO_DO = "Nothing to be done"  # what Snakemake says when every output is up to date
