@@ -26,6 +26,7 @@ from scipy import stats as sps
 
 from mismatch.clustered import (
     Estimate,
+    MetaResult,
     Resamples,
     arm_difference,
     arm_icc,
@@ -313,12 +314,7 @@ def _contrasts(
                 "n_persons": test.n_persons,
                 "persons_higher": test.persons_higher,
                 "persons_lower": test.persons_lower,
-                "new_worlds_estimate": meta.estimate,
-                "new_worlds_low": meta.low,
-                "new_worlds_high": meta.high,
-                "new_worlds_p_value": meta.p_value,
-                "new_worlds_tau2": meta.tau2,
-                "k_worlds": meta.k,
+                **new_worlds_columns(meta),
                 **world_sign_test([e.estimate for e in per_world.values()]),
                 "question_level_low": old.low,
                 "question_level_high": old.high,
@@ -421,6 +417,18 @@ def _robustness(
         for row in rows[-len(robustness_rules()) :]:
             row["direction_holds"] = row["treatment_worse"] == headline_worse
     return pd.DataFrame(rows)
+
+
+def new_worlds_columns(meta: MetaResult) -> dict[str, Any]:
+    """The "new worlds" columns of a contrast row (contrasts.csv)."""
+    return {
+        "new_worlds_estimate": meta.estimate,
+        "new_worlds_low": meta.low,
+        "new_worlds_high": meta.high,
+        "new_worlds_p_value": meta.p_value,
+        "new_worlds_tau2": meta.tau2,
+        "k_worlds": meta.k,
+    }
 
 
 def world_sign_test(differences: Sequence[float]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mismatch.analysis import world_sign_test  # noqa: E402
+from mismatch.analysis import new_worlds_columns, world_sign_test  # noqa: E402
 from mismatch.clustered import pool_worlds  # noqa: E402
 
 KEYS = ["role", "student", "treatment", "control"]
@@ -35,12 +35,7 @@ def repooled(per_world: pd.DataFrame) -> dict[tuple, dict]:
         worlds = rows[rows["kind"] == "world"]
         meta = pool_worlds(worlds["estimate"], worlds["se"], worlds["n_persons"])
         pooled[key] = {
-            "new_worlds_estimate": meta.estimate,
-            "new_worlds_low": meta.low,
-            "new_worlds_high": meta.high,
-            "new_worlds_p_value": meta.p_value,
-            "new_worlds_tau2": meta.tau2,
-            "k_worlds": meta.k,
+            **new_worlds_columns(meta),
             "se": meta.se,
             **world_sign_test(worlds["estimate"].tolist()),
         }
