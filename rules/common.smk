@@ -300,6 +300,47 @@ def all_losses(wildcards=None):
     )
 
 
+# ---------------------------------------------------------------- the summary's files
+SUMMARY = out("summary")
+INPUTS_DIR = f"{SUMMARY}/inputs"
+
+
+def analysis_table_files():
+    """The tables analyse writes: every study's, plus those its design asks for."""
+    files = {name: f"{SUMMARY}/{file}" for name, file in summary_files.TABLES.items()}
+    optional = summary_files.OPTIONAL_TABLES
+    if EXPOSURE:
+        for name in ("probe_auroc", "recall_by_exposure", "gap_points", "gap_fit"):
+            files[name] = f"{SUMMARY}/{optional[name]}"
+    if EARLY:
+        files["training_length"] = f"{SUMMARY}/{optional['training_length']}"
+    return files
+
+
+REPORTED_TABLES = {  # table -> (caption, report category)
+    "summary": ("summary", "4. Summary table"),
+    "contrasts": ("contrasts", "4. Summary table"),
+    "robustness": ("robustness", "4. Summary table"),
+    "probe_auroc": ("probe_auroc", "5. Knowledge probes"),
+    "gap_points": ("gap", "6. Knowledge gap and fits"),
+    "gap_fit": ("gap", "6. Knowledge gap and fits"),
+    "training_length": ("training_length", "6. Knowledge gap and fits"),
+}
+if CATEGORY_SETS:
+    REPORTED_TABLES["gekhman_fit"] = ("gekhman_fit", "6. Knowledge gap and fits")
+
+
+def reported(files):
+    """``files`` with the report's tables marked for ``snakemake --report``."""
+    marked = {}
+    for name, path in files.items():
+        if name in REPORTED_TABLES:
+            caption, category = REPORTED_TABLES[name]
+            path = report_file(path, caption=f"../report/{caption}.rst", category=category)
+        marked[name] = path
+    return marked
+
+
 # Files whose keys (world, student, ...) are not stored in them: the summary parses each path
 # with the same pattern that lists it, instead of pairing files with parameter lists by position.
 PATTERNS = {
