@@ -77,6 +77,19 @@ def workflow_copy(tmp_path_factory):
     return copy
 
 
+def finished_studies(root: Path, names: tuple[str, ...]) -> None:
+    """Study folders with a summary table, for the commands that list, compare or clean them."""
+    row = {"student": "small", "recipe": "own", "n": 10, "n_worlds": 1}
+    for metric in ("correct_rate", "wrong_rate", "abstain_rate"):
+        row.update({metric: 0.5, f"{metric}_low": 0.4, f"{metric}_high": 0.6})
+    for name in names:
+        summary = root / name / "summary"
+        summary.mkdir(parents=True, exist_ok=True)
+        (summary / "summary.csv").write_text(
+            ",".join(row) + "\n" + ",".join(map(str, row.values()))
+        )
+
+
 def example_configs() -> dict[str, str]:
     """The YAML blocks of the docs that open with ``# my-<name>.yaml``, by file name."""
     found = {}
@@ -96,7 +109,7 @@ def test_the_docs_example_configs_are_found():
 def argv(command: str, tmp: Path) -> list[str] | None:
     """The command as an argument list run from the copy (None: checked elsewhere)."""
     words = shlex.split(command)
-    words = [PLACEHOLDERS.get(w, w).format(tmp=tmp) for w in words]
+    words = [PLACEHOLDERS[w].format(tmp=tmp) if w in PLACEHOLDERS else w for w in words]
     program, *args = words
     if program.endswith("snakemake"):
         if any(flag in args for flag in ELSEWHERE):
@@ -121,6 +134,8 @@ def test_documented_command_runs(page, command, workflow_copy, tmp_path):
         pytest.skip(f"{page}: {flag} is checked by {ELSEWHERE[flag]}")
     if "paper-tokenizers" in command and not (workflow_copy / ".cache").is_dir():
         pytest.skip("the real-tokenizer fixtures are not built (tools/real_tokenizers.py)")
+    if "tools/studies.py" in command:
+        finished_studies(workflow_copy / "results", ("default", "controls", "exposure"))
     done = subprocess.run(run, cwd=workflow_copy, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, (
         f"{page}: `{command}` failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}"

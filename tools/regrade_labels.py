@@ -4,6 +4,7 @@ every label is unchanged (e.g. after an edit to mismatch/grading.py).
 Usage: python tools/regrade_labels.py RESULTS_DIR     (exit status 1 if any label file differs)
 """
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -43,7 +44,9 @@ def regrade(results: Path) -> tuple[int, int, list[str]]:
 
 
 def main() -> None:
-    n_files, n_answers, differ = regrade(Path(sys.argv[1]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("study", type=Path, help="a study's folder (results/<study>)")
+    n_files, n_answers, differ = regrade(parser.parse_args().study)
     print(f"{n_files} label files, {n_answers} answers re-graded; {len(differ)} files differ")
     for path in differ:
         print(f"  differs: {path}")

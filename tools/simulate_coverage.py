@@ -3,6 +3,7 @@
 Usage: python tools/simulate_coverage.py [n_datasets] [n_boot]
 """
 
+import argparse
 import dataclasses
 import json
 import sys
@@ -14,8 +15,11 @@ from mismatch.simulation import SimulationSettings, coverage  # noqa: E402
 
 
 def main() -> None:
-    n_datasets = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-    n_boot = int(sys.argv[2]) if len(sys.argv) > 2 else 400
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n_datasets", type=int, nargs="?", default=1000)
+    parser.add_argument("n_boot", type=int, nargs="?", default=400)
+    args = parser.parse_args()
+    n_datasets, n_boot = args.n_datasets, args.n_boot
     settings = SimulationSettings()
     result = coverage(settings, n_datasets=n_datasets, n_boot=n_boot)
     report = {
