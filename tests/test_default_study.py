@@ -67,7 +67,7 @@ def test_default_study_runs_and_reports_its_findings(tmp_path):
     for sweep in config["sweeps"]:
         assert (work / "results/test/figures" / f"dose_response_{sweep}.png").stat().st_size > 5000
     # the preconditions held: the teacher measurably knows more than the student in every world
-    checks = [p.read_text() for p in (work / "results").glob("w*/checks/small.json")]
+    checks = [p.read_text() for p in (work / "results/test").glob("w*/checks/small.json")]
     assert len(checks) == len(worlds) and all('"passed": true' in c for c in checks)
     again = snakemake(ROOT, work, configfile, "-n")
     assert again.nothing_to_do, again.output[-3000:]

@@ -42,7 +42,7 @@ def test_every_model_reads_the_same_corpus(study):
     counts = {
         model: re.search(r"(\d+) pretraining units \(the world's one corpus\)", log.read_text())
         for model, log in (
-            (m, study / f"logs/w1/pretrain_model/{m}.log") for m in ("small", "large")
+            (m, study / f"results/test/logs/w1/pretrain_model/{m}.log") for m in ("small", "large")
         )
     }
     assert all(counts.values()) and counts["small"].group(1) == counts["large"].group(1)
@@ -82,7 +82,7 @@ def test_probe_report_in_the_summary(study):
         "Knowledge probes against the held-out-paraphrase reference"
         in (study / "results/test/summary/summary.md").read_text()
     )
-    assert (study / "figures/recall_by_exposure.png").stat().st_size > 5000
+    assert (study / "results/test/figures/recall_by_exposure.png").stat().st_size > 5000
 
 
 def test_gap_training_length_and_gekhman_tables(study):

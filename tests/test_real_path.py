@@ -82,4 +82,4 @@ def test_summary_and_logs_are_written(real_path_study):
     work, _ = real_path_study
     assert "own" in (work / "results/test/summary/summary.md").read_text()
     for log in ("w1/triviaqa_questions.log", "w1/knowledge_categories/student/test.0.log"):
-        assert "done" in (work / "logs" / log).read_text()
+        assert "done" in (work / "results/test/logs" / log).read_text()
