@@ -30,6 +30,7 @@ def paper_study(tmp_path_factory):
     base = tmp_path_factory.mktemp("paper_tokenizers")
     repo = copy_workflow(base / "repo")
     overlay = {
+        "study": "test",  # results/test/
         "extends": str(repo / "configs" / "paper-tokenizers.yaml"),
         "questions": {"triviaqa": {"local_dir": str(FIXTURE)}},
         "models": {model: {"path": path} for model, path in paths.items()},
