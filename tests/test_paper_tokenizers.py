@@ -116,6 +116,7 @@ def test_knowledge_categories_are_sharded_and_gathered(paper_study):
         assert (
             "done"
             in (
-                work / f"results/test/logs/w1/knowledge_categories/{student}/test.1.log"
+                log = work / f"results/test/logs/w1/knowledge_categories/{student}/test.1.log"
+                assert "done" in log.read_text()
             ).read_text()
         )
