@@ -315,7 +315,7 @@ def by_knowledge_markdown(table: pd.DataFrame) -> str:
 
 
 def knowledge_markdown(knowledge: pd.DataFrame) -> str:
-    """What each model measurably knows, and (synthetic world) against what it truly saw."""
+    """What each model measurably knows, and (synthetic world) against what it truly knows."""
     table = knowledge.sort_values(["world_seed", "model", "split"])
     frame = pd.DataFrame(
         {
@@ -327,11 +327,13 @@ def knowledge_markdown(knowledge: pd.DataFrame) -> str:
         }
     )
     if table["memorised_recall"].notna().any():
-        frame["Recall on facts it saw"] = table["memorised_recall"].map(_pct).to_numpy()
-        frame["Guessing on facts it never saw"] = table["guessing_rate"].map(_pct).to_numpy()
+        # "truly known": in its pretraining slice (slice world), or answered on the held-out
+        # paraphrase (exposure world, where a fact not truly known may still have been seen)
+        frame["Correct where truly known"] = table["memorised_recall"].map(_pct).to_numpy()
+        frame["Correct where not truly known"] = table["guessing_rate"].map(_pct).to_numpy()
         confusion = ["known_correct", "known_wrong", "unknown_correct", "unknown_wrong"]
         if set(confusion) <= set(table.columns):
-            frame["Saw & right / saw & wrong / unseen & right / unseen & wrong"] = [
+            frame["Known & right / known & wrong / unknown & right / unknown & wrong"] = [
                 " / ".join(str(int(r[c])) if not pd.isna(r[c]) else "n/a" for c in confusion)
                 for r in table.to_dict("records")
             ]

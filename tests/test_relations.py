@@ -75,3 +75,18 @@ def test_the_effect_per_relation_is_the_difference_of_wrong_rates_within_it():
         assert table.loc[relation, "low"] <= table.loc[relation, "estimate"]
         assert table.loc[relation, "estimate"] <= table.loc[relation, "high"]
     assert table.loc["a", "low"] > 0.15 and table.loc["b", "low"] < 0 < table.loc["b", "high"]
+
+
+def test_the_knowledge_table_names_the_truth_not_what_a_model_saw():
+    """In the exposure world a fact not truly known (held-out paraphrase failed) may have been
+    seen in pretraining, so the table says "not truly known", never "never saw"."""
+    from mismatch.rendering import knowledge_markdown
+
+    table = pd.DataFrame(
+        [dict(world_seed=1, model="xl", split="pool", n=10, measured_known_rate=0.7,
+              memorised_recall=0.9, guessing_rate=0.6, known_correct=4, known_wrong=1,
+              unknown_correct=3, unknown_wrong=2)]
+    )  # fmt: skip
+    text = knowledge_markdown(table)
+    assert "Correct where not truly known" in text and "60.0%" in text
+    assert "never saw" not in text and "4 / 1 / 3 / 2" in text
