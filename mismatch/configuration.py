@@ -19,7 +19,7 @@ import jsonschema
 import yaml
 
 from mismatch.errors import InputError
-from mismatch.model_sources import SOURCES, source_of
+from mismatch.model_sources import SOURCES, given_sources, source_of
 from mismatch.question_sources import question_source
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -147,7 +147,7 @@ def schema_error(config: Mapping[str, Any], schema_path: str | Path) -> str | No
     """The most relevant JSON-schema violation of ``config`` as one line, or ``None`` (a model
     with two sources first: the schema alone would print its raw ``oneOf``)."""
     for name, spec in (config.get("models") or {}).items():
-        given = [key for key in MODEL_SOURCES if isinstance(spec, dict) and key in spec]
+        given = given_sources(spec) if isinstance(spec, dict) else []
         if len(given) > 1:
             return (
                 f"models.{name}: one model source, not {' and '.join(given)}; drop one (an "

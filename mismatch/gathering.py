@@ -126,17 +126,19 @@ def collect_answers(
     """Every model's graded pool and test answers (world_seed, model, split, question_id,
     correct, relation), the relation from each split's question file (``questions``: path by
     "w/split")."""
+    relations: dict[str, pd.DataFrame] = {}  # each question set read once, for every model
     tables = []
     for path in paths:
         keys = parse_keys(path, pattern)
+        key = f"{keys['world_seed']}/{keys['split']}"
+        if key not in relations:
+            asked = read_parquet(questions[key])
+            relation = _relation(asked).get("relation", np.full(len(asked), "all"))
+            relations[key] = pd.DataFrame(
+                {"question_id": asked["question_id"], "relation": relation}
+            )
         answers = read_parquet(path)[["question_id", "correct"]]
-        asked = read_parquet(questions[f"{keys['world_seed']}/{keys['split']}"])
-        relation = _relation(asked).get("relation", np.full(len(asked), "all"))
-        answers = answers.merge(
-            pd.DataFrame({"question_id": asked["question_id"], "relation": relation}),
-            on="question_id",
-            how="left",
-        )
+        answers = answers.merge(relations[key], on="question_id", how="left")
         tables.append(answers.assign(**keys))
     return pd.concat(tables, ignore_index=True)
 
