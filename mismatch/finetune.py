@@ -185,6 +185,27 @@ def collate_batch(examples: Sequence[dict[str, Any]], tokenizer) -> dict[str, to
     return collate([{"input_ids": e["input_ids"], "labels": e["labels"]} for e in examples])
 
 
+def target_token_loss(model: nn.Module, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """Mean cross-entropy over the target tokens of a right-padded batch (``collate_batch``).
+
+    The language-model head runs only at the positions that predict a target token (transformers'
+    ``logits_to_keep`` as a boolean mask), not at every prompt and padding position: the same
+    loss as ``model(..., labels=...).loss``, at a fraction of the head's cost when the vocabulary
+    is large (Gemma 3's head is 168M of its 268M weights).
+    """
+    labels = batch["labels"]
+    predicts_target = torch.zeros_like(labels, dtype=torch.bool)
+    predicts_target[:, :-1] = labels[:, 1:] != IGNORE_INDEX
+    logits = model(
+        input_ids=batch["input_ids"],
+        attention_mask=batch["attention_mask"],
+        use_cache=False,
+        logits_to_keep=predicts_target,
+    ).logits
+    targets = labels[:, 1:][predicts_target[:, :-1]]
+    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets)
+
+
 def example_order(n_examples: int, n_positions: int, seed: int) -> list[int]:
     """Example indices for ``n_positions`` training positions: epochs of seeded permutations."""
     if n_examples < 1:
@@ -280,7 +301,7 @@ def finetune(
             chunk = positions[micro * settings.batch_size : (micro + 1) * settings.batch_size]
             batch = collate_batch([examples[i] for i in chunk], tokenizer)
             batch = {k: v.to(device_) for k, v in batch.items()}
-            loss = model(**batch, use_cache=False).loss
+            loss = target_token_loss(model, batch)
             (loss / settings.gradient_accumulation).backward()
             loss_sum += loss.item()
             tokens += int((batch["labels"] != IGNORE_INDEX).sum())

@@ -45,19 +45,38 @@ class QuestionSource:
     description: str
     rule: str  # the rule that writes the question sets
     check: Callable[[Mapping[str, Any], str], None]  # planning-time check of `questions`
+    cluster: str = "question"  # what one cluster of its questions is, in the report's words
 
 
 SOURCES: dict[str, QuestionSource] = {
     source.name: source
     for source in (
-        QuestionSource("synthetic", "a world of fictional people", "synthetic_world", _nothing),
+        QuestionSource(
+            "synthetic", "a world of fictional people", "synthetic_world", _nothing, "person"
+        ),
         QuestionSource("triviaqa", "TriviaQA through datasets", "triviaqa_questions", _nothing),
         QuestionSource("files", "your own question sets", "file_questions", _check_files),
         QuestionSource(
-            "facts", "real facts: package facts or your fact table", "fact_questions", _check_facts
+            "facts",
+            "real facts: package facts or your fact table",
+            "fact_questions",
+            _check_facts,
+            "country",
         ),
     )
 }
+
+
+def cluster_unit(config: Mapping[str, Any]) -> str:
+    """The independent unit of the analysis in words: the source's cluster (a person of the
+    synthetic world, a country of the package facts), "cluster" for a user's fact table with
+    its own cluster column, "question" where every question is its own cluster."""
+    if config["analysis"]["cluster"] == "question":
+        return "question"
+    source = question_source(config)
+    if source.name == "facts" and config["questions"]["facts"]["table"] is not None:
+        return "cluster"
+    return source.cluster
 
 
 def question_source(config: Mapping[str, Any]) -> QuestionSource:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -668,13 +669,50 @@ def relations_markdown(tables: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def unmatched_markdown(table: pd.DataFrame | None) -> list[str]:
+    """The most frequent answers graded neither correct nor abstain, per student."""
+    if table is None or table.empty:
+        return []
+    shown = table.assign(share=table["share"].map(_pct))
+    return [
+        "## Answers graded neither correct nor abstain (most frequent)",
+        "",
+        "Per student, over every recipe and seed: lower-cased, the trailing full stop dropped. "
+        "A refusal or a right answer here is a grader miss.",
+        "",
+        shown.to_markdown(index=False),
+        "",
+    ]
+
+
+PERSON_WORDS = re.compile(r"\b([Pp])erson(s?)\b")
+
+
+def name_clusters(text: str, unit: str) -> str:
+    """``text`` with the synthetic world's "person(s)" as the study's cluster unit
+    (``mismatch.question_sources.cluster_unit``): "country", "cluster" or "question"."""
+    if unit == "person":
+        return text
+
+    def plural(noun: str) -> str:
+        return noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+
+    def replace(match: re.Match[str]) -> str:
+        word = plural(unit) if match.group(2) else unit
+        return word.capitalize() if match.group(1) == "P" else word
+
+    return PERSON_WORDS.sub(replace, text)
+
+
 def study_markdown(
     tables: Mapping[str, Any],
     knowledge: pd.DataFrame,
     checks: Sequence[Mapping[str, Any]],
     title: str,
+    cluster_unit: str = "person",
 ) -> str:
-    """The whole summary report from the analysis tables (``mismatch.analysis.analyse``)."""
+    """The whole summary report from the analysis tables (``mismatch.analysis.analyse``), its
+    independent unit called ``cluster_unit`` (``name_clusters``)."""
     sections = [
         f"# {title}",
         "",
@@ -701,6 +739,7 @@ def study_markdown(
         "",
         by_knowledge_markdown(tables["by_knowledge"]),
         *relations_markdown(tables),
+        *unmatched_markdown(tables.get("unmatched_answers")),
         "## What each model knows (teacher answers on pool and test)",
         "",
         knowledge_markdown(knowledge),
@@ -717,7 +756,7 @@ def study_markdown(
         "",
         mcnemar_markdown(tables["mcnemar"]),
     ]
-    return "\n".join(sections)
+    return name_clusters("\n".join(sections), cluster_unit)
 
 
 def _level_lines(levels: pd.DataFrame | None) -> list[str]:

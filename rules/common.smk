@@ -13,7 +13,7 @@ REPO = workflow.basedir
 sys.path.insert(0, REPO)
 
 from mismatch import configuration as cfg  # noqa: E402
-from mismatch import model_sources, studies, summary_files  # noqa: E402
+from mismatch import model_sources, question_sources, studies, summary_files  # noqa: E402
 from mismatch.errors import InputError  # noqa: E402
 
 cfg.export_package_path()

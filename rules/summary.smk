@@ -109,6 +109,7 @@ rule render_summary:
     params:
         code=code("render_summary"),
         title=config["summary"]["title"],
+        cluster_unit=question_sources.cluster_unit(config),
     script:
         "../scripts/render_summary.py"
 

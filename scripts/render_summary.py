@@ -16,5 +16,8 @@ with job_log(snakemake.log[0]):
     knowledge = pd.read_csv(inputs.knowledge)
     with open(inputs.preconditions) as handle:
         checks = json.load(handle)
-    write_text(study_markdown(tables, knowledge, checks, snakemake.params.title), outputs.markdown)
+    markdown = study_markdown(
+        tables, knowledge, checks, snakemake.params.title, snakemake.params.cluster_unit
+    )
+    write_text(markdown, outputs.markdown)
     write_text(headline_rst(tables["headline"]), outputs.headline_rst)

@@ -131,3 +131,34 @@ def test_facts_is_one_entry_of_the_question_source_registry(tmp_path):
         "file_questions",
         "fact_questions",
     }
+
+
+def test_the_real_model_study_has_the_registered_minimum_sizes():
+    """configs/real-small.yaml: >= 2,000 questions over >= 4 relations, >= 600 test questions,
+    >= 5 seeds for own and other (every recipe has all seeds), both models students."""
+    from mismatch.configuration import layered_config, validated
+
+    config = validated(layered_config([ROOT / "configs" / "real-small.yaml"]))
+    facts = config["questions"]["facts"]
+    sets = fact_sets(facts, config["seeds"]["world"][0])
+    assert sum(len(s) for s in sets.values()) >= 2000
+    assert sets["test"]["relation"].nunique() >= 4 and len(sets["test"]) >= 600
+    assert len(config["seeds"]["finetune"]) >= 5
+    assert {"own", "other", "gold", "random_idk"} <= set(config["recipes"])
+    assert set(config["students"]) == {"smollm2", "gemma3"}
+    assert config["finetune_set_size"] <= len(sets["pool"])
+
+
+def test_the_cluster_unit_is_named_by_the_question_source():
+    from mismatch.configuration import layered_config, validated
+    from mismatch.question_sources import cluster_unit
+
+    def unit(*files, **changes):
+        config = validated(layered_config([ROOT / f for f in files]))
+        for key, value in changes.items():
+            config["questions"]["facts"][key] = value
+        return cluster_unit(config)
+
+    assert unit("config.yaml") == "person"
+    assert unit("configs/real-small.yaml") == "country"
+    assert unit("configs/real-small.yaml", table="facts.csv") == "cluster"
