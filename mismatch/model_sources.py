@@ -100,6 +100,18 @@ def source_of(spec: Mapping[str, Any], name: str) -> ModelSource:
     return SOURCES[given[0]]
 
 
+def load_location(spec: Mapping[str, Any], name: str, world_seed: int) -> tuple[bool, str]:
+    """Where model ``name`` is loaded from: ``(True, path inside the study folder)`` for a model
+    pretrained here (``w<seed>/models/<name>``) or one whose rule writes a pointer
+    (``models/<name>.json``); ``(False, the spec's own path)`` otherwise."""
+    source = source_of(spec, name)
+    if source.pretrained:
+        return True, f"w{world_seed}/models/{name}"
+    if source.pointer_rule:
+        return True, f"models/{name}.json"
+    return False, str(spec[source.key])
+
+
 def models_with_pointer_rule(models: Mapping[str, Mapping[str, Any]], rule: str) -> list[str]:
     """The models whose pointer file ``rule`` writes."""
     return [n for n, spec in models.items() if source_of(spec, n).pointer_rule == rule]

@@ -117,12 +117,8 @@ def model_dir(wildcards):
     """Where a model is loaded from: pretrained here, a local path, or the pointer its source's
     rule writes (fetch_model, convert_gguf; mismatch/model_sources.py)."""
     spec = config["models"][wildcards.model]
-    source = model_sources.source_of(spec, wildcards.model)
-    if source.pretrained:
-        return out(f"w{wildcards.w}/models/{wildcards.model}")
-    if source.pointer_rule:
-        return out(f"models/{wildcards.model}.json")
-    return spec[source.key]
+    in_study, path = model_sources.load_location(spec, wildcards.model, wildcards.w)
+    return out(path) if in_study else path
 
 
 def student_dir(wildcards):

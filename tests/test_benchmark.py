@@ -16,6 +16,7 @@ from tools.benchmark import (
     compare_labels,
     format_rows,
     gemm_flop_rate,
+    job_phases,
     lookup,
     loop_seconds,
     matmul_parameters,
@@ -100,6 +101,28 @@ def test_gemm_and_training_flop_arithmetic():
     assert gemm_flop_rate(1024, 1024, 1024, repeats=10, seconds=2.0) == 2 * 1024**3 * 10 / 2
     assert gemm_flop_rate(960, 128, 128, repeats=1, seconds=1.0) == 2 * 960 * 128 * 128
     assert training_flops(matmul_params=1000, tokens=50) == 300_000
+    # the LM head (400 of the 1000 weights) runs at the 10 target positions only
+    assert training_flops(1000, 50, head_params=400, head_tokens=10) == 6 * (600 * 50 + 400 * 10)
+
+
+def test_student_job_time_splits_into_fine_tuning_and_the_rest(tmp_path):
+    log = tmp_path / "logs" / "w1" / "finetune_and_label" / "s" / "own.log"
+    log.parent.mkdir(parents=True)
+    log.write_text(
+        "[    0.0s] start-up: 4.0 s CPU\n"
+        "[    2.0s] fine-tuning on 8 examples, 10 trainable parameters, 2 steps of 4\n"
+        "[    5.0s] step 1/2 loss 1.0 lr 1e-4\n"
+        "[    9.0s] step 2/2 loss 0.5 lr 1e-4\n"
+        "[   20.0s] own seed 1: labels {}\n"
+        "[   21.0s] fine-tuning on 8 examples, 10 trainable parameters, 2 steps of 4\n"
+        "[   25.0s] step 2/2 loss 0.5 lr 1e-4\n"
+        "[   30.0s] done\n"
+    )
+    assert job_phases(tmp_path / "logs") == {
+        "fine_tuning_s": 7.0 + 4.0,
+        "other_s": 30.0 - 11.0,
+        "jobs_s": 30.0,
+    }
 
 
 def test_token_counts_separate_targets_real_tokens_and_padding():

@@ -131,3 +131,12 @@ def test_chat_style_on_a_model_without_a_chat_template_is_refused_at_planning(tm
     del config["models"]["smollm2"]["gguf"]
     with pytest.raises(InputError, match="prompt_style: chat, but its path model has no chat"):
         cfg.check_config(config)
+
+
+def test_each_source_says_where_its_model_is_loaded_from():
+    from mismatch.model_sources import load_location
+
+    assert load_location({"pretrain": {}}, "small", 2) == (True, "w2/models/small")
+    assert load_location({"hub": "org/m"}, "m", 1) == (True, "models/m.json")
+    assert load_location({"gguf": {"path": "x.gguf"}}, "g", 1) == (True, "models/g.json")
+    assert load_location({"path": "/models/llama"}, "l", 1) == (False, "/models/llama")

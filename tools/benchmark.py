@@ -57,7 +57,8 @@ NOTHING_TO_DO = "Nothing to be done"
 FLOPS_FORMULA = (
     "model FLOPs = 6 x N x tokens processed (padding included), N = weights of every matrix "
     "multiply in the forward pass (all linear layers incl. LoRA and the LM head; embedding "
-    "lookups and attention scores left out); 6N is the full-training convention and overstates "
+    "lookups and attention scores left out), except the LM head, which runs only at target "
+    "positions (its weights x target tokens); 6N is the full-training convention and overstates "
     "LoRA, whose frozen weights get no weight gradients (about 4N)"
 )
 
@@ -150,9 +151,13 @@ def gemm_flop_rate(m: int, k: int, n: int, repeats: int, seconds: float) -> floa
     return 2.0 * m * k * n * repeats / seconds
 
 
-def training_flops(matmul_params: int, tokens: int) -> float:
-    """Rough training FLOPs: 6 per matrix-multiply weight per token (see ``FLOPS_FORMULA``)."""
-    return 6.0 * matmul_params * tokens
+def training_flops(
+    matmul_params: int, tokens: int, head_params: int = 0, head_tokens: int = 0
+) -> float:
+    """Rough training FLOPs: 6 per matrix-multiply weight per token (see ``FLOPS_FORMULA``);
+    the language-model head's ``head_params`` (part of ``matmul_params``) count only for the
+    ``head_tokens`` it runs at (the target positions: ``mismatch.finetune.target_token_loss``)."""
+    return 6.0 * ((matmul_params - head_params) * tokens + head_params * head_tokens)
 
 
 def token_counts(
@@ -458,17 +463,39 @@ def measure_startup(repeats: int = 2) -> dict[str, float]:
     }
 
 
+def study_model(workdir: Path, config: dict[str, Any], model: str) -> Path:
+    """Where the study's jobs load ``model`` from: pretrained in the study, a pointer its
+    source's rule wrote (hub, GGUF), or the spec's local path (``mismatch.model_sources``)."""
+    from mismatch.model_sources import load_location
+
+    spec = config["models"][model]
+    in_study, path = load_location(spec, model, config["seeds"]["world"][0])
+    return workdir / path if in_study else Path(path)
+
+
+def study_prompt(config: dict[str, Any], model: str) -> Any:
+    """The prompt ``model`` is asked with (its chat template where its prompt_style is chat)."""
+    from mismatch.configuration import model_prompt
+    from mismatch.prompting import PromptFormat
+
+    return PromptFormat.from_config(model_prompt(config, model))
+
+
 def measure_answering(
-    workdir: Path, config: dict[str, Any], model: str, threads: int
+    workdir: Path,
+    config: dict[str, Any],
+    model: str,
+    threads: int,
+    max_questions: int | None = None,
 ) -> dict[str, Any]:
-    """Batched (64) against one-at-a-time answering of the test questions by one model."""
+    """Batched (64) against one-at-a-time answering of the test questions (the first
+    ``max_questions``) by one model, k-shot as the study asks it."""
     import torch
 
     from mismatch.answering import answer_questions, choose_exemplars
     from mismatch.configuration import answering_settings
     from mismatch.io import read_parquet
     from mismatch.modeling import load_model
-    from mismatch.prompting import PromptFormat
 
     torch.set_num_threads(threads)
     world = f"w{config['seeds']['world'][0]}"
@@ -478,9 +505,11 @@ def measure_answering(
         config["prompt"]["n_exemplars"],
         config["prompt"]["exemplar_seed"],
     )
+    if max_questions:
+        questions = questions.head(max_questions)
     settings = answering_settings(config, model)
-    prompt = PromptFormat.from_config(config["prompt"])
-    loaded, tokenizer = load_model(workdir / world / "models" / model, dtype=settings["dtype"])
+    prompt = study_prompt(config, model)
+    loaded, tokenizer = load_model(study_model(workdir, config, model), dtype=settings["dtype"])
 
     def answer(rows: pd.DataFrame, batch_size: int) -> tuple[pd.DataFrame, float]:
         start = time.perf_counter()
@@ -493,6 +522,7 @@ def measure_answering(
             batch_size=batch_size,
             max_new_tokens=settings["max_new_tokens"],
             grading_rule=settings["grading"],
+            prefix_cache=settings["prefix_cache"],
         )
         return answers, time.perf_counter() - start
 
@@ -500,9 +530,10 @@ def measure_answering(
     batched, batched_s = answer(questions, 64)
     single, single_s = answer(questions, 1)
     return {
-        "model": f"{world}/models/{model}",
+        "model": model,
         "questions": len(questions),
         "batched_s": batched_s,
+        "batched_questions_per_s": len(questions) / batched_s,
         "one_at_a_time_s": single_s,
         "speedup": single_s / batched_s,
         "same_predictions": float((batched.prediction == single.prediction).mean()),
@@ -524,7 +555,7 @@ def measure_prefill(
     from mismatch.io import read_parquet
     from mismatch.modeling import load_model
     from mismatch.prefix_cache import common_prefix_length, prefill_tokens
-    from mismatch.prompting import PromptFormat, k_shot_prompts
+    from mismatch.prompting import k_shot_prompts
     from mismatch.slick import SlickSettings, exemplar_sets
 
     torch.set_num_threads(threads)
@@ -536,8 +567,8 @@ def measure_prefill(
     format_questions = read_parquet(world / "questions" / "format.parquet")
     settings = answering_settings(config, model)
     batch = settings["batch_size"]
-    prompt = PromptFormat.from_config(config["prompt"])
-    loaded, tokenizer = load_model(world / "models" / model, dtype=settings["dtype"])
+    loaded, tokenizer = load_model(study_model(workdir, config, model), dtype=settings["dtype"])
+    prompt = study_prompt(config, model).for_tokenizer(tokenizer)
 
     def counts(exemplars: pd.DataFrame, samples: int, batch_size: int) -> tuple[int, int]:
         prompts = k_shot_prompts(prompt, questions["question"], exemplars)
@@ -577,7 +608,7 @@ def measure_prefill(
         timed[f"{name}_s"] = time.perf_counter() - start
     n = len(questions)
     return {
-        "model": str((world / "models" / model).relative_to(workdir)),
+        "model": model,
         "questions": n,
         "k_shot": {"plain_per_question": k_plain / n, "cached_per_question": k_cached / n},
         "slick": {
@@ -619,17 +650,16 @@ def measure_finetuning(
     )
     from mismatch.io import read_parquet
     from mismatch.modeling import load_model
-    from mismatch.prompting import PromptFormat
     from mismatch.recipes import seed_set
 
     torch.set_num_threads(threads)
     world = f"w{config['seeds']['world'][0]}"
-    base = workdir / world / "models" / student
+    base = study_model(workdir, config, student)
     recipe_path = workdir / world / "sets" / student / f"{recipe}.parquet"
     table = read_parquet(recipe_path)
     if "ft_seed" in table.columns:  # one set per fine-tuning seed: the first seed run's
         table = seed_set(table, config["seeds"]["finetune"][0], str(recipe_path))
-    prompt = PromptFormat.from_config(config["prompt"])
+    prompt = study_prompt(config, student)
     lora, train = settings_from_config(finetune_settings(config, student))
     train = replace(train, steps=steps, checkpoint_every=steps)
     model, tokenizer = load_model(base, dtype="float32")
@@ -639,6 +669,7 @@ def measure_finetuning(
     order = example_order(len(examples), steps * per_step, seed)
     tokens = token_counts(examples, order, train.batch_size)
     n_matmul = matmul_parameters(get_peft_model(model, lora_config(lora)))
+    n_head = model.get_output_embeddings().weight.numel()
     hidden = model.config.hidden_size
     del model
 
@@ -659,7 +690,7 @@ def measure_finetuning(
     seconds = loop_seconds(stamps, steps)
     if sum(m["tokens"] for m in metrics) != tokens["target"]:
         raise RuntimeError("fine-tuning counted other target tokens than the benchmark")
-    flops = training_flops(n_matmul, tokens["processed"])
+    flops = training_flops(n_matmul, tokens["processed"], n_head, tokens["target"])
     return {
         "recipe": str(recipe_path.relative_to(workdir)),
         "steps": steps,
@@ -667,10 +698,12 @@ def measure_finetuning(
         "examples": len(examples),
         "seconds": seconds,
         "tokens": tokens,
+        "examples_per_s": steps * per_step / seconds,
         "target_tokens_per_s": tokens["target"] / seconds,
         "real_tokens_per_s": tokens["real"] / seconds,
         "processed_tokens_per_s": tokens["processed"] / seconds,
         "matmul_params": n_matmul,
+        "head_params": n_head,
         "model_flops_per_s": flops / seconds,
         "flops_formula": FLOPS_FORMULA,
         "mean_batch_tokens": tokens["processed"] / steps,
@@ -851,7 +884,7 @@ def report(results: dict[str, Any]) -> str:
         f"{tune['real_tokens_per_s']:.0f} tokens/s, "
         f"{tune['processed_tokens_per_s']:.0f} tokens/s incl. padding"
     )
-    out.append(f"  {FLOPS_FORMULA}; N = {tune['matmul_params']:,}")
+    out.append(f"  {tune.get('flops_formula', FLOPS_FORMULA)}; N = {tune['matmul_params']:,}")
     out.append(f"  -> {tune['model_flops_per_s'] / 1e9:.2f} GFLOP/s model FLOPs")
     for rate in gemm:
         shape = "x".join(map(str, rate["shape"]))
@@ -1013,6 +1046,13 @@ def main(
         help="measure the study (and the baseline) only: no rerun, planning or micro-benchmarks",
     )
     parser.add_argument(
+        "--per-model",
+        action="store_true",
+        help="with --workdir (a finished real-model run): each stage's share of the job time, "
+        "fine-tuning against labelling inside the student jobs, and every model's answering "
+        "(questions/s) and fine-tuning (examples/s, share of the GEMM rate); no rerun",
+    )
+    parser.add_argument(
         "--publish",
         metavar="JSON",
         type=Path,
@@ -1061,6 +1101,12 @@ def main(
         baseline = scratch / "baseline-work"
         results["labels"] = compare_labels(layout.outputs, run_layout(baseline, configfile).outputs)
         save(results, args.json)
+    if args.per_model:
+        results.update(per_model_measurements(layout, config, threads, progress))
+        save(results, args.json)
+        print(per_model_report(results))
+        progress(f"results written to {args.json}")
+        return results
     if args.study_only:
         print("\n".join(study_report(results)).strip())
         progress(f"results written to {args.json}; runs kept under {scratch}")
@@ -1097,6 +1143,93 @@ def main(
     print(report(results))
     progress(f"results written to {args.json}; runs kept under {scratch}")
     return results
+
+
+PHASE_START = re.compile(r"^\[\s*([0-9.]+)s\] (.*)$")
+
+
+def job_phases(log_dir: Path) -> dict[str, float]:
+    """Seconds the student jobs spent fine-tuning (from each unit's 'fine-tuning on' line to its
+    last step) and the rest (loading, labelling the test questions), from their job logs."""
+    tuning = total = 0.0
+    for log in sorted(Path(log_dir).rglob("finetune_and_label/**/*.log")):
+        stamps = []
+        for line in log.read_text(errors="replace").splitlines():
+            match = PHASE_START.match(line)
+            if match:
+                stamps.append((float(match.group(1)), match.group(2)))
+        if not stamps:
+            continue
+        total += stamps[-1][0]
+        start = None
+        for seconds, message in stamps:
+            if message.startswith("fine-tuning on"):
+                start = seconds
+            elif start is not None and re.match(r"step (\d+)/\1\b", message):
+                tuning += seconds - start
+                start = None
+    return {"fine_tuning_s": tuning, "other_s": total - tuning, "jobs_s": total}
+
+
+def per_model_measurements(
+    layout: RunLayout, config: dict[str, Any], threads: int, progress: Callable[[str], None]
+) -> dict[str, Any]:
+    """Stage shares, the student jobs' phases, and each model's answering and fine-tuning speed
+    on this machine, with the GEMM rate they are compared with."""
+    from mismatch.configuration import teacher_of
+
+    quiet_transformers()
+    results: dict[str, Any] = {"phases": job_phases(layout.logs), "models": {}}
+    for model in config["models"]:
+        progress(f"timing {model}: answering and fine-tuning ...")
+        numbers = {"answering": measure_answering(layout.outputs, config, model, threads, 96)}
+        if model in config["students"]:
+            recipe = next(r for r in config["recipes"] if teacher_of(config, r, model) == model)
+            numbers["finetuning"] = measure_finetuning(
+                layout.outputs, config, model, recipe, 8, threads
+            )
+        results["models"][model] = numbers
+    results["gemm"] = measure_gemm([(1024, 1024, 1024)], threads)
+    return results
+
+
+def per_model_report(results: dict[str, Any]) -> str:
+    """The real-model benchmark as text: stage shares, phases, per-model speeds."""
+    stages = pd.DataFrame(results["stages"])
+    lines = [f"Study {results['study_name']}: job time per rule (summed over jobs)"]
+    lines.append(
+        format_rows(
+            ["rule", "jobs", "wall s", "share"],
+            [
+                [r.rule, r.jobs, f"{r.wall_s:.0f}", f"{100 * r.share:.1f}%"]
+                for r in stages.itertuples()
+            ],
+        )
+    )
+    phases = results["phases"]
+    if phases["jobs_s"]:
+        lines.append(
+            f"Student jobs: fine-tuning {phases['fine_tuning_s']:.0f} s "
+            f"({100 * phases['fine_tuning_s'] / phases['jobs_s']:.1f}%), loading and labelling "
+            f"{phases['other_s']:.0f} s"
+        )
+    gemm = results["gemm"][0]["flops_per_s"]
+    lines.append(f"float32 GEMM 1024^3: {gemm / 1e9:.1f} GFLOP/s")
+    for model, numbers in results["models"].items():
+        answering = numbers["answering"]
+        lines.append(
+            f"{model}: answering {answering['batched_questions_per_s']:.1f} questions/s batched, "
+            f"{answering['questions'] / answering['one_at_a_time_s']:.1f} one at a time "
+            f"({answering['questions']} test questions, k-shot)"
+        )
+        tune = numbers.get("finetuning")
+        if tune:
+            lines.append(
+                f"{model}: fine-tuning {tune['examples_per_s']:.1f} examples/s, "
+                f"{tune['model_flops_per_s'] / 1e9:.1f} GFLOP/s = "
+                f"{100 * tune['model_flops_per_s'] / gemm:.1f}% of the GEMM rate"
+            )
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- publishing
