@@ -21,12 +21,16 @@ import yaml
 from mismatch.errors import InputError
 from mismatch.model_sources import SOURCES, given_sources, source_of
 from mismatch.question_sources import question_source
+from mismatch.recipe_kinds import recipe_kind
+from mismatch.sweep_recipes import (  # noqa: F401 (the config API: rules use cfg.expand_sweeps)
+    OTHER,
+    SELF,
+    expand_sweeps,
+    grid_recipes,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SCHEMA_PATH = PACKAGE_DIR.parent / "schemas" / "config.schema.yaml"
-SELF = "self"
-OTHER = "other"  # the other model of a two-model study
-SWEEP_KINDS = ("mismatch", "abstention", "grid")  # recipes that need finetune_set_size
 
 
 EXTENDS = "extends"
@@ -181,61 +185,6 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"{key}: {error.message}"
 
 
-def expand_sweeps(config: dict[str, Any]) -> None:
-    """Add one recipe per level of each configured sweep to ``config["recipes"]``.
-
-    A level's recipe holds only what shapes its own set (not the other levels), so adding a level
-    leaves the existing levels' jobs untouched; whether every level can be filled is checked once
-    per world and student by ``sweep_fill``.
-    """
-    sweeps = config["sweeps"]
-    if "mismatch" in sweeps:
-        sweep = sweeps["mismatch"]
-        for level in sweep["levels"]:
-            config["recipes"][f"mismatch_{level:.2f}"] = {
-                "kind": "mismatch",
-                "sweep": "mismatch",
-                "teacher": sweep["teacher"],
-                "level": level,
-                "abstention_share": sweep["abstention_share"],
-            }
-    if "abstention" in sweeps:
-        levels = sweeps["abstention"]["levels"]
-        for level in levels:
-            config["recipes"][f"abstention_{level:.2f}"] = {
-                "kind": "abstention",
-                "sweep": "abstention",
-                "teacher": SELF,
-                "level": level,
-            }
-    if "grid" in sweeps:
-        config["recipes"].update(grid_recipes(sweeps["grid"]))
-
-
-def grid_recipes(grid: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """One recipe per cell of ``sweeps.grid``: every (mismatch, abstention) pair in the replace
-    design, then every (fixed_known level, abstention) pair in the add design."""
-    cells = [(m, a, "replace") for a in grid["abstention"] for m in grid["mismatch"]]
-    cells += [(m, a, "add") for a in grid["abstention"] for m in grid.get("fixed_known", [])]
-    return {
-        grid_recipe_name(m, a, design): {
-            "kind": "grid",
-            "sweep": "grid",
-            "teacher": grid["teacher"],
-            "level": m,
-            "abstention": a,
-            "design": design,
-        }
-        for m, a, design in cells
-    }
-
-
-def grid_recipe_name(mismatch: float, abstention: float | str, design: str = "replace") -> str:
-    """The recipe name of one grid cell: grid_m0.50_a0.25, grid_m0.00_ateacher, ..._added."""
-    share = abstention if isinstance(abstention, str) else f"{abstention:.2f}"
-    return f"grid_m{mismatch:.2f}_a{share}" + ("_added" if design == "add" else "")
-
-
 def check_config(config: Mapping[str, Any], source: str = "config") -> None:
     """Check what the schema cannot: names that must refer to each other, and local paths."""
     models = config["models"]
@@ -247,14 +196,21 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
             )
     for recipe, spec in config["recipes"].items():
         teacher = spec.get("teacher")
-        if spec["kind"] in SWEEP_KINDS and config["finetune_set_size"] is None:
+        kind = recipe_kind(spec, f"{source}: recipes.{recipe}")
+        if kind.needs_size and recipe_size(config, recipe) is None:
             raise InputError(
                 f"{source}: finetune_set_size",
-                f"recipe {recipe!r} is a sweep level: set an example count",
+                f"recipe {recipe!r} (kind {kind.name}) needs an example count: set "
+                "finetune_set_size or the recipe's size",
             )
-        if spec["kind"] == "mismatch" and ("level" not in spec or "abstention_share" not in spec):
-            raise InputError(f"{source}: recipes.{recipe}", "needs level and abstention_share")
-        if spec["kind"] in ("teacher", "mismatch", "grid", "random_idk", "filter_unknown"):
+        missing = [key for key in kind.required_keys if key not in spec]
+        if missing:
+            raise InputError(
+                f"{source}: recipes.{recipe}",
+                f"kind {kind.name} needs {' and '.join(kind.required_keys)} "
+                f"(missing {', '.join(missing)})",
+            )
+        if kind.needs_teacher:
             if teacher is None:
                 raise InputError(
                     f"{source}: recipes.{recipe}.teacher", f"required for kind {spec['kind']!r}"
@@ -270,12 +226,6 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
                     f"{teacher!r} is not a configured model ({names}) nor 'self' or 'other'",
                 )
     for recipe, spec in config["recipes"].items():
-        if spec["kind"] == "category" and "category" not in spec:
-            raise InputError(f"{source}: recipes.{recipe}", "kind category needs a category")
-        if spec["kind"] == "category" and recipe_size(config, recipe) is None:
-            raise InputError(
-                f"{source}: recipes.{recipe}", "a category set needs size or finetune_set_size"
-            )
         if spec.get("stopping") == "early" and recipe_size(config, recipe) is None:
             raise InputError(
                 f"{source}: recipes.{recipe}.stopping",

@@ -3,7 +3,8 @@
 Every recipe function returns a table with ``RECIPE_COLUMNS``: one row per pool question, sorted by
 ``question_id``; ``target`` is the answer to teach (``None`` = abstain). New recipe kinds are new
 functions that start from :func:`pool_frame` and fill ``target`` / ``teacher_correct`` via
-:func:`with_targets`, so every kind has the same schema and :func:`recipe_stats` applies to all.
+:func:`with_targets`, so every kind has the same schema and :func:`recipe_stats` applies to all;
+``mismatch.recipe_kinds`` registers each kind and builds a config recipe.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from mismatch.configuration import grid_recipes
 from mismatch.errors import InputError
 from mismatch.grading import contains_alias
+from mismatch.sweep_recipes import grid_recipes
 
 ANSWER_TABLE_COLUMNS = ("question_id", "question", "answers", "prediction", "answer", "correct")
 _REQUIRED_ANSWER_COLUMNS = ("question_id", "question", "answers", "correct")
@@ -215,17 +216,6 @@ def _check_answer_table(table: pd.DataFrame, name: str) -> None:
 
 
 # --- controls that separate mismatch from abstention (all recipes share one example count) ---
-
-RECIPE_KINDS = (
-    "teacher",
-    "gold",
-    "mismatch",
-    "abstention",
-    "grid",
-    "random_idk",
-    "filter_unknown",
-    "category",
-)
 
 
 class PoolTooSmall(InputError):
@@ -582,78 +572,6 @@ def category_recipe(
     return _select(pool, chosen, [], pool.set_index("question_id")["student_knows"])
 
 
-def build_recipe(
-    spec: dict[str, Any],
-    *,
-    teacher_pool: pd.DataFrame,
-    student_pool: pd.DataFrame,
-    size: int | None = None,
-    seed: int | str = 0,
-    persons: Mapping[str, str] | None = None,
-    name: str = "recipe",
-    teacher_name: str = "teacher_pool",
-    student_name: str = "student_pool",
-    student_categories: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """The fine-tuning set the config recipe ``spec`` describes, with ``size`` examples
-    (``None``: the whole pool; the sweeps and category sets need a size). ``persons`` (question
-    id -> person) spreads the grid's abstentions over persons; ``student_categories`` (the
-    student's pool SliCK categories) feed the category sets."""
-    kind = spec["kind"]
-    if kind == "category":
-        if size is None or student_categories is None:
-            raise InputError(name, "a category set needs a size and the student's categories")
-        return category_recipe(
-            student_pool, student_categories, spec["category"], size=size, seed=seed, name=name
-        )
-    if kind in ("teacher", "gold"):
-        pool = pool_frame(student_pool, name=student_name)
-        subset = set(base_subset(pool, size, seed, name))
-        full = (
-            teacher_recipe(
-                teacher_pool,
-                student_pool,
-                teacher_name=teacher_name,
-                student_name=student_name,
-                target=spec.get("target", "gold"),
-            )
-            if kind == "teacher"
-            else gold_recipe(student_pool, student_name=student_name)
-        )
-        return full[full["question_id"].isin(subset)].reset_index(drop=True)
-    if kind in ("mismatch", "abstention", "grid") and size is None:
-        raise InputError(name, f"a {kind} sweep needs finetune_set_size")
-    if kind == "grid":
-        return grid_recipe(
-            teacher_pool, student_pool, cell=spec, size=size, seed=seed, persons=persons, name=name
-        )
-    if kind == "mismatch":
-        return mismatch_recipe(
-            teacher_pool,
-            student_pool,
-            level=spec["level"],
-            abstention_share=spec["abstention_share"],
-            size=size,
-            seed=seed,
-            levels=spec.get("levels", ()),
-            name=name,
-        )
-    if kind == "abstention":
-        return abstention_recipe(
-            student_pool,
-            level=spec["level"],
-            size=size,
-            seed=seed,
-            levels=spec.get("levels", ()),
-            name=name,
-        )
-    if kind == "random_idk":
-        return random_idk_recipe(teacher_pool, student_pool, size=size, seed=seed, name=name)
-    if kind == "filter_unknown":
-        return filter_unknown_recipe(teacher_pool, student_pool, size=size, seed=seed, name=name)
-    raise InputError(name, f"unknown recipe kind {kind!r}; expected one of {RECIPE_KINDS}")
-
-
 def check_sweep_fill(
     sweeps: Mapping[str, Any],
     *,
@@ -721,27 +639,6 @@ def set_seed(world_seed: int, ft_seed: int) -> str:
     a seed run shares it (so recipes stay paired within the run), and each seed run draws its
     own subset of the pool and its own sweep placements."""
     return f"world {world_seed} seed {ft_seed}"
-
-
-def build_seed_sets(
-    spec: dict[str, Any],
-    *,
-    world_seed: int,
-    ft_seeds: Sequence[int],
-    **kwargs: Any,
-) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """The recipe's fine-tuning set for each of ``ft_seeds`` (``build_recipe`` with
-    ``set_seed``), as one table with an ``ft_seed`` column, and each set's ``recipe_stats``
-    (with ``student_categories``, also its answered targets the student knows by SliCK)."""
-    tables, stats = [], []
-    categories = kwargs.get("student_categories")
-    for ft_seed in ft_seeds:
-        table = build_recipe(spec, seed=set_seed(world_seed, ft_seed), **kwargs)
-        stats.append({"ft_seed": int(ft_seed), **recipe_stats(table)})
-        if categories is not None:
-            stats[-1]["n_answered_slick_known"] = slick_known_answered(table, categories)
-        tables.append(table.assign(ft_seed=int(ft_seed)))
-    return pd.concat(tables, ignore_index=True), stats
 
 
 def seed_set(sets: pd.DataFrame, ft_seed: int, name: str = "recipe") -> pd.DataFrame:

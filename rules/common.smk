@@ -13,7 +13,13 @@ REPO = workflow.basedir
 sys.path.insert(0, REPO)
 
 from mismatch import configuration as cfg  # noqa: E402
-from mismatch import model_sources, question_sources, studies, summary_files  # noqa: E402
+from mismatch import (  # noqa: E402
+    model_sources,
+    question_sources,
+    recipe_kinds,
+    studies,
+    summary_files,
+)
 from mismatch.errors import InputError  # noqa: E402
 
 cfg.export_package_path()
@@ -87,7 +93,9 @@ SPLITS = ["pool", "test", "format"] + (["heldout"] if EXPOSURE else [])
 FIGURES = out("figures")
 SWEEPS = list(config["sweeps"])
 EARLY = "early" in cfg.recipe_stopping(config).values()  # some recipe keeps its best dev step
-CATEGORY_SETS = any(spec["kind"] == "category" for spec in config["recipes"].values())
+CATEGORY_SETS = any(  # some recipe is built from the student's SliCK categories
+    recipe_kinds.KINDS[spec["kind"]].needs_categories for spec in config["recipes"].values()
+)
 JOB_PER = config["finetune"]["job_per"]  # student, recipe or seed: see rules/finetune.smk
 ANSWER_JOB_PER = config["answering"]["job_per"]  # world, model or split: see rules/answers.smk
 ANSWERED_SPLITS = ["pool", "test"] + (["heldout"] if EXPOSURE else [])  # format: exemplars

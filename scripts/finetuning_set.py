@@ -3,7 +3,8 @@
 from mismatch.io import read_parquet, write_parquet
 from mismatch.joblog import job_log
 from mismatch.questions import persons_of
-from mismatch.recipes import apply_knowledge_rule, build_seed_sets
+from mismatch.recipe_kinds import build_seed_sets
+from mismatch.recipes import apply_knowledge_rule
 
 with job_log(snakemake.log[0]) as log:
     spec = snakemake.params.recipe

@@ -504,7 +504,9 @@ def test_category_and_early_stopping_recipes_are_checked_in_one_line(config):
     config["recipes"]["own_early"] = {"kind": "teacher", "teacher": "self", "stopping": "early"}
     cfg.check_config(with_defaults(config))  # the default has finetune_set_size
     config["recipes"]["unknown"] = {"kind": "category"}
-    with pytest.raises(InputError, match="recipes.unknown: kind category needs a category"):
+    with pytest.raises(
+        InputError, match="recipes.unknown: kind category needs category \\(missing category\\)"
+    ):
         cfg.check_config(with_defaults(config))
     config["recipes"]["unknown"]["category"] = "Rare"
     assert cfg.schema_error(config, SCHEMA).startswith("recipes.unknown.category")

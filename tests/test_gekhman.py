@@ -7,7 +7,8 @@ from conftest import N_POOL, NESTED_STUDENT, NESTED_TEACHER
 
 from mismatch.clustered import build_design, resample
 from mismatch.gekhman import gekhman_fit, set_shares
-from mismatch.recipes import PoolTooSmall, build_recipe, build_seed_sets
+from mismatch.recipe_kinds import build_recipe, build_seed_sets
+from mismatch.recipes import PoolTooSmall
 
 CATEGORIES = pd.DataFrame(
     {

@@ -9,10 +9,10 @@ from conftest import NESTED_TEACHER as TEACHER
 
 from mismatch.configuration import check_config, expand_sweeps, grid_recipes
 from mismatch.errors import InputError
+from mismatch.recipe_kinds import build_recipe
 from mismatch.recipes import (
     PoolTooSmall,
     base_subset,
-    build_recipe,
     check_sweep_fill,
     pool_frame,
     recipe_stats,

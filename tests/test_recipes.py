@@ -4,10 +4,10 @@ import pandas as pd
 import pytest
 
 from mismatch.errors import InputError
+from mismatch.recipe_kinds import build_recipe
 from mismatch.recipes import (
     RECIPE_COLUMNS,
     apply_knowledge_rule,
-    build_recipe,
     gold_recipe,
     question_ids_digest,
     recipe_stats,
