@@ -53,6 +53,8 @@ else:
             questions=out("w{w}/questions/{split}.parquet"),
             exemplars=out("w{w}/questions/format.parquet"),
         output:
+            # kept, not temp(): gather_answers reruns (a code change) without answering again;
+            # the shards hold the same rows as the gathered file (a few MB at TriviaQA size)
             answers=out("w{w}/answers/{model}/{split}.shards/{shard}.parquet"),
         log:
             out("logs/w{w}/answer_questions/{model}/{split}.{shard}.log"),

@@ -12,6 +12,7 @@ rule knowledge_categories:
         questions=out("w{w}/questions/{split}.parquet"),
         exemplars=out("w{w}/questions/format.parquet"),
     output:
+        # kept, not temp(): gathering reruns without sampling again (the costliest answers)
         categories=out("w{w}/categories/{model}/{split}.shards/{shard}.parquet"),
     log:
         out("logs/w{w}/knowledge_categories/{model}/{split}.{shard}.log"),

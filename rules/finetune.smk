@@ -87,6 +87,8 @@ if JOB_PER != "seed":
             truth=student_truth,
             pool=out("w{w}/questions/pool.parquet"),
         output:
+            # adapters kept, not temp(): a student is relabelled or probed without retraining
+            # (LoRA weights: about 10 MB for SmolLM2, 0.2 MB in the synthetic world)
             adapters=[
                 directory(p) for p in unit_paths("students/{student}/{recipe}/ft{seed}/adapter")
             ],
@@ -121,6 +123,7 @@ else:
             base=student_dir,
             pool=out("w{w}/questions/pool.parquet"),
         output:
+            # kept, not temp(): label_student and probes reread it (see finetune_and_label)
             adapter=directory(out("w{w}/students/{student}/{recipe}/ft{seed}/adapter")),
             loss=out("w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv"),
         log:

@@ -154,6 +154,7 @@ if SYNTHETIC:
             tokenizer=out("w{w}/tokenizer"),
             # slice world: the model's slice; exposure world: the one corpus's exposure counts
         output:
+            # kept, not temp(): the base model of every later stage and of any rerun
             model=directory(out("w{w}/models/{model}")),
             loss=out("w{w}/pretrain/{model}.loss.tsv"),
         log:
