@@ -10,6 +10,10 @@ figures/, its full summary into docs/findings.md, and the headline into the READ
                                        # docs/exposure.md and the README's exposure block;
                                        # add --paper-regime results/paper-regime
                                        #     configs/paper-regime.yaml
+    .venv/bin/python tools/publish_findings.py results/real-small \
+        --config configs/real-small.yaml --real
+                                       # the real-model study: docs/results/real-small/,
+                                       # docs/real-small.md and the README's real-model block
     .venv/bin/python tools/publish_findings.py --check   # exit 1 if README or findings.md differ
                                                          # from what docs/results/ renders
 
@@ -32,7 +36,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mismatch.configuration import layered_config, validated  # noqa: E402
+from mismatch.configuration import layered_config, teacher_of, validated  # noqa: E402
+from mismatch.contrast_prose import contrast_row, contrast_sentence, control_sentence  # noqa: E402
 from mismatch.gap import TRIVIAQA_UNFILTERED_DEV  # noqa: E402
 from mismatch.knowledge import knowledge_gaps  # noqa: E402
 from mismatch.rendering import (  # noqa: E402
@@ -69,6 +74,18 @@ EXPOSURE_OPTIONAL = (  # tables a run has when its config asks for them
 EXPOSURE_EXTRAS = ("gap_fit", "training_length", "gekhman_fit")
 EXPOSURE_FIGURES = ("recall_by_exposure.png", "effect_by_gap.png")
 PAPER_REGIME_RESULTS = EXPOSURE_RESULTS / "paper-regime"
+REAL_RESULTS = RESULTS / "real-small"
+REAL_PAGE = ROOT / "docs" / "real-small.md"
+REAL_FIGURES = ROOT / "figures" / "real-small"
+REAL_START, REAL_END = "<!-- real:start -->", "<!-- real:end -->"
+REAL_EXTRA_TABLES = (
+    "knowledge_by_relation.csv",
+    "who_knows.csv",
+    "effect_by_relation.csv",
+    "wrong_by_knowledge.csv",
+    "unmatched_answers.csv",
+    "preconditions.json",
+)
 PAPER_REGIME_TABLES = ("knowledge.csv", "contrasts.csv", "environment.json", "summary.md")
 TABLES = (
     "summary.csv",
@@ -354,6 +371,85 @@ def publish(study: Path, config: str, note: str | None = None) -> None:
     FINDINGS.write_text(page)
 
 
+def publish_real(study: Path, config: str, note: str | None = None) -> None:
+    """Copy a real-model run (both models students of each other: configs/real-small.yaml):
+    its tables, inputs and figures into docs/results/real-small/ and figures/real-small/, its
+    page docs/real-small.md, and the README's real-model block."""
+    refuse_dirty_run(study)
+    REAL_RESULTS.mkdir(parents=True, exist_ok=True)
+    for name in (*TABLES, *REAL_EXTRA_TABLES):
+        shutil.copy2(study / "summary" / name, REAL_RESULTS / name)
+    publish_inputs(study, REAL_RESULTS)
+    settings = validated(layered_config([ROOT / config]))
+    directions = {}
+    for student in settings["students"]:
+        recipe = next(
+            r
+            for r in settings["recipes"]
+            if teacher_of(settings, r, student) not in (None, student)
+        )
+        teacher = teacher_of(settings, recipe, student)
+        directions[student] = {"treatment": recipe, "teacher": teacher}
+    run = {
+        "config": config,
+        "wall_s": run_wall_seconds(study),
+        "note": note,
+        "params_b": {m: spec.get("params_b") for m, spec in settings["models"].items()},
+        "directions": directions,
+        "preregistration": "docs/preregistration/real-small.md",
+    }
+    (REAL_RESULTS / "run.json").write_text(json.dumps(run, indent=2) + "\n")
+    shutil.rmtree(REAL_FIGURES, ignore_errors=True)
+    REAL_FIGURES.mkdir(parents=True)
+    for figure in run_figures(study):
+        shutil.copy2(figure, REAL_FIGURES / figure.name)
+    block, page = real_rendered()
+    README.write_text(readme_with(block, README.read_text(), REAL_START, REAL_END))
+    REAL_PAGE.write_text(page)
+
+
+def real_rendered(results: Path = REAL_RESULTS) -> tuple[str, str]:
+    """(README block, docs/real-small.md) rendered from the committed real-model run."""
+    run = json.loads((results / "run.json").read_text())
+    env = json.loads((results / "environment.json").read_text())
+    contrasts = pd.read_csv(results / "contrasts.csv")
+    summary = pd.read_csv(results / "summary.csv")
+    sentences, controls = [], []
+    for student, direction in run["directions"].items():
+        row = contrast_row(contrasts, student, direction["treatment"], "own")
+        if row is None:
+            continue
+        teacher = direction["teacher"]
+        size = "larger" if run["params_b"][teacher] > run["params_b"][student] else "smaller"
+        sentences.append(
+            contrast_sentence(row, summary, f"the {size} `{teacher}`'s answers", "countries")
+        )
+        controls.append(control_sentence(contrasts, student, direction["treatment"], "own"))
+    line = run_line(run, env)
+    prereg = f"[{run['preregistration']}]({run['preregistration']})"
+    readme_block = (
+        f"{' '.join(sentences)}\n{line} Design pre-registered in {prereg}; every table: "
+        "[docs/real-small.md](docs/real-small.md), rendered from "
+        "[docs/results/real-small/](docs/results/real-small/).\n"
+    )
+    figures = sorted(p.name for p in REAL_FIGURES.glob("*.png"))
+    page = (
+        "# The real-model study: findings of the committed run\n\n"
+        "<!-- Generated by tools/publish_findings.py --real from docs/results/real-small/: "
+        "do not edit. -->\n\n"
+        f"{line}\n\nThe design was committed before this run: "
+        f"[{run['preregistration']}](../{run['preregistration'].removeprefix('docs/')}). "
+        "Every labelled answer is in [results/real-small/inputs/](results/real-small/inputs/); "
+        "`tools/recompute_tables.py docs/results/real-small` recomputes every table.\n\n"
+        + "".join(f"- {s}\n" for s in sentences)
+        + "".join(f"- {c}\n" for c in controls if c)
+        + "\n"
+        + "".join(f"![{name}](../figures/real-small/{name})\n\n" for name in figures)
+        + (results / "summary.md").read_text().replace("\n# ", "\n## ", 1)
+    )
+    return readme_block, page
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -365,6 +461,11 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
     parser.add_argument(
         "--exposure", action="store_true", help="the run is of the exposure world (its own block)"
+    )
+    parser.add_argument(
+        "--real",
+        action="store_true",
+        help="the run is the real-model study (docs/real-small.md and the README's real block)",
     )
     parser.add_argument(
         "--note", help="one sentence shown after the run line (e.g. the machine was shared)"
@@ -389,6 +490,11 @@ def main() -> int:
             block = exposure_readme_block()
             fresh = readme_with(block, readme, EXPOSURE_START, EXPOSURE_END) == readme
             checks.append(("README.md (exposure block)", fresh))
+        if (REAL_RESULTS / "run.json").exists():
+            block, page = real_rendered()
+            checks.append(("docs/real-small.md", REAL_PAGE.read_text() == page))
+            fresh = readme_with(block, readme, REAL_START, REAL_END) == readme
+            checks.append(("README.md (real-model block)", fresh))
         stale = [name for name, ok in checks if not ok]
         if stale:
             print(
@@ -398,7 +504,9 @@ def main() -> int:
         return 0
     if args.study is None or args.config is None:
         parser.error("give a finished study's folder and --config, or --check")
-    if args.exposure:
+    if args.real:
+        publish_real(args.study, args.config, args.note)
+    elif args.exposure:
         if args.paper_regime:
             publish_paper_regime(Path(args.paper_regime[0]), args.paper_regime[1])
         publish_exposure(args.study, args.config)
