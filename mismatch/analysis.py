@@ -44,6 +44,7 @@ from mismatch.gap import gap_tables
 from mismatch.gathering import attach_persons
 from mismatch.gekhman import gekhman_fit, set_shares
 from mismatch.grading import label_answer
+from mismatch.grid_counts import grid_counts, grid_interactions
 from mismatch.relations import effect_by_relation, empty_effects, relation_columns
 from mismatch.stats import bootstrap_difference, paired_mcnemar
 from mismatch.stopping import training_length
@@ -225,6 +226,10 @@ def analyse(
         "mcnemar": _mcnemar(contrasts, labels),
         "dose_response": dose_response(data, recipes, series),
         "sweep_levels": sweep_levels(recipes, draws, series, settings.confidence),
+        "grid_counts": grid_counts(settings.recipes, recipes),
+        "grid_interaction": grid_interactions(
+            settings.recipes, draws, students, settings.confidence
+        ),
         "by_knowledge": wrong_by_knowledge(labels, confidence=settings.confidence, draws=draws),
         "recipes": recipes,
         "losses": loss_curves(losses),

@@ -33,8 +33,8 @@ OUTCOME_LABELS = {
 }
 DPI = 150
 DOSE_AXES = {
-    "mismatch_fraction": ("mismatch", "Mismatch fraction of the fine-tuning set (%)"),
-    "abstention_share": ("abstention", "Abstention share of the fine-tuning set (%)"),
+    "mismatch_fraction": ("mismatch", "Mismatched share of the answered targets (%)"),
+    "abstention_share": ("abstention", '"I don\'t know" share of the fine-tuning targets (%)'),
 }
 
 
@@ -262,7 +262,7 @@ def plot_grid(levels: pd.DataFrame, path: str | os.PathLike[str]) -> None:
             ax.errorbar(xs, ys, yerr=np.clip(err, 0, None), fmt="o-", capsize=3, label=label)
         ax.axhline(0, color="black", linewidth=0.8)
         ax.set_title(outcome.capitalize())
-        ax.set_xlabel("Mismatch fraction of the fine-tuning set (%)")
+        ax.set_xlabel("Mismatched share of the answered targets (%)")
         ax.set_ylabel("Difference from mismatch 0 (points)")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize="small")

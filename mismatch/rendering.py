@@ -258,6 +258,52 @@ def sweep_levels_markdown(levels: pd.DataFrame) -> str:
     return _table(frame) + note + holds
 
 
+def grid_markdown(counts: pd.DataFrame | None, interaction: pd.DataFrame | None) -> list[str]:
+    """The grid in counts (mismatched and "I don't know" targets per cell) and the mismatch x
+    abstention interaction on the wrong rate; nothing without a grid."""
+    if counts is None or counts.empty:
+        return []
+    shown = counts.assign(
+        **{c: counts[c].map(lambda v: f"{v:.1f}") for c in counts.columns if c.startswith("n_")}
+    )
+    lines = [
+        "### The grid in counts",
+        "",
+        "Targets per fine-tuning set (mean over worlds and seed runs). Every replace cell holds "
+        "the set size fixed; mismatched = answered targets the student does not know; the "
+        "added cells hold the level-0 set's known answers and abstentions fixed.",
+        "",
+        shown.to_markdown(index=False),
+        "",
+    ]
+    if interaction is not None and not interaction.empty:
+        frame = pd.DataFrame(
+            {
+                "Student": interaction["student"],
+                "Mismatch level": interaction["mismatch"].map(lambda v: f"{v:.2f}"),
+                "Abstention": [
+                    f"{r.abstention_high} vs {r.abstention_low}" for r in interaction.itertuples()
+                ],
+                "Effect of mismatch at each": [
+                    f"{100 * r.effect_at_high:+.1f} vs {100 * r.effect_at_low:+.1f}"
+                    for r in interaction.itertuples()
+                ],
+                "Interaction, points [95% CI]": [
+                    _points(r.interaction, r.low, r.high) for r in interaction.itertuples()
+                ],
+            }
+        )
+        lines += [
+            "Mismatch x abstention interaction on the wrong rate: the mismatch effect (level vs "
+            "0) at one abstention level minus the same at the other; 95% interval resampling "
+            "persons and seed runs (the four cells paired).",
+            "",
+            frame.to_markdown(index=False),
+            "",
+        ]
+    return lines
+
+
 def _level_pair(row: Any) -> str:
     """\"0.50 (0.49) vs 0.00 (0.00)\": configured levels with the measured shares."""
     return f"{row.level_name} ({row.level:.2f}) vs {row.reference_name} ({row.reference_level:.2f})"
@@ -732,6 +778,7 @@ def study_markdown(
         "### Each level against level 0",
         "",
         sweep_levels_markdown(tables["sweep_levels"]),
+        *grid_markdown(tables.get("grid_counts"), tables.get("grid_interaction")),
         "## Outcomes on unseen test questions",
         "",
         outcomes_markdown(tables["summary"]),

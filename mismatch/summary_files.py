@@ -34,6 +34,8 @@ TABLES = {  # analysis table -> file under summary/ (CSV unless named otherwise)
     "mcnemar": "mcnemar.csv",
     "dose_response": "dose_response.csv",
     "sweep_levels": "sweep_levels.csv",
+    "grid_counts": "grid_counts.csv",
+    "grid_interaction": "grid_interaction.csv",
     "by_knowledge": "wrong_by_knowledge.csv",
     "recipes": "recipes.csv",
     "losses": "losses.csv",
