@@ -115,10 +115,13 @@ def evaluate_student(
     device: str = "auto",
     dtype: str = "auto",
     device_map: str | dict | None = None,
+    prefix_cache: bool = False,
 ) -> pd.DataFrame:
     """Answer ``test_questions`` zero-shot with base model + adapter, as an answer table.
 
     ``device_map`` (e.g. ``"auto"``) goes to ``from_pretrained`` (then ``device`` is unused).
+    ``prefix_cache``: prefill the prompts' shared start once (a chat template's system turn;
+    ``mismatch.prefix_cache``), as k-shot answering does with the same setting.
 
     Columns: question_id, question, answers, prediction (first generated line), answer (the
     prediction with the answer template stripped), correct.
@@ -135,4 +138,5 @@ def evaluate_student(
         batch_size=batch_size,
         max_new_tokens=max_new_tokens,
         grading_rule=grading_rule,
+        prefix_cache=prefix_cache,
     )

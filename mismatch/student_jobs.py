@@ -145,6 +145,7 @@ def label_seed(
         grading_rule=answering["grading"],
         dtype=answering["dtype"],
         device_map=answering.get("device_map"),
+        prefix_cache=answering.get("prefix_cache", False),
     )
     labels = label_answers(
         answers,

@@ -208,6 +208,22 @@ def test_student_learns_a_single_fact(sharp_llama_dir, tmp_path):
     )
     assert answers.loc[0, "answer"] == "Quelm"
     assert bool(answers.loc[0, "correct"])
+    # the shared start of the zero-shot prompts prefilled once: the same greedy answers
+    several = RECIPE.iloc[:4]
+    plain, cached = (
+        evaluate_student(
+            sharp_llama_dir,
+            out,
+            several,
+            PROMPT,
+            batch_size=2,
+            max_new_tokens=12,
+            device="cpu",
+            prefix_cache=cache,
+        )  # fmt: skip
+        for cache in (False, True)
+    )
+    assert plain["prediction"].tolist() == cached["prediction"].tolist()
 
 
 def test_device_map_reaches_from_pretrained_in_finetuning_and_labelling(
