@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
+from mismatch.config.sweeps import grid_recipes
 from mismatch.errors import InputError
 from mismatch.grading import contains_alias
-from mismatch.sweep_recipes import grid_recipes
 
 ANSWER_TABLE_COLUMNS = ("question_id", "question", "answers", "prediction", "answer", "correct")
 _REQUIRED_ANSWER_COLUMNS = ("question_id", "question", "answers", "correct")

@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from mismatch import configuration as cfg
+from mismatch.config.digests import package_imports
 from mismatch.errors import InputError
 from mismatch.finetune import FinetuneSettings, LoraSettings, settings_from_config
 from mismatch.pretrain import PretrainSettings
@@ -531,7 +532,7 @@ def test_the_analysis_does_not_run_prose_and_the_rendering_runs_no_statistics_jo
     mismatch/rendering.py, and the renderer imports neither the analysis nor the model stack."""
 
     def sources(script):
-        imports = cfg._package_imports(ROOT / "scripts" / f"{script}.py")
+        imports = package_imports(ROOT / "scripts" / f"{script}.py")
         return {Path(p).name for p in cfg.library_sources(*imports)}
 
     assert "rendering.py" not in sources("analyse") | sources("gather_labels")

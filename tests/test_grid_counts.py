@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from mismatch.clustered import build_design, resample
+from mismatch.config.sweeps import grid_recipes
 from mismatch.grid_counts import grid_counts, grid_interactions
-from mismatch.sweep_recipes import grid_recipes
 
 GRID = {"mismatch": [0, 1.0], "abstention": ["self", "teacher"], "teacher": "large"}
 RECIPES = grid_recipes(GRID)

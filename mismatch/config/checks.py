@@ -1,0 +1,162 @@
+"""What the schema cannot check: names that must refer to each other, local paths, and sizes known
+from the config alone; one line naming the file and key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mismatch.config.settings import recipe_size
+from mismatch.config.sizes import question_count
+from mismatch.config.sweeps import OTHER, SELF
+from mismatch.errors import InputError
+from mismatch.model_sources import source_of
+from mismatch.question_sources import question_source
+from mismatch.recipe_kinds import recipe_kind
+
+
+def check_config(config: Mapping[str, Any], source: str = "config") -> None:
+    """Check what the schema cannot: names that must refer to each other, and local paths."""
+    models = config["models"]
+    names = ", ".join(models)
+    for i, student in enumerate(config["students"]):
+        if student not in models:
+            raise InputError(
+                f"{source}: students[{i}]", f"{student!r} is not a configured model ({names})"
+            )
+    for recipe, spec in config["recipes"].items():
+        teacher = spec.get("teacher")
+        kind = recipe_kind(spec, f"{source}: recipes.{recipe}")
+        if kind.needs_size and recipe_size(config, recipe) is None:
+            raise InputError(
+                f"{source}: finetune_set_size",
+                f"recipe {recipe!r} (kind {kind.name}) needs an example count: set "
+                "finetune_set_size or the recipe's size",
+            )
+        missing = [key for key in kind.required_keys if key not in spec]
+        if missing:
+            raise InputError(
+                f"{source}: recipes.{recipe}",
+                f"kind {kind.name} needs {' and '.join(kind.required_keys)} "
+                f"(missing {', '.join(missing)})",
+            )
+        if kind.needs_teacher:
+            if teacher is None:
+                raise InputError(
+                    f"{source}: recipes.{recipe}.teacher", f"required for kind {spec['kind']!r}"
+                )
+            if teacher == OTHER and len(models) != 2:
+                raise InputError(
+                    f"{source}: recipes.{recipe}.teacher",
+                    f"'other' needs exactly two models (there are {len(models)}: {names})",
+                )
+            if teacher not in (SELF, OTHER) and teacher not in models:
+                raise InputError(
+                    f"{source}: recipes.{recipe}.teacher",
+                    f"{teacher!r} is not a configured model ({names}) nor 'self' or 'other'",
+                )
+    for recipe, spec in config["recipes"].items():
+        if spec.get("stopping") == "early" and recipe_size(config, recipe) is None:
+            raise InputError(
+                f"{source}: recipes.{recipe}.stopping",
+                "early stopping needs dev questions held out of the set: set finetune_set_size "
+                "or the recipe's size",
+            )
+        if spec.get("target", "gold") != "gold" and spec["kind"] != "teacher":
+            raise InputError(
+                f"{source}: recipes.{recipe}.target",
+                f"only teacher recipes can teach the teacher's own words (kind {spec['kind']!r})",
+            )
+    grid = config["sweeps"].get("grid")
+    if grid is not None and 0 not in grid["mismatch"]:
+        raise InputError(
+            f"{source}: sweeps.grid.mismatch",
+            f"must include 0, the reference of every row (got {grid['mismatch']})",
+        )
+    primary = config.get("analysis", {}).get("primary")
+    if primary is not None and primary not in config["recipes"]:
+        raise InputError(
+            f"{source}: analysis.primary",
+            f"{primary!r} is not a configured recipe ({', '.join(config['recipes'])})",
+        )
+    if config["knowledge"]["basis"] == "truth" and config["questions"]["source"] != "synthetic":
+        raise InputError(
+            f"{source}: knowledge.basis",
+            "truth needs the synthetic world's ground truth (use measured or auto)",
+        )
+    answering = config["answering"]
+    if answering["questions_per_shard"] > 0 and answering["job_per"] != "split":
+        raise InputError(
+            f"{source}: answering.questions_per_shard",
+            f"shards need answering.job_per: split (it is {answering['job_per']!r})",
+        )
+    synthetic = config["questions"]["source"] == "synthetic"
+    exposure = synthetic and config["questions"]["synthetic"]["knowledge_model"] == "exposure"
+    for name, model in models.items():
+        kind = source_of(model, name)
+        kind.check(model[kind.key], f"{source}: models.{name}.{kind.key}")
+        if model.get("prompt_style") == "chat" and kind.has_chat_template(model[kind.key]) is False:
+            raise InputError(
+                f"{source}: models.{name}.prompt_style",
+                f"chat, but its {kind.key} model has no chat template (a base model? use plain)",
+            )
+        knows = "knows" in model.get("pretrain", {})
+        if synthetic and kind.pretrained and knows == exposure:
+            raise InputError(
+                f"{source}: models.{name}.pretrain.knows",
+                "the exposure world has one corpus for every model (drop knows; models differ in "
+                "size and steps)"
+                if exposure
+                else "required: the share of facts in this model's slice of the world",
+            )
+        if synthetic and not kind.pretrained:
+            raise InputError(
+                f"{source}: models.{name}",
+                f"the synthetic world needs models pretrained on it (give 'pretrain', not "
+                f"{kind.key})",
+            )
+        if not synthetic and kind.pretrained:
+            raise InputError(
+                f"{source}: models.{name}.pretrain",
+                "only the synthetic question source can pretrain models",
+            )
+    question_source(config).check(config["questions"], f"{source}: questions")
+
+
+def check_sizes(config: Mapping[str, Any], source: str = "config") -> None:
+    """Sizes known from the config alone: split sizes, exemplars, and the fine-tuning set size
+    against the pool (whether a sweep level can be filled also depends on measured knowledge, so
+    that is checked again once the answers exist)."""
+    questions = config["questions"]
+    if questions["source"] == "synthetic":
+        from mismatch.world import WorldSettings, validate_settings
+
+        validate_settings(WorldSettings.from_config(questions["synthetic"]))
+    exemplars, n_format = config["prompt"]["n_exemplars"], question_count(config, "format")
+    if exemplars > n_format:
+        raise InputError(
+            f"{source}: prompt.n_exemplars",
+            f"{exemplars} exemplars but the format split holds only {n_format} questions "
+            f"({_split_size_key(config, 'format')}); lower prompt.n_exemplars",
+        )
+    size, n_pool = config["finetune_set_size"], question_count(config, "pool")
+    if size is not None and size > n_pool:
+        raise InputError(
+            f"{source}: finetune_set_size",
+            f"needs {size} examples but the pool holds only {n_pool} questions "
+            f"({_split_size_key(config, 'pool')}); lower finetune_set_size or enlarge the pool",
+        )
+
+
+def _split_size_key(config: Mapping[str, Any], split: str) -> str:
+    """Where a split's size comes from in the config, for error messages."""
+    questions = config["questions"]
+    if questions["source"] == "synthetic":
+        synthetic = questions["synthetic"]
+        return (
+            f"questions.synthetic.split_entities.{split} = {synthetic['split_entities'][split]} "
+            f"people x {len(synthetic['attributes'])} attributes"
+        )
+    if questions["source"] in ("triviaqa", "facts"):
+        return f"questions.{questions['source']}.{split}_size"
+    return f"questions.files.{split}"
