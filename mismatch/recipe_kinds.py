@@ -123,24 +123,20 @@ def _abstention(inputs: RecipeInputs) -> pd.DataFrame:
     )
 
 
-def _random_idk(inputs: RecipeInputs) -> pd.DataFrame:
-    return random_idk_recipe(
-        inputs.teacher_pool,
-        inputs.student_pool,
-        size=inputs.size,
-        seed=inputs.seed,
-        name=inputs.name,
-    )
+def _teacher_subset(builder: Callable[..., pd.DataFrame]) -> Callable[[RecipeInputs], pd.DataFrame]:
+    """A build function for a control built from the teacher's answers on the shared subset
+    (``random_idk_recipe``, ``filter_unknown_recipe``)."""
 
+    def build(inputs: RecipeInputs) -> pd.DataFrame:
+        return builder(
+            inputs.teacher_pool,
+            inputs.student_pool,
+            size=inputs.size,
+            seed=inputs.seed,
+            name=inputs.name,
+        )
 
-def _filter_unknown(inputs: RecipeInputs) -> pd.DataFrame:
-    return filter_unknown_recipe(
-        inputs.teacher_pool,
-        inputs.student_pool,
-        size=inputs.size,
-        seed=inputs.seed,
-        name=inputs.name,
-    )
+    return build
 
 
 def _category(inputs: RecipeInputs) -> pd.DataFrame:
@@ -188,7 +184,7 @@ for _kind in (
         "(after Kang et al. 2024)",
         "the questions and the teacher's abstention count; removes the link between a target "
         "and what the student knows",
-        _random_idk,
+        _teacher_subset(random_idk_recipe),
         needs_teacher=True,
     ),
     RecipeKind(
@@ -196,7 +192,7 @@ for _kind in (
         "the teacher's recipe without its abstentions, topped up with other questions the "
         "teacher answered correctly",
         "the example count; removes the abstention targets",
-        _filter_unknown,
+        _teacher_subset(filter_unknown_recipe),
         needs_teacher=True,
     ),
     RecipeKind(
