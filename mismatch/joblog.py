@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import resource
 import sys
 import time
@@ -21,6 +22,25 @@ def error_line(exc: BaseException, log_path: str) -> str:
 
 
 STARTUP_MARK = "start-up:"  # tools/benchmark.py sums these lines over a run's logs
+STAMPED_LINE = re.compile(r"^\[\s*([0-9.]+)s\] (.*)$")
+
+
+def fine_tuning_seconds(log_text: str) -> tuple[float, float]:
+    """(seconds fine-tuning, seconds of the whole job) from a student job's log: each unit's
+    time from its "fine-tuning on" line to its last step's line, and the last stamp."""
+    stamps = [
+        (float(match.group(1)), match.group(2))
+        for match in map(STAMPED_LINE.match, log_text.splitlines())
+        if match
+    ]
+    tuning, start = 0.0, None
+    for seconds, message in stamps:
+        if message.startswith("fine-tuning on"):
+            start = seconds
+        elif start is not None and re.match(r"step (\d+)/\1\b", message):
+            tuning += seconds - start
+            start = None
+    return tuning, stamps[-1][0] if stamps else 0.0
 
 
 def startup_cpu_seconds() -> float:

@@ -120,6 +120,32 @@ def test_calibration_reads_a_studys_benchmarks(tmp_path, capsys):
     assert (table["ratio"] > 0).all()
 
 
+def test_calibration_splits_a_student_job_into_fine_tuning_and_labelling(tmp_path):
+    config = validated(load_config("configs/real-small.yaml"))
+    study = tmp_path / "results" / "real-small"
+    bench = study / "benchmarks/w1/finetune_and_label/smollm2/own.tsv"
+    log = study / "logs/w1/finetune_and_label/smollm2/own.log"
+    for path in (bench, log):
+        path.parent.mkdir(parents=True)
+    pd.DataFrame({"s": [600.0]}).to_csv(bench, sep="\t", index=False)
+    log.write_text(
+        "".join(
+            f"[{100.0 * u + 1:8.1f}s] fine-tuning on 200 examples, 9 trainable parameters, "
+            f"25 steps of 16\n[{100.0 * u + 41:8.1f}s] step 25/25 loss 0.1 lr 1e-4\n"
+            for u in range(5)
+        )
+    )
+    table = calibrate_resources.grouped_jobs(study, config).set_index("stage")
+    units = 5 * 25 * 16  # 5 seeds of 25 steps of 16 examples
+    params = 0.135  # billions (params_b)
+    assert table.loc["finetune", "rate"] == pytest.approx(5 * 40.0 / units / params)
+    label_units = 5 * question_count(config, "test")
+    label_s = 600.0 - 200.0
+    expected = measured_rate(label_s, label_units, params * B, "float32")
+    assert table.loc["label", "rate"] == pytest.approx(expected)
+    assert table.loc["label", "ratio"] == table.loc["finetune", "ratio"]  # the whole job's
+
+
 def test_every_split_of_the_exposure_world_has_a_planned_size():
     config = validated(load_config("configs/exposure.yaml"))
     sizes = {s: question_count(config, s) for s in ("pool", "test", "format", "heldout")}

@@ -1145,29 +1145,15 @@ def main(
     return results
 
 
-PHASE_START = re.compile(r"^\[\s*([0-9.]+)s\] (.*)$")
-
-
 def job_phases(log_dir: Path) -> dict[str, float]:
     """Seconds the student jobs spent fine-tuning (from each unit's 'fine-tuning on' line to its
     last step) and the rest (loading, labelling the test questions), from their job logs."""
+    from mismatch.joblog import fine_tuning_seconds
+
     tuning = total = 0.0
     for log in sorted(Path(log_dir).rglob("finetune_and_label/**/*.log")):
-        stamps = []
-        for line in log.read_text(errors="replace").splitlines():
-            match = PHASE_START.match(line)
-            if match:
-                stamps.append((float(match.group(1)), match.group(2)))
-        if not stamps:
-            continue
-        total += stamps[-1][0]
-        start = None
-        for seconds, message in stamps:
-            if message.startswith("fine-tuning on"):
-                start = seconds
-            elif start is not None and re.match(r"step (\d+)/\1\b", message):
-                tuning += seconds - start
-                start = None
+        unit_tuning, job = fine_tuning_seconds(log.read_text(errors="replace"))
+        tuning, total = tuning + unit_tuning, total + job
     return {"fine_tuning_s": tuning, "other_s": total - tuning, "jobs_s": total}
 
 

@@ -3,10 +3,12 @@
     .venv/bin/python tools/calibrate_resources.py results/paper --configfile configs/paper.yaml
 
 Reads the per-job benchmark files of the one-stage model rules (answer_questions,
-finetune_student, label_student, knowledge_categories), divides each job's wall time (start-up
-and loading taken off) by its units of work and its model's billions of parameters, and prints
-the median per stage and device as a `resources: {rates: ...}` block to put in the config, with
-each rule's requested/measured time ratio under the rates the run used.
+finetune_student, label_student, knowledge_categories) and of the grouped ones (answer_splits:
+a model answers every split; finetune_and_label: fine-tuning and labelling of several units, the
+two split by the job's log), divides each stage's wall time (start-up and loading taken off) by
+its units of work and its model's billions of parameters, and prints the median per stage and
+device as a `resources: {rates: ...}` block to put in the config, with each rule's
+requested/measured time ratio under the rates the run used.
 """
 
 from __future__ import annotations
@@ -72,6 +74,75 @@ def jobs(study: Path, config: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def grouped_jobs(study: Path, config: dict) -> pd.DataFrame:
+    """One row per stage of each benchmarked grouped job (answer_splits with one model per job,
+    finetune_and_label), with the requested/measured ratio of the whole job."""
+    from mismatch.joblog import fine_tuning_seconds
+
+    rows = []
+    for file in sorted(study.glob("benchmarks/w*/answer_splits/*.tsv")):
+        model = file.stem
+        if model not in config["models"]:
+            continue  # one job per world: several models share the job's time
+        world = study / file.relative_to(study / "benchmarks").parts[0]
+        answered = sum(len(pd.read_parquet(world / "questions" / f"{split}.parquet"))
+                       for split in ("pool", "test"))  # fmt: skip
+        seconds = _job_seconds(file)
+        rows += _stage_rows(
+            config, "answer_splits", model, seconds, {"answer": (answered, seconds)}
+        )
+    for file in sorted(study.glob("benchmarks/w*/finetune_and_label/**/*.tsv")):
+        parts = file.relative_to(study / "benchmarks").parts
+        per_recipe = len(parts) > 3  # finetune.job_per: recipe (else student)
+        student = parts[2] if per_recipe else file.stem
+        units = len(config["seeds"]["finetune"]) * (1 if per_recipe else len(config["recipes"]))
+        log = study / "logs" / Path(*parts).with_suffix(".log")
+        tuning, _ = fine_tuning_seconds(log.read_text(errors="replace"))
+        seconds = _job_seconds(file)
+        stages = {
+            stage: (units * stage_units(config, stage, student), part)
+            for stage, part in (("finetune", tuning), ("label", seconds - tuning))
+        }
+        rows += _stage_rows(config, "finetune_and_label", student, seconds, stages)
+    return pd.DataFrame(rows)
+
+
+def _job_seconds(benchmark: Path) -> float:
+    return float(pd.read_csv(benchmark, sep="\t")["s"].iloc[-1])
+
+
+def _stage_rows(
+    config: dict, rule: str, model: str, seconds: float, stages: dict[str, tuple[float, float]]
+) -> list[dict]:
+    """Rows of one grouped job: per stage (units, seconds), the stage's measured rate; the
+    start-up and loading are taken off the last stage (they are in its part of the job)."""
+    spec = config["models"][model]
+    params = estimated_params(spec, config["questions"]["synthetic"]["vocab_size"])
+    work = {stage: units for stage, (units, _) in stages.items()}
+    requested = model_job_resources(config, work, [model], 1)["runtime"]
+    last = list(stages)[-1]
+    rows = []
+    for stage, (units, stage_s) in stages.items():
+        rate = (
+            measured_rate(stage_s, units, params, spec["dtype"])
+            if stage == last
+            else stage_s / max(units, 1) / (params / 1e9)
+        )
+        rows.append(
+            {
+                "rule": rule,
+                "stage": stage,
+                "device": device_class(params, spec.get("gpus")),
+                "model": model,
+                "seconds": seconds,
+                "requested_min": requested,
+                "ratio": requested * 60 / seconds,
+                "rate": rate,
+            }
+        )
+    return rows
+
+
 def file_answers(study: Path, benchmark: Path, split: str) -> Path:
     """The shard output whose benchmark this is (its questions count the units)."""
     relative = benchmark.relative_to(study / "benchmarks")
@@ -87,9 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--configfile", required=True, type=Path, help="the config it ran")
     args = parser.parse_args(argv)
     config = validated(layered_config([args.configfile]))
-    table = jobs(args.study, config)
+    table = pd.concat([jobs(args.study, config), grouped_jobs(args.study, config)])
     if table.empty:
-        print(f"{args.study}: no benchmark of a one-stage model rule ({', '.join(RULES)})")
+        print(f"{args.study}: no benchmark of a model rule ({', '.join(RULES)}, grouped ones)")
         return 1
     summary = table.groupby(["rule", "device"]).agg(
         jobs=("seconds", "size"),
