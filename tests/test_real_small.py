@@ -45,7 +45,12 @@ def test_both_models_answer_real_facts_in_both_directions(study):
     labels = pd.read_parquet(summary / "labels.parquet")
     assert set(labels["label"]) <= {"correct", "wrong", "abstain", "malformed"}
     assert (study / "figures" / "outcomes.png").stat().st_size > 5000
-    assert "By relation" in (summary / "summary.md").read_text()
+    text = (summary / "summary.md").read_text()
+    assert "By relation" in text
+    assert "sign-flip test over" in text and " countries " in text and "persons" not in text
+    unmatched = pd.read_csv(summary / "unmatched_answers.csv")
+    assert set(unmatched["label"]) <= {"wrong", "malformed"} and (unmatched["count"] > 0).all()
+    assert "Answers graded neither correct nor abstain" in text
 
 
 def test_the_converted_models_are_pointers_to_the_cache_with_their_provenance(study):
