@@ -459,7 +459,7 @@ def real_rendered(results: Path = REAL_RESULTS) -> tuple[str, str]:
         + "\n"
         + "".join(f"![{name}](../figures/real-small/{name})\n\n" for name in figures)
         + speed
-        + (results / "summary.md").read_text().replace("\n# ", "\n## ", 1)
+        + ("\n" + (results / "summary.md").read_text()).replace("\n# ", "\n## ", 1).lstrip("\n")
     )
     return readme_block, page
 
