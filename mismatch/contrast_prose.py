@@ -30,19 +30,39 @@ def contrast_row(
     return None if rows.empty else rows.iloc[0].to_dict()
 
 
+def mismatched_targets(sets: pd.DataFrame, student: str, recipe: str) -> tuple[float, float]:
+    """(mismatched targets, examples) of the recipe's fine-tuning sets for ``student``, means over
+    worlds and seed runs: answered targets the student did not know (the recipe table)."""
+    rows = sets[(sets["student"] == student) & (sets["recipe"] == recipe)]
+    mismatched = rows["mismatch_fraction"].fillna(0) * rows["n_answered"]
+    return float(mismatched.mean()), float(rows["n_examples"].mean())
+
+
 def contrast_sentence(
-    contrast: Mapping[str, Any], summary: pd.DataFrame, taught_by: str, units: str
+    contrast: Mapping[str, Any],
+    summary: pd.DataFrame,
+    taught_by: str,
+    units: str,
+    sets: pd.DataFrame | None = None,
 ) -> str:
     """One sentence: the student taught ``taught_by`` (the treatment recipe, in words) against
     the control recipe, correct / abstain / wrong rates of both, and the wrong-rate difference
-    with its interval and sign-flip p over the clusters (``units``: "countries", "persons")."""
+    with its interval and sign-flip p over the clusters (``units``: "countries", "persons");
+    with ``sets`` (the recipe table), how many mismatched targets the treatment's sets held."""
     rates = summary.set_index(["student", "recipe"])
     student = contrast["student"]
     treated = rates.loc[(student, contrast["treatment"])]
     control = rates.loc[(student, contrast["control"])]
     more = "more" if contrast["estimate"] > 0 else "less" if contrast["estimate"] < 0 else "as"
+    held = ""
+    if sets is not None:
+        mismatched, examples = mismatched_targets(sets, student, contrast["treatment"])
+        held = (
+            f", whose {examples:.0f} targets taught {mismatched:.1f} answers it did not know "
+            "(mean per set)"
+        )
     return (
-        f"`{student}` fine-tuned on {taught_by} (`{contrast['treatment']}`) answered "
+        f"`{student}` fine-tuned on {taught_by} (`{contrast['treatment']}`{held}) answered "
         f"{_pct(treated['correct_rate'])} of the unseen test questions correctly "
         f"(`{contrast['control']}`: {_pct(control['correct_rate'])}), abstained on "
         f"{_pct(treated['abstain_rate'])} ({_pct(control['abstain_rate'])}) and answered "

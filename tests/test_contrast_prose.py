@@ -2,7 +2,12 @@
 
 import pandas as pd
 
-from mismatch.contrast_prose import contrast_row, contrast_sentence, control_sentence
+from mismatch.contrast_prose import (
+    contrast_row,
+    contrast_sentence,
+    control_sentence,
+    mismatched_targets,
+)
 
 CONTRASTS = pd.DataFrame(
     [
@@ -31,6 +36,22 @@ def test_a_direction_reads_as_one_sentence_with_its_cluster_interval():
     assert "wrongly more often, 15.2% (10.0%)" in text
     assert "+5.2 [+1.1, +9.4] points (95% interval resampling countries" in text
     assert "sign-flip test over 120 countries, p = 0.004" in text
+
+
+def test_the_sentence_says_how_many_unknown_answers_the_sets_taught():
+    sets = pd.DataFrame(
+        {
+            "student": "smollm2",
+            "recipe": ["other", "other"],
+            "n_examples": [200, 200],
+            "n_answered": [100, 110],
+            "mismatch_fraction": [0.5, 0.6],
+        }
+    )
+    assert mismatched_targets(sets, "smollm2", "other") == (58.0, 200.0)
+    row = contrast_row(CONTRASTS, "smollm2", "other", "own")
+    text = contrast_sentence(row, SUMMARY, "the larger `gemma3`'s answers", "countries", sets)
+    assert "(`other`, whose 200 targets taught 58.0 answers it did not know (mean per set))" in text
 
 
 def test_a_reversed_effect_says_less_and_controls_list_the_other_recipes():

@@ -84,6 +84,7 @@ REAL_EXTRA_TABLES = (
     "effect_by_relation.csv",
     "wrong_by_knowledge.csv",
     "unmatched_answers.csv",
+    "recipes.csv",
     "preconditions.json",
 )
 PAPER_REGIME_TABLES = ("knowledge.csv", "contrasts.csv", "environment.json", "summary.md")
@@ -414,6 +415,7 @@ def real_rendered(results: Path = REAL_RESULTS) -> tuple[str, str]:
     env = json.loads((results / "environment.json").read_text())
     contrasts = pd.read_csv(results / "contrasts.csv")
     summary = pd.read_csv(results / "summary.csv")
+    sets = pd.read_csv(results / "recipes.csv")
     sentences, controls = [], []
     for student, direction in run["directions"].items():
         row = contrast_row(contrasts, student, direction["treatment"], "own")
@@ -422,7 +424,7 @@ def real_rendered(results: Path = REAL_RESULTS) -> tuple[str, str]:
         teacher = direction["teacher"]
         size = "larger" if run["params_b"][teacher] > run["params_b"][student] else "smaller"
         sentences.append(
-            contrast_sentence(row, summary, f"the {size} `{teacher}`'s answers", "countries")
+            contrast_sentence(row, summary, f"the {size} `{teacher}`'s answers", "countries", sets)
         )
         controls.append(control_sentence(contrasts, student, direction["treatment"], "own"))
     line = run_line(run, env)
