@@ -57,10 +57,7 @@ def contrast_sentence(
     held = ""
     if sets is not None:
         mismatched, examples = mismatched_targets(sets, student, contrast["treatment"])
-        held = (
-            f", whose {examples:.0f} targets taught {mismatched:.1f} answers it did not know "
-            "(mean per set)"
-        )
+        held = f"; per set, {mismatched:.1f} of {examples:.0f} targets were answers it did not know"
     return (
         f"`{student}` fine-tuned on {taught_by} (`{contrast['treatment']}`{held}) answered "
         f"{_pct(treated['correct_rate'])} of the unseen test questions correctly "

@@ -51,7 +51,7 @@ def test_the_sentence_says_how_many_unknown_answers_the_sets_taught():
     assert mismatched_targets(sets, "smollm2", "other") == (58.0, 200.0)
     row = contrast_row(CONTRASTS, "smollm2", "other", "own")
     text = contrast_sentence(row, SUMMARY, "the larger `gemma3`'s answers", "countries", sets)
-    assert "(`other`, whose 200 targets taught 58.0 answers it did not know (mean per set))" in text
+    assert "(`other`; per set, 58.0 of 200 targets were answers it did not know)" in text
 
 
 def test_a_reversed_effect_says_less_and_controls_list_the_other_recipes():
