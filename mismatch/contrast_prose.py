@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from mismatch.rendering import p_phrase
+
 
 def _pct(value: float) -> str:
     return f"{100 * float(value):.1f}%"
@@ -65,8 +67,8 @@ def contrast_sentence(
         f"{_pct(treated['abstain_rate'])} ({_pct(control['abstain_rate'])}) and answered "
         f"wrongly {more} often, {_pct(treated['wrong_rate'])} ({_pct(control['wrong_rate'])}): "
         f"a difference of {_points(contrast)} points (95% interval resampling {units} and seed "
-        f"runs; sign-flip test over {int(contrast['n_persons'])} {units}, p = "
-        f"{contrast['p_value']:.3g})."
+        f"runs; sign-flip test over {int(contrast['n_persons'])} {units}, p "
+        f"{p_phrase(contrast['p_value'], contrast.get('n_flips'))})."
     )
 
 

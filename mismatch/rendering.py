@@ -54,7 +54,7 @@ def headline_markdown(headline: Mapping[str, Any]) -> str:
         f"{h['k_worlds']} world(s) run): {_points(h['estimate'], h['low'], h['high'])}; "
         f"sign-flip test over {h['n_persons']} persons (per-person differences averaged over "
         f"seed runs; {h['persons_higher']} higher, {h['persons_lower']} lower): "
-        f"p {_p_sentence(h['p_value'], h['n_flips'])}.\n"
+        f"p {p_phrase(h['p_value'], h['n_flips'])}.\n"
         f"- *New worlds* (random-effects meta-analysis of the per-world differences, "
         f"Hartung-Knapp, k = {h['k_worlds']}): {_new_worlds(h)}; sign test over worlds "
         f"({h['worlds_higher']} higher, {h['worlds_lower']} lower): "
@@ -95,7 +95,8 @@ def _new_worlds(h: Mapping[str, Any]) -> str:
     return f"{interval} (t on {h['k_worlds'] - 1} degrees of freedom{few}{note})"
 
 
-def _p_sentence(value: Any, n_flips: Any) -> str:
+def p_phrase(value: Any, n_flips: Any) -> str:
+    """A p-value as "= 0.012", or "< 5e-05" at the resolution of ``n_flips`` random flips."""
     text = _p(value, n_flips)
     return text if text.startswith("<") else f"= {text}"
 
