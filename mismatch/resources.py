@@ -41,9 +41,11 @@ class Rate:
     source: str
 
 
-_CPU_PILOT = (
-    "measured on a 2-core x86 CPU, 2 threads: SmolLM2-135M and Gemma-3-270M (issue 21's pilot: "
-    "13 and 8 questions/s few-shot, 33 and 14 zero-shot, 16 and 8.6 examples/s LoRA)"
+_CPU_REAL = (
+    "measured by tools/calibrate_resources.py on the published real-model run "
+    "(docs/results/real-small: SmolLM2-135M and Gemma-3-270M, 2-core x86 CPU, one thread per "
+    "job, two jobs side by side): the median over its jobs; the pilot's rates of issue 21 were "
+    "4-7x too fast for these jobs"
 )
 _CPU_TINY = "floors measured on the default study's tiny models (results/default/benchmarks)"
 _GPU_FLOPS = (
@@ -53,10 +55,10 @@ _GPU_FLOPS = (
 )
 RATES: dict[str, dict[str, Rate]] = {
     "cpu": {
-        "answer": Rate(0.55, 0.008, f"{_CPU_PILOT}; {_CPU_TINY}"),
-        "finetune": Rate(0.45, 0.002, f"{_CPU_PILOT}; {_CPU_TINY}"),
-        "label": Rate(0.25, 0.002, f"{_CPU_PILOT}; {_CPU_TINY}"),
-        "categories": Rate(0.55, 0.008, f"as answer, per generation; {_CPU_TINY}"),
+        "answer": Rate(0.5957, 0.008, f"{_CPU_REAL}; {_CPU_TINY}"),
+        "finetune": Rate(1.647, 0.002, f"{_CPU_REAL}; {_CPU_TINY}"),
+        "label": Rate(0.7186, 0.002, f"{_CPU_REAL}; {_CPU_TINY}"),
+        "categories": Rate(0.5957, 0.008, f"as answer, per generation; {_CPU_TINY}"),
     },
     "gpu": {
         "answer": Rate(0.004, 0.0005, _GPU_FLOPS),
