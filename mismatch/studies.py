@@ -65,27 +65,33 @@ def _pts(value: float) -> str:
     return f"{100 * value:+.1f}"
 
 
-def headline_line(headline: Mapping[str, Any]) -> str:
-    """The primary contrast in one plain line (from the summary's ``headline.json``)."""
+PLURALS = {"person": "persons", "country": "countries", "cluster": "clusters"}
+
+
+def headline_line(headline: Mapping[str, Any], unit: str = "person") -> str:
+    """The primary contrast in one plain line (from the summary's ``headline.json``); ``unit``
+    names the clusters (``mismatch.question_sources.cluster_unit``)."""
     p = headline["primary"]
+    units = PLURALS.get(unit, f"{unit}s")
     return (
         f"{p['student']} fine-tuned on {p['treatment']}'s answers vs its own ({p['control']}): "
         f"wrong {_pct(p['treatment_rate'])} vs {_pct(p['control_rate'])}, difference "
         f"{_pts(p['estimate'])} [{_pts(p['low'])}, {_pts(p['high'])}] points "
-        f"(95% interval resampling persons and seed runs; {p['n_questions']} test questions, "
-        f"{p['n_persons']} persons, {p['k_worlds']} world(s))"
+        f"(95% interval resampling {units} and seed runs; {p['n_questions']} test questions, "
+        f"{p['n_persons']} {units}, {p['k_worlds']} world(s))"
     )
 
 
-def run_epilogue(folder: str | Path) -> str:
+def run_epilogue(folder: str | Path, unit: str = "person") -> str:
     """What the end of a run prints: the headline and where the full text, tables, figures and
-    report are (the full summary stays in its file)."""
+    report are (the full summary stays in its file); ``unit`` names the clusters."""
     folder = Path(folder)
     summary = folder / "summary"
     lines = [f"Study `{folder.name}` finished: everything it wrote is under {folder}/"]
     try:
         lines.append(
-            "  Headline: " + headline_line(json.loads((summary / "headline.json").read_text()))
+            "  Headline: "
+            + headline_line(json.loads((summary / "headline.json").read_text()), unit)
         )
     except (OSError, ValueError, KeyError, TypeError):
         pass  # no summary (a partial target) or not a headline: the paths below still hold

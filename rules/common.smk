@@ -413,7 +413,7 @@ def final_outputs():
 # The end of a run prints the headline and where everything is; the full text stays in
 # results/<study>/summary/summary.md.
 onsuccess:
-    print(studies.run_epilogue(OUT), file=sys.stderr)
+    print(studies.run_epilogue(OUT, question_sources.cluster_unit(config)), file=sys.stderr)
 
 
 # ---------------------------------------------------------------- resources

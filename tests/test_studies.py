@@ -104,6 +104,8 @@ def test_the_epilogue_is_short_and_points_to_the_full_summary(tmp_path):
     assert headline_line(HEADLINE) in text
     assert "+57.8 [+51.7, +63.6] points" in headline_line(HEADLINE)
     assert "summary/summary.md" in text and "figures" in text
+    countries = run_epilogue(tmp_path / "default", "country")
+    assert "resampling countries and seed runs" in countries and "persons" not in countries
 
 
 def test_the_epilogue_of_a_partial_run_still_says_where_things_are(tmp_path):
