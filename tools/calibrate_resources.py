@@ -44,7 +44,6 @@ RULES = {  # rule -> (stage, the wildcard position of the model in benchmarks/w*
 def jobs(study: Path, config: dict) -> pd.DataFrame:
     """One row per benchmarked job of the one-stage model rules."""
     rows = []
-    vocab = config["questions"]["synthetic"]["vocab_size"]
     for rule, stage in RULES.items():
         for path in sorted(study.glob(f"benchmarks/w*/{rule}/*/*")):
             model = path.relative_to(study / "benchmarks").parts[2]
@@ -56,21 +55,7 @@ def jobs(study: Path, config: dict) -> pd.DataFrame:
                     split = file.name.split(".")[0]
                     questions = len(pd.read_parquet(file_answers(study, file, split)))
                 units = stage_units(config, stage, model, questions)
-                spec = config["models"][model]
-                params = estimated_params(spec, vocab)
-                requested = model_job_resources(config, {stage: units}, [model], 1)["runtime"]
-                rows.append(
-                    {
-                        "rule": rule,
-                        "stage": stage,
-                        "device": device_class(params, spec.get("gpus")),
-                        "model": model,
-                        "seconds": seconds,
-                        "requested_min": requested,
-                        "ratio": requested * 60 / seconds,
-                        "rate": measured_rate(seconds, units, params, spec["dtype"]),
-                    }
-                )
+                rows += _stage_rows(config, rule, model, seconds, {stage: (units, seconds)})
     return pd.DataFrame(rows)
 
 
