@@ -234,6 +234,22 @@ for _kind in (
     register(_kind)
 
 
+def controls_table(recipes: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """Each configured recipe: its kind, what the kind builds and what it holds fixed against
+    the student's own recipe (the report states it beside the fine-tuning sets)."""
+    rows = [
+        {
+            "recipe": name,
+            "kind": spec["kind"],
+            "builds": KINDS[spec["kind"]].description,
+            "holds_fixed": KINDS[spec["kind"]].holds_fixed,
+        }
+        for name, spec in recipes.items()
+        if spec.get("kind") in KINDS
+    ]
+    return pd.DataFrame(rows, columns=["recipe", "kind", "builds", "holds_fixed"])
+
+
 def recipe_kind(spec: Mapping[str, Any], where: str = "recipe") -> RecipeKind:
     """The registered kind of a recipe spec; one line naming the known kinds otherwise."""
     kind = spec.get("kind")

@@ -388,6 +388,21 @@ def knowledge_markdown(knowledge: pd.DataFrame) -> str:
     return _table(frame)
 
 
+def controls_markdown(controls: pd.DataFrame | None) -> list[str]:
+    """What each recipe's kind builds and holds fixed against the own recipe."""
+    if controls is None or controls.empty:
+        return []
+    frame = controls.rename(
+        columns={
+            "recipe": "Recipe",
+            "kind": "Kind",
+            "builds": "Builds",
+            "holds_fixed": "Holds fixed (against the own recipe)",
+        }  # fmt: skip
+    )
+    return [frame.to_markdown(index=False), ""]
+
+
 def recipes_markdown(recipes: pd.DataFrame) -> str:
     """Fine-tuning sets: size, abstention share and mismatch fraction per world."""
     frame = pd.DataFrame(
@@ -799,6 +814,7 @@ def study_markdown(
         preconditions_markdown(checks),
         "## Fine-tuning sets",
         "",
+        *controls_markdown(tables.get("controls")),
         recipes_markdown(tables["recipes"]),
         "## Per-seed McNemar tests (description)",
         "",

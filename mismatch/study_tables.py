@@ -10,6 +10,7 @@ import pandas as pd
 
 from mismatch.analysis import AnalysisSettings, analyse
 from mismatch.probes import probe_report, recall_by_exposure
+from mismatch.recipe_kinds import controls_table
 from mismatch.relations import knowledge_by_relation, who_knows
 from mismatch.unmatched import frequent_unmatched_answers
 
@@ -32,6 +33,7 @@ def analysis_tables(
     tables["knowledge_by_relation"] = knowledge_by_relation(answers)
     tables["who_knows"] = who_knows(answers, list(pd.unique(inputs["labels"]["student"])))
     tables["unmatched_answers"] = frequent_unmatched_answers(inputs["labels"])
+    tables["controls"] = controls_table(settings.recipes)
     probes = inputs.get("probes")
     if probes is not None and not probes.empty:  # the exposure world: probes against recall
         tables["probe_auroc"] = probe_report(probes, n_boot=settings.n_boot)

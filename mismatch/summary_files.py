@@ -45,6 +45,7 @@ TABLES = {  # analysis table -> file under summary/ (CSV unless named otherwise)
     "knowledge_by_relation": "knowledge_by_relation.csv",
     "who_knows": "who_knows.csv",
     "unmatched_answers": "unmatched_answers.csv",
+    "controls": "controls.csv",
 }
 OPTIONAL_TABLES = {  # written where the study has them
     "training_length": "training_length.csv",

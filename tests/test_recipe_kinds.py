@@ -55,3 +55,18 @@ def test_an_unknown_kind_or_a_missing_key_is_one_line_naming_the_recipe():
     config["recipes"]["bad"] = {"kind": "mismatch", "teacher": "self", "level": 0.5}
     with pytest.raises(InputError, match=r"recipes.bad: kind mismatch needs level and "):
         check_config(config, "x.yaml")
+
+
+def test_the_report_states_what_each_recipe_holds_fixed():
+    from mismatch.recipe_kinds import controls_table
+    from mismatch.rendering import controls_markdown
+
+    recipes = {
+        "own": {"kind": "teacher", "teacher": "self"},
+        "random_idk": {"kind": "random_idk", "teacher": "large"},
+    }
+    table = controls_table(recipes).set_index("recipe")
+    assert table.loc["random_idk", "holds_fixed"] == KINDS["random_idk"].holds_fixed
+    assert "abstention count" in table.loc["random_idk", "holds_fixed"]
+    text = "\n".join(controls_markdown(controls_table(recipes)))
+    assert "Holds fixed (against the own recipe)" in text and "random_idk" in text
