@@ -9,15 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from mismatch.rendering import p_phrase
-
-
-def _pct(value: float) -> str:
-    return f"{100 * float(value):.1f}%"
-
-
-def _points(row: Mapping[str, Any]) -> str:
-    return f"{100 * row['estimate']:+.1f} [{100 * row['low']:+.1f}, {100 * row['high']:+.1f}]"
+from mismatch.grid_counts import n_mismatched
+from mismatch.rendering import format_pct, format_points, p_phrase
 
 
 def contrast_row(
@@ -36,8 +29,7 @@ def mismatched_targets(sets: pd.DataFrame, student: str, recipe: str) -> tuple[f
     """(mismatched targets, examples) of the recipe's fine-tuning sets for ``student``, means over
     worlds and seed runs: answered targets the student did not know (the recipe table)."""
     rows = sets[(sets["student"] == student) & (sets["recipe"] == recipe)]
-    mismatched = rows["mismatch_fraction"].fillna(0) * rows["n_answered"]
-    return float(mismatched.mean()), float(rows["n_examples"].mean())
+    return float(n_mismatched(rows).mean()), float(rows["n_examples"].mean())
 
 
 def contrast_sentence(
@@ -60,15 +52,17 @@ def contrast_sentence(
     if sets is not None:
         mismatched, examples = mismatched_targets(sets, student, contrast["treatment"])
         held = f"; per set, {mismatched:.1f} of {examples:.0f} targets were answers it did not know"
+    difference = format_points(contrast["estimate"], contrast["low"], contrast["high"])
+    p_value = p_phrase(contrast["p_value"], contrast.get("n_flips"))
     return (
         f"`{student}` fine-tuned on {taught_by} (`{contrast['treatment']}`{held}) answered "
-        f"{_pct(treated['correct_rate'])} of the unseen test questions correctly "
-        f"(`{contrast['control']}`: {_pct(control['correct_rate'])}), abstained on "
-        f"{_pct(treated['abstain_rate'])} ({_pct(control['abstain_rate'])}) and answered "
-        f"wrongly {more} often, {_pct(treated['wrong_rate'])} ({_pct(control['wrong_rate'])}): "
-        f"a difference of {_points(contrast)} points (95% interval resampling {units} and seed "
-        f"runs; sign-flip test over {int(contrast['n_persons'])} {units}, p "
-        f"{p_phrase(contrast['p_value'], contrast.get('n_flips'))})."
+        f"{format_pct(treated['correct_rate'])} of the unseen test questions correctly "
+        f"(`{contrast['control']}`: {format_pct(control['correct_rate'])}), abstained on "
+        f"{format_pct(treated['abstain_rate'])} ({format_pct(control['abstain_rate'])}) and "
+        f"answered wrongly {more} often, {format_pct(treated['wrong_rate'])} "
+        f"({format_pct(control['wrong_rate'])}): a difference of {difference} points (95% "
+        f"interval resampling {units} and seed runs; sign-flip test over "
+        f"{int(contrast['n_persons'])} {units}, p {p_value})."
     )
 
 
@@ -80,5 +74,8 @@ def control_sentence(contrasts: pd.DataFrame, student: str, treatment: str, cont
         & (contrasts["control"] == control)
         & (contrasts["treatment"] != treatment)
     ]
-    clauses = [f"`{r['treatment']} - {control}` {_points(r)}" for _, r in rows.iterrows()]
+    clauses = [
+        f"`{r['treatment']} - {control}` {format_points(r['estimate'], r['low'], r['high'])}"
+        for _, r in rows.iterrows()
+    ]
     return f"Controls ({student}): {'; '.join(clauses)} points." if clauses else ""

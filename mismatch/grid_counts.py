@@ -29,6 +29,12 @@ COUNT_COLUMNS = [
 ]
 
 
+def n_mismatched(sets: pd.DataFrame) -> pd.Series:
+    """Mismatched targets of each fine-tuning set (a recipe-table row): its answered targets
+    times the share the student did not know (a set with no answered target has none)."""
+    return sets["mismatch_fraction"].fillna(0) * sets["n_answered"]
+
+
 def _replace_cells(recipes: Mapping[str, Mapping[str, Any]]) -> dict[tuple[float, Any], str]:
     """(mismatch level, abstention level) -> recipe name, for the grid's replace cells."""
     return {
@@ -47,7 +53,7 @@ def grid_counts(recipes: Mapping[str, Mapping[str, Any]], sets: pd.DataFrame) ->
         if spec.get("kind") != "grid":
             continue
         for student, cell in sets[sets["recipe"] == name].groupby("student", sort=False):
-            mismatched = cell["mismatch_fraction"].fillna(0) * cell["n_answered"]
+            mismatched = n_mismatched(cell)
             rows.append(
                 {
                     "student": student,

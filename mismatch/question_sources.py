@@ -45,14 +45,24 @@ class QuestionSource:
     description: str
     rule: str  # the rule that writes the question sets
     check: Callable[[Mapping[str, Any], str], None]  # planning-time check of `questions`
-    cluster: str = "question"  # what one cluster of its questions is, in the report's words
+    # what one cluster of its questions is, in the report's words, given the `questions` section
+    cluster: Callable[[Mapping[str, Any]], str] = lambda questions: "question"
+
+
+def _fact_cluster(questions: Mapping[str, Any]) -> str:
+    """A country of the package facts; a user's fact table's own cluster column."""
+    return "country" if questions["facts"]["table"] is None else "cluster"
 
 
 SOURCES: dict[str, QuestionSource] = {
     source.name: source
     for source in (
         QuestionSource(
-            "synthetic", "a world of fictional people", "synthetic_world", _nothing, "person"
+            "synthetic",
+            "a world of fictional people",
+            "synthetic_world",
+            _nothing,
+            lambda questions: "person",
         ),
         QuestionSource("triviaqa", "TriviaQA through datasets", "triviaqa_questions", _nothing),
         QuestionSource("files", "your own question sets", "file_questions", _check_files),
@@ -61,7 +71,7 @@ SOURCES: dict[str, QuestionSource] = {
             "real facts: package facts or your fact table",
             "fact_questions",
             _check_facts,
-            "country",
+            _fact_cluster,
         ),
     )
 }
@@ -73,10 +83,12 @@ def cluster_unit(config: Mapping[str, Any]) -> str:
     its own cluster column, "question" where every question is its own cluster."""
     if config["analysis"]["cluster"] == "question":
         return "question"
-    source = question_source(config)
-    if source.name == "facts" and config["questions"]["facts"]["table"] is not None:
-        return "cluster"
-    return source.cluster
+    return question_source(config).cluster(config["questions"])
+
+
+def cluster_plural(unit: str) -> str:
+    """The plural of a cluster unit: persons, countries, clusters, questions."""
+    return unit[:-1] + "ies" if unit.endswith("y") else unit + "s"
 
 
 def question_source(config: Mapping[str, Any]) -> QuestionSource:

@@ -9,20 +9,25 @@ from typing import Any
 
 import pandas as pd
 
+from mismatch.question_sources import cluster_plural
 from mismatch.summary import MARKDOWN_METRICS, format_interval
 
 
-def _pct(value: Any) -> str:
+def format_pct(value: Any) -> str:
+    """A rate as a percentage with one decimal, e.g. ``12.3%`` (``n/a`` when missing)."""
     return "n/a" if value is None or pd.isna(value) else f"{100 * float(value):.1f}%"
 
 
-def _points(estimate: float, low: float, high: float) -> str:
+def format_points(estimate: float, low: float, high: float) -> str:
     """A difference in percentage points with its interval, e.g. ``+60.8 [48.6, 72.5]``."""
     if estimate is None or pd.isna(estimate):
         return "n/a"
     if pd.isna(low) or pd.isna(high):
         return f"{100 * estimate:+.1f}"
     return f"{100 * estimate:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}]"
+
+
+_pct, _points = format_pct, format_points  # the short names the prose below uses
 
 
 def _p(value: Any, n_flips: Any = None) -> str:
@@ -756,11 +761,8 @@ def name_clusters(text: str, unit: str) -> str:
     if unit == "person":
         return text
 
-    def plural(noun: str) -> str:
-        return noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
-
     def replace(match: re.Match[str]) -> str:
-        word = plural(unit) if match.group(2) else unit
+        word = cluster_plural(unit) if match.group(2) else unit
         return word.capitalize() if match.group(1) == "P" else word
 
     return PERSON_WORDS.sub(replace, text)

@@ -145,7 +145,7 @@ def label_seed(
         grading_rule=answering["grading"],
         dtype=answering["dtype"],
         device_map=answering.get("device_map"),
-        prefix_cache=answering.get("prefix_cache", False),
+        prefix_cache=answering["prefix_cache"],
     )
     labels = label_answers(
         answers,

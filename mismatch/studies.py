@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 
 from mismatch.errors import InputError
+from mismatch.question_sources import cluster_plural
 
 RESULTS_ROOT = "results"
 DEFAULT_STUDY = "default"
@@ -65,14 +66,11 @@ def _pts(value: float) -> str:
     return f"{100 * value:+.1f}"
 
 
-PLURALS = {"person": "persons", "country": "countries", "cluster": "clusters"}
-
-
 def headline_line(headline: Mapping[str, Any], unit: str = "person") -> str:
     """The primary contrast in one plain line (from the summary's ``headline.json``); ``unit``
     names the clusters (``mismatch.question_sources.cluster_unit``)."""
     p = headline["primary"]
-    units = PLURALS.get(unit, f"{unit}s")
+    units = cluster_plural(unit)
     return (
         f"{p['student']} fine-tuned on {p['treatment']}'s answers vs its own ({p['control']}): "
         f"wrong {_pct(p['treatment_rate'])} vs {_pct(p['control_rate'])}, difference "

@@ -37,7 +37,13 @@ RECIPES = {
     "own": QUESTIONS.head(3).assign(target=["Quelm", None, "green"]),
     "large": QUESTIONS.head(3).assign(target=["Quelm", "Ildra Fenn", None]),
 }
-ANSWERING = {"batch_size": 4, "max_new_tokens": 6, "grading": "exact", "dtype": "float32"}
+ANSWERING = {
+    "batch_size": 4,
+    "max_new_tokens": 6,
+    "grading": "exact",
+    "dtype": "float32",
+    "prefix_cache": False,
+}
 
 
 class Killed(Exception):

@@ -70,8 +70,9 @@ def grouped_jobs(study: Path, config: dict) -> pd.DataFrame:
         if model not in config["models"]:
             continue  # one job per world: several models share the job's time
         world = study / file.relative_to(study / "benchmarks").parts[0]
-        answered = sum(len(pd.read_parquet(world / "questions" / f"{split}.parquet"))
-                       for split in ("pool", "test"))  # fmt: skip
+        # every split the job answered (pool, test, and heldout in the exposure world)
+        answers = sorted((world / "answers" / model).glob("*.parquet"))
+        answered = sum(len(pd.read_parquet(path)) for path in answers)
         seconds = _job_seconds(file)
         rows += _stage_rows(
             config, "answer_splits", model, seconds, {"answer": (answered, seconds)}
