@@ -249,14 +249,8 @@ def analyse(
     )
     if knowledge is not None:
         control = contrasts[0].control if contrasts else None
-        control_arm = (students[0], control) if students and control else None
-        control_rate = (
-            float(ratio("wrong")(draws.sums(control_arm))[0])
-            if control_arm in design.arms()
-            else None
-        )
         tables["gap_points"], tables["gap_fit"] = gap_tables(
-            knowledge, settings.recipes, students, control, draws, control_rate, settings.confidence
+            knowledge, settings.recipes, students, control, draws, settings.confidence
         )
     return tables
 

@@ -302,10 +302,16 @@ def plot_effect_by_gap(
     points: pd.DataFrame, fit: pd.DataFrame, path: str | os.PathLike[str]
 ) -> None:
     """Each (world, teacher) effect on the wrong rate against the teacher's knowledge gap, with
-    its interval, the fitted line, and the paper's gap marked (``mismatch.gap`` tables)."""
-    missing = {"recipe", "gap", "estimate", "low", "high"} - set(points.columns)
+    its interval, the fitted line, and the paper's gap marked (``mismatch.gap`` tables): the
+    primary fit, on the study's definition of knowing, which the x axis names."""
+    missing = {"recipe", "gap", "estimate", "low", "high", "definition", "role"} - set(
+        points.columns
+    )
     if missing:
         raise InputError("gap points", f"missing columns {sorted(missing)}")
+    points = points[points["role"] == "primary"]
+    fit = fit[fit["role"] == "primary"]
+    definition = str(points["definition"].iloc[0])
     fig = Figure(figsize=(7.0, 4.5), layout="constrained")
     ax = fig.subplots()
     for i, (recipe, rows) in enumerate(points.groupby("recipe", sort=False)):
@@ -318,21 +324,24 @@ def plot_effect_by_gap(
         paper = float(f.loc["slope", "paper_gap"])
         xs = np.linspace(0, max(100 * points["gap"].max(), 100 * paper), 50)
         ax.plot(xs, 100 * intercept + slope * xs, "k-", lw=1, label="least-squares line")
-        pred = f.loc["predicted effect at the paper's gap"]
-        ax.errorbar(
-            [100 * paper],
-            [100 * pred["estimate"]],
-            yerr=[
-                [100 * (pred["estimate"] - pred["low"])],
-                [100 * (pred["high"] - pred["estimate"])],
-            ],
-            fmt="D",
-            color="k",
-            capsize=3,
-            label="prediction at the paper's gap",
-        )
+        if "predicted effect at the paper's gap" in f.index:
+            pred = f.loc["predicted effect at the paper's gap"]
+            ax.errorbar(
+                [100 * paper],
+                [100 * pred["estimate"]],
+                yerr=[
+                    [100 * (pred["estimate"] - pred["low"])],
+                    [100 * (pred["high"] - pred["estimate"])],
+                ],
+                fmt="D",
+                color="k",
+                capsize=3,
+                label="prediction at the paper's gap",
+            )
     ax.axhline(0, color="grey", lw=0.8)
-    ax.set_xlabel("Teacher's minus student's pool accuracy (points)")
+    ax.set_xlabel(
+        f"Pool facts the teacher knows minus the student (points; knowing = {definition})"
+    )
     ax.set_ylabel("Wrong rate, teacher's data minus own (points)")
     ax.set_title("The effect against the knowledge gap (95% intervals, persons resampled)")
     ax.grid(alpha=0.3)

@@ -2,11 +2,13 @@
 answers as a function of how much more of the pool the teacher answers, a line through those
 points, and what the line predicts for the paper's regime (Llama-2 7B student, 13B teacher).
 
-One point per (world, teacher recipe): the gap is the teacher's minus the student's greedy pool
-accuracy in that world (measured on the pool, held fixed), the effect the wrong-rate difference
-on the test questions. Every interval comes from the study's bootstrap (``clustered.resample``:
-persons and seed runs resampled within each world; worlds and teachers fixed): in each replicate
-the line is refitted through that replicate's per-world differences.
+One point per (world, teacher recipe): the gap is the teacher's minus the student's known rate on
+the pool in that world, by the study's one definition of knowing (``knowledge.basis``, named in
+every row; a sensitivity fit uses the other definition), the effect the wrong-rate difference on
+the test questions. The paper's gap is a gap in greedy accuracy, so the prediction at it is made
+only on the ``measured`` axis. Every interval comes from the study's bootstrap
+(``clustered.resample``: persons and seed runs resampled within each world; worlds and teachers
+fixed): in each replicate the line is refitted through that replicate's per-world differences.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from mismatch.clustered import Resamples, arm_difference, percentile_interval, ratio
-from mismatch.stats import questions_to_detect
+from mismatch.knowledge import known_rates, other_definition, study_definition
 
 PAPER_REGIME = {
     "student_accuracy": 0.689,
@@ -33,18 +35,24 @@ TRIVIAQA_UNFILTERED_DEV = 11313
 
 UNIT = "persons and seed runs resampled within each world; worlds and teachers fixed"
 FIT_COLUMNS = [
-    "quantity", "estimate", "low", "high", "se", "n_points", "gap_min", "gap_max", "paper_gap",
-    "student_accuracy_range", "paper_student_accuracy", "interval", "control_rate",
-    "triviaqa_questions_per_arm", "triviaqa_questions_per_arm_at_low", "triviaqa_unfiltered_dev",
+    "definition", "role", "quantity", "estimate", "low", "high", "se", "n_points", "gap_min",
+    "gap_max", "paper_gap", "student_accuracy_range", "paper_student_accuracy", "interval",
 ]  # fmt: skip
 
 
 def teacher_gaps(
-    knowledge: pd.DataFrame, recipes: Mapping[str, Mapping[str, Any]], student: str
+    knowledge: pd.DataFrame,
+    recipes: Mapping[str, Mapping[str, Any]],
+    student: str,
+    definition: str | None = None,
 ) -> pd.DataFrame:
     """One row per (world, converged teacher recipe) of ``student``: the student's and the
-    teacher's greedy pool accuracy (``knowledge.csv``'s measured known rate) and the gap."""
-    pool = knowledge[knowledge["split"] == "pool"].set_index(["world_seed", "model"])
+    teacher's known rate on the pool by ``definition`` (``knowledge.known_rates``; the study's
+    when ``None``), the gap, and the definition's name."""
+    pool = knowledge[knowledge["split"] == "pool"].copy()
+    pool["rate"] = known_rates(pool, definition)
+    pool = pool.set_index(["world_seed", "model"])
+    knowing = definition or study_definition(knowledge)
     rows = []
     for name, spec in recipes.items():
         teacher = spec.get("teacher")
@@ -55,10 +63,11 @@ def teacher_gaps(
         for world in sorted(pool.index.get_level_values("world_seed").unique()):
             if (world, student) not in pool.index or (world, teacher) not in pool.index:
                 continue
-            own = float(pool.loc[(world, student), "measured_known_rate"])
-            other = float(pool.loc[(world, teacher), "measured_known_rate"])
+            own = float(pool.loc[(world, student), "rate"])
+            other = float(pool.loc[(world, teacher), "rate"])
             rows.append(
                 {
+                    "definition": knowing,
                     "world_seed": world,
                     "student": student,
                     "recipe": name,
@@ -92,12 +101,12 @@ def gap_effects(
     draws: Resamples,
     control: str,
     confidence: float = 0.95,
-    control_rate: float | None = None,
+    role: str = "primary",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The per-point effects (``gaps`` plus estimate, low, high) and the fit: slope (wrong-rate
-    points per point of gap), intercept, the prediction at the paper's gap, and the TriviaQA
-    test questions per arm that a two-proportion test needs to detect that prediction (80%
-    power, two-sided 5%) over ``control_rate`` (the student's own-answers wrong rate)."""
+    points per point of gap), intercept, the correlation of effect and gap, and, on the
+    ``measured`` axis only (the paper's gap is one of greedy accuracy), the prediction at the
+    paper's gap. ``role`` (primary, sensitivity) names the fit in its rows."""
     if gaps.empty:
         return gaps.assign(estimate=[], low=[], high=[]), pd.DataFrame(columns=FIT_COLUMNS)
     replicates = np.vstack(
@@ -108,6 +117,7 @@ def gap_effects(
     )  # (points, B + 1)
     estimates = [percentile_interval(r, confidence) for r in replicates]
     points = gaps.assign(
+        role=role,
         estimate=[e.estimate for e in estimates],
         low=[e.low for e in estimates],
         high=[e.high for e in estimates],
@@ -117,18 +127,23 @@ def gap_effects(
     x = gaps["gap"].to_numpy(dtype=float)[usable]
     if np.unique(x).size < 2:
         return points, pd.DataFrame(columns=FIT_COLUMNS)
-    slopes, intercepts = _lines(x, replicates[usable].T)
+    effects = replicates[usable].T  # (B + 1, points)
+    slopes, intercepts = _lines(x, effects)
     paper_gap = PAPER_REGIME["teacher_accuracy"] - PAPER_REGIME["student_accuracy"]
-    predictions = intercepts + slopes * paper_gap
-    rows = []
-    for name, values in (
+    definition = str(gaps["definition"].iloc[0])
+    quantities = [
         ("slope", slopes),
         ("intercept", intercepts),
-        ("predicted effect at the paper's gap", predictions),
-    ):
-        est = percentile_interval(values, confidence)
-        rows.append({"quantity": name, **est.__dict__})
+        ("correlation", _correlations(x, effects)),
+    ]
+    if definition == "measured":
+        quantities.append(("predicted effect at the paper's gap", intercepts + slopes * paper_gap))
+    rows = [
+        {"quantity": name, **percentile_interval(values, confidence).__dict__}
+        for name, values in quantities
+    ]
     fit = pd.DataFrame(rows)
+    fit["definition"], fit["role"] = definition, role
     fit["n_points"] = int(usable.sum())
     fit["gap_min"], fit["gap_max"] = float(x.min()), float(x.max())
     fit["paper_gap"] = paper_gap
@@ -137,19 +152,16 @@ def gap_effects(
     )
     fit["paper_student_accuracy"] = PAPER_REGIME["student_accuracy"]
     fit["interval"] = f"{confidence:.0%} percentile bootstrap, {UNIT}"
-    predicted = fit.set_index("quantity").loc["predicted effect at the paper's gap"]
-    p0 = control_rate if control_rate is not None else math.nan
-    fit["control_rate"] = p0
-    fit["triviaqa_questions_per_arm"] = [
-        questions_to_detect(predicted["estimate"], p0) if q.startswith("predicted") else math.nan
-        for q in fit["quantity"]
-    ]
-    fit["triviaqa_questions_per_arm_at_low"] = [
-        questions_to_detect(predicted["low"], p0) if q.startswith("predicted") else math.nan
-        for q in fit["quantity"]
-    ]
-    fit["triviaqa_unfiltered_dev"] = TRIVIAQA_UNFILTERED_DEV
     return points, fit[FIT_COLUMNS]
+
+
+def _correlations(gaps: np.ndarray, effects: np.ndarray) -> np.ndarray:
+    """Pearson correlation of gap and effect in every replicate (rows of ``effects``)."""
+    centred = gaps - gaps.mean()
+    deviations = effects - effects.mean(axis=1, keepdims=True)
+    spread = np.sqrt((deviations**2).sum(axis=1) * (centred**2).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return deviations @ centred / spread
 
 
 def gap_tables(
@@ -158,12 +170,22 @@ def gap_tables(
     students: Sequence[str],
     control: str | None,
     draws: Resamples,
-    control_rate: float | None,
     confidence: float = 0.95,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``gap_effects`` for the first student (the primary contrast's); empty tables when the run
-    has no control recipe, no student or no teacher recipe."""
+    """``gap_effects`` for the first student (the primary contrast's) on the study's definition
+    of knowing (role primary) and on the other (``knowledge.other_definition``, role
+    sensitivity), stacked; empty tables when the run has no control recipe, no student or no
+    teacher recipe."""
     if control is None or not students:
         return pd.DataFrame(), pd.DataFrame(columns=FIT_COLUMNS)
-    gaps = teacher_gaps(knowledge, recipes, students[0])
-    return gap_effects(gaps, draws, control, confidence, control_rate)
+    fits = [(None, "primary")]
+    other = other_definition(knowledge)
+    if other is not None:
+        fits.append((other, "sensitivity"))
+    points, lines = [], []
+    for definition, role in fits:
+        gaps = teacher_gaps(knowledge, recipes, students[0], definition)
+        table, fit = gap_effects(gaps, draws, control, confidence, role)
+        points.append(table)
+        lines.append(fit)
+    return pd.concat(points, ignore_index=True), pd.concat(lines, ignore_index=True)

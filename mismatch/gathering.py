@@ -16,7 +16,8 @@ import pandas as pd
 
 from mismatch.errors import InputError
 from mismatch.io import read_json, read_metadata, read_parquet
-from mismatch.labels import label_answers, truly_known
+from mismatch.knowing import knows_by_question
+from mismatch.labels import label_answers
 from mismatch.prompting import PromptFormat
 from mismatch.questions import persons_of
 
@@ -55,13 +56,20 @@ def collect_labels(paths: Iterable[str]) -> pd.DataFrame:
     return pd.concat([read_parquet(p) for p in paths], ignore_index=True)
 
 
-def collect_truths(paths: Iterable[str], pattern: str) -> dict[tuple[int, str], pd.Series]:
-    """(world_seed, student) -> question_id -> truly known, from the students' truth tables."""
-    truths = {}
-    for path in paths:
-        keys = parse_keys(path, pattern)
-        truths[(keys["world_seed"], keys["student"])] = truly_known(read_parquet(path))
-    return truths
+def collect_knows(paths: Iterable[str], pattern: str) -> pd.DataFrame:
+    """Every knows table (``mismatch.knowing``) with world_seed, model and split read from its
+    path under ``pattern``."""
+    tables = [read_parquet(path).assign(**parse_keys(path, pattern)) for path in paths]
+    return pd.concat(tables, ignore_index=True)
+
+
+def test_knows(knows: pd.DataFrame) -> dict[tuple[int, str], pd.Series]:
+    """(world_seed, model) -> question_id -> knows, on the test split (``collect_knows``)."""
+    test = knows[knows["split"] == "test"]
+    return {
+        (int(world), str(model)): knows_by_question(table)
+        for (world, model), table in test.groupby(["world_seed", "model"], sort=True)
+    }
 
 
 def base_student_labels(
@@ -69,7 +77,7 @@ def base_student_labels(
     pattern: str,
     grading_rule: str,
     prompt: PromptFormat,
-    truths: Mapping[tuple[int, str], pd.Series] | None = None,
+    knows: Mapping[tuple[int, str], pd.Series],
 ) -> pd.DataFrame:
     """Labels of each base student's own (k-shot, not fine-tuned) test answers, as recipe
     ``base`` with seed run 0; world and student are read from each path under ``pattern``."""
@@ -77,8 +85,13 @@ def base_student_labels(
     for path in paths:
         keys = parse_keys(path, pattern)
         answers = read_parquet(path)
-        knows = (truths or {}).get((keys["world_seed"], keys["student"]))
-        labels = label_answers(answers, answers, prompt, grading_rule=grading_rule, knows=knows)
+        labels = label_answers(
+            answers,
+            answers,
+            prompt,
+            grading_rule=grading_rule,
+            knows=knows[(keys["world_seed"], keys["student"])],
+        )
         tables.append(
             labels.assign(
                 student=keys["student"],
@@ -121,11 +134,15 @@ def _relation(questions: pd.DataFrame) -> dict[str, Any]:
 
 
 def collect_answers(
-    paths: Iterable[str], pattern: str, questions: Mapping[str, str]
+    paths: Iterable[str],
+    pattern: str,
+    questions: Mapping[str, str],
+    knows: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every model's graded pool and test answers (world_seed, model, split, question_id,
     correct, relation), the relation from each split's question file (``questions``: path by
-    "w/split")."""
+    "w/split"); with ``knows`` (``collect_knows``), whether the model knows each question and
+    the definition that decided it."""
     relations: dict[str, pd.DataFrame] = {}  # each question set read once, for every model
     tables = []
     for path in paths:
@@ -140,7 +157,19 @@ def collect_answers(
         answers = read_parquet(path)[["question_id", "correct"]]
         answers = answers.merge(relations[key], on="question_id", how="left")
         tables.append(answers.assign(**keys))
-    return pd.concat(tables, ignore_index=True)
+    table = pd.concat(tables, ignore_index=True)
+    if knows is None:
+        return table
+    keys = ["world_seed", "model", "split", "question_id"]
+    merged = table.merge(knows[[*keys, "knows", "definition"]], on=keys, how="left", validate="1:1")
+    if merged["knows"].isna().any():
+        row = merged[merged["knows"].isna()].iloc[0]
+        raise InputError(
+            "knows tables",
+            f"no entry for {row['model']} on {row['split']} question {row['question_id']!r} "
+            f"(world {row['world_seed']})",
+        )
+    return merged.assign(knows=merged["knows"].astype(bool))
 
 
 def attach_persons(labels: pd.DataFrame, questions: pd.DataFrame) -> pd.DataFrame:
@@ -172,7 +201,8 @@ def collect_recipes(paths: Iterable[str]) -> pd.DataFrame:
 
 
 def collect_knowledge(paths: Iterable[str]) -> pd.DataFrame:
-    """One row per (world seed, model, split): measured vs true knowledge."""
+    """One row per (world seed, model, split): the known rate by the study's definition (named),
+    the measured known rate, and how it relates to true knowledge."""
     rows = []
     for path in paths:
         report = read_json(path)
@@ -185,6 +215,8 @@ def collect_knowledge(paths: Iterable[str]) -> pd.DataFrame:
                     "model": report["model"],
                     "split": split,
                     "n": entry["n"],
+                    "definition": entry["definition"],
+                    "known_rate": entry["known_rate"],
                     "measured_known_rate": entry["measured_known_rate"],
                     "memorised_recall": entry.get("memorised_recall"),
                     "guessing_rate": entry.get("guessing_rate"),

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from mismatch.errors import InputError
+from mismatch.knowing import definition_of, with_knows
 
 MARGIN_KEY = "preconditions.min_teacher_margin"
 ALLOW_WEAK_KEY = "preconditions.allow_weak_teacher"
@@ -19,8 +20,12 @@ class PreconditionError(InputError):
         super().__init__(MARGIN_KEY, problem)
 
 
-def knowledge_report(answers: pd.DataFrame, truth: pd.DataFrame | None, split: str) -> dict:
-    """Measured known rate of graded ``answers``; with ``truth``, how it relates to true knowledge.
+def knowledge_report(
+    answers: pd.DataFrame, knows: pd.DataFrame, truth: pd.DataFrame | None, split: str
+) -> dict:
+    """Known rate by the study's definition (``knows``, a ``mismatch.knowing`` table, named as
+    ``definition``), the measured (graded greedy) known rate of ``answers``, and with ``truth``
+    how the measured rate relates to true knowledge.
 
     ``truth`` (question_id, truly_known; one row per question, for this model) gives the
     confusion counts of measured correctness vs true knowledge, the recall on truly known facts
@@ -28,9 +33,12 @@ def knowledge_report(answers: pd.DataFrame, truth: pd.DataFrame | None, split: s
     (``guessing_rate``). Rates over no questions are ``None``.
     """
     correct = answers["correct"].astype(bool)
+    known = with_knows(answers, knows, f"{split} knows")["knows"]
     report: dict[str, Any] = {
         "split": split,
         "n": len(answers),
+        "definition": definition_of(knows, f"{split} knows"),
+        "known_rate": _rate(known),
         "measured_known_rate": _rate(correct),
         "truth_available": truth is not None,
         "confusion": None,
@@ -40,6 +48,7 @@ def knowledge_report(answers: pd.DataFrame, truth: pd.DataFrame | None, split: s
     if truth is None:
         return report
     known = _truly_known(answers["question_id"], truth)
+    report["truth_known_rate"] = _rate(known)
     report["confusion"] = {
         "known_correct": int((known & correct).sum()),
         "known_wrong": int((known & ~correct).sum()),
@@ -60,7 +69,8 @@ def check_preconditions(
     min_margin: float,
     allow_weak_teacher: bool,
 ) -> dict:
-    """Check each teacher in ``larger`` beats the student's pool accuracy by ``min_margin``.
+    """Check each teacher in ``larger`` knows at least ``min_margin`` more of the pool than the
+    student (pool tables with ``knows``: ``mismatch.knowing``, the study's definition).
 
     Raises ``PreconditionError`` on the first teacher that does not, unless
     ``allow_weak_teacher``, in which case the violation is recorded under ``warnings``.
@@ -68,14 +78,15 @@ def check_preconditions(
     missing = sorted(larger - teachers.keys())
     if missing:
         raise InputError("preconditions", f"larger teacher(s) {missing} have no pool answers")
+    definition = definition_of(student_pool, f"pool knows of {student}")
     student_ids = set(student_pool["question_id"])
     if not student_ids:
         raise InputError(f"pool answers of {student}", "no questions")
-    accuracy = {student: _rate(student_pool["correct"].astype(bool))}
+    accuracy = {student: _rate(student_pool["knows"].astype(bool))}
     for name, pool in teachers.items():
         if set(pool["question_id"]) != student_ids:
             raise InputError(f"pool answers of {name}", f"cover other questions than {student}'s")
-        accuracy[name] = _rate(pool["correct"].astype(bool))
+        accuracy[name] = _rate(pool["knows"].astype(bool))
     checks, warnings = {}, []
     for name in sorted(larger):
         margin = accuracy[name] - accuracy[student]
@@ -83,15 +94,17 @@ def check_preconditions(
         checks[name] = {"margin": margin, "passed": passed}
         if not passed:
             problem = (
-                f"teacher {name!r} measured pool accuracy {accuracy[name]:.3f} is not at least "
-                f"{min_margin:.3f} above student {student!r} ({accuracy[student]:.3f}, margin "
-                f"{margin:.3f}); lower {MARGIN_KEY} or set {ALLOW_WEAK_KEY}: true to run anyway"
+                f"teacher {name!r} knows {accuracy[name]:.3f} of the pool ({definition}), not "
+                f"at least {min_margin:.3f} above student {student!r} "
+                f"({accuracy[student]:.3f}, margin {margin:.3f}); lower {MARGIN_KEY} or set "
+                f"{ALLOW_WEAK_KEY}: true to run anyway"
             )
             if not allow_weak_teacher:
                 raise PreconditionError(problem)
             warnings.append(problem)
     return {
         "student": student,
+        "definition": definition,
         "pool_accuracy": accuracy,
         "min_margin": min_margin,
         "allow_weak_teacher": allow_weak_teacher,
@@ -115,6 +128,39 @@ def _truly_known(question_ids: pd.Series, truth: pd.DataFrame) -> pd.Series:
     return known.astype(bool)
 
 
+def study_definition(knowledge: pd.DataFrame) -> str:
+    """The study's definition of knowing, as ``knowledge.csv`` names it (``measured`` for a table
+    written before the knows step, when every known rate was the graded answer)."""
+    if "definition" not in knowledge.columns:
+        return "measured"
+    return definition_of(knowledge, "knowledge.csv")
+
+
+def known_rates(knowledge: pd.DataFrame, definition: str | None = None) -> pd.Series:
+    """Each ``knowledge.csv`` row's known rate by ``definition``: the study's own (``None`` or
+    its name), ``measured`` (k-shot greedy answer graded correct) or ``truth`` (truly known =
+    known_correct + known_wrong, the synthetic world's ground truth)."""
+    own = study_definition(knowledge)
+    if definition in (None, own):
+        column = "known_rate" if "known_rate" in knowledge.columns else "measured_known_rate"
+        return knowledge[column].astype(float)
+    if definition == "measured":
+        return knowledge["measured_known_rate"].astype(float)
+    if definition == "truth" and "known_correct" in knowledge.columns:
+        return (knowledge["known_correct"] + knowledge["known_wrong"]) / knowledge["n"]
+    raise InputError("knowledge.csv", f"has no known rate by {definition!r} (study: {own})")
+
+
+def other_definition(knowledge: pd.DataFrame) -> str | None:
+    """The definition a study's sensitivity rows use: ``measured`` (the paper's rule) beside any
+    other, ``truth`` beside ``measured`` where the world has a ground truth, else none."""
+    own = study_definition(knowledge)
+    if own != "measured":
+        return "measured"
+    has_truth = "known_correct" in knowledge.columns and knowledge["known_correct"].notna().all()
+    return "truth" if has_truth else None
+
+
 def _rate(flags: pd.Series) -> float | None:
     return float(flags.mean()) if len(flags) else None
 
@@ -126,20 +172,14 @@ def knowledge_gaps(
     *,
     split: str = "pool",
     margin: float = 0.1,
-    rate: str = "measured",
+    definition: str | None = None,
 ) -> pd.DataFrame:
-    """Per world: each model's known rate on ``split`` (``collect_knowledge`` rows;
-    ``rate="measured"``: its k-shot greedy answers graded correct, ``"truth"``: truly known =
-    known_correct + known_wrong), each teacher's gap over the student, and whether the success
+    """Per world: each model's known rate on ``split`` by ``definition`` (``known_rates``; the
+    study's own when ``None``), each teacher's gap over the student, and whether the success
     rule holds there: every teacher at least ``margin`` above the student, and each teacher above
     the one before it (``teachers`` in order of size)."""
     rows = knowledge[knowledge["split"] == split].copy()
-    if rate == "truth":
-        rows["rate"] = (rows["known_correct"] + rows["known_wrong"]) / rows["n"]
-    elif rate == "measured":
-        rows["rate"] = rows["measured_known_rate"]
-    else:
-        raise ValueError(f"rate must be measured or truth, got {rate!r}")
+    rows["rate"] = known_rates(rows, definition)
     rates = rows.pivot(index="world_seed", columns="model", values="rate")
     missing = [m for m in [student, *teachers] if m not in rates.columns]
     if missing:
@@ -150,4 +190,5 @@ def knowledge_gaps(
     ordered = [table[a] < table[b] for a, b in zip(teachers, teachers[1:], strict=False)]
     wide = [table[f"gap_{t}"] >= margin for t in teachers]
     table["rule_met"] = pd.concat(wide + ordered, axis=1).all(axis=1)
+    table["definition"] = definition or study_definition(knowledge)
     return table.reset_index()

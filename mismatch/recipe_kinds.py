@@ -36,8 +36,9 @@ from mismatch.recipes import (
 
 @dataclass(frozen=True)
 class RecipeInputs:
-    """What a build function may read: the spec, the pools' answer tables (``correct`` = the
-    model knows the question), the example count, the seed, and the optional extras."""
+    """What a build function may read: the spec, the pools' answer tables (``knows``: the model
+    knows the question, ``mismatch.knowing``), the example count, the seed, and the optional
+    extras."""
 
     spec: Mapping[str, Any]
     teacher_pool: pd.DataFrame
@@ -190,7 +191,7 @@ for _kind in (
     RecipeKind(
         "filter_unknown",
         "the teacher's recipe without its abstentions, topped up with other questions the "
-        "teacher answered correctly",
+        "teacher knows",
         "the example count; removes the abstention targets",
         _teacher_subset(filter_unknown_recipe),
         needs_teacher=True,

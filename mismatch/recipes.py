@@ -2,7 +2,7 @@
 
 Every recipe function returns a table with ``RECIPE_COLUMNS``: one row per pool question, sorted by
 ``question_id``; ``target`` is the answer to teach (``None`` = abstain). New recipe kinds are new
-functions that start from :func:`pool_frame` and fill ``target`` / ``teacher_correct`` via
+functions that start from :func:`pool_frame` and fill ``target`` / ``teacher_knows`` via
 :func:`with_targets`, so every kind has the same schema and :func:`recipe_stats` applies to all;
 ``mismatch.recipe_kinds`` registers each kind and builds a config recipe.
 """
@@ -18,82 +18,27 @@ import pandas as pd
 
 from mismatch.config.sweeps import grid_recipes
 from mismatch.errors import InputError
-from mismatch.grading import contains_alias
+from mismatch.knowing import per_question
 
 ANSWER_TABLE_COLUMNS = ("question_id", "question", "answers", "prediction", "answer", "correct")
-_REQUIRED_ANSWER_COLUMNS = ("question_id", "question", "answers", "correct")
+_REQUIRED_ANSWER_COLUMNS = ("question_id", "question", "answers", "knows")
 RECIPE_COLUMNS = (
     "question_id",
     "question",
     "answers",
     "target",
     "abstain",
-    "teacher_correct",
+    "teacher_knows",
     "student_knows",
 )
 
 
-KNOWLEDGE_RULES = ("answer", "contains", "slick", "truth")
 TARGETS = ("gold", "answer")  # what a teacher recipe teaches where the teacher knows
 
 
-def apply_knowledge_rule(
-    answers: pd.DataFrame,
-    rule: str,
-    categories: pd.DataFrame | None = None,
-    *,
-    name: str = "answers",
-    truth: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """A pool answer table whose ``correct`` says whether the model *knows* each question.
-
-    ``answer`` (the default): the answer as graded when answering (``answering.grading``),
-    unchanged. ``contains``: a gold alias occurs as whole words in the answer, so a verbose but
-    right answer ("It was William Shakespeare") counts. ``slick``: the model's SliCK
-    P(correct) (``categories`` of its pool questions) says it knows: its greedy answer was right
-    under at least one exemplar set (HighlyKnown or MaybeKnown). ``truth``: the synthetic world's
-    ground truth (``truth``: question_id, truly_known), whatever the model answered.
-    """
-    if rule not in KNOWLEDGE_RULES:
-        raise InputError(
-            name, f"unknown knowledge_rule {rule!r}; expected one of {KNOWLEDGE_RULES}"
-        )
-    if rule == "answer":
-        return answers
-    known = answers.copy()
-    if rule == "truth":
-        if truth is None:
-            raise InputError(name, "knowledge rule truth needs the model's truth table")
-        truly = _per_question(truth, "truly_known", answers, name, "ground truth")
-        known["correct"] = truly.astype(bool).tolist()
-        return known
-    if rule == "contains":
-        known["correct"] = [
-            contains_alias(str(a), list(g))
-            for a, g in zip(answers["answer"], answers["answers"], strict=True)
-        ]
-        return known
-    if categories is None:
-        raise InputError(name, "knowledge_rule slick needs the model's pool categories")
-    p_greedy = _per_question(categories, "p_correct_greedy", answers, name, "SliCK category")
-    known["correct"] = (p_greedy > 0).tolist()
-    return known
-
-
-def _per_question(
-    table: pd.DataFrame, column: str, answers: pd.DataFrame, name: str, what: str
-) -> pd.Series:
-    """``table[column]`` for each of ``answers``' questions, in their order; one line naming
-    ``what`` is missing for how many questions otherwise."""
-    values = table.set_index("question_id")[column]
-    missing = sorted(set(answers["question_id"]) - set(values.index))
-    if missing:
-        raise InputError(name, f"no {what} for {len(missing)} question(s), e.g. {missing[0]}")
-    return values.loc[answers["question_id"]].reset_index(drop=True)
-
-
 def pool_frame(student_pool: pd.DataFrame, *, name: str = "student_pool") -> pd.DataFrame:
-    """The student's pool questions sorted by id, with ``student_knows`` (own answer correct)."""
+    """The student's pool questions sorted by id, with ``student_knows`` (its ``knows`` column:
+    the study's definition of knowing, ``mismatch.knowing``)."""
     _check_answer_table(student_pool, name)
     pool = student_pool.sort_values("question_id", kind="stable").reset_index(drop=True)
     return pd.DataFrame(
@@ -101,7 +46,7 @@ def pool_frame(student_pool: pd.DataFrame, *, name: str = "student_pool") -> pd.
             "question_id": pool["question_id"].astype(str),
             "question": pool["question"].astype(str),
             "answers": [list(map(str, a)) for a in pool["answers"]],
-            "student_knows": pool["correct"].astype(bool),
+            "student_knows": pool["knows"].astype(bool),
         }
     )
 
@@ -109,7 +54,7 @@ def pool_frame(student_pool: pd.DataFrame, *, name: str = "student_pool") -> pd.
 def with_targets(
     pool: pd.DataFrame,
     answered: Sequence[bool],
-    teacher_correct: Sequence[bool],
+    teacher_knows: Sequence[bool],
     words: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Complete a :func:`pool_frame`: where ``answered``, the gold ``answers[0]`` (or the
@@ -120,7 +65,7 @@ def with_targets(
     targets = [t if keep else None for t, keep in zip(chosen, answered, strict=True)]
     recipe["target"] = pd.Series(targets, dtype=object)
     recipe["abstain"] = [not keep for keep in answered]
-    recipe["teacher_correct"] = [bool(c) for c in teacher_correct]
+    recipe["teacher_knows"] = [bool(c) for c in teacher_knows]
     return recipe.loc[:, list(RECIPE_COLUMNS)]
 
 
@@ -132,12 +77,13 @@ def teacher_recipe(
     student_name: str = "student_pool",
     target: str = "gold",
 ) -> pd.DataFrame:
-    """Gold answer where the teacher answered correctly, abstention elsewhere.
+    """Gold answer where the teacher knows (its ``knows`` column), abstention elsewhere.
 
     ``teacher_recipe(student_pool, student_pool)`` is the ``own`` recipe. ``teacher_name`` and
     ``student_name`` (e.g. file paths) name the inputs in error messages. ``target="answer"``
     teaches the teacher's own extracted answer instead of the gold canonical one (the paper's
-    data: what the teacher said, where it was graded correct).
+    data: what the teacher said, where it knows; the recipe then decides knowing by the graded
+    answer, ``mismatch.config.settings.recipe_knowledge_rule``).
     """
     pool = pool_frame(student_pool, name=student_name)
     _check_answer_table(teacher_pool, teacher_name)
@@ -150,7 +96,7 @@ def teacher_recipe(
             f"covers different question ids than {student_name} "
             f"({len(missing)} differ, e.g. {example})",
         )
-    teacher_correct = teacher.loc[pool["question_id"], "correct"].astype(bool).to_numpy()
+    teacher_knows = teacher.loc[pool["question_id"], "knows"].astype(bool).to_numpy()
     if target not in TARGETS:
         raise InputError(teacher_name, f"unknown target {target!r}; expected one of {TARGETS}")
     words = None
@@ -158,11 +104,11 @@ def teacher_recipe(
         if "answer" not in teacher.columns:
             raise InputError(teacher_name, "target answer needs the answer table's answer column")
         words = teacher.loc[pool["question_id"], "answer"].astype(str).str.strip().tolist()
-        rows = zip(pool["question_id"], words, teacher_correct, strict=True)
+        rows = zip(pool["question_id"], words, teacher_knows, strict=True)
         empty = [q for q, w, c in rows if c and not w]
         if empty:
-            raise InputError(teacher_name, f"empty answer graded correct for {empty[0]}")
-    return with_targets(pool, teacher_correct, teacher_correct, words)
+            raise InputError(teacher_name, f"empty answer where the teacher knows {empty[0]}")
+    return with_targets(pool, teacher_knows, teacher_knows, words)
 
 
 def gold_recipe(student_pool: pd.DataFrame, *, student_name: str = "student_pool") -> pd.DataFrame:
@@ -197,7 +143,7 @@ def slick_known_answered(recipe: pd.DataFrame, categories: pd.DataFrame) -> int:
     """Answered targets of ``recipe`` whose question the student knows by SliCK (any category
     but Unknown, Gekhman et al.'s Known), from its pool ``categories``."""
     answered = recipe.loc[~recipe["abstain"].astype(bool), "question_id"]
-    of = _per_question(categories, "category", answered.to_frame(), "recipe", "SliCK category")
+    of = per_question(categories, "category", answered.to_frame(), "recipe", "SliCK category")
     return int((of != "Unknown").sum())
 
 
@@ -210,7 +156,7 @@ def question_ids_digest(question_ids: Sequence[str] | pd.Series) -> str:
 def _check_answer_table(table: pd.DataFrame, name: str) -> None:
     missing = [c for c in _REQUIRED_ANSWER_COLUMNS if c not in table.columns]
     if missing:
-        raise InputError(name, f"not an answer table: missing columns {missing}")
+        raise InputError(name, f"not an answer table with knows: missing columns {missing}")
     if table["question_id"].duplicated().any():
         raise InputError(name, "duplicate question_id values")
 
@@ -233,13 +179,13 @@ def _select(
     pool: pd.DataFrame,
     answered: Sequence[str],
     abstained: Sequence[str],
-    teacher_correct: pd.Series,
+    teacher_knows: pd.Series,
 ) -> pd.DataFrame:
     """A recipe of exactly the ``answered`` (gold target) and ``abstained`` questions."""
     chosen = set(answered) | set(abstained)
     rows = pool[pool["question_id"].isin(chosen)].reset_index(drop=True)
     keep = rows["question_id"].isin(set(answered)).to_numpy()
-    return with_targets(rows, keep, teacher_correct.loc[rows["question_id"]].to_numpy())
+    return with_targets(rows, keep, teacher_knows.loc[rows["question_id"]].to_numpy())
 
 
 def _sizes(n: int, size: int | None, name: str) -> int:
@@ -256,9 +202,9 @@ def base_subset(pool: pd.DataFrame, size: int | None, seed: int | str, name: str
     return _shuffled(pool["question_id"], seed, "subset")[:n]
 
 
-def _teacher_correct(teacher_pool: pd.DataFrame, pool: pd.DataFrame, name: str) -> pd.Series:
+def _teacher_knows(teacher_pool: pd.DataFrame, pool: pd.DataFrame, name: str) -> pd.Series:
     _check_answer_table(teacher_pool, name)
-    teacher = teacher_pool.set_index(teacher_pool["question_id"].astype(str))["correct"]
+    teacher = teacher_pool.set_index(teacher_pool["question_id"].astype(str))["knows"]
     missing = set(pool["question_id"]) ^ set(teacher.index)
     if missing:
         raise InputError(
@@ -289,7 +235,7 @@ def mismatch_recipe(
     ``round(level * answered)`` of the latter.
     """
     pool = pool_frame(student_pool)
-    teacher = _teacher_correct(teacher_pool, pool, name)
+    teacher = _teacher_knows(teacher_pool, pool, name)
     plans = {
         lv: _mismatch_plan(pool, teacher, lv, abstention_share, size, seed)
         for lv in sorted({*levels, level})
@@ -448,7 +394,7 @@ def grid_recipe(
     teacher-only answers, so the mismatch fraction is ``level`` and nothing known is removed.
     """
     pool = pool_frame(student_pool)
-    teacher = _teacher_correct(teacher_pool, pool, name)
+    teacher = _teacher_knows(teacher_pool, pool, name)
     plan = _grid_plan(pool, teacher, cell, size, seed, persons)
     if plan["short"]:
         raise PoolTooSmall(name, f"the pool cannot supply {_shortfall(cell, plan)}; {_ADVICE}")
@@ -480,7 +426,7 @@ def check_grid_fill(
     """Raise ``PoolTooSmall`` naming every cell of ``cells`` (recipe name -> cell) the pool
     cannot fill, with what each is short of."""
     pool = pool_frame(student_pool)
-    teacher = _teacher_correct(teacher_pool, pool, name)
+    teacher = _teacher_knows(teacher_pool, pool, name)
     failing = []
     for recipe, cell in cells.items():
         plan = _grid_plan(pool, teacher, cell, size, seed, persons)
@@ -501,9 +447,10 @@ def _teacher_subset(
     seed: int | str,
     name: str,
 ) -> tuple[pd.DataFrame, pd.Series, list[str]]:
-    """The student's pool, the teacher's correctness on it, and the shared subset of the pool."""
+    """The student's pool, whether the teacher knows each of its questions, and the shared
+    subset of the pool."""
     pool = pool_frame(student_pool)
-    return pool, _teacher_correct(teacher_pool, pool, name), base_subset(pool, size, seed, name)
+    return pool, _teacher_knows(teacher_pool, pool, name), base_subset(pool, size, seed, name)
 
 
 def random_idk_recipe(
@@ -531,7 +478,7 @@ def filter_unknown_recipe(
     name: str = "recipe",
 ) -> pd.DataFrame:
     """The teacher's recipe without its abstentions, topped up with other questions the teacher
-    answered correctly to the same example count."""
+    knows to the same example count."""
     pool, teacher, subset = _teacher_subset(teacher_pool, student_pool, size, seed, name)
     kept = [q for q in subset if teacher[q]]
     rest = _shuffled(
@@ -541,8 +488,8 @@ def filter_unknown_recipe(
     if needed > len(rest):
         raise PoolTooSmall(
             name,
-            f"the teacher answered only {len(kept) + len(rest)} pool "
-            f"questions correctly; {len(subset)} are needed",
+            f"the teacher knows only {len(kept) + len(rest)} pool "
+            f"questions; {len(subset)} are needed",
         )
     return _select(pool, kept + rest[:needed], [], teacher)
 
@@ -558,9 +505,9 @@ def category_recipe(
 ) -> pd.DataFrame:
     """Gekhman et al.'s single-category set: ``size`` pool questions of one SliCK ``category``
     of the student (``categories``: its pool categories), a seeded sample, every target the gold
-    answer; ``student_knows`` as the study's knowledge rule decided it (``student_pool``)."""
+    answer; ``student_knows`` as the study's definition of knowing decided it (``student_pool``)."""
     pool = pool_frame(student_pool, name=name)
-    of = _per_question(categories, "category", pool, name, "SliCK category")
+    of = per_question(categories, "category", pool, name, "SliCK category")
     members = pool.loc[(of == category).to_numpy(), "question_id"]
     if len(members) < size:
         raise PoolTooSmall(

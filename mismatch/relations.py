@@ -2,8 +2,8 @@
 who knows what: each model's accuracy per relation, the 2x2 of two models' knowledge, and the
 effect of a recipe per relation with cluster-level intervals.
 
-"Knowing" here is one definition, named in every table: the model's k-shot greedy answer graded
-correct (``answering.grading``), the same answers the fine-tuning sets are built from.
+"Knowing" here is the study's one definition (``knowledge.basis``, ``mismatch.knowing``), the
+one the fine-tuning sets are built from, named in every table.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from mismatch.clustered import Resamples, arm_difference, percentile_interval, ratio
+from mismatch.knowing import knows_column
 
-KNOWING = "k-shot greedy answer graded correct"
 RELATION = "relation"
 
 
@@ -69,22 +69,25 @@ def effect_by_relation(
 
 def knowledge_by_relation(answers: pd.DataFrame) -> pd.DataFrame:
     """Each model's share of questions known per world, split and relation (``answers``:
-    world_seed, model, split, question_id, correct, relation)."""
+    world_seed, model, split, question_id, knows, definition, relation)."""
+    knows, definition = knows_column(answers)
     table = (
-        answers.groupby(["world_seed", "model", "split", RELATION], sort=True)["correct"]
+        answers.assign(knows=knows)
+        .groupby(["world_seed", "model", "split", RELATION], sort=True)["knows"]
         .agg(n="size", known_rate="mean")
         .reset_index()
     )
-    return table.assign(definition=KNOWING)
+    return table.assign(definition=definition)
 
 
 def who_knows(answers: pd.DataFrame, students: Sequence[str]) -> pd.DataFrame:
     """For each student and each other model: how many questions both know, only the other
     (teacher) knows, only the student knows, and neither, per world, split and relation."""
-    wide = answers.pivot_table(
+    knows, definition = knows_column(answers)
+    wide = answers.assign(knows=knows).pivot_table(
         index=["world_seed", "split", RELATION, "question_id"],
         columns="model",
-        values="correct",
+        values="knows",
         aggfunc="first",
     )
     rows = []
@@ -109,7 +112,7 @@ def who_knows(answers: pd.DataFrame, students: Sequence[str]) -> pd.DataFrame:
     table = pd.concat(rows, ignore_index=True)
     first = ["world_seed", "split", "student", "teacher", RELATION, "n"]
     table = table[first + ["both", "teacher_only", "student_only", "neither"]]
-    return table.assign(definition=KNOWING)
+    return table.assign(definition=definition)
 
 
 def empty_effects() -> pd.DataFrame:

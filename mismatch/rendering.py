@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from mismatch.knowing import DEFINITIONS
 from mismatch.question_sources import cluster_plural
 from mismatch.summary import MARKDOWN_METRICS, format_interval
 
@@ -368,7 +369,8 @@ def by_knowledge_markdown(table: pd.DataFrame) -> str:
 
 
 def knowledge_markdown(knowledge: pd.DataFrame) -> str:
-    """What each model measurably knows, and (synthetic world) against what it truly knows."""
+    """What each model knows by the study's definition, what it measurably answers, and
+    (synthetic world) how that relates to what it truly knows."""
     table = knowledge.sort_values(["world_seed", "model", "split"])
     frame = pd.DataFrame(
         {
@@ -376,9 +378,12 @@ def knowledge_markdown(knowledge: pd.DataFrame) -> str:
             "Model": table["model"],
             "Split": table["split"],
             "n": table["n"],
-            "Measured known": table["measured_known_rate"].map(_pct),
         }
     )
+    if "known_rate" in table.columns:
+        definition = str(table["definition"].iloc[0])
+        frame[f"Known (knowing = {definition})"] = table["known_rate"].map(_pct).to_numpy()
+    frame["Measured known (graded greedy answer)"] = table["measured_known_rate"].map(_pct)
     if table["memorised_recall"].notna().any():
         # "truly known": in its pretraining slice (slice world), or answered on the held-out
         # paraphrase (exposure world, where a fact not truly known may still have been seen)
@@ -509,49 +514,54 @@ def probe_auroc_markdown(report: pd.DataFrame) -> str:
 
 
 def gap_fit_sentences(fit: pd.DataFrame | None) -> list[str]:
-    """The line through (gap, effect) and its paper-regime prediction, in sentences."""
+    """Each fitted line through (gap, effect), the primary one (the study's definition of knowing)
+    first, then the sensitivity one; the paper-regime prediction where the gap is measured as the
+    paper's is (greedy accuracy)."""
     if fit is None or fit.empty:
         return ["Fewer than two distinct teacher gaps: no line fitted."]
-    f = fit.set_index("quantity")
-    slope, pred = f.loc["slope"], f.loc["predicted effect at the paper's gap"]
-    n, n_low = pred["triviaqa_questions_per_arm"], pred["triviaqa_questions_per_arm_at_low"]
-    size = (
-        f"a two-proportion test (80% power, two-sided 5%) over the own-data wrong rate "
-        f"{_pct(pred['control_rate'])} needs {n:,.0f} TriviaQA test questions per arm "
-        f"({'no finite number' if math.isnan(n_low) else f'{n_low:,.0f}'} at the interval's "
-        f"low end; the unfiltered dev split has {int(pred['triviaqa_unfiltered_dev']):,})"
-        if not math.isnan(n)
-        else "no sample size: the prediction is not an increase"
-    )
-    paper_gap, low_gap, high_gap = pred["paper_gap"], slope["gap_min"], slope["gap_max"]
-    where = (
-        "inside the gaps observed"
-        if low_gap <= paper_gap <= high_gap
-        else "outside the gaps observed, an extrapolation along the line"
-    )
-    return [
-        f"Effect per point of gap: {slope['estimate']:+.2f} [{slope['low']:+.2f}, "
-        f"{slope['high']:+.2f}] wrong-rate points ({int(slope['n_points'])} world-teacher points, "
-        f"gaps {100 * slope['gap_min']:.1f} to {100 * slope['gap_max']:.1f} points; "
-        f"{slope['interval']}).",
-        f"The line at the paper's gap (Llama-2 13B minus 7B, {100 * pred['paper_gap']:.1f} "
-        f"points; 7B answers {_pct(pred['paper_student_accuracy'])}): predicted effect "
-        f"{_points(pred['estimate'], pred['low'], pred['high'])} points ({where}); {size}. "
-        f"It also extrapolates in the student's accuracy (here {pred['student_accuracy_range']}):"
-        " the line assumes the effect depends on the gap alone.",
-    ]
+    sentences = []
+    for (role, definition), rows in fit.groupby(["role", "definition"], sort=False):
+        f = rows.set_index("quantity")
+        slope, r = f.loc["slope"], f.loc["correlation"]
+        sentences.append(
+            f"{str(role).capitalize()} line, knowing = {definition} ({knowing_phrase(definition)}"
+            f"): effect per point of gap {slope['estimate']:+.2f} [{slope['low']:+.2f}, "
+            f"{slope['high']:+.2f}] wrong-rate points, correlation {r['estimate']:+.2f} "
+            f"[{r['low']:+.2f}, {r['high']:+.2f}] ({int(slope['n_points'])} world-teacher points, "
+            f"gaps {100 * slope['gap_min']:.1f} to {100 * slope['gap_max']:.1f} points; "
+            f"{slope['interval']})."
+        )
+        if "predicted effect at the paper's gap" not in f.index:
+            continue
+        pred = f.loc["predicted effect at the paper's gap"]
+        where = (
+            "inside the gaps observed"
+            if slope["gap_min"] <= pred["paper_gap"] <= slope["gap_max"]
+            else "outside the gaps observed, an extrapolation along the line"
+        )
+        sentences.append(
+            f"The {role} line at the paper's gap (Llama-2 13B minus 7B in greedy accuracy, "
+            f"{100 * pred['paper_gap']:.1f} points; 7B answers "
+            f"{_pct(pred['paper_student_accuracy'])}): predicted effect "
+            f"{_points(pred['estimate'], pred['low'], pred['high'])} points ({where}). It also "
+            f"extrapolates in the student's accuracy (here {pred['student_accuracy_range']}): "
+            "the line assumes the effect depends on the gap alone. The paper-regime run measures "
+            "this effect directly, with the test size it needs."
+        )
+    return sentences
 
 
 def gap_markdown(points: pd.DataFrame | None, fit: pd.DataFrame | None) -> str:
-    """Per world and teacher: gap and effect; then the fitted line and its prediction."""
+    """Per definition of knowing, world and teacher: gap and effect; then the fitted lines."""
     if points is None or points.empty:
         return "No teacher recipe: no gap analysis.\n"
     frame = pd.DataFrame(
         {
+            "Knowing": points["definition"] + " (" + points["role"] + ")",
             "World": points["world_seed"],
             "Teacher recipe": points["recipe"],
-            "Student pool accuracy": points["student_accuracy"].map(_pct),
-            "Teacher pool accuracy": points["teacher_accuracy"].map(_pct),
+            "Student knows (pool)": points["student_accuracy"].map(_pct),
+            "Teacher knows (pool)": points["teacher_accuracy"].map(_pct),
             "Gap (points)": (100 * points["gap"]).map(lambda v: f"{v:+.1f}"),
             "Effect on wrong rate [95% CI]": [
                 _points(r.estimate, r.low, r.high) for r in points.itertuples()
@@ -559,6 +569,11 @@ def gap_markdown(points: pd.DataFrame | None, fit: pd.DataFrame | None) -> str:
         }
     )
     return _table(frame) + "\n" + "\n".join(f"- {s}" for s in gap_fit_sentences(fit)) + "\n"
+
+
+def knowing_phrase(definition: str) -> str:
+    """What a definition of knowing means, in the words of ``mismatch.knowing``."""
+    return DEFINITIONS.get(definition, definition)
 
 
 def _gekhman_sections(tables: Mapping[str, Any]) -> list[str]:
@@ -719,8 +734,8 @@ def relations_markdown(tables: Mapping[str, Any]) -> list[str]:
     return [
         "## By relation: who knows what, and the effect",
         "",
-        f"Knowing = {definition} (the answers the sets are built from). Pool questions answered "
-        "correctly, per model and relation (pooled over worlds):",
+        f"Knowing = {definition} ({knowing_phrase(definition)}; the definition the sets are built "
+        "from). Pool questions known, per model and relation (pooled over worlds):",
         "",
         accuracy.to_markdown(),
         "",
@@ -1013,16 +1028,21 @@ def recall_sentences(recall: pd.DataFrame, models: Sequence[str]) -> list[str]:
 def _success_lines(
     gaps: pd.DataFrame, truth: pd.DataFrame, student: str, teachers: Sequence[str]
 ) -> list[str]:
+    """The pool known rates by the study's definition of knowing (``gaps``) with the success
+    rule on them, then by the other definition (``truth``: the sensitivity row)."""
     models = [student, *teachers]
-    answered = ", ".join(f"`{m}` {_pct(gaps[m].mean())}" for m in models)
-    known = ", ".join(f"`{m}` {_pct(truth[m].mean())}" for m in models)
-    met = int(gaps["rule_met"].sum())
-    return [
-        f"- Pool questions answered correctly (k-shot greedy), mean over {len(gaps)} world(s): "
-        f"{answered}. Success rule (every teacher at least 10 points above the student, in order "
-        f"of size): met in {met} of {len(gaps)} world(s).",
-        f"- Pool facts known by the reference (held-out paraphrase answered): {known}.",
-    ]
+    lines = []
+    for table, role in ((gaps, "study's definition"), (truth, "sensitivity")):
+        definition = str(table["definition"].iloc[0])
+        known = ", ".join(f"`{m}` {_pct(table[m].mean())}" for m in models)
+        met = int(table["rule_met"].sum())
+        lines.append(
+            f"- Pool facts known, knowing = {definition} ({knowing_phrase(definition)}; {role}), "
+            f"mean over {len(table)} world(s): {known}. Success rule (every teacher at least 10 "
+            f"points above the student, in order of size): met in {met} of {len(table)} "
+            "world(s)."
+        )
+    return lines
 
 
 def _extra_sentences(extras: Mapping[str, pd.DataFrame]) -> list[str]:

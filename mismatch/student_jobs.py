@@ -36,7 +36,8 @@ from mismatch.configuration import code_digest
 from mismatch.errors import InputError
 from mismatch.finetune import EarlyStopping, finetune_from_config
 from mismatch.io import atomic_path, read_parquet, write_parquet
-from mismatch.labels import evaluate_student, label_answers, truly_known
+from mismatch.knowing import definition_of, knows_by_question
+from mismatch.labels import evaluate_student, label_answers
 from mismatch.prompting import PromptFormat
 from mismatch.recipes import seed_set
 from mismatch.slick import attach_categories
@@ -67,19 +68,19 @@ class StudentInputs:
     questions: str
     base_answers: str
     categories: str | None = None
-    truth: str | None = None  # the student's ground truth (knowledge.basis: truth)
+    knows: str | None = None  # whether the student knows each test question (mismatch.knowing)
     pool: str | None = None  # the pool questions: early stopping's dev questions come from it
 
     @classmethod
     def from_files(cls, files: Any) -> StudentInputs:
         """From a job's named inputs (``snakemake.input``: base, questions, base_answers, and
-        categories, truth and pool, empty when unused)."""
+        categories, knows and pool, empty when unused)."""
         return cls(
             base=files.base,
             questions=files.questions,
             base_answers=files.base_answers,
             categories=files.categories or None,
-            truth=files.truth or None,
+            knows=getattr(files, "knows", None) or None,
             pool=getattr(files, "pool", None) or None,
         )
 
@@ -152,7 +153,7 @@ def label_seed(
         read_parquet(inputs.base_answers),
         prompt,
         grading_rule=answering["grading"],
-        knows=truly_known(read_parquet(inputs.truth)) if inputs.truth else None,
+        knows=knows_by_question(read_parquet(inputs.knows), inputs.knows) if inputs.knows else None,
     )
     labels = labels.assign(
         student=identity["student"],
@@ -189,10 +190,11 @@ def labels_metadata(
     answering: Mapping[str, Any], identity: Mapping[str, Any], inputs: StudentInputs
 ) -> dict[str, Any]:
     """The parquet metadata of a labels file (as the per-seed ``label_student`` job writes it);
-    ``knowledge_basis`` says what decided ``student_knows`` (truth with a truth table)."""
+    ``knowledge_basis`` names the definition of knowing that decided ``student_knows``."""
+    basis = definition_of(read_parquet(inputs.knows), inputs.knows) if inputs.knows else "measured"
     return {
         "settings": dict(answering),
-        "knowledge_basis": "truth" if inputs.truth else "measured",
+        "knowledge_basis": basis,
         **{k: str(v) for k, v in identity.items()},
     }
 
@@ -249,7 +251,7 @@ def run_student_seeds(
             ("questions", inputs.questions),
             ("base_answers", inputs.base_answers),
             ("categories", inputs.categories),
-            ("truth", inputs.truth),
+            ("knows", inputs.knows),
             ("pool", inputs.pool),
         )
         if path

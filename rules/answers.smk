@@ -101,6 +101,8 @@ rule knowledge_report:
     input:
         pool=out("w{w}/answers/{model}/pool.parquet"),
         test=out("w{w}/answers/{model}/test.parquet"),
+        pool_knows=out(f"w{{w}}/knows/{KNOWING}/{{model}}/pool.parquet"),
+        test_knows=out(f"w{{w}}/knows/{KNOWING}/{{model}}/test.parquet"),
         truth=out("w{w}/world/truth/{model}.parquet") if SYNTHETIC else [],
     output:
         report=out("w{w}/knowledge/{model}.json"),
@@ -121,7 +123,7 @@ rule knowledge_report:
 
 rule check_preconditions:
     input:
-        unpack(source_answers("pool")),
+        unpack(source_knows("pool")),
     output:
         check=out("w{w}/checks/{student}.json"),
     log:

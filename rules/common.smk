@@ -99,7 +99,8 @@ CATEGORY_SETS = any(  # some recipe is built from the student's SliCK categories
 JOB_PER = config["finetune"]["job_per"]  # student, recipe or seed: see rules/finetune.smk
 ANSWER_JOB_PER = config["answering"]["job_per"]  # world, model or split: see rules/answers.smk
 ANSWERED_SPLITS = ["pool", "test"] + (["heldout"] if EXPOSURE else [])  # format: exemplars
-TRUTH = cfg.knowledge_basis(config) == "truth"  # knowledge.basis: ground truth decides who knows
+KNOWING = cfg.knowledge_basis(config)  # the study's one definition of knowing (knowledge.basis)
+DEFINITIONS = cfg.knowledge_definitions(config)  # it and the recipes' own (knowledge_rule)
 
 
 wildcard_constraints:
@@ -109,6 +110,7 @@ wildcard_constraints:
     model="|".join(MODELS),
     student="|".join(STUDENTS),
     recipe="|".join(re.escape(r) for r in RECIPES),
+    definition="|".join(DEFINITIONS),
     shard=r"\d+",
 
 
@@ -186,12 +188,37 @@ def source_answers(split):
     return inputs
 
 
+def knows_file(w, model, split, definition=KNOWING):
+    """The knows table of ``model`` on ``split`` by ``definition`` (rules/knows.smk)."""
+    return out(f"w{w}/knows/{definition}/{model}/{split}.parquet")
+
+
+def source_knows(split, suffix=""):
+    """Input function: whether every model a student's recipes draw on knows each question of
+    the split, by the study's definition (keyed by model name + ``suffix``)."""
+
+    def inputs(wildcards):
+        return {
+            f"{m}{suffix}": knows_file(wildcards.w, m, split)
+            for m in cfg.source_models(config, wildcards.student)
+        }
+
+    return inputs
+
+
 def recipe_answers(wildcards):
-    """Pool answers of the recipe's teacher and of the student."""
+    """Pool answers of the recipe's teacher and of the student, and whether each knows every
+    pool question: the teacher by the recipe's definition (its answered targets), the student by
+    the study's."""
     teacher = cfg.teacher_of(config, wildcards.recipe, wildcards.student) or wildcards.student
+    w = wildcards.w
     return {
-        "teacher": out(f"w{wildcards.w}/answers/{teacher}/pool.parquet"),
-        "student": out(f"w{wildcards.w}/answers/{wildcards.student}/pool.parquet"),
+        "teacher": out(f"w{w}/answers/{teacher}/pool.parquet"),
+        "student": out(f"w{w}/answers/{wildcards.student}/pool.parquet"),
+        "teacher_knows": knows_file(
+            w, teacher, "pool", cfg.recipe_knowledge_rule(config, wildcards.recipe)
+        ),
+        "student_knows": knows_file(w, wildcards.student, "pool"),
     }
 
 
@@ -204,49 +231,30 @@ def all_sweep_checks(wildcards=None):
     return expand(out("w{w}/checks/sweeps/{student}.json"), w=WORLD_SEEDS, student=STUDENTS)
 
 
-def recipe_truth(wildcards):
-    """Ground truth of the recipe's teacher and the student (knowledge rule truth)."""
-    if cfg.recipe_knowledge_rule(config, wildcards.recipe) != "truth":
-        return {}
-    teacher = cfg.teacher_of(config, wildcards.recipe, wildcards.student) or wildcards.student
-    return {
-        "teacher_truth": out(f"w{wildcards.w}/world/truth/{teacher}.parquet"),
-        "student_truth": out(f"w{wildcards.w}/world/truth/{wildcards.student}.parquet"),
-    }
+def knows_inputs(wildcards):
+    """What decides a knows table: the model's graded answers, and its ground truth (truth) or
+    SliCK categories (slick)."""
+    w, model, split = wildcards.w, wildcards.model, wildcards.split
+    inputs = {"answers": out(f"w{w}/answers/{model}/{split}.parquet")}
+    if wildcards.definition == "truth":
+        inputs["truth"] = out(f"w{w}/world/truth/{model}.parquet")
+    if wildcards.definition == "slick":
+        inputs["categories"] = out(f"w{w}/categories/{model}/{split}.parquet")
+    return inputs
 
 
-def sweep_truths(wildcards):
-    """Ground truth of the student and every model it learns from (knowledge.basis truth), so the
-    sweep check decides who knows what as the sweep's sets do."""
-    if not TRUTH:
-        return {}
-    return {
-        f"{m}_truth": out(f"w{wildcards.w}/world/truth/{m}.parquet")
-        for m in cfg.source_models(config, wildcards.student)
-    }
-
-
-def student_truth(wildcards):
-    """The student's ground truth, for ``student_knows`` in its labels (knowledge.basis)."""
-    return out(f"w{wildcards.w}/world/truth/{wildcards.student}.parquet") if TRUTH else []
+def student_test_knows(wildcards):
+    """Whether the student knows each test question (``student_knows`` in its labels)."""
+    return knows_file(wildcards.w, wildcards.student, "test")
 
 
 def recipe_categories(wildcards):
-    """Pool SliCK categories of the recipe's teacher and the student (knowledge_rule: slick), or
-    of the student alone (every recipe of a study with category sets)."""
-    spec = config["recipes"][wildcards.recipe]
-    if CATEGORY_SETS and spec.get("knowledge_rule") != "slick":
-        # the category sets' student categories choose their questions; every set of such a
-        # study records its SliCK-known answered targets (Gekhman's fit)
-        return {
-            "student_categories": out(f"w{wildcards.w}/categories/{wildcards.student}/pool.parquet")
-        }
-    if spec.get("knowledge_rule") != "slick":
+    """The student's pool SliCK categories, for every recipe of a study with category sets (they
+    choose those sets' questions; every set records its SliCK-known answered targets)."""
+    if not CATEGORY_SETS:
         return {}
-    teacher = cfg.teacher_of(config, wildcards.recipe, wildcards.student) or wildcards.student
     return {
-        "teacher_categories": out(f"w{wildcards.w}/categories/{teacher}/pool.parquet"),
-        "student_categories": out(f"w{wildcards.w}/categories/{wildcards.student}/pool.parquet"),
+        "student_categories": out(f"w{wildcards.w}/categories/{wildcards.student}/pool.parquet")
     }
 
 
@@ -352,7 +360,7 @@ PATTERNS = {
     "checks": out("w{w}/checks/{student}.json"),
     "losses": out("w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv"),
     "questions": out("w{w}/questions/test.parquet"),
-    "truth": out("w{w}/world/truth/{student}.parquet"),
+    "knows": out(f"w{{w}}/knows/{KNOWING}/{{model}}/{{split}}.parquet"),
     "probes": out("w{w}/probes/{model}.parquet"),
     "answers": out("w{w}/answers/{model}/{split}.parquet"),
 }
@@ -393,9 +401,9 @@ def base_test_answers(wildcards=None):
     return expand(PATTERNS["base"], w=WORLD_SEEDS, student=STUDENTS)
 
 
-def student_truths(wildcards=None):
-    """Every student's ground truth, where it decides ``student_knows`` (knowledge.basis)."""
-    return expand(PATTERNS["truth"], w=WORLD_SEEDS, student=STUDENTS) if TRUTH else []
+def all_knows(wildcards=None):
+    """Every model's pool and test knows tables by the study's definition."""
+    return expand(PATTERNS["knows"], w=WORLD_SEEDS, model=MODELS, split=["pool", "test"])
 
 
 def final_outputs():

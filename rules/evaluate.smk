@@ -15,7 +15,7 @@ if JOB_PER == "seed":
                 if config["knowledge_categories"]["enabled"]
                 else []
             ),
-            truth=student_truth,
+            knows=student_test_knows,
         output:
             labels=out("w{w}/labels/{student}/{recipe}/ft{seed}.parquet"),
         log:

@@ -9,7 +9,6 @@ rule finetuning_set:
     input:
         unpack(recipe_answers),
         unpack(recipe_categories),
-        unpack(recipe_truth),
         check=out("w{w}/checks/{student}.json"),
         questions=out("w{w}/questions/pool.parquet"),
     output:
@@ -26,7 +25,6 @@ rule finetuning_set:
     params:
         code=code("finetuning_set"),
         recipe=lambda wildcards: config["recipes"][wildcards.recipe],
-        knowledge_rule=lambda wildcards: cfg.recipe_knowledge_rule(config, wildcards.recipe),
         size=lambda wildcards: cfg.recipe_size(config, wildcards.recipe),
         seeds=FT_SEEDS,
         cluster=config["analysis"]["cluster"],
@@ -42,7 +40,7 @@ if SWEEPS:
     rule check_sweeps:
         input:
             unpack(source_answers("pool")),
-            unpack(sweep_truths),
+            unpack(source_knows("pool", "_knows")),
             questions=out("w{w}/questions/pool.parquet"),
         output:
             check=out("w{w}/checks/sweeps/{student}.json"),
@@ -61,7 +59,6 @@ if SWEEPS:
             sweeps=config["sweeps"],
             size=config["finetune_set_size"],
             seeds=FT_SEEDS,
-            knowledge_rule="truth" if TRUTH else "answer",
             cluster=config["analysis"]["cluster"],
         script:
             "../scripts/check_sweeps.py"
@@ -84,7 +81,7 @@ if JOB_PER != "seed":
                 if config["knowledge_categories"]["enabled"]
                 else []
             ),
-            truth=student_truth,
+            knows=student_test_knows,
             pool=out("w{w}/questions/pool.parquet"),
         output:
             # adapters kept, not temp(): a student is relabelled or probed without retraining

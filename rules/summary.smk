@@ -19,7 +19,7 @@ rule gather_labels:
         checks=all_checks(),
         sweep_checks=all_sweep_checks(),
         base=base_test_answers(),
-        truth=student_truths(),
+        knows=all_knows(),
         questions=all_test_questions(),
         losses=all_losses(),
         probes=all_probes(),

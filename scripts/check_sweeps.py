@@ -2,25 +2,21 @@
 
 from mismatch.io import read_parquet, write_json
 from mismatch.joblog import job_log
+from mismatch.knowing import with_knows
 from mismatch.questions import persons_of
-from mismatch.recipes import apply_knowledge_rule, check_sweep_fill, set_seed
+from mismatch.recipes import check_sweep_fill, set_seed
 
 with job_log(snakemake.log[0]) as log:
     wildcards, inputs, params = snakemake.wildcards, snakemake.input, snakemake.params
     files = dict(inputs.items())
     questions = files.pop("questions")
-    truths = {
-        name.removesuffix("_truth"): files.pop(name)
+    knows = {
+        name.removesuffix("_knows"): files.pop(name)
         for name in list(files)
-        if name.endswith("_truth")
+        if name.endswith("_knows")
     }
     pools = {
-        name: apply_knowledge_rule(
-            read_parquet(path),
-            params.knowledge_rule,
-            name=path,
-            truth=read_parquet(truths[name]) if name in truths else None,
-        )
+        name: with_knows(read_parquet(path), read_parquet(knows[name]), knows[name])
         for name, path in files.items()
     }
     persons = persons_of(read_parquet(questions), params.cluster, questions)

@@ -2,25 +2,19 @@
 
 from mismatch.io import read_parquet, write_parquet
 from mismatch.joblog import job_log
+from mismatch.knowing import definition_of, with_knows
 from mismatch.questions import persons_of
 from mismatch.recipe_kinds import build_seed_sets
-from mismatch.recipes import apply_knowledge_rule
 
 with job_log(snakemake.log[0]) as log:
     spec = snakemake.params.recipe
     wildcards = snakemake.wildcards
-    rule = snakemake.params.knowledge_rule
-    pools = {}
-    for role in ("teacher", "student"):
-        categories = getattr(snakemake.input, f"{role}_categories", None)
-        truth = getattr(snakemake.input, f"{role}_truth", None)
-        pools[role] = apply_knowledge_rule(
-            read_parquet(getattr(snakemake.input, role)),
-            rule,
-            read_parquet(categories) if categories else None,
-            name=getattr(snakemake.input, role),
-            truth=read_parquet(truth) if truth else None,
-        )
+    pools, definitions = {}, {}
+    for role in ("teacher", "student"):  # the teacher by the recipe's definition, the student
+        knows_path = snakemake.input[f"{role}_knows"]  # by the study's
+        knows = read_parquet(knows_path)
+        definitions[role] = definition_of(knows, knows_path)
+        pools[role] = with_knows(read_parquet(snakemake.input[role]), knows, knows_path)
     sets, per_seed = build_seed_sets(
         spec,
         world_seed=int(wildcards.w),
@@ -50,7 +44,8 @@ with job_log(snakemake.log[0]) as log:
         sweep=spec.get("sweep"),
         level=spec.get("level"),
         spec=spec,
-        knowledge_rule=rule,
+        knowledge_rule=definitions["teacher"],
+        knowledge_basis=definitions["student"],
     )
     log(f"{stats}")
     write_parquet(sets, snakemake.output.recipe, stats)

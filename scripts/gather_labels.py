@@ -7,12 +7,13 @@ from mismatch.gathering import (
     collect_answers,
     collect_checks,
     collect_knowledge,
+    collect_knows,
     collect_labels,
     collect_losses,
     collect_probes,
     collect_questions,
     collect_recipes,
-    collect_truths,
+    test_knows,
 )
 from mismatch.io import write_csv, write_json, write_parquet
 from mismatch.joblog import job_log
@@ -21,6 +22,7 @@ from mismatch.prompting import PromptFormat
 with job_log(snakemake.log[0]) as log:
     params, inputs, outputs = snakemake.params, snakemake.input, snakemake.output
     patterns = params.patterns
+    knows = collect_knows(inputs.knows, patterns["knows"])
     labels = pd.concat(
         [
             collect_labels(inputs.labels),
@@ -29,7 +31,7 @@ with job_log(snakemake.log[0]) as log:
                 patterns["base"],
                 params.grading,
                 PromptFormat.from_config(params.prompt),
-                truths=collect_truths(inputs.truth, patterns["truth"]),
+                knows=test_knows(knows),
             ),
         ],
         ignore_index=True,
@@ -40,7 +42,7 @@ with job_log(snakemake.log[0]) as log:
     write_parquet(questions, outputs.questions)
     write_parquet(collect_recipes(inputs.recipes), outputs.recipes)
     write_parquet(collect_losses(inputs.losses, patterns["losses"]), outputs.losses)
-    answers = collect_answers(inputs.answers, patterns["answers"], params.question_sets)
+    answers = collect_answers(inputs.answers, patterns["answers"], params.question_sets, knows)
     write_parquet(answers, outputs.answers)
     if "probes" in outputs.keys():
         write_parquet(collect_probes(inputs.probes, patterns["probes"]), outputs.probes)

@@ -227,7 +227,8 @@ def tiny_study(tmp_path_factory: pytest.TempPathFactory):
 
 
 def pool_answers(correct: list[bool]) -> pd.DataFrame:
-    """A pool answer table (question ids q000, q001, ...) whose ``correct`` is ``correct``."""
+    """A pool answer table (question ids q000, q001, ...) whose ``correct`` and ``knows`` (the
+    measured definition of knowing) are ``correct``."""
     ids = [f"q{i:03d}" for i in range(len(correct))]
     return pd.DataFrame(
         {
@@ -237,6 +238,7 @@ def pool_answers(correct: list[bool]) -> pd.DataFrame:
             "prediction": "x",
             "answer": "x",
             "correct": correct,
+            "knows": correct,
         }
     )
 

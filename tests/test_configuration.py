@@ -483,7 +483,7 @@ def test_knowledge_basis_is_the_ground_truth_where_there_is_one(config):
     synthetic["recipes"]["large"]["knowledge_rule"] = "contains"  # a recipe's own rule wins
     assert cfg.recipe_knowledge_rule(synthetic, "large") == "contains"
     synthetic["knowledge"]["basis"] = "measured"
-    assert cfg.recipe_knowledge_rule(synthetic, "own") == "answer"
+    assert cfg.recipe_knowledge_rule(synthetic, "own") == "measured"
     paper = with_defaults(yaml.safe_load((ROOT / "configs" / "paper.yaml").read_text()))
     assert cfg.knowledge_basis(paper) == "measured"
     paper["knowledge"]["basis"] = "truth"

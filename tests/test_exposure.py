@@ -173,11 +173,12 @@ def test_knowledge_gaps_and_the_success_rule():
                 )
             )
     for rate in ("truth", "measured"):
-        gaps = knowledge_gaps(pd.DataFrame(rows), "s", ["t1", "t2"], rate=rate)
+        gaps = knowledge_gaps(pd.DataFrame(rows), "s", ["t1", "t2"], definition=rate)
+        assert set(gaps["definition"]) == {rate}
         gaps = gaps.set_index("world_seed")
         assert gaps.loc[1, "gap_t1"] == pytest.approx(0.15)
         assert gaps["rule_met"].tolist() == [True, False, False]  # 2: t1 too close; 3: order
-    measured = knowledge_gaps(pd.DataFrame(rows), "s", ["t1"], rate="measured")
+    measured = knowledge_gaps(pd.DataFrame(rows), "s", ["t1"])  # the study's: measured
     assert measured.loc[0, "s"] == pytest.approx(0.39)
     with pytest.raises(InputError, match="no pool knowledge for"):
         knowledge_gaps(pd.DataFrame(rows), "s", ["t9"])
@@ -195,6 +196,7 @@ def test_exposure_findings_render_every_part():
             "t": [0.6, 0.64],
             "gap_t": [0.2, 0.22],
             "rule_met": [True, True],
+            "definition": "truth",
         }
     )
     contrasts = pd.DataFrame(
@@ -220,10 +222,15 @@ def test_exposure_findings_render_every_part():
             for e, n, r, g in (("0", 10, 0.0, 0.1), ("1", 0, None, None), ("2-3", 5, 0.6, 0.5))
         ]
     )
-    truth = gaps.assign(s=[0.1, 0.1], t=[0.3, 0.3])
-    text = exposure_findings_markdown(gaps, truth, contrasts, auroc, recall, "s", ["t"])
-    assert "`s` 41.0%, `t` 62.0%" in text and "met in 2 of 2 world(s)" in text
-    assert "held-out paraphrase answered): `s` 10.0%, `t` 30.0%" in text
+    measured = gaps.assign(s=[0.1, 0.1], t=[0.3, 0.3], rule_met=False, definition="measured")
+    text = exposure_findings_markdown(gaps, measured, contrasts, auroc, recall, "s", ["t"])
+    assert "knowing = truth (the synthetic world's ground truth" in text
+    assert "study's definition), mean over 2 world(s): `s` 41.0%, `t` 62.0%" in text
+    assert "met in 2 of 2 world(s)" in text and "met in 0 of 2 world(s)" in text
+    assert (
+        "graded correct (answering.grading; the paper's rule); sensitivity), mean over 2 " in text
+    )
+    assert "`s` 10.0%, `t` 30.0%" in text
     assert "Teacher `t` (knowledge gap +21.0 points): wrong rate 30.0% vs 5.0%" in text
     assert "+25.0 [+20.0, +30.0]" in text
     assert "gold-value probability 0.91 [0.88, 0.94]" in text

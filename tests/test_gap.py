@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mismatch.clustered import build_design, resample
-from mismatch.gap import PAPER_REGIME, gap_effects, teacher_gaps
+from mismatch.gap import PAPER_REGIME, gap_effects, gap_tables, teacher_gaps
 from mismatch.stats import min_detectable_difference, required_sample_size
 
 RECIPES = {
@@ -89,12 +89,25 @@ def test_no_line_through_a_single_gap():
     assert len(points) == 1 and fit.empty
 
 
-def test_sample_size_control_rate_gives_the_questions_to_detect_the_prediction():
+def test_one_definition_per_line_and_the_prediction_only_on_the_papers_axis():
+    """A study that knows by truth fits its primary line on truth gaps (no prediction: the
+    paper's gap is one of greedy accuracy) and a sensitivity line on measured gaps."""
+    knowledge = _knowledge().assign(definition="truth")
+    knowledge["known_rate"] = knowledge["measured_known_rate"] / 2  # truth gaps are half as wide
     draws = resample(build_design(_answers(slope=0.5), ["wrong", "n"]), n_boot=50)
-    _, fit = gap_effects(teacher_gaps(_knowledge(), RECIPES, "small"), draws, "own", 0.95, 0.1)
-    predicted = fit.set_index("quantity").loc["predicted effect at the paper's gap"]
-    n = predicted["triviaqa_questions_per_arm"]
-    assert n == required_sample_size(predicted["estimate"], 0.1)
+    points, fit = gap_tables(knowledge, RECIPES, ["small"], "own", draws)
+    assert set(points["role"]) == {"primary", "sensitivity"}
+    primary = fit[fit["role"] == "primary"].set_index("quantity")
+    sensitivity = fit[fit["role"] == "sensitivity"].set_index("quantity")
+    assert set(primary["definition"]) == {"truth"} and set(sensitivity["definition"]) == {
+        "measured"
+    }
+    assert "predicted effect at the paper's gap" not in primary.index
+    assert "predicted effect at the paper's gap" in sensitivity.index
+    assert primary.loc["slope", "estimate"] == pytest.approx(
+        2 * sensitivity.loc["slope", "estimate"]
+    )
+    assert sensitivity.loc["correlation", "estimate"] == pytest.approx(1.0, abs=0.01)
 
 
 @pytest.mark.parametrize(("delta", "p0"), [(0.05, 0.1), (0.02, 0.3), (0.2, 0.0)])

@@ -6,11 +6,26 @@ import pandas as pd
 import pytest
 
 from mismatch.errors import InputError
-from mismatch.knowledge import PreconditionError, check_preconditions, knowledge_report
+from mismatch.knowing import knows_table
+from mismatch.knowledge import (
+    PreconditionError,
+    check_preconditions,
+    knowledge_report,
+    known_rates,
+    other_definition,
+)
 
 
 def _answers(correct: list[bool]) -> pd.DataFrame:
-    return pd.DataFrame({"question_id": [f"q{i}" for i in range(len(correct))], "correct": correct})
+    """Pool answers whose knowing is their grading (the measured definition)."""
+    ids = [f"q{i}" for i in range(len(correct))]
+    return pd.DataFrame(
+        {"question_id": ids, "correct": correct, "knows": correct, "definition": "measured"}
+    )
+
+
+def _report(answers: pd.DataFrame, truth: pd.DataFrame | None, split: str) -> dict:
+    return knowledge_report(answers, knows_table(answers, "measured"), truth, split)
 
 
 def test_knowledge_report_confusion_and_rates():
@@ -21,8 +36,10 @@ def test_knowledge_report_confusion_and_rates():
             "truly_known": [False, False, True, True, True, True],
         }
     )  # q0..q3 known, q4 and q5 unknown
-    report = knowledge_report(answers, truth, "pool")
+    report = _report(answers, truth, "pool")
     assert report["split"] == "pool" and report["n"] == 6
+    assert report["definition"] == "measured" and report["known_rate"] == pytest.approx(0.5)
+    assert report["truth_known_rate"] == pytest.approx(4 / 6)
     assert report["measured_known_rate"] == pytest.approx(0.5)
     assert report["confusion"] == {
         "known_correct": 3,
@@ -38,13 +55,13 @@ def test_knowledge_report_counts_lucky_guesses():
     truth = pd.DataFrame(
         {"question_id": ["q0", "q1", "q2", "q3"], "truly_known": [False, False, False, True]}
     )
-    report = knowledge_report(_answers([True, False, False, True]), truth, "test")
+    report = _report(_answers([True, False, False, True]), truth, "test")
     assert report["guessing_rate"] == pytest.approx(1 / 3)
     assert report["confusion"]["unknown_correct"] == 1
 
 
 def test_knowledge_report_without_truth():
-    report = knowledge_report(_answers([True, False, False, False]), None, "test")
+    report = _report(_answers([True, False, False, False]), None, "test")
     assert report["measured_known_rate"] == pytest.approx(0.25)
     assert report["truth_available"] is False and report["guessing_rate"] is None
 
@@ -52,7 +69,7 @@ def test_knowledge_report_without_truth():
 def test_knowledge_report_rejects_incomplete_truth():
     truth = pd.DataFrame({"question_id": ["q0"], "truly_known": [True]})
     with pytest.raises(InputError, match="no truly_known entry for 1 answered"):
-        knowledge_report(_answers([True, False]), truth, "pool")
+        _report(_answers([True, False]), truth, "pool")
 
 
 def _pools():
@@ -115,3 +132,43 @@ def test_preconditions_need_the_same_pool_and_every_larger_teacher():
         check_preconditions(
             "small", student, teachers, {"big"}, min_margin=0.1, allow_weak_teacher=False
         )
+
+
+def test_knowledge_report_names_the_studys_definition_beside_the_graded_rate():
+    answers = _answers([True, True, False, False])
+    truth = pd.DataFrame({"question_id": ["q0", "q1", "q2", "q3"], "truly_known": [1, 0, 1, 1]})
+    report = knowledge_report(answers, knows_table(answers, "truth", truth=truth), truth, "pool")
+    assert report["definition"] == "truth" and report["known_rate"] == pytest.approx(0.75)
+    assert report["measured_known_rate"] == pytest.approx(0.5)
+
+
+def test_known_rates_by_each_definition_and_the_sensitivity_definition():
+    rows = pd.DataFrame(
+        {
+            "definition": ["truth", "truth"],
+            "known_rate": [0.75, 0.5],
+            "measured_known_rate": [0.5, 0.25],
+            "known_correct": [2, 1],
+            "known_wrong": [1, 1],
+            "n": [4, 4],
+        }
+    )
+    assert known_rates(rows).tolist() == [0.75, 0.5]
+    assert known_rates(rows, "measured").tolist() == [0.5, 0.25]
+    assert other_definition(rows) == "measured"
+    measured = rows.assign(definition="measured", known_rate=rows["measured_known_rate"])
+    assert other_definition(measured) == "truth"
+    assert known_rates(measured, "truth").tolist() == [0.75, 0.5]
+    real = measured.drop(columns=["known_correct", "known_wrong"])
+    assert other_definition(real) is None
+    with pytest.raises(InputError, match="has no known rate by 'truth'"):
+        known_rates(real, "truth")
+
+
+def test_preconditions_read_knows_not_the_graded_answer():
+    student, teachers = _pools()
+    flipped = {name: t.assign(correct=~t["correct"]) for name, t in teachers.items()}
+    result = check_preconditions(
+        "small", student, flipped, {"big"}, min_margin=0.2, allow_weak_teacher=False
+    )
+    assert result["pool_accuracy"]["big"] == 0.75 and result["definition"] == "measured"

@@ -64,7 +64,7 @@ def test_random_idk_moves_the_teachers_abstentions_to_random_questions():
 
 def test_filter_unknown_drops_abstentions_and_tops_up():
     recipe = build({"kind": "filter_unknown"})
-    assert len(recipe) == SIZE and not recipe.abstain.any() and recipe.teacher_correct.all()
+    assert len(recipe) == SIZE and not recipe.abstain.any() and recipe.teacher_knows.all()
 
 
 def test_teacher_and_gold_recipes_share_one_subset_of_the_pool():

@@ -52,7 +52,7 @@ def test_replace_cells_hold_size_and_share_and_hit_the_level(level, share):
     assert not recipe.loc[recipe.abstain, "student_knows"].any()
     # mismatched targets are questions only the teacher knows
     mismatched = recipe[~recipe.abstain & ~recipe.student_knows]
-    assert mismatched.teacher_correct.all()
+    assert mismatched.teacher_knows.all()
 
 
 def test_cells_of_one_abstention_level_abstain_on_the_same_questions():

@@ -17,6 +17,7 @@ POOL = pd.DataFrame(
         "question": [f"Q{i}?" for i in range(6)],
         "answers": [[f"a{i}"] for i in range(6)],
         "correct": [True, False, True, False, True, False],
+        "knows": [True, False, True, False, True, False],  # knowing = the graded answer
     }
 )
 

@@ -10,7 +10,6 @@ import pytest
 from mismatch.analysis import Contrast
 from mismatch.clustered import build_design, resample
 from mismatch.relations import (
-    KNOWING,
     effect_by_relation,
     knowledge_by_relation,
     relation_columns,
@@ -27,16 +26,21 @@ def _answers():
         for q, r in relation.items():
             rows.append(
                 dict(world_seed=1, model=model, split="pool", question_id=q, relation=r,
-                     correct=q in known[model])
+                     correct=q not in known[model], knows=q in known[model],
+                     definition="truth")
             )  # fmt: skip
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows)  # graded answers opposite to knowing: the tables read knows
 
 
 def test_accuracy_per_model_and_relation_names_its_definition():
     table = knowledge_by_relation(_answers()).set_index(["model", "relation"])
     assert table.loc[("s", "r1"), "known_rate"] == pytest.approx(2 / 3)
     assert table.loc[("t", "r2"), "known_rate"] == 1.0 and table.loc[("s", "r2"), "n"] == 1
-    assert set(table["definition"]) == {KNOWING}
+    assert set(table["definition"]) == {"truth"}
+    measured = knowledge_by_relation(_answers().drop(columns=["knows", "definition"]))
+    measured = measured.set_index(["model", "relation"])
+    assert measured.loc[("s", "r1"), "known_rate"] == pytest.approx(1 / 3)  # from correct
+    assert set(measured["definition"]) == {"measured"}
 
 
 def test_who_knows_counts_the_four_cells_per_relation():
@@ -47,7 +51,7 @@ def test_who_knows_counts_the_four_cells_per_relation():
     assert table.loc["r2", ["both", "teacher_only", "student_only", "neither"]].tolist() == [
         0, 1, 0, 0,
     ]  # fmt: skip
-    assert set(table["teacher"]) == {"t"} and set(table["definition"]) == {KNOWING}
+    assert set(table["teacher"]) == {"t"} and set(table["definition"]) == {"truth"}
 
 
 def test_the_effect_per_relation_is_the_difference_of_wrong_rates_within_it():

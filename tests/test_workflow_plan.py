@@ -162,28 +162,34 @@ def test_layered_config_plans_with_command_line_values_last(tmp_path):
     assert "results/cli/figures/outcomes.png" in run.output and "results/overlay" not in run.output
 
 
-def test_knowledge_rule_slick_plans_pool_categories_of_teacher_and_student(
+def test_knowledge_rule_slick_plans_the_teachers_pool_categories_and_knows_tables(
     tmp_path, tiny_llama_dir, tiny_gpt2_dir
 ):
+    """A recipe that decides its teacher's knowing by SliCK plans the teacher's pool categories
+    and a slick knows table for it; the student's knowing stays the study's (measured)."""
     config = load_config("configs/real-path.yaml")
     config["models"]["student"]["path"] = str(tiny_llama_dir)
     config["models"]["teacher"]["path"] = str(tiny_gpt2_dir)
     config["questions"]["triviaqa"]["local_dir"] = str(ROOT / "tests/fixtures/trivia_qa")
     config["recipes"]["teacher"]["knowledge_rule"] = "slick"
+    config["knowledge_categories"]["enabled"] = True
     config["knowledge_categories"]["questions_per_shard"] = 0  # one SliCK job per split
     configfile = write_config(tmp_path / "config.yaml", config)
     target = "results/test/w1/sets/student/teacher.parquet"
     run = snakemake(ROOT, tmp_path / "work", configfile, "-n", target)
     assert run.returncode == 0, run.output
     categories = [w for r, w in planned_jobs(run.output) if r == "knowledge_categories"]
-    assert sorted((w["model"], w["split"]) for w in categories) == [
-        ("student", "pool"),
-        ("teacher", "pool"),
+    assert sorted((w["model"], w["split"]) for w in categories) == [("teacher", "pool")]
+    knows = [w for r, w in planned_jobs(run.output) if r == "knows"]
+    assert sorted((w["definition"], w["model"], w["split"]) for w in knows) == [
+        ("measured", "student", "pool"),
+        ("measured", "teacher", "pool"),  # the preconditions: the study's definition
+        ("slick", "teacher", "pool"),
     ]
     own = snakemake(
         ROOT, tmp_path / "work", configfile, "-n", "results/test/w1/sets/student/own.parquet"
     )
-    assert "knowledge_categories" not in planned_rules(own.output)  # default rule: answers only
+    assert "knowledge_categories" not in planned_rules(own.output)  # the study's: answers only
 
 
 def test_exposure_world_plans_one_corpus_and_the_probes(tmp_path):

@@ -37,9 +37,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mismatch.configuration import layered_config, teacher_of, validated  # noqa: E402
+from mismatch.confirmation import primary_contrast, verdict, world_table  # noqa: E402
+from mismatch.confirmation_prose import confirmation_markdown  # noqa: E402
 from mismatch.contrast_prose import contrast_row, contrast_sentence, control_sentence  # noqa: E402
 from mismatch.gap import TRIVIAQA_UNFILTERED_DEV  # noqa: E402
-from mismatch.knowledge import knowledge_gaps  # noqa: E402
+from mismatch.knowledge import (  # noqa: E402
+    knowledge_gaps,
+    other_definition,
+    study_definition,
+)
 from mismatch.rendering import (  # noqa: E402
     default_world_sentence,
     exposure_findings_markdown,
@@ -74,6 +80,8 @@ EXPOSURE_OPTIONAL = (  # tables a run has when its config asks for them
 EXPOSURE_EXTRAS = ("gap_fit", "training_length", "gekhman_fit")
 EXPOSURE_FIGURES = ("recall_by_exposure.png", "effect_by_gap.png")
 PAPER_REGIME_RESULTS = EXPOSURE_RESULTS / "paper-regime"
+CONFIRM_RESULTS = EXPOSURE_RESULTS / "paper-regime-confirm"
+PREREGISTRATION = "docs/preregistration/paper-regime.md"
 REAL_RESULTS = RESULTS / "real-small"
 REAL_PAGE = ROOT / "docs" / "real-small.md"
 REAL_FIGURES = ROOT / "figures" / "real-small"
@@ -87,7 +95,13 @@ REAL_EXTRA_TABLES = (
     "recipes.csv",
     "preconditions.json",
 )
-PAPER_REGIME_TABLES = ("knowledge.csv", "contrasts.csv", "environment.json", "summary.md")
+PAPER_REGIME_TABLES = (
+    "knowledge.csv",
+    "contrasts.csv",
+    "per_world.csv",
+    "environment.json",
+    "summary.md",
+)
 TABLES = (
     "summary.csv",
     "contrasts.csv",
@@ -210,11 +224,13 @@ def readme_with(block: str, readme: str, start: str = START, end: str = END) -> 
 
 
 def _exposure_tables(results: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame, dict]:
-    """The run record, the measured and reference knowledge gaps, and the optional tables."""
+    """The run record, the knowledge gaps by the study's definition of knowing and by the other
+    (``knowledge.other_definition``, a sensitivity row), and the optional tables."""
     run = json.loads((results / "run.json").read_text())
     knowledge = pd.read_csv(results / "knowledge.csv")
-    gaps = knowledge_gaps(knowledge, run["student"], run["teachers"], rate="measured")
-    truth = knowledge_gaps(knowledge, run["student"], run["teachers"], rate="truth")
+    gaps = knowledge_gaps(knowledge, run["student"], run["teachers"])
+    other = other_definition(knowledge)
+    truth = knowledge_gaps(knowledge, run["student"], run["teachers"], definition=other)
     extras = {
         name: pd.read_csv(results / f"{name}.csv")
         for name in EXPOSURE_EXTRAS
@@ -224,18 +240,66 @@ def _exposure_tables(results: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame, d
 
 
 def paper_regime_lines(results: Path) -> str:
-    """The paper-regime run's sentence, as a list item (empty without that run)."""
+    """The paper-regime runs as list items: the pre-registered confirmation's verdict first,
+    then the earlier exploratory run (empty without those runs)."""
+    lines = ""
+    confirm = results / "paper-regime-confirm"
+    if (confirm / "run.json").exists():
+        run = json.loads((confirm / "run.json").read_text())
+        contrast = primary_contrast(pd.read_csv(confirm / "contrasts.csv"))
+        lines += (
+            f"- Paper regime, pre-registered confirmation ([{PREREGISTRATION}]"
+            f"(../{PREREGISTRATION}), {int(contrast['k_worlds'])} new worlds, `{run['config']}`): "
+            f"**{verdict(contrast)}**; "
+            + paper_regime_sentence(
+                pd.read_csv(confirm / "knowledge.csv"),
+                pd.read_csv(confirm / "contrasts.csv"),
+                run["config"],
+                TRIVIAQA_UNFILTERED_DEV,
+            )
+            + f" Wall time {float(run['wall_s']) / 60:.0f} min.\n"
+        )
     folder = results / "paper-regime"
-    if not (folder / "run.json").exists():
+    if (folder / "run.json").exists():
+        run = json.loads((folder / "run.json").read_text())
+        sentence = paper_regime_sentence(
+            pd.read_csv(folder / "knowledge.csv"),
+            pd.read_csv(folder / "contrasts.csv"),
+            run["config"],
+            TRIVIAQA_UNFILTERED_DEV,
+        )
+        lines += (
+            "- Earlier, exploratory (the pair chosen after seeing these worlds; disclosed, not "
+            f"the result): {sentence} Wall time {float(run['wall_s']) / 60:.0f} min.\n"
+        )
+    return lines
+
+
+def confirmation_section(results: Path) -> str:
+    """docs/exposure.md's section on the pre-registered confirmatory run (empty without it)."""
+    confirm = results / "paper-regime-confirm"
+    if not (confirm / "run.json").exists():
         return ""
-    run = json.loads((folder / "run.json").read_text())
-    sentence = paper_regime_sentence(
-        pd.read_csv(folder / "knowledge.csv"),
-        pd.read_csv(folder / "contrasts.csv"),
+    run = json.loads((confirm / "run.json").read_text())
+    contrasts = pd.read_csv(confirm / "contrasts.csv")
+    knowledge = pd.read_csv(confirm / "knowledge.csv")
+    contrast = primary_contrast(contrasts)
+    worlds = world_table(pd.read_csv(confirm / "per_world.csv"), knowledge, contrast)
+    text = confirmation_markdown(
+        contrast,
+        worlds,
         run["config"],
-        TRIVIAQA_UNFILTERED_DEV,
+        f"[{PREREGISTRATION}](../{PREREGISTRATION})",
+        study_definition(knowledge),
     )
-    return f"- {sentence} Wall time {float(run['wall_s']) / 60:.0f} min.\n"
+    return (
+        "## The paper regime: the pre-registered confirmatory run\n\n"
+        + text
+        + "\nThe earlier runs of this regime (worlds 1-4, the pair chosen after seeing them) are "
+        "disclosed in the pre-registration and above; they are not part of this result. Every "
+        "labelled answer of the run is in [results/exposure/paper-regime-confirm/inputs/]"
+        "(results/exposure/paper-regime-confirm/inputs/).\n\n"
+    )
 
 
 def exposure_readme_block(results: Path | None = None) -> str:
@@ -281,18 +345,21 @@ def exposure_rendered(results: Path | None = None) -> str:
         f"{run_line(run, env)}\n\n{block}\n"
         "![Recall against exposure](../figures/recall_by_exposure.png)\n\n"
         "![The effect against the knowledge gap](../figures/effect_by_gap.png)\n\n"
+        + confirmation_section(results)
         + (results / "summary.md").read_text().replace("\n# ", "\n## ", 1)
     )
 
 
-def publish_paper_regime(study: Path, config: str) -> None:
-    """Copy the paper-regime run's tables beside the exposure run's."""
+def publish_paper_regime(study: Path, config: str, destination: Path) -> None:
+    """Copy a paper-regime run's tables and labelled answers beside the exposure run's (the
+    exploratory run into paper-regime/, the pre-registered one into paper-regime-confirm/)."""
     refuse_dirty_run(study)
-    PAPER_REGIME_RESULTS.mkdir(parents=True, exist_ok=True)
+    destination.mkdir(parents=True, exist_ok=True)
     for name in PAPER_REGIME_TABLES:
-        shutil.copy2(study / "summary" / name, PAPER_REGIME_RESULTS / name)
+        shutil.copy2(study / "summary" / name, destination / name)
+    publish_inputs(study, destination)
     run = {"config": config, "wall_s": run_wall_seconds(study)}
-    (PAPER_REGIME_RESULTS / "run.json").write_text(json.dumps(run, indent=2) + "\n")
+    (destination / "run.json").write_text(json.dumps(run, indent=2) + "\n")
 
 
 def publish_exposure(study: Path, config: str) -> None:
@@ -492,6 +559,13 @@ def main() -> int:
         metavar=("STUDY", "CONFIG"),
         help="with --exposure: also the paper-regime run (configs/paper-regime.yaml)",
     )
+    parser.add_argument(
+        "--paper-regime-confirm",
+        nargs=2,
+        metavar=("STUDY", "CONFIG"),
+        help="with --exposure: also the pre-registered confirmatory run "
+        "(configs/paper-regime-confirm.yaml)",
+    )
     args = parser.parse_args()
     if args.check:
         block, page = rendered()
@@ -524,7 +598,12 @@ def main() -> int:
         publish_real(args.study, args.config, args.note)
     elif args.exposure:
         if args.paper_regime:
-            publish_paper_regime(Path(args.paper_regime[0]), args.paper_regime[1])
+            publish_paper_regime(
+                Path(args.paper_regime[0]), args.paper_regime[1], PAPER_REGIME_RESULTS
+            )
+        if args.paper_regime_confirm:
+            study, config = args.paper_regime_confirm
+            publish_paper_regime(Path(study), config, CONFIRM_RESULTS)
         publish_exposure(args.study, args.config)
     else:
         publish(args.study, args.config, args.note)

@@ -79,11 +79,7 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
             f"{source}: analysis.primary",
             f"{primary!r} is not a configured recipe ({', '.join(config['recipes'])})",
         )
-    if config["knowledge"]["basis"] == "truth" and config["questions"]["source"] != "synthetic":
-        raise InputError(
-            f"{source}: knowledge.basis",
-            "truth needs the synthetic world's ground truth (use measured or auto)",
-        )
+    _check_definitions(config, source)
     answering = config["answering"]
     if answering["questions_per_shard"] > 0 and answering["job_per"] != "split":
         raise InputError(
@@ -160,3 +156,24 @@ def _split_size_key(config: Mapping[str, Any], split: str) -> str:
     if questions["source"] in ("triviaqa", "facts"):
         return f"questions.{questions['source']}.{split}_size"
     return f"questions.files.{split}"
+
+
+def _check_definitions(config: Mapping[str, Any], source: str) -> None:
+    """Each definition of knowing the study or a recipe names has what decides it: truth the
+    synthetic world, slick the knowledge categories."""
+    keys = [("knowledge.basis", config["knowledge"]["basis"])] + [
+        (f"recipes.{name}.knowledge_rule", spec["knowledge_rule"])
+        for name, spec in config["recipes"].items()
+        if "knowledge_rule" in spec
+    ]
+    for key, definition in keys:
+        if definition == "truth" and config["questions"]["source"] != "synthetic":
+            raise InputError(
+                f"{source}: {key}",
+                "truth needs the synthetic world's ground truth (use measured, or auto)",
+            )
+        if definition == "slick" and not config["knowledge_categories"]["enabled"]:
+            raise InputError(
+                f"{source}: {key}",
+                "slick needs the SliCK categories: set knowledge_categories.enabled: true",
+            )

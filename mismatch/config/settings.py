@@ -47,8 +47,8 @@ def recipe_stopping(config: Mapping[str, Any]) -> dict[str, str]:
 
 
 def knowledge_basis(config: Mapping[str, Any]) -> str:
-    """``truth`` or ``measured``: what decides that a model knows a fact (``knowledge.basis``;
-    ``auto`` is truth in the synthetic world, measured elsewhere)."""
+    """The study's one definition of knowing (``knowledge.basis``, a ``mismatch.knowing``
+    definition; ``auto`` is truth in the synthetic world, measured elsewhere)."""
     basis = config["knowledge"]["basis"]
     if basis == "auto":
         return "truth" if config["questions"]["source"] == "synthetic" else "measured"
@@ -56,15 +56,24 @@ def knowledge_basis(config: Mapping[str, Any]) -> str:
 
 
 def recipe_knowledge_rule(config: Mapping[str, Any], recipe: str) -> str:
-    """How recipe ``recipe`` decides what a model knows: its own ``knowledge_rule``, else
-    ``truth`` or ``answer`` by ``knowledge_basis``."""
+    """The definition of knowing that picks recipe ``recipe``'s answered targets (whether its
+    teacher knows a question): its own ``knowledge_rule``, ``measured`` for ``target: answer``
+    (the teacher's words are taught only where they were graded correct), else the study's
+    ``knowledge_basis``. Whether the student knows a question is always the study's."""
     spec = config["recipes"][recipe]
     rule = spec.get("knowledge_rule")
     if rule is not None:
         return rule
     if spec.get("target") == "answer":
-        return "answer"  # the teacher's words are taught only where they were graded correct
-    return "truth" if knowledge_basis(config) == "truth" else "answer"
+        return "measured"
+    return knowledge_basis(config)
+
+
+def knowledge_definitions(config: Mapping[str, Any]) -> list[str]:
+    """Every definition of knowing a study reads: its own and its recipes' (sorted)."""
+    return sorted(
+        {knowledge_basis(config)} | {recipe_knowledge_rule(config, r) for r in config["recipes"]}
+    )
 
 
 def model_prompt(config: Mapping[str, Any], model: str) -> dict[str, Any]:
