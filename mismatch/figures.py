@@ -8,7 +8,7 @@ table under results/summary/ (``mismatch.analysis``); nothing here computes a st
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -299,35 +299,56 @@ def plot_recall_by_exposure(table: pd.DataFrame, path: str | os.PathLike[str]) -
 
 
 def plot_effect_by_gap(
-    points: pd.DataFrame, fit: pd.DataFrame, path: str | os.PathLike[str]
+    points: pd.DataFrame,
+    fit: pd.DataFrame,
+    path: str | os.PathLike[str],
+    direct: Sequence[Mapping[str, Any]] = (),
 ) -> None:
     """Each (world, teacher) effect on the wrong rate against the teacher's knowledge gap, with
-    its interval, the fitted line, and the paper's gap marked (``mismatch.gap`` tables): the
-    primary fit, on the study's definition of knowing, which the x axis names."""
+    its interval and the fitted line (``mismatch.gap`` tables): one panel per definition of
+    knowing, the study's (primary) first, the sensitivity one beside it. On the ``measured``
+    panel the paper's gap is marked with the line's prediction, and ``direct`` (label, gap,
+    estimate, low, high: effects measured in runs of the paper's regime) are drawn beside it."""
     missing = {"recipe", "gap", "estimate", "low", "high", "definition", "role"} - set(
         points.columns
     )
     if missing:
         raise InputError("gap points", f"missing columns {sorted(missing)}")
-    points = points[points["role"] == "primary"]
-    fit = fit[fit["role"] == "primary"]
-    definition = str(points["definition"].iloc[0])
-    fig = Figure(figsize=(7.0, 4.5), layout="constrained")
-    ax = fig.subplots()
+    roles = [r for r in ("primary", "sensitivity") if (points["role"] == r).any()]
+    fig = Figure(figsize=(6.0 * len(roles), 4.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(roles), sharey=True))
+    for ax, role in zip(axes, roles, strict=True):
+        shown = points[points["role"] == role]
+        definition = str(shown["definition"].iloc[0])
+        lines = fit[fit["role"] == role] if "role" in fit.columns else fit.iloc[:0]
+        _gap_panel(ax, shown, lines, direct if definition == "measured" else ())
+        ax.set_xlabel(
+            f"Pool facts the teacher knows minus the student (points)\nknowing = {definition}"
+        )
+        ax.set_title(f"{role.capitalize()}: knowing = {definition}", fontsize="medium")
+    axes[0].set_ylabel("Wrong rate, teacher's data minus own (points)")
+    fig.suptitle("The effect against the knowledge gap (95% intervals, persons resampled)")
+    save_figure(fig, path)
+
+
+def _gap_panel(
+    ax: Axes, points: pd.DataFrame, fit: pd.DataFrame, direct: Sequence[Mapping[str, Any]]
+) -> None:
+    """One definition's points, line, paper-gap prediction and direct measurements."""
     for i, (recipe, rows) in enumerate(points.groupby("recipe", sort=False)):
         x, y = 100 * rows["gap"], 100 * rows["estimate"]
         yerr = 100 * np.vstack([rows["estimate"] - rows["low"], rows["high"] - rows["estimate"]])
         ax.errorbar(x, y, yerr=yerr, fmt="o", color=f"C{i % 10}", capsize=3, label=recipe)
+    right = 100 * points["gap"].max()
     if not fit.empty:
         f = fit.set_index("quantity")
         slope, intercept = f.loc["slope", "estimate"], f.loc["intercept", "estimate"]
-        paper = float(f.loc["slope", "paper_gap"])
-        xs = np.linspace(0, max(100 * points["gap"].max(), 100 * paper), 50)
-        ax.plot(xs, 100 * intercept + slope * xs, "k-", lw=1, label="least-squares line")
         if "predicted effect at the paper's gap" in f.index:
             pred = f.loc["predicted effect at the paper's gap"]
+            paper = 100 * float(pred["paper_gap"])
+            right = max(right, paper)
             ax.errorbar(
-                [100 * paper],
+                [paper],
                 [100 * pred["estimate"]],
                 yerr=[
                     [100 * (pred["estimate"] - pred["low"])],
@@ -336,17 +357,24 @@ def plot_effect_by_gap(
                 fmt="D",
                 color="k",
                 capsize=3,
-                label="prediction at the paper's gap",
+                label="the line at the paper's gap",
             )
+        xs = np.linspace(0, right, 50)
+        ax.plot(xs, 100 * intercept + slope * xs, "k-", lw=1, label="least-squares line")
+    for j, run in enumerate(direct):
+        ax.errorbar(
+            [100 * run["gap"]],
+            [100 * run["estimate"]],
+            yerr=[[100 * (run["estimate"] - run["low"])], [100 * (run["high"] - run["estimate"])]],
+            fmt="s",
+            mfc="white",
+            color=f"C{(j + 6) % 10}",
+            capsize=3,
+            label=str(run["label"]),
+        )
     ax.axhline(0, color="grey", lw=0.8)
-    ax.set_xlabel(
-        f"Pool facts the teacher knows minus the student (points; knowing = {definition})"
-    )
-    ax.set_ylabel("Wrong rate, teacher's data minus own (points)")
-    ax.set_title("The effect against the knowledge gap (95% intervals, persons resampled)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
-    save_figure(fig, path)
 
 
 def plot_loss_curves(losses: pd.DataFrame, path: str | os.PathLike[str]) -> None:

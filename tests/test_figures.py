@@ -266,7 +266,7 @@ def test_plot_effect_by_gap_with_and_without_a_line(tmp_path):
     from test_gap import ACCURACY, RECIPES, _answers, _knowledge
 
     from mismatch.clustered import build_design, resample
-    from mismatch.gap import gap_effects, teacher_gaps
+    from mismatch.gap import gap_effects, gap_tables, teacher_gaps
 
     draws = resample(build_design(_answers(slope=0.5), ["wrong", "n"]), n_boot=50, seed=1)
     points, fit = gap_effects(teacher_gaps(_knowledge(), RECIPES, "small"), draws, "own")
@@ -279,3 +279,12 @@ def test_plot_effect_by_gap_with_and_without_a_line(tmp_path):
     _assert_png(tmp_path / "alone" / "points_only.png")
     with pytest.raises(InputError, match="gap points"):
         plot_effect_by_gap(points.drop(columns="gap"), fit, tmp_path / "bad.png")
+    # a truth study: two panels, the measured one with a run of the paper's regime beside it
+    knowledge = _knowledge().assign(definition="truth")
+    knowledge["known_rate"] = knowledge["measured_known_rate"] / 2
+    points, fit = gap_tables(knowledge, RECIPES, ["small"], "own", draws)
+    direct = [dict(label="paper regime (measured)", gap=0.1, estimate=0.06, low=0.01, high=0.12)]
+    (tmp_path / "two").mkdir()
+    figure = tmp_path / "two" / "two.png"
+    plot_effect_by_gap(points, fit, figure, direct)
+    _assert_png(figure)

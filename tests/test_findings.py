@@ -93,12 +93,18 @@ def test_wall_time_and_figures_are_the_studys_own(tmp_path):
     assert [p.name for p in publish_findings.run_figures(study)] == ["outcomes.png"]
 
 
-def _paper_regime_run(work):
+def _paper_regime_run(work, **contrast):
     """A finished paper-regime run's summary tables: student mid at 69%, teacher xl at 78%,
-    effect +5.0 [-1.0, +11.0] points over an own-data wrong rate of 2%."""
+    effect +5.0 [-1.0, +11.0] points over an own-data wrong rate of 2% (``contrast``: more
+    columns of its primary row)."""
     study = work / "results" / "paper-regime"
     summary = study / "summary"
-    summary.mkdir(parents=True)
+    (summary / "inputs").mkdir(parents=True)
+    (summary / "inputs" / "labels.parquet").write_bytes(b"paper labels")
+    pd.DataFrame(
+        [dict(role="primary", student="mid", treatment="xl", control="own", world=1,
+              kind="world", estimate=0.05, low=-0.01, high=0.11)]
+    ).to_csv(summary / "per_world.csv", index=False)  # fmt: skip
     pd.DataFrame(
         [
             dict(world_seed=1, model=m, split="pool", measured_known_rate=r)
@@ -108,7 +114,8 @@ def _paper_regime_run(work):
     pd.DataFrame(
         [
             dict(role="primary", student="mid", treatment="xl", control="own",
-                 treatment_rate=0.07, control_rate=0.02, estimate=0.05, low=-0.01, high=0.11)
+                 treatment_rate=0.07, control_rate=0.02, estimate=0.05, low=-0.01, high=0.11,
+                 **contrast)
         ]
     ).to_csv(summary / "contrasts.csv", index=False)  # fmt: skip
     (summary / "environment.json").write_text('{"git_commit": "abc123"}')
@@ -199,7 +206,20 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     monkeypatch.setattr(
         publish_findings, "PAPER_REGIME_RESULTS", root / "docs/results/exposure/paper-regime"
     )
-    publish_findings.publish_paper_regime(paper, "configs/paper-regime.yaml")
+    results = root / "docs/results/exposure"
+    publish_findings.publish_paper_regime(
+        paper, "configs/paper-regime.yaml", results / "paper-regime"
+    )
+    confirm = _paper_regime_run(
+        tmp_path / "confirm",
+        p_value=0.001, n_flips=20000, n_persons=240, new_worlds_estimate=0.04,
+        new_worlds_low=0.01, new_worlds_high=0.07, k_worlds=8, worlds_higher=8, worlds_lower=0,
+        worlds_sign_p=0.0078,
+    )  # fmt: skip
+    monkeypatch.setattr(publish_findings, "CONFIRM_RESULTS", results / "paper-regime-confirm")
+    publish_findings.publish_paper_regime(
+        confirm, "configs/paper-regime-confirm.yaml", results / "paper-regime-confirm", "shared"
+    )
     publish_findings.publish_exposure(study, "configs/exposure.yaml")
     block = readme.read_text()
     assert "STALE" not in block and block.endswith("<!-- exposure:end -->\n\nrest\n")
@@ -224,7 +244,12 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     assert "`small` 30.0%, `large` 60.0%" in text and "met in 1 of 1 world(s)" in text
     assert (root / "docs/results/exposure/inputs/labels.parquet").read_bytes() == b"labels"
     assert (root / "figures" / "recall_by_exposure.png").read_bytes() == b"png"
-    assert (root / "figures" / "effect_by_gap.png").read_bytes() == b"png"
+    assert (root / "figures" / "effect_by_gap.png").read_bytes() == b"png"  # no gap tables
+    assert "**Registered verdict: confirmed**" in text
+    assert "8 of 8 worlds higher, 0 lower, p = 0.0078" in text
+    assert "- Earlier, exploratory (the pair chosen after seeing these worlds" in text
+    assert (results / "paper-regime-confirm/inputs/labels.parquet").read_bytes() == b"paper labels"
+    assert json.loads((results / "paper-regime-confirm/run.json").read_text())["note"] == "shared"
 
 
 def test_repooling_changed_only_the_zero_variance_rows_and_the_page_says_so(tmp_path):

@@ -40,9 +40,11 @@ from mismatch.configuration import layered_config, teacher_of, validated  # noqa
 from mismatch.confirmation import primary_contrast, verdict, world_table  # noqa: E402
 from mismatch.confirmation_prose import confirmation_markdown  # noqa: E402
 from mismatch.contrast_prose import contrast_row, contrast_sentence, control_sentence  # noqa: E402
+from mismatch.figures import plot_effect_by_gap  # noqa: E402
 from mismatch.gap import TRIVIAQA_UNFILTERED_DEV  # noqa: E402
 from mismatch.knowledge import (  # noqa: E402
     knowledge_gaps,
+    known_rates,
     other_definition,
     study_definition,
 )
@@ -51,6 +53,7 @@ from mismatch.rendering import (  # noqa: E402
     exposure_findings_markdown,
     exposure_readme_markdown,
     findings_markdown,
+    format_pct,
     paper_regime_sentence,
     plain_finding,
 )
@@ -81,6 +84,7 @@ EXPOSURE_EXTRAS = ("gap_fit", "training_length", "gekhman_fit")
 EXPOSURE_FIGURES = ("recall_by_exposure.png", "effect_by_gap.png")
 PAPER_REGIME_RESULTS = EXPOSURE_RESULTS / "paper-regime"
 CONFIRM_RESULTS = EXPOSURE_RESULTS / "paper-regime-confirm"
+CONFIRM_START, CONFIRM_END = "<!-- confirm:start -->", "<!-- confirm:end -->"
 PREREGISTRATION = "docs/preregistration/paper-regime.md"
 REAL_RESULTS = RESULTS / "real-small"
 REAL_PAGE = ROOT / "docs" / "real-small.md"
@@ -249,15 +253,15 @@ def paper_regime_lines(results: Path) -> str:
         contrast = primary_contrast(pd.read_csv(confirm / "contrasts.csv"))
         lines += (
             f"- Paper regime, pre-registered confirmation ([{PREREGISTRATION}]"
-            f"(../{PREREGISTRATION}), {int(contrast['k_worlds'])} new worlds, `{run['config']}`): "
-            f"**{verdict(contrast)}**; "
+            f"({PREREGISTRATION.removeprefix('docs/')}), {int(contrast['k_worlds'])} new worlds): "
+            f"**{verdict(contrast)}** by the registered rule. "
             + paper_regime_sentence(
                 pd.read_csv(confirm / "knowledge.csv"),
                 pd.read_csv(confirm / "contrasts.csv"),
                 run["config"],
                 TRIVIAQA_UNFILTERED_DEV,
             )
-            + f" Wall time {float(run['wall_s']) / 60:.0f} min.\n"
+            + f" Wall time {float(run['wall_s']) / 60:.0f} min{_note(run)}.\n"
         )
     folder = results / "paper-regime"
     if (folder / "run.json").exists():
@@ -275,6 +279,59 @@ def paper_regime_lines(results: Path) -> str:
     return lines
 
 
+def confirm_readme_block(results: Path | None = None) -> str:
+    """The README's sentence on the pre-registered confirmatory run: its registered verdict,
+    estimate and sign test, generated from its tables."""
+    confirm = (EXPOSURE_RESULTS if results is None else results) / "paper-regime-confirm"
+    contrast = primary_contrast(pd.read_csv(confirm / "contrasts.csv"))
+    k = int(contrast["k_worlds"])
+    pooled = _points_text(
+        contrast["new_worlds_estimate"], contrast["new_worlds_low"], contrast["new_worlds_high"]
+    )
+    return (
+        f"**{verdict(contrast).capitalize()}** by the registered rule: student "
+        f"`{contrast['student']}` taught by `{contrast['treatment']}` answered wrongly "
+        f"{format_pct(contrast['treatment_rate'])} of the test questions against "
+        f"{format_pct(contrast['control_rate'])} with its own answers; over the {k} new worlds "
+        f"the difference is {pooled} points (random effects, worlds the unit), higher in "
+        f"{int(contrast['worlds_higher'])} of {k} worlds (exact sign test p = "
+        f"{float(contrast['worlds_sign_p']):.3f}; the rule needs both an interval above 0 and "
+        "p < 0.05). Details: [docs/exposure.md](docs/exposure.md).\n"
+    )
+
+
+def paper_regime_points(results: Path) -> list[dict[str, object]]:
+    """The paper-regime runs' effects at their measured gap (teacher's minus student's greedy
+    pool accuracy, mean over worlds), for the gap figure's measured panel: the pre-registered
+    run's registered estimate (new worlds) and the exploratory run's (these worlds)."""
+    found = []
+    for folder, label, prefix in (
+        ("paper-regime-confirm", "paper regime, pre-registered (new worlds)", "new_worlds_"),
+        ("paper-regime", "paper regime, exploratory (these worlds)", ""),
+    ):
+        if not (results / folder / "run.json").exists():
+            continue
+        contrast = primary_contrast(pd.read_csv(results / folder / "contrasts.csv"))
+        knowledge = pd.read_csv(results / folder / "knowledge.csv")
+        pool = knowledge[knowledge["split"] == "pool"].assign(
+            rate=lambda t: known_rates(t, "measured")
+        )
+        rates = pool.groupby("model")["rate"].mean()
+        found.append(
+            {
+                "label": label,
+                "gap": float(rates[contrast["treatment"]] - rates[contrast["student"]]),
+                **{k: float(contrast[f"{prefix}{k}"]) for k in ("estimate", "low", "high")},
+            }
+        )
+    return found
+
+
+def _note(run: dict[str, object]) -> str:
+    """A run record's note (e.g. that the machine was shared), as a clause."""
+    return f"; {run['note']}" if run.get("note") else ""
+
+
 def confirmation_section(results: Path) -> str:
     """docs/exposure.md's section on the pre-registered confirmatory run (empty without it)."""
     confirm = results / "paper-regime-confirm"
@@ -289,7 +346,7 @@ def confirmation_section(results: Path) -> str:
         contrast,
         worlds,
         run["config"],
-        f"[{PREREGISTRATION}](../{PREREGISTRATION})",
+        f"[{PREREGISTRATION}]({PREREGISTRATION.removeprefix('docs/')})",
         study_definition(knowledge),
     )
     return (
@@ -350,7 +407,9 @@ def exposure_rendered(results: Path | None = None) -> str:
     )
 
 
-def publish_paper_regime(study: Path, config: str, destination: Path) -> None:
+def publish_paper_regime(
+    study: Path, config: str, destination: Path, note: str | None = None
+) -> None:
     """Copy a paper-regime run's tables and labelled answers beside the exposure run's (the
     exploratory run into paper-regime/, the pre-registered one into paper-regime-confirm/)."""
     refuse_dirty_run(study)
@@ -358,7 +417,7 @@ def publish_paper_regime(study: Path, config: str, destination: Path) -> None:
     for name in PAPER_REGIME_TABLES:
         shutil.copy2(study / "summary" / name, destination / name)
     publish_inputs(study, destination)
-    run = {"config": config, "wall_s": run_wall_seconds(study)}
+    run = {"config": config, "wall_s": run_wall_seconds(study), "note": note}
     (destination / "run.json").write_text(json.dumps(run, indent=2) + "\n")
 
 
@@ -392,7 +451,18 @@ def publish_exposure(study: Path, config: str) -> None:
     (EXPOSURE_RESULTS / "run.json").write_text(json.dumps(run, indent=2) + "\n")
     for name in EXPOSURE_FIGURES:
         shutil.copy2(study / "figures" / name, ROOT / "figures" / name)
+    if (EXPOSURE_RESULTS / "gap_points.csv").exists():  # redrawn with the paper-regime runs
+        plot_effect_by_gap(
+            pd.read_csv(EXPOSURE_RESULTS / "gap_points.csv"),
+            pd.read_csv(EXPOSURE_RESULTS / "gap_fit.csv"),
+            ROOT / "figures" / "effect_by_gap.png",
+            paper_regime_points(EXPOSURE_RESULTS),
+        )
     EXPOSURE_PAGE.write_text(exposure_rendered())
+    if (CONFIRM_RESULTS / "run.json").exists() and CONFIRM_START in README.read_text():
+        README.write_text(
+            readme_with(confirm_readme_block(), README.read_text(), CONFIRM_START, CONFIRM_END)
+        )
     if EXPOSURE_START in README.read_text():  # a README that shows the exposure block
         README.write_text(
             readme_with(exposure_readme_block(), README.read_text(), EXPOSURE_START, EXPOSURE_END)
@@ -430,7 +500,7 @@ def publish(study: Path, config: str, note: str | None = None) -> None:
     (RESULTS / "run.json").write_text(json.dumps(run, indent=2) + "\n")
     figures = run_figures(study)
     for stale in (ROOT / "figures").glob("*.png"):
-        if stale.name not in {f.name for f in figures}:
+        if stale.name not in {f.name for f in figures} | set(EXPOSURE_FIGURES):
             stale.unlink()  # a figure this run did not draw (e.g. a sweep it no longer has)
     for figure in figures:
         shutil.copy2(figure, ROOT / "figures" / figure.name)
@@ -580,6 +650,9 @@ def main() -> int:
             block = exposure_readme_block()
             fresh = readme_with(block, readme, EXPOSURE_START, EXPOSURE_END) == readme
             checks.append(("README.md (exposure block)", fresh))
+        if (CONFIRM_RESULTS / "run.json").exists() and CONFIRM_START in readme:
+            fresh = readme_with(confirm_readme_block(), readme, CONFIRM_START, CONFIRM_END)
+            checks.append(("README.md (confirmation block)", fresh == readme))
         if (REAL_RESULTS / "run.json").exists():
             block, page = real_rendered()
             checks.append(("docs/real-small.md", REAL_PAGE.read_text() == page))
@@ -603,7 +676,7 @@ def main() -> int:
             )
         if args.paper_regime_confirm:
             study, config = args.paper_regime_confirm
-            publish_paper_regime(Path(study), config, CONFIRM_RESULTS)
+            publish_paper_regime(Path(study), config, CONFIRM_RESULTS, args.note)
         publish_exposure(args.study, args.config)
     else:
         publish(args.study, args.config, args.note)
