@@ -207,9 +207,10 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
         publish_findings, "PAPER_REGIME_RESULTS", root / "docs/results/exposure/paper-regime"
     )
     results = root / "docs/results/exposure"
-    publish_findings.publish_paper_regime(
-        paper, "configs/paper-regime.yaml", results / "paper-regime"
-    )
+    for _ in range(2):  # a rerun replaces the published run and discloses it
+        publish_findings.publish_paper_regime(
+            paper, "configs/paper-regime.yaml", results / "paper-regime"
+        )
     confirm = _paper_regime_run(
         tmp_path / "confirm",
         p_value=0.001, n_flips=20000, n_persons=240, new_worlds_estimate=0.04,
@@ -248,6 +249,8 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     assert "**Registered verdict: confirmed**" in text
     assert "8 of 8 worlds higher, 0 lower, p = 0.0078" in text
     assert "- Earlier, exploratory (the pair chosen after seeing these worlds" in text
+    assert "It replaces the run(s) published before with the same config, which gave +5.0 " in text
+    assert "[-1.0, +11.0] (commit abc123)" in text
     assert (results / "paper-regime-confirm/inputs/labels.parquet").read_bytes() == b"paper labels"
     assert json.loads((results / "paper-regime-confirm/run.json").read_text())["note"] == "shared"
 

@@ -274,7 +274,8 @@ def paper_regime_lines(results: Path) -> str:
         )
         lines += (
             "- Earlier, exploratory (the pair chosen after seeing these worlds; disclosed, not "
-            f"the result): {sentence} Wall time {float(run['wall_s']) / 60:.0f} min.\n"
+            f"the result): {sentence} Wall time {float(run['wall_s']) / 60:.0f} min"
+            f"{_note(run)}.{_replaced(run)}\n"
         )
     return lines
 
@@ -325,6 +326,42 @@ def paper_regime_points(results: Path) -> list[dict[str, object]]:
             }
         )
     return found
+
+
+def replaced_runs(destination: Path) -> list[dict[str, object]]:
+    """The runs published in ``destination`` before the one about to replace them: the earlier
+    record's own list plus its primary estimate ("these worlds") and commit, so that a replaced
+    run stays disclosed beside its successor."""
+    if not (destination / "contrasts.csv").exists():
+        return []
+    record = json.loads((destination / "run.json").read_text())
+    contrast = primary_contrast(pd.read_csv(destination / "contrasts.csv"))
+    commit = json.loads((destination / "environment.json").read_text()).get("git_commit")
+    return [
+        *record.get("earlier", []),
+        {
+            "commit": str(commit)[:12],
+            "estimate": float(contrast["estimate"]),
+            "low": float(contrast["low"]),
+            "high": float(contrast["high"]),
+        },
+    ]
+
+
+def _replaced(run: dict[str, object]) -> str:
+    """The sentence disclosing the runs a published run replaced (empty without any)."""
+    earlier = run.get("earlier") or []
+    if not earlier:
+        return ""
+    shown = "; ".join(
+        f"{_points_text(e['estimate'], e['low'], e['high'])} (commit {e['commit']})"
+        for e in earlier
+    )
+    return (
+        f" It replaces the run(s) published before with the same config, which gave {shown}: "
+        "the same design rerun on later code and possibly another machine (docs/statistics.md, "
+        "what is bit-identical)."
+    )
 
 
 def _note(run: dict[str, object]) -> str:
@@ -414,10 +451,11 @@ def publish_paper_regime(
     exploratory run into paper-regime/, the pre-registered one into paper-regime-confirm/)."""
     refuse_dirty_run(study)
     destination.mkdir(parents=True, exist_ok=True)
+    earlier = replaced_runs(destination)
     for name in PAPER_REGIME_TABLES:
         shutil.copy2(study / "summary" / name, destination / name)
     publish_inputs(study, destination)
-    run = {"config": config, "wall_s": run_wall_seconds(study), "note": note}
+    run = {"config": config, "wall_s": run_wall_seconds(study), "note": note, "earlier": earlier}
     (destination / "run.json").write_text(json.dumps(run, indent=2) + "\n")
 
 
