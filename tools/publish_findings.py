@@ -169,8 +169,9 @@ def rendered(results: Path = RESULTS) -> tuple[str, str]:
         pd.read_csv(results / "sweep_levels.csv"),
     )
     env = json.loads((results / "environment.json").read_text())
-    line = run_line(json.loads((results / "run.json").read_text()), env)
-    block = f"{line}\n\n{block}"
+    run = json.loads((results / "run.json").read_text())
+    line = run_line(run, env)
+    block = f"{line}{_replaced(run)}\n\n{block}"
     plain = plain_finding(headline, pd.read_csv(results / "summary.csv"))
     readme_block = (
         f"{plain}\n{line} Every table: [docs/findings.md](docs/findings.md), rendered from "
@@ -531,10 +532,12 @@ def publish_inputs(study: Path, destination: Path) -> None:
 def publish(study: Path, config: str, note: str | None = None) -> None:
     refuse_dirty_run(study)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    earlier = replaced_runs(RESULTS)
+    (RESULTS / "repooled.json").unlink(missing_ok=True)  # corrected the replaced run only
     for name in TABLES:
         shutil.copy2(study / "summary" / name, RESULTS / name)
     publish_inputs(study, RESULTS)
-    run = {"config": config, "wall_s": run_wall_seconds(study), "note": note}
+    run = {"config": config, "wall_s": run_wall_seconds(study), "note": note, "earlier": earlier}
     (RESULTS / "run.json").write_text(json.dumps(run, indent=2) + "\n")
     figures = run_figures(study)
     for stale in (ROOT / "figures").glob("*.png"):
