@@ -88,13 +88,17 @@ def test_probe_report_in_the_summary(study):
 def test_gap_training_length_and_gekhman_tables(study):
     summary = study / "results/test/summary"
     points = pd.read_csv(summary / "gap_points.csv")
-    assert sorted(points.recipe) == ["large", "mid"]
+    assert sorted(points[points.role == "primary"].recipe) == ["large", "mid"]
     assert (points.gap == points.teacher_accuracy - points.student_accuracy).all()
+    assert set(points.definition) == {"truth", "measured"}  # the study's, and the sensitivity
+    assert set(points[points.role == "primary"].definition) == {"truth"}
     fit = pd.read_csv(summary / "gap_fit.csv")
-    if points.gap.nunique() > 1:  # models this tiny may all answer nothing: no line then
-        assert "predicted effect at the paper's gap" in set(fit.quantity)
-    else:
-        assert fit.empty and "quantity" in fit.columns
+    primary = points[points.role == "primary"]
+    if primary.gap.nunique() > 1:  # models this tiny may all know nothing: no line then
+        lines = fit[fit.role == "primary"]
+        assert set(lines.definition) == {"truth"} and "correlation" in set(lines.quantity)
+        assert "predicted effect at the paper's gap" not in set(lines.quantity)  # greedy only
+    assert "quantity" in fit.columns
     length = pd.read_csv(summary / "training_length.csv")
     row = length.set_index("early").loc["large_early"]
     assert row.converged == "large" and row.early_control == "own_early"

@@ -139,7 +139,13 @@ def test_controls_beside_or_into_a_finished_default_plan_apart_or_only_what_is_n
         for w in controls["seeds"]["world"]
         for s in controls["students"]
     }
-    assert job_set(run.output) == recipe_jobs(controls, new) | checks | FINAL
+    # large_words teaches the teacher's graded words: its teacher's knows table by the graded
+    # answer (measured) is new; the study's own (truth) tables are all there
+    knows = {
+        expected("knows", w=w, definition="measured", model="large", split="pool")
+        for w in controls["seeds"]["world"]
+    }
+    assert job_set(run.output) == recipe_jobs(controls, new) | checks | knows | FINAL
 
 
 def test_added_recipes_plan_only_their_jobs_and_the_summary(tiny_study, tmp_path):
