@@ -359,7 +359,7 @@ def _gap_panel(
                 capsize=3,
                 label="the line at the paper's gap",
             )
-        xs = np.linspace(0, right, 50)
+        xs = np.linspace(min(0.0, 100 * points["gap"].min()), right, 50)
         ax.plot(xs, 100 * intercept + slope * xs, "k-", lw=1, label="least-squares line")
     for j, run in enumerate(direct):
         ax.errorbar(

@@ -3,6 +3,7 @@
     .venv/bin/python tools/recompute_tables.py results/default/summary --config config.yaml
     .venv/bin/python tools/recompute_tables.py docs/results          # a published run (run.json
                                                                      # names its config)
+    .venv/bin/python tools/recompute_tables.py --all                 # every published run
 
 The inputs are what the `analyse` rule reads: `inputs/` (every labelled answer, the test
 questions with their clusters, the fine-tuning sets, the loss curves, the fact probes) and
@@ -45,17 +46,18 @@ def settings_of(config_path: Path) -> AnalysisSettings:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path, help="a summary folder with inputs/ beside its tables")
-    parser.add_argument("--config", type=Path, help="the config the run used (else run.json's)")
-    args = parser.parse_args(argv)
-    folder = args.folder
-    config = args.config
+def published_folders(root: Path) -> list[Path]:
+    """Every published run under ``root`` (docs/results): the folders with a run record."""
+    return sorted(run.parent for run in root.rglob("run.json"))
+
+
+def recompute(folder: Path, config: Path | None) -> int:
+    """Recompute one folder's tables and compare them; 0 when every table is identical."""
     if config is None:
         run = folder / "run.json"
         if not run.is_file():
-            parser.error(f"{folder}: no run.json naming the config; give --config")
+            print(f"error: {folder}: no run.json naming the config; give --config", file=sys.stderr)
+            return 1
         config = ROOT / json.loads(run.read_text())["config"]
     if not (folder / "inputs").is_dir():
         print(f"error: {folder}/inputs: no gathered inputs to recompute from", file=sys.stderr)
@@ -70,6 +72,24 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print("every table is identical")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "folder", type=Path, nargs="?", help="a summary folder with inputs/ beside its tables"
+    )
+    parser.add_argument("--config", type=Path, help="the config the run used (else run.json's)")
+    parser.add_argument(
+        "--all", action="store_true", help="every published run under docs/results/"
+    )
+    args = parser.parse_args(argv)
+    if args.all:
+        folders = published_folders(ROOT / "docs" / "results")
+        return max(recompute(folder, None) for folder in folders)
+    if args.folder is None:
+        parser.error("give a folder, or --all")
+    return recompute(args.folder, args.config)
 
 
 if __name__ == "__main__":
