@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from mismatch.analysis import AnalysisSettings, analyse
+from mismatch.knowledge import study_definition
 from mismatch.probes import probe_report, recall_by_exposure
 from mismatch.recipe_kinds import controls_table
 from mismatch.relations import knowledge_by_relation, who_knows
@@ -29,6 +30,7 @@ def analysis_tables(
         settings,
         knowledge=knowledge,
     )
+    tables["by_knowledge"] = name_knowing(tables["by_knowledge"], study_definition(knowledge))
     answers = inputs["answers"]
     tables["knowledge_by_relation"] = knowledge_by_relation(answers)
     tables["who_knows"] = who_knows(answers, list(pd.unique(inputs["labels"]["student"])))
@@ -39,3 +41,10 @@ def analysis_tables(
         tables["probe_auroc"] = probe_report(probes, n_boot=settings.n_boot)
         tables["recall_by_exposure"] = recall_by_exposure(probes)
     return tables
+
+
+def name_knowing(by_knowledge: pd.DataFrame, definition: str) -> pd.DataFrame:
+    """The outcome-by-knowledge table with the definition each split groups by: the study's for
+    ``student_knows``, SliCK for ``category``."""
+    named = {"student_knows": definition, "category": "slick"}
+    return by_knowledge.assign(definition=by_knowledge["split"].map(named))

@@ -141,3 +141,12 @@ def test_the_study_names_every_definition_it_reads():
     real["knowledge"]["basis"] = "truth"
     with pytest.raises(InputError, match="knowledge.basis: truth needs the synthetic world"):
         check_config(real)
+
+
+def test_outcomes_by_knowledge_name_the_definition_of_each_split():
+    from mismatch.study_tables import name_knowing
+
+    table = pd.DataFrame({"split": ["student_knows", "student_knows", "category"],
+                          "group": ["known", "unknown", "HighlyKnown"]})  # fmt: skip
+    named = name_knowing(table, "truth")
+    assert named["definition"].tolist() == ["truth", "truth", "slick"]
