@@ -13,10 +13,9 @@ from typing import Any
 import pandas as pd
 
 from mismatch.errors import InputError
-from mismatch.knowledge import known_rates
+from mismatch.knowledge import known_rate_table
 
 ALPHA = 0.05
-VERDICTS = ("confirmed", "not confirmed", "reversed")
 
 
 def verdict(contrast: Mapping[str, Any], alpha: float = ALPHA) -> str:
@@ -49,9 +48,7 @@ def world_table(
         & (per_world["control"] == contrast["control"])
         & (per_world["kind"] == "world")
     ]
-    pool = knowledge[knowledge["split"] == "pool"].copy()
-    pool["rate"] = known_rates(pool)
-    rates = pool.pivot(index="world_seed", columns="model", values="rate")
+    rates = known_rate_table(knowledge)
     table = rows[["world", "estimate", "low", "high"]].rename(columns={"world": "world_seed"})
     table = table.astype({"world_seed": int})
     return table.assign(

@@ -320,8 +320,7 @@ def plot_effect_by_gap(
     for ax, role in zip(axes, roles, strict=True):
         shown = points[points["role"] == role]
         definition = str(shown["definition"].iloc[0])
-        lines = fit[fit["role"] == role] if "role" in fit.columns else fit.iloc[:0]
-        _gap_panel(ax, shown, lines, direct if definition == "measured" else ())
+        _gap_panel(ax, shown, fit[fit["role"] == role], direct if definition == "measured" else ())
         ax.set_xlabel(
             f"Pool facts the teacher knows minus the student (points)\nknowing = {definition}"
         )

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from mismatch.clustered import Resamples, arm_difference, percentile_interval, ratio
-from mismatch.knowledge import known_rates, other_definition, study_definition
+from mismatch.knowledge import known_rate_table, other_definition, study_definition
 
 PAPER_REGIME = {
     "student_accuracy": 0.689,
@@ -49,9 +49,7 @@ def teacher_gaps(
     """One row per (world, converged teacher recipe) of ``student``: the student's and the
     teacher's known rate on the pool by ``definition`` (``knowledge.known_rates``; the study's
     when ``None``), the gap, and the definition's name."""
-    pool = knowledge[knowledge["split"] == "pool"].copy()
-    pool["rate"] = known_rates(pool, definition)
-    pool = pool.set_index(["world_seed", "model"])
+    rates = known_rate_table(knowledge, definition)
     knowing = definition or study_definition(knowledge)
     rows = []
     for name, spec in recipes.items():
@@ -60,11 +58,12 @@ def teacher_gaps(
             continue
         if spec.get("stopping", "converged") != "converged":  # the gap line is at convergence
             continue
-        for world in sorted(pool.index.get_level_values("world_seed").unique()):
-            if (world, student) not in pool.index or (world, teacher) not in pool.index:
+        for world in sorted(rates.index):
+            if student not in rates.columns or teacher not in rates.columns:
                 continue
-            own = float(pool.loc[(world, student), "rate"])
-            other = float(pool.loc[(world, teacher), "rate"])
+            own, other = float(rates.loc[world, student]), float(rates.loc[world, teacher])
+            if pd.isna(own) or pd.isna(other):
+                continue
             rows.append(
                 {
                     "definition": knowing,

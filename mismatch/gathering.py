@@ -63,7 +63,7 @@ def collect_knows(paths: Iterable[str], pattern: str) -> pd.DataFrame:
     return pd.concat(tables, ignore_index=True)
 
 
-def test_knows(knows: pd.DataFrame) -> dict[tuple[int, str], pd.Series]:
+def knows_on_test(knows: pd.DataFrame) -> dict[tuple[int, str], pd.Series]:
     """(world_seed, model) -> question_id -> knows, on the test split (``collect_knows``)."""
     test = knows[knows["split"] == "test"]
     return {

@@ -151,6 +151,16 @@ def known_rates(knowledge: pd.DataFrame, definition: str | None = None) -> pd.Se
     raise InputError("knowledge.csv", f"has no known rate by {definition!r} (study: {own})")
 
 
+def known_rate_table(
+    knowledge: pd.DataFrame, definition: str | None = None, split: str = "pool"
+) -> pd.DataFrame:
+    """Known rates on ``split`` by ``definition`` (``known_rates``), one row per world seed and
+    one column per model."""
+    rows = knowledge[knowledge["split"] == split]
+    rows = rows.assign(rate=known_rates(rows, definition))
+    return rows.pivot(index="world_seed", columns="model", values="rate")
+
+
 def other_definition(knowledge: pd.DataFrame) -> str | None:
     """The definition a study's sensitivity rows use: ``measured`` (the paper's rule) beside any
     other, ``truth`` beside ``measured`` where the world has a ground truth, else none."""
@@ -178,9 +188,7 @@ def knowledge_gaps(
     study's own when ``None``), each teacher's gap over the student, and whether the success
     rule holds there: every teacher at least ``margin`` above the student, and each teacher above
     the one before it (``teachers`` in order of size)."""
-    rows = knowledge[knowledge["split"] == split].copy()
-    rows["rate"] = known_rates(rows, definition)
-    rates = rows.pivot(index="world_seed", columns="model", values="rate")
+    rates = known_rate_table(knowledge, definition, split)
     missing = [m for m in [student, *teachers] if m not in rates.columns]
     if missing:
         raise InputError("knowledge", f"no {split} knowledge for {missing}")

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from mismatch.knowing import DEFINITIONS
+from mismatch.knowledge import known_rate_table
 from mismatch.question_sources import cluster_plural
 from mismatch.summary import MARKDOWN_METRICS, format_interval
 
@@ -1111,9 +1112,8 @@ def paper_regime_sentence(
     from mismatch.stats import questions_to_detect
 
     row = contrasts[contrasts["role"] == "primary"].iloc[0]
-    pool = knowledge[knowledge["split"] == "pool"]
-    accuracy = pool.groupby("model")["measured_known_rate"].mean()
-    per_world = pool.pivot(index="world_seed", columns="model", values="measured_known_rate")
+    per_world = known_rate_table(knowledge, "measured")
+    accuracy = per_world.mean()
     above = int((per_world[row["treatment"]] > per_world[row["student"]]).sum())
 
     def needed(effect: float) -> str:

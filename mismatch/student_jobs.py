@@ -19,6 +19,7 @@ reruns), each named by a digest of the contents of everything that shapes what i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -153,7 +154,7 @@ def label_seed(
         read_parquet(inputs.base_answers),
         prompt,
         grading_rule=answering["grading"],
-        knows=knows_by_question(read_parquet(inputs.knows), inputs.knows) if inputs.knows else None,
+        knows=student_knows(inputs.knows)[0] if inputs.knows else None,
     )
     labels = labels.assign(
         student=identity["student"],
@@ -186,12 +187,20 @@ def unit_early_stopping(
     return dev_early_stopping(dev, prompt, answering, section["eval_every"])
 
 
+@functools.lru_cache(maxsize=4)
+def student_knows(path: str) -> tuple[pd.Series, str]:
+    """The student's test knows table (question id -> knows) and its definition, read once per
+    job for every unit's labels and their metadata."""
+    table = read_parquet(path)
+    return knows_by_question(table, path), definition_of(table, path)
+
+
 def labels_metadata(
     answering: Mapping[str, Any], identity: Mapping[str, Any], inputs: StudentInputs
 ) -> dict[str, Any]:
     """The parquet metadata of a labels file (as the per-seed ``label_student`` job writes it);
     ``knowledge_basis`` names the definition of knowing that decided ``student_knows``."""
-    basis = definition_of(read_parquet(inputs.knows), inputs.knows) if inputs.knows else "measured"
+    basis = student_knows(inputs.knows)[1] if inputs.knows else "measured"
     return {
         "settings": dict(answering),
         "knowledge_basis": basis,

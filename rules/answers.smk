@@ -101,8 +101,8 @@ rule knowledge_report:
     input:
         pool=out("w{w}/answers/{model}/pool.parquet"),
         test=out("w{w}/answers/{model}/test.parquet"),
-        pool_knows=out(f"w{{w}}/knows/{KNOWING}/{{model}}/pool.parquet"),
-        test_knows=out(f"w{{w}}/knows/{KNOWING}/{{model}}/test.parquet"),
+        pool_knows=knows_file("{w}", "{model}", "pool"),
+        test_knows=knows_file("{w}", "{model}", "test"),
         truth=out("w{w}/world/truth/{model}.parquet") if SYNTHETIC else [],
     output:
         report=out("w{w}/knowledge/{model}.json"),

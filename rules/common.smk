@@ -189,7 +189,8 @@ def source_answers(split):
 
 
 def knows_file(w, model, split, definition=KNOWING):
-    """The knows table of ``model`` on ``split`` by ``definition`` (rules/knows.smk)."""
+    """The knows table of ``model`` on ``split`` by ``definition`` (rules/knows.smk); with
+    "{w}"-style arguments, the pattern a rule names."""
     return out(f"w{w}/knows/{definition}/{model}/{split}.parquet")
 
 
@@ -241,11 +242,6 @@ def knows_inputs(wildcards):
     if wildcards.definition == "slick":
         inputs["categories"] = out(f"w{w}/categories/{model}/{split}.parquet")
     return inputs
-
-
-def student_test_knows(wildcards):
-    """Whether the student knows each test question (``student_knows`` in its labels)."""
-    return knows_file(wildcards.w, wildcards.student, "test")
 
 
 def recipe_categories(wildcards):
@@ -360,7 +356,7 @@ PATTERNS = {
     "checks": out("w{w}/checks/{student}.json"),
     "losses": out("w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv"),
     "questions": out("w{w}/questions/test.parquet"),
-    "knows": out(f"w{{w}}/knows/{KNOWING}/{{model}}/{{split}}.parquet"),
+    "knows": knows_file("{w}", "{model}", "{split}"),
     "probes": out("w{w}/probes/{model}.parquet"),
     "answers": out("w{w}/answers/{model}/{split}.parquet"),
 }

@@ -15,7 +15,7 @@ if JOB_PER == "seed":
                 if config["knowledge_categories"]["enabled"]
                 else []
             ),
-            knows=student_test_knows,
+            knows=knows_file("{w}", "{student}", "test"),
         output:
             labels=out("w{w}/labels/{student}/{recipe}/ft{seed}.parquet"),
         log:

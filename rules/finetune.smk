@@ -81,7 +81,7 @@ if JOB_PER != "seed":
                 if config["knowledge_categories"]["enabled"]
                 else []
             ),
-            knows=student_test_knows,
+            knows=knows_file("{w}", "{student}", "test"),
             pool=out("w{w}/questions/pool.parquet"),
         output:
             # adapters kept, not temp(): a student is relabelled or probed without retraining

@@ -13,7 +13,7 @@ from mismatch.gathering import (
     collect_probes,
     collect_questions,
     collect_recipes,
-    test_knows,
+    knows_on_test,
 )
 from mismatch.io import write_csv, write_json, write_parquet
 from mismatch.joblog import job_log
@@ -31,7 +31,7 @@ with job_log(snakemake.log[0]) as log:
                 patterns["base"],
                 params.grading,
                 PromptFormat.from_config(params.prompt),
-                knows=test_knows(knows),
+                knows=knows_on_test(knows),
             ),
         ],
         ignore_index=True,

@@ -6,6 +6,7 @@ import pytest
 from mismatch.configuration import check_config, knowledge_definitions, layered_config, validated
 from mismatch.errors import InputError
 from mismatch.knowing import (
+    DEFINITIONS,
     KNOWS_COLUMNS,
     definition_of,
     knows_column,
@@ -150,3 +151,17 @@ def test_outcomes_by_knowledge_name_the_definition_of_each_split():
                           "group": ["known", "unknown", "HighlyKnown"]})  # fmt: skip
     named = name_knowing(table, "truth")
     assert named["definition"].tolist() == ["truth", "truth", "slick"]
+
+
+def test_the_schema_offers_exactly_the_definitions_the_knows_step_writes():
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    schema = yaml.safe_load((root / "schemas" / "config.schema.yaml").read_text())
+    properties = schema["properties"]
+    basis = properties["knowledge"]["properties"]["basis"]["enum"]
+    recipe_rule = properties["recipes"]["additionalProperties"]["properties"]["knowledge_rule"]
+    assert set(basis) == {"auto", *DEFINITIONS}
+    assert set(recipe_rule["enum"]) == set(DEFINITIONS)

@@ -44,7 +44,7 @@ from mismatch.figures import plot_effect_by_gap  # noqa: E402
 from mismatch.gap import TRIVIAQA_UNFILTERED_DEV  # noqa: E402
 from mismatch.knowledge import (  # noqa: E402
     knowledge_gaps,
-    known_rates,
+    known_rate_table,
     other_definition,
     study_definition,
 )
@@ -54,6 +54,7 @@ from mismatch.rendering import (  # noqa: E402
     exposure_readme_markdown,
     findings_markdown,
     format_pct,
+    format_points,
     paper_regime_sentence,
     plain_finding,
 )
@@ -210,15 +211,11 @@ def repooled_note(results: Path) -> str:
         before, after = change["before"], change["after"]
         lines.append(
             f"- `{change['treatment']} - {change['control']}` ({change['student']}): "
-            f"{_points_text(*after)}, was {_points_text(*before)}."
+            f"{format_points(*after)}, was {format_points(*before)}."
         )
     if not record["changed"]:
         lines.append("- No row changed by 0.05 points or more.")
     return "\n".join(lines) + "\n\n"
-
-
-def _points_text(estimate: float, low: float, high: float) -> str:
-    return f"{100 * estimate:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}]"
 
 
 def readme_with(block: str, readme: str, start: str = START, end: str = END) -> str:
@@ -244,39 +241,35 @@ def _exposure_tables(results: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame, d
     return run, gaps, truth, extras
 
 
+def _paper_regime_item(folder: Path) -> tuple[dict, pd.DataFrame, str]:
+    """A published paper-regime run's record, contrasts and sentence with its wall time."""
+    run = json.loads((folder / "run.json").read_text())
+    contrasts = pd.read_csv(folder / "contrasts.csv")
+    sentence = paper_regime_sentence(
+        pd.read_csv(folder / "knowledge.csv"), contrasts, run["config"], TRIVIAQA_UNFILTERED_DEV
+    )
+    return run, contrasts, f"{sentence} Wall time {float(run['wall_s']) / 60:.0f} min{_note(run)}."
+
+
 def paper_regime_lines(results: Path) -> str:
     """The paper-regime runs as list items: the pre-registered confirmation's verdict first,
     then the earlier exploratory run (empty without those runs)."""
     lines = ""
     confirm = results / "paper-regime-confirm"
     if (confirm / "run.json").exists():
-        run = json.loads((confirm / "run.json").read_text())
-        contrast = primary_contrast(pd.read_csv(confirm / "contrasts.csv"))
+        _, contrasts, sentence = _paper_regime_item(confirm)
+        contrast = primary_contrast(contrasts)
         lines += (
             f"- Paper regime, pre-registered confirmation ([{PREREGISTRATION}]"
             f"({PREREGISTRATION.removeprefix('docs/')}), {int(contrast['k_worlds'])} new worlds): "
-            f"**{verdict(contrast)}** by the registered rule. "
-            + paper_regime_sentence(
-                pd.read_csv(confirm / "knowledge.csv"),
-                pd.read_csv(confirm / "contrasts.csv"),
-                run["config"],
-                TRIVIAQA_UNFILTERED_DEV,
-            )
-            + f" Wall time {float(run['wall_s']) / 60:.0f} min{_note(run)}.\n"
+            f"**{verdict(contrast)}** by the registered rule. {sentence}\n"
         )
     folder = results / "paper-regime"
     if (folder / "run.json").exists():
-        run = json.loads((folder / "run.json").read_text())
-        sentence = paper_regime_sentence(
-            pd.read_csv(folder / "knowledge.csv"),
-            pd.read_csv(folder / "contrasts.csv"),
-            run["config"],
-            TRIVIAQA_UNFILTERED_DEV,
-        )
+        run, _, sentence = _paper_regime_item(folder)
         lines += (
             "- Earlier, exploratory (the pair chosen after seeing these worlds; disclosed, not "
-            f"the result): {sentence} Wall time {float(run['wall_s']) / 60:.0f} min"
-            f"{_note(run)}.{_replaced(run)}\n"
+            f"the result): {sentence}{_replaced(run)}\n"
         )
     return lines
 
@@ -287,7 +280,7 @@ def confirm_readme_block(results: Path | None = None) -> str:
     confirm = (EXPOSURE_RESULTS if results is None else results) / "paper-regime-confirm"
     contrast = primary_contrast(pd.read_csv(confirm / "contrasts.csv"))
     k = int(contrast["k_worlds"])
-    pooled = _points_text(
+    pooled = format_points(
         contrast["new_worlds_estimate"], contrast["new_worlds_low"], contrast["new_worlds_high"]
     )
     return (
@@ -315,10 +308,7 @@ def paper_regime_points(results: Path) -> list[dict[str, object]]:
             continue
         contrast = primary_contrast(pd.read_csv(results / folder / "contrasts.csv"))
         knowledge = pd.read_csv(results / folder / "knowledge.csv")
-        pool = knowledge[knowledge["split"] == "pool"].assign(
-            rate=lambda t: known_rates(t, "measured")
-        )
-        rates = pool.groupby("model")["rate"].mean()
+        rates = known_rate_table(knowledge, "measured").mean()
         found.append(
             {
                 "label": label,
@@ -355,7 +345,7 @@ def _replaced(run: dict[str, object]) -> str:
     if not earlier:
         return ""
     shown = "; ".join(
-        f"{_points_text(e['estimate'], e['low'], e['high'])} (commit {e['commit']})"
+        f"{format_points(e['estimate'], e['low'], e['high'])} (commit {e['commit']})"
         for e in earlier
     )
     return (
