@@ -41,10 +41,13 @@ from mismatch.config.settings import (
 )
 from mismatch.config.sizes import (
     answer_shards,
+    answering_work,
     category_shards,
     model_job_resources,
     question_count,
+    shard_work,
     stage_units,
+    student_job_work,
 )
 from mismatch.config.sweeps import OTHER, SELF, expand_sweeps, grid_recipe_name, grid_recipes
 
@@ -58,6 +61,7 @@ __all__ = [
     "SELF",
     "answer_shards",
     "answering_settings",
+    "answering_work",
     "category_shards",
     "check_config",
     "check_sizes",
@@ -85,7 +89,9 @@ __all__ = [
     "recipe_stopping",
     "schema_error",
     "source_models",
+    "shard_work",
     "stage_units",
+    "student_job_work",
     "teacher_of",
     "validated",
 ]

@@ -6,11 +6,12 @@ the job's work, times a stated margin.
     start-up, however many models or stages it runs)
     a retry (attempt n) asks for RETRY_GROWTH ** (n - 1) times as much, at most MAX_RETRY_FACTOR
 
-A unit is what a stage does many times: a question answered (``answer``, ``label``), a fine-tuning
-example processed (``finetune``: steps x batch size), one generation of SliCK's
-(``categories``: questions x exemplar sets x (1 + samples)). ``RATES`` says where each rate comes
-from; ``resources.rates`` in the config replaces them with a study's own measurements
-(``tools/calibrate_resources.py`` computes them from a finished study's benchmark files).
+A unit is what a stage does many times: a question answered (``answer``, ``label``), a
+fine-tuning example processed (``finetune``: steps x batch size x gradient accumulation), one
+generation of SliCK's (``categories``: questions x exemplar sets x (1 + samples)). ``RATES``
+says where each rate comes from; ``resources.rates`` in the config replaces them with a study's
+own measurements (``tools/calibrate_resources.py`` computes them from a finished study's
+benchmark files).
 """
 
 from __future__ import annotations
@@ -48,11 +49,13 @@ _CPU_REAL = (
     "4-7x too fast for these jobs"
 )
 _CPU_TINY = "floors measured on the default study's tiny models (results/default/benchmarks)"
-_GPU_FLOPS = (
-    "estimated, not measured: FLOPs at 35% of an A100's bf16 peak (LoRA ~4N per token, 64 "
-    "tokens per example; k-shot prefill ~200 tokens, decode memory-bound); measure with "
-    "tools/calibrate_resources.py after a first run"
+_GPU_MEASURED = (
+    "measured by tools/measure_gpu_rates.py on one NVIDIA H200 (docs/results/gpu-timing: the "
+    "mean of three runs; Llama-2 7B and 13B shapes with random bfloat16 weights, the real Llama-2 "
+    "tokenizer, configs/paper.yaml's settings); random weights decode to max_new_tokens, so the "
+    "generation rates are upper bounds; an A100 is slower: calibrate after a first run"
 )
+_GPU_FLOOR = "floor: a guess for small models on a GPU, not measured"
 RATES: dict[str, dict[str, Rate]] = {
     "cpu": {
         "answer": Rate(0.5957, 0.008, f"{_CPU_REAL}; {_CPU_TINY}"),
@@ -60,11 +63,11 @@ RATES: dict[str, dict[str, Rate]] = {
         "label": Rate(0.7186, 0.002, f"{_CPU_REAL}; {_CPU_TINY}"),
         "categories": Rate(0.5957, 0.008, f"as answer, per generation; {_CPU_TINY}"),
     },
-    "gpu": {
-        "answer": Rate(0.004, 0.0005, _GPU_FLOPS),
-        "finetune": Rate(0.0025, 0.0005, _GPU_FLOPS),
-        "label": Rate(0.001, 0.0005, _GPU_FLOPS),
-        "categories": Rate(0.004, 0.0005, _GPU_FLOPS),
+    "gpu": {  # tests/test_gpu_timing.py checks these against the measurement files
+        "answer": Rate(0.00266, 0.0241, f"{_GPU_MEASURED}; floor: the 7B's, measured"),
+        "finetune": Rate(0.00378, 0.0005, f"{_GPU_MEASURED}; {_GPU_FLOOR}"),
+        "label": Rate(0.00236, 0.0005, f"{_GPU_MEASURED}; {_GPU_FLOOR}"),
+        "categories": Rate(0.00261, 0.0005, f"{_GPU_MEASURED}; {_GPU_FLOOR}"),
     },
 }
 

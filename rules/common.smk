@@ -428,13 +428,7 @@ def model_resources(stage, model_wildcard="model"):
     def one(resource):
         def value(wildcards, attempt):
             name = getattr(wildcards, model_wildcard)
-            questions = None
-            if stage in ("answer", "categories"):  # one shard of a split
-                per_shard = config["answering"]["questions_per_shard"]
-                if stage == "categories":
-                    per_shard = config["knowledge_categories"]["questions_per_shard"] or per_shard
-                questions = min(per_shard, cfg.question_count(config, wildcards.split))
-            work = {stage: cfg.stage_units(config, stage, name, questions)}
+            work = cfg.shard_work(config, stage, name, getattr(wildcards, "split", None))
             return cfg.model_job_resources(config, work, [name], attempt)[resource]
 
         return value
@@ -447,9 +441,9 @@ def grouped_answer_resources():
 
     def one(resource):
         def value(wildcards, attempt):
-            questions = sum(cfg.question_count(config, split) for split in ANSWERED_SPLITS)
+            work = cfg.answering_work(config, ANSWERED_SPLITS)
             models = answering_models(wildcards)
-            return cfg.model_job_resources(config, {"answer": questions}, models, attempt)[resource]
+            return cfg.model_job_resources(config, work, models, attempt)[resource]
 
         return value
 
@@ -461,12 +455,8 @@ def grouped_seed_resources():
 
     def one(resource):
         def value(wildcards, attempt):
-            student, n_units = wildcards.student, len(job_units())
-            work = {
-                stage: n_units * cfg.stage_units(config, stage, student)
-                for stage in ("finetune", "label")
-            }
-            return cfg.model_job_resources(config, work, [student], attempt)[resource]
+            work = cfg.student_job_work(config, wildcards.student, len(job_units()))
+            return cfg.model_job_resources(config, work, [wildcards.student], attempt)[resource]
 
         return value
 

@@ -30,6 +30,7 @@ RUN_AS_WRITTEN = {
     "config_docs.py",
     "publish_findings.py --check",
     "recompute_tables.py --all",  # every published table from its committed labels
+    "measure_gpu_rates.py --plan",  # a dry run of the paper config against the measurements
 }
 
 

@@ -8,7 +8,13 @@ import pytest
 import yaml
 from workflow_runs import ROOT, load_config
 
-from mismatch.configuration import model_job_resources, question_count, stage_units, validated
+from mismatch.configuration import (
+    model_job_resources,
+    question_count,
+    shard_work,
+    stage_units,
+    validated,
+)
 from mismatch.resources import (
     MARGIN,
     MAX_RETRY_FACTOR,
@@ -84,7 +90,9 @@ def test_unknown_stage_is_refused():
 def test_the_paper_configs_jobs_are_sized_by_their_units():
     config = validated(load_config("configs/paper.yaml"))
     units = stage_units(config, "finetune", "llama2-7b")
-    assert units == config["finetune"]["steps"] * config["finetune"]["batch_size"]
+    tuning = config["finetune"]
+    # examples processed: every micro-batch of every step
+    assert units == tuning["steps"] * tuning["batch_size"] * tuning["gradient_accumulation"] == 9600
     student = model_job_resources(config, {"finetune": units}, ["llama2-7b"], 1)
     teacher = model_job_resources(config, {"finetune": units}, ["llama2-13b"], 1)
     assert student["gpu"] == teacher["gpu"] == 1
@@ -150,3 +158,12 @@ def test_every_split_of_the_exposure_world_has_a_planned_size():
     config = validated(load_config("configs/exposure.yaml"))
     sizes = {s: question_count(config, s) for s in ("pool", "test", "format", "heldout")}
     assert sizes["heldout"] == sizes["pool"] + sizes["test"] > 0
+
+
+def test_a_split_answered_in_one_job_is_sized_by_all_its_questions():
+    config = validated(load_config("configs/paper.yaml"))
+    config["knowledge_categories"]["questions_per_shard"] = None  # answering's: 0, one job
+    assert shard_work(config, "categories", "llama2-7b", "test") == {"categories": 2000 * 10 * 17}
+    config["answering"].update(job_per="split", questions_per_shard=300)
+    # 2,000 questions in 7 shards: the largest holds 286
+    assert shard_work(config, "answer", "llama2-7b", "test") == {"answer": 286}

@@ -39,17 +39,42 @@ def stage_units(
     config: Mapping[str, Any], stage: str, model: str, questions: int | None = None
 ) -> float:
     """Units of work of one job of ``stage`` on ``model``: questions answered (``answer``: the
-    job's ``questions``; ``label``: the test split), fine-tuning examples (steps x batch size),
-    or SliCK generations (``questions`` x exemplar sets x (1 + samples))."""
+    job's ``questions``; ``label``: the test split), fine-tuning examples processed (steps x
+    batch size x gradient accumulation), or SliCK generations (``questions`` x exemplar sets x
+    (1 + samples))."""
     if stage == "finetune":
         settings = finetune_settings(config, model)
-        return settings["steps"] * settings["batch_size"]
+        return settings["steps"] * settings["batch_size"] * settings["gradient_accumulation"]
     if stage == "label":
         return question_count(config, "test")
     if stage == "categories":
         slick = config["knowledge_categories"]
         return (questions or 0) * slick["n_exemplar_sets"] * (1 + slick["n_samples"])
     return questions or 0
+
+
+def shard_work(
+    config: Mapping[str, Any], stage: str, model: str, split: str | None = None
+) -> dict[str, float]:
+    """The work of a one-stage job: one shard of ``split`` (``answer``, ``categories``: its
+    questions, the split cut as ``answer_shards``/``category_shards`` cut it) or one seed
+    (``finetune``, ``label``)."""
+    questions = None
+    if stage in ("answer", "categories"):
+        shards = answer_shards if stage == "answer" else category_shards
+        questions = -(-question_count(config, split) // shards(config, split))
+    return {stage: stage_units(config, stage, model, questions)}
+
+
+def answering_work(config: Mapping[str, Any], splits: Sequence[str]) -> dict[str, float]:
+    """The work of each model of a grouped answering job: every question of ``splits``."""
+    return {"answer": sum(question_count(config, split) for split in splits)}
+
+
+def student_job_work(config: Mapping[str, Any], student: str, n_units: int) -> dict[str, float]:
+    """The work of a finetune_and_label job: ``n_units`` (recipe, seed) fine-tunings and
+    labellings of ``student``, one after another."""
+    return {stage: n_units * stage_units(config, stage, student) for stage in ("finetune", "label")}
 
 
 def question_count(config: Mapping[str, Any], split: str) -> int:
