@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from mismatch.errors import InputError
-from mismatch.knowing import definition_of, with_knows
+from mismatch.knowing import definition_of, per_question, with_knows
 
 MARGIN_KEY = "preconditions.min_teacher_margin"
 ALLOW_WEAK_KEY = "preconditions.allow_weak_teacher"
@@ -47,7 +47,8 @@ def knowledge_report(
     }
     if truth is None:
         return report
-    known = _truly_known(answers["question_id"], truth)
+    truly = per_question(truth, "truly_known", answers, "truth", "truly_known")
+    known = truly.astype(bool).set_axis(answers.index)
     report["truth_known_rate"] = _rate(known)
     report["confusion"] = {
         "known_correct": int((known & correct).sum()),
@@ -112,20 +113,6 @@ def check_preconditions(
         "warnings": warnings,
         "passed": all(check["passed"] for check in checks.values()),
     }
-
-
-def _truly_known(question_ids: pd.Series, truth: pd.DataFrame) -> pd.Series:
-    """``truly_known`` for each answered question, aligned with ``question_ids``."""
-    if truth["question_id"].duplicated().any():
-        raise InputError("truth", "several rows per question_id (select one model's rows)")
-    known = question_ids.map(truth.set_index("question_id")["truly_known"])
-    if known.isna().any():
-        example = question_ids[known.isna()].iloc[0]
-        raise InputError(
-            "truth",
-            f"no truly_known entry for {known.isna().sum()} answered questions (e.g. {example!r})",
-        )
-    return known.astype(bool)
 
 
 def study_definition(knowledge: pd.DataFrame) -> str:

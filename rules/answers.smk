@@ -123,7 +123,7 @@ rule knowledge_report:
 
 rule check_preconditions:
     input:
-        unpack(source_knows("pool")),
+        unpack(source_files("pool", knows_file)),
     output:
         check=out("w{w}/checks/{student}.json"),
     log:

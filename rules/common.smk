@@ -176,16 +176,9 @@ def category_shard_files(wildcards):
     ]
 
 
-def source_answers(split):
-    """Input function: the split's answers of every model a student's recipes draw on."""
-
-    def inputs(wildcards):
-        return {
-            m: out(f"w{wildcards.w}/answers/{m}/{split}.parquet")
-            for m in cfg.source_models(config, wildcards.student)
-        }
-
-    return inputs
+def answers_file(w, model, split):
+    """The answer table of ``model`` on ``split`` (rules/answers.smk)."""
+    return out(f"w{w}/answers/{model}/{split}.parquet")
 
 
 def knows_file(w, model, split, definition=KNOWING):
@@ -194,13 +187,14 @@ def knows_file(w, model, split, definition=KNOWING):
     return out(f"w{w}/knows/{definition}/{model}/{split}.parquet")
 
 
-def source_knows(split, suffix=""):
-    """Input function: whether every model a student's recipes draw on knows each question of
-    the split, by the study's definition (keyed by model name + ``suffix``)."""
+def source_files(split, file_of, suffix=""):
+    """Input function: ``file_of(w, model, split)`` for every model a student's recipes draw on
+    (keyed by model name + ``suffix``): their answers (``answers_file``) or whether each knows
+    every question by the study's definition (``knows_file``)."""
 
     def inputs(wildcards):
         return {
-            f"{m}{suffix}": knows_file(wildcards.w, m, split)
+            f"{m}{suffix}": file_of(wildcards.w, m, split)
             for m in cfg.source_models(config, wildcards.student)
         }
 
@@ -214,8 +208,8 @@ def recipe_answers(wildcards):
     teacher = cfg.teacher_of(config, wildcards.recipe, wildcards.student) or wildcards.student
     w = wildcards.w
     return {
-        "teacher": out(f"w{w}/answers/{teacher}/pool.parquet"),
-        "student": out(f"w{w}/answers/{wildcards.student}/pool.parquet"),
+        "teacher": answers_file(w, teacher, "pool"),
+        "student": answers_file(w, wildcards.student, "pool"),
         "teacher_knows": knows_file(
             w, teacher, "pool", cfg.recipe_knowledge_rule(config, wildcards.recipe)
         ),
@@ -236,7 +230,7 @@ def knows_inputs(wildcards):
     """What decides a knows table: the model's graded answers, and its ground truth (truth) or
     SliCK categories (slick)."""
     w, model, split = wildcards.w, wildcards.model, wildcards.split
-    inputs = {"answers": out(f"w{w}/answers/{model}/{split}.parquet")}
+    inputs = {"answers": answers_file(w, model, split)}
     if wildcards.definition == "truth":
         inputs["truth"] = out(f"w{w}/world/truth/{model}.parquet")
     if wildcards.definition == "slick":

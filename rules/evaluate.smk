@@ -9,7 +9,7 @@ if JOB_PER == "seed":
             adapter=out("w{w}/students/{student}/{recipe}/ft{seed}/adapter"),
             base=student_dir,
             questions=out("w{w}/questions/test.parquet"),
-            base_answers=out("w{w}/answers/{student}/test.parquet"),
+            base_answers=answers_file("{w}", "{student}", "test"),
             categories=(
                 out("w{w}/categories/{student}/test.parquet")
                 if config["knowledge_categories"]["enabled"]

@@ -39,8 +39,8 @@ if SWEEPS:
 
     rule check_sweeps:
         input:
-            unpack(source_answers("pool")),
-            unpack(source_knows("pool", "_knows")),
+            unpack(source_files("pool", answers_file)),
+            unpack(source_files("pool", knows_file, "_knows")),
             questions=out("w{w}/questions/pool.parquet"),
         output:
             check=out("w{w}/checks/sweeps/{student}.json"),
@@ -75,7 +75,7 @@ if JOB_PER != "seed":
             recipes=unit_recipes,
             base=student_dir,
             questions=out("w{w}/questions/test.parquet"),
-            base_answers=out("w{w}/answers/{student}/test.parquet"),
+            base_answers=answers_file("{w}", "{student}", "test"),
             categories=(
                 out("w{w}/categories/{student}/test.parquet")
                 if config["knowledge_categories"]["enabled"]

@@ -37,7 +37,7 @@ if SYNTHETIC:
             **(
                 {
                     "exposure": out("w{w}/world/exposure.parquet"),
-                    "heldout": out("w{w}/answers/{model}/heldout.parquet"),
+                    "heldout": answers_file("{w}", "{model}", "heldout"),
                 }
                 if EXPOSURE
                 else {}
@@ -96,8 +96,8 @@ if SYNTHETIC:
                 pool=out("w{w}/questions/pool.parquet"),
                 test=out("w{w}/questions/test.parquet"),
                 exemplars=out("w{w}/questions/format.parquet"),
-                pool_answers=out("w{w}/answers/{model}/pool.parquet"),
-                test_answers=out("w{w}/answers/{model}/test.parquet"),
+                pool_answers=answers_file("{w}", "{model}", "pool"),
+                test_answers=answers_file("{w}", "{model}", "test"),
                 categories=(
                     out("w{w}/categories/{model}/pool.parquet")
                     if config["knowledge_categories"]["enabled"]

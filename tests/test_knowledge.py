@@ -68,7 +68,7 @@ def test_knowledge_report_without_truth():
 
 def test_knowledge_report_rejects_incomplete_truth():
     truth = pd.DataFrame({"question_id": ["q0"], "truly_known": [True]})
-    with pytest.raises(InputError, match="no truly_known entry for 1 answered"):
+    with pytest.raises(InputError, match="truth: no truly_known for 1 question"):
         _report(_answers([True, False]), truth, "pool")
 
 

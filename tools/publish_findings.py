@@ -80,9 +80,15 @@ EXPOSURE_OPTIONAL = (  # tables a run has when its config asks for them
     "training_length.csv",
     "gekhman_points.csv",
     "gekhman_fit.csv",
+    "dose_response.csv",  # the mismatch x abstention grid (configs/exposure.yaml's sweeps)
+    "sweep_levels.csv",
+    "grid_counts.csv",
+    "grid_interaction.csv",
 )
 EXPOSURE_EXTRAS = ("gap_fit", "training_length", "gekhman_fit")
 EXPOSURE_FIGURES = ("recall_by_exposure.png", "effect_by_gap.png")
+EXPOSURE_GRID_FIGURE = ("dose_response_grid.png", "exposure_dose_response_grid.png")  # renamed:
+# the default study's grid figure keeps its name
 PAPER_REGIME_RESULTS = EXPOSURE_RESULTS / "paper-regime"
 CONFIRM_RESULTS = EXPOSURE_RESULTS / "paper-regime-confirm"
 CONFIRM_START, CONFIRM_END = "<!-- confirm:start -->", "<!-- confirm:end -->"
@@ -407,6 +413,20 @@ def exposure_readme_block(results: Path | None = None) -> str:
     return f"{run_line(run, env)}\n\n{block}\n{default}\n"
 
 
+def _grid_figure(results: Path) -> str:
+    """The exposure run's mismatch x abstention grid figure, where the run has a grid."""
+    counts = results / "grid_counts.csv"
+    try:
+        if pd.read_csv(counts).empty:
+            return ""
+    except (FileNotFoundError, pd.errors.EmptyDataError):
+        return ""
+    return (
+        "![Wrong rate over the mismatch x abstention grid, exposure world]"
+        f"(../figures/{EXPOSURE_GRID_FIGURE[1]})\n\n"
+    )
+
+
 def exposure_rendered(results: Path | None = None) -> str:
     """docs/exposure.md rendered from the committed exposure run's tables."""
     results = EXPOSURE_RESULTS if results is None else results
@@ -430,6 +450,7 @@ def exposure_rendered(results: Path | None = None) -> str:
         f"{run_line(run, env)}{_replaced(run)}\n\n{block}\n"
         "![Recall against exposure](../figures/recall_by_exposure.png)\n\n"
         "![The effect against the knowledge gap](../figures/effect_by_gap.png)\n\n"
+        + _grid_figure(results)
         + confirmation_section(results)
         + (results / "summary.md").read_text().replace("\n# ", "\n## ", 1)
     )
@@ -482,6 +503,11 @@ def publish_exposure(study: Path, config: str) -> None:
     (EXPOSURE_RESULTS / "run.json").write_text(json.dumps(run, indent=2) + "\n")
     for name in EXPOSURE_FIGURES:
         shutil.copy2(study / "figures" / name, ROOT / "figures" / name)
+    grid_source, grid_name = EXPOSURE_GRID_FIGURE
+    if (study / "figures" / grid_source).exists():
+        shutil.copy2(study / "figures" / grid_source, ROOT / "figures" / grid_name)
+    else:
+        (ROOT / "figures" / grid_name).unlink(missing_ok=True)
     if (EXPOSURE_RESULTS / "gap_points.csv").exists():  # redrawn with the paper-regime runs
         plot_effect_by_gap(
             pd.read_csv(EXPOSURE_RESULTS / "gap_points.csv"),
