@@ -1063,6 +1063,7 @@ def _extra_sentences(extras: Mapping[str, pd.DataFrame]) -> list[str]:
                 f"{r.kept_step_max:.0f}); change "
                 f"{_points(r.change_estimate, r.change_low, r.change_high)}."
             )
+    sentences += grid_sentences(extras.get("grid_counts"), extras.get("grid_interaction"))
     fit = extras.get("gekhman_fit")
     if fit is not None and not fit.empty:
         terms = fit.set_index("term")
@@ -1076,6 +1077,29 @@ def _extra_sentences(extras: Mapping[str, pd.DataFrame]) -> list[str]:
         sentences.append(
             f"Gekhman et al.'s fit, accuracy points per unit share of the set: {shown}; "
             f"{int(terms['n_points'].iloc[0])} (world, recipe) points."
+        )
+    return sentences
+
+
+def grid_sentences(counts: pd.DataFrame | None, interaction: pd.DataFrame | None) -> list[str]:
+    """One sentence per mismatch level of the grid: its doses in counts, the mismatch effect at
+    each abstention level and their interaction with its interval; none without a grid."""
+    if counts is None or counts.empty or interaction is None or interaction.empty:
+        return []
+    sentences = []
+    for r in interaction.itertuples():
+        cells = counts[(counts["student"] == r.student) & (counts["mismatch"] == r.mismatch)]
+        doses = " and ".join(
+            f"{c.n_mismatched:.0f} of {c.n_known_answered + c.n_mismatched:.0f} answered "
+            f"targets mismatched at abstention {c.abstention:.3g}"
+            for c in cells.sort_values("abstention").itertuples()
+        )
+        sentences.append(
+            f"Mismatch x abstention grid, `{r.student}`, mismatch {r.mismatch:.2f} against 0 "
+            f"({doses}; every set {cells['n_examples'].max():.0f} examples): wrong rate "
+            f"{100 * r.effect_at_low:+.1f} points at abstention {r.abstention_low:.3g} and "
+            f"{100 * r.effect_at_high:+.1f} at {r.abstention_high:.3g}; interaction "
+            f"{_points(r.interaction, r.low, r.high)} points (persons and seed runs resampled)."
         )
     return sentences
 

@@ -70,3 +70,39 @@ def test_counts_turn_the_mismatch_fraction_into_examples():
     assert counts.loc["grid_m1.00_aself", "n_idk"] == 39.0
     assert counts.loc["grid_m0.00_ateacher", "n_known_answered"] == 58.0
     assert grid_counts({"own": {"kind": "teacher"}}, sets).empty
+
+
+def test_grid_sentences_give_each_levels_doses_and_interaction():
+    from mismatch.rendering import grid_sentences
+
+    counts = pd.DataFrame(
+        {
+            "student": "small",
+            "mismatch": [0.0, 1.0, 0.0, 1.0],
+            "abstention": [0.90625, 0.90625, 0.96875, 0.96875],
+            "n_examples": 64.0,
+            "n_mismatched": [0.0, 6.0, 0.0, 2.0],
+            "n_idk": [58.0, 58.0, 62.0, 62.0],
+            "n_known_answered": [6.0, 0.0, 2.0, 0.0],
+        }
+    )
+    interaction = pd.DataFrame(
+        {
+            "student": ["small"],
+            "mismatch": [1.0],
+            "abstention_low": [0.90625],
+            "abstention_high": [0.96875],
+            "effect_at_low": [0.004],
+            "effect_at_high": [0.001],
+            "interaction": [-0.003],
+            "low": [-0.036],
+            "high": [0.029],
+        }
+    )
+    (sentence,) = grid_sentences(counts, interaction)
+    assert "6 of 6 answered targets mismatched at abstention 0.906" in sentence
+    assert "2 of 2 answered targets mismatched at abstention 0.969" in sentence
+    assert "every set 64 examples" in sentence and "+0.4 points at abstention 0.906" in sentence
+    assert "interaction -0.3 [-3.6, +2.9] points" in sentence
+    assert grid_sentences(counts.iloc[:0], interaction) == []
+    assert grid_sentences(None, None) == []

@@ -85,7 +85,7 @@ EXPOSURE_OPTIONAL = (  # tables a run has when its config asks for them
     "grid_counts.csv",
     "grid_interaction.csv",
 )
-EXPOSURE_EXTRAS = ("gap_fit", "training_length", "gekhman_fit")
+EXPOSURE_EXTRAS = ("gap_fit", "training_length", "gekhman_fit", "grid_counts", "grid_interaction")
 EXPOSURE_FIGURES = ("recall_by_exposure.png", "effect_by_gap.png")
 EXPOSURE_GRID_FIGURE = ("dose_response_grid.png", "exposure_dose_response_grid.png")  # renamed:
 # the default study's grid figure keeps its name
