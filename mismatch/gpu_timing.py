@@ -174,7 +174,7 @@ def request_table(
         )
     return (
         pd.DataFrame(rows)
-        .groupby(["rule", "models"], sort=False)
+        .groupby(["rule", "models"])  # sorted: a dry run lists jobs in no fixed order
         .agg(
             jobs=("requested_min", "size"),
             requested_min=("requested_min", "max"),

@@ -163,3 +163,13 @@ def test_the_measuring_tool_runs_through_on_a_cpu_with_tiny_shapes(tmp_path):
     raw = json.loads(out.read_text())
     assert raw["complete"] is True and raw["stages"]["finetune/llama2-7b"]["units"] == 2 * 32
     assert raw["stages"]["categories/llama2-7b"]["units"] == 4 * 2 * 17
+
+
+def test_the_request_table_does_not_depend_on_the_dry_runs_job_order(tmp_path):
+    config = validated(load_config("configs/paper.yaml"))
+    run = Measurement.read(write_measurement(tmp_path / "a.json"))
+    run = Measurement(**{**vars(run), "per_unit": {**run.per_unit, ("label", "llama2-7b"): 0.01}})
+    jobs = planned_jobs(DRY_RUN)
+    forward = request_table(config, jobs, [run])
+    backward = request_table(config, jobs.iloc[::-1].reset_index(drop=True), [run])
+    assert forward.equals(backward) and forward["rule"].is_monotonic_increasing
