@@ -41,12 +41,14 @@ from mismatch.config.settings import (
 )
 from mismatch.config.sizes import (
     answer_shards,
+    answered_splits,
     answering_work,
     category_shards,
     model_job_resources,
     question_count,
     shard_work,
     stage_units,
+    student_job_units,
     student_job_work,
 )
 from mismatch.config.sweeps import OTHER, SELF, expand_sweeps, grid_recipe_name, grid_recipes
@@ -60,6 +62,7 @@ __all__ = [
     "SCHEMA_PATH",
     "SELF",
     "answer_shards",
+    "answered_splits",
     "answering_settings",
     "answering_work",
     "category_shards",
@@ -91,6 +94,7 @@ __all__ = [
     "source_models",
     "shard_work",
     "stage_units",
+    "student_job_units",
     "student_job_work",
     "teacher_of",
     "validated",

@@ -117,12 +117,10 @@ def planned_jobs(dry_run: str) -> pd.DataFrame:
 
 
 def job_models_and_work(
-    config: Mapping[str, Any],
-    rule: str,
-    wildcards: Mapping[str, str],
-    answered_splits: Sequence[str],
+    config: Mapping[str, Any], rule: str, wildcards: Mapping[str, str]
 ) -> tuple[list[str], dict[str, float]]:
-    """The models a planned job loads and their work, as the rules size the job."""
+    """The models a planned job loads and their work, as the rules size the job (``config``
+    validated and sweep-expanded, as the workflow holds it)."""
     from mismatch.config.sizes import answering_work, shard_work, student_job_work
 
     one_stage = {
@@ -137,11 +135,9 @@ def job_models_and_work(
         return [model], shard_work(config, stage, model, wildcards.get("split"))
     if rule == "answer_splits":
         models = [wildcards["model"]] if "model" in wildcards else list(config["models"])
-        return models, answering_work(config, answered_splits)
+        return models, answering_work(config)
     if rule == "finetune_and_label":
-        recipes = 1 if "recipe" in wildcards else len(config["recipes"])
-        units = recipes * len(config["seeds"]["finetune"])
-        return [wildcards["student"]], student_job_work(config, wildcards["student"], units)
+        return [wildcards["student"]], student_job_work(config, wildcards["student"])
     raise ValueError(f"no work known for rule {rule!r}")
 
 
@@ -149,7 +145,6 @@ def request_table(
     config: Mapping[str, Any],
     jobs: pd.DataFrame,
     runs: Sequence[Measurement],
-    answered_splits: Sequence[str] = ("pool", "test"),
 ) -> pd.DataFrame:
     """Per rule and model(s): its jobs, the largest request (minutes), the measured minutes (mean
     over runs, and the fastest and slowest run), the request over the mean (lowest and highest
@@ -157,7 +152,7 @@ def request_table(
     as the slowest run would be killed."""
     rows = []
     for job in jobs.itertuples():
-        models, work = job_models_and_work(config, job.rule, job.wildcards, answered_splits)
+        models, work = job_models_and_work(config, job.rule, job.wildcards)
         minutes = [run.job_seconds(models, work) / 60 for run in runs]
         mean = statistics.fmean(minutes)
         rows.append(

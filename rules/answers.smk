@@ -99,8 +99,8 @@ else:
 
 rule knowledge_report:
     input:
-        pool=out("w{w}/answers/{model}/pool.parquet"),
-        test=out("w{w}/answers/{model}/test.parquet"),
+        pool=answers_file("{w}", "{model}", "pool"),
+        test=answers_file("{w}", "{model}", "test"),
         pool_knows=knows_file("{w}", "{model}", "pool"),
         test_knows=knows_file("{w}", "{model}", "test"),
         truth=out("w{w}/world/truth/{model}.parquet") if SYNTHETIC else [],

@@ -98,7 +98,7 @@ CATEGORY_SETS = any(  # some recipe is built from the student's SliCK categories
 )
 JOB_PER = config["finetune"]["job_per"]  # student, recipe or seed: see rules/finetune.smk
 ANSWER_JOB_PER = config["answering"]["job_per"]  # world, model or split: see rules/answers.smk
-ANSWERED_SPLITS = ["pool", "test"] + (["heldout"] if EXPOSURE else [])  # format: exemplars
+ANSWERED_SPLITS = cfg.answered_splits(config)  # format: exemplars
 KNOWING = cfg.knowledge_basis(config)  # the study's one definition of knowing (knowledge.basis)
 DEFINITIONS = cfg.knowledge_definitions(config)  # it and the recipes' own (knowledge_rule)
 
@@ -346,13 +346,13 @@ def reported(files):
 # Files whose keys (world, student, ...) are not stored in them: the summary parses each path
 # with the same pattern that lists it, instead of pairing files with parameter lists by position.
 PATTERNS = {
-    "base": out("w{w}/answers/{student}/test.parquet"),
+    "base": answers_file("{w}", "{student}", "test"),
     "checks": out("w{w}/checks/{student}.json"),
     "losses": out("w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv"),
     "questions": out("w{w}/questions/test.parquet"),
     "knows": knows_file("{w}", "{model}", "{split}"),
     "probes": out("w{w}/probes/{model}.parquet"),
-    "answers": out("w{w}/answers/{model}/{split}.parquet"),
+    "answers": answers_file("{w}", "{model}", "{split}"),
 }
 
 
@@ -435,7 +435,7 @@ def grouped_answer_resources():
 
     def one(resource):
         def value(wildcards, attempt):
-            work = cfg.answering_work(config, ANSWERED_SPLITS)
+            work = cfg.answering_work(config)
             models = answering_models(wildcards)
             return cfg.model_job_resources(config, work, models, attempt)[resource]
 
@@ -449,7 +449,7 @@ def grouped_seed_resources():
 
     def one(resource):
         def value(wildcards, attempt):
-            work = cfg.student_job_work(config, wildcards.student, len(job_units()))
+            work = cfg.student_job_work(config, wildcards.student)
             return cfg.model_job_resources(config, work, [wildcards.student], attempt)[resource]
 
         return value

@@ -8,7 +8,14 @@ import sys
 import pytest
 from workflow_runs import ROOT, load_config
 
-from mismatch.configuration import shard_work, student_job_work, validated
+from mismatch.configuration import (
+    answered_splits,
+    expand_sweeps,
+    shard_work,
+    student_job_units,
+    student_job_work,
+    validated,
+)
 from mismatch.gpu_timing import (
     Measurement,
     fitted_rates,
@@ -106,19 +113,31 @@ def test_a_dry_run_gives_its_gpu_jobs():
 
 def test_planned_jobs_are_sized_as_the_rules_size_them():
     config = validated(load_config("configs/paper.yaml"))
-    models, work = job_models_and_work(config, "answer_splits", {"model": "llama2-13b"}, ["pool"])
-    assert models == ["llama2-13b"] and work == {"answer": 10_000}
+    models, work = job_models_and_work(config, "answer_splits", {"model": "llama2-13b"})
+    assert models == ["llama2-13b"] and work == {"answer": 10_000 + 2_000}  # pool and test
     _, work = job_models_and_work(config, "finetune_and_label", {"student": "llama2-7b",
-                                                                  "recipe": "own"}, [])  # fmt: skip
-    assert work == student_job_work(config, "llama2-7b", 3)  # one recipe, three seeds
+                                                                  "recipe": "own"})  # fmt: skip
+    assert student_job_units(config) == 3  # one recipe, three seeds
+    assert work == student_job_work(config, "llama2-7b")
     assert work["finetune"] == 3 * 300 * 16 * 2
     _, work = job_models_and_work(
-        config, "knowledge_categories", {"model": "llama2-7b", "split": "test"}, []
+        config, "knowledge_categories", {"model": "llama2-7b", "split": "test"}
     )
     assert work == shard_work(config, "categories", "llama2-7b", "test")
     assert work["categories"] == 500 * 10 * 17
     with pytest.raises(ValueError, match="no work known"):
-        job_models_and_work(config, "plot_figures", {}, [])
+        job_models_and_work(config, "plot_figures", {})
+
+
+def test_a_student_job_counts_every_expanded_recipe_and_the_exposure_worlds_heldout():
+    config = validated(load_config("config.yaml"))  # job_per student, with a sweep grid
+    before = student_job_units(config)
+    expand_sweeps(config)
+    grid_cells = sum(name.startswith("grid_") for name in config["recipes"])
+    assert grid_cells > 0
+    assert student_job_units(config) == before + grid_cells * len(config["seeds"]["finetune"])
+    assert answered_splits(config) == ["pool", "test"]
+    assert answered_splits(validated(load_config("configs/exposure.yaml")))[-1] == "heldout"
 
 
 def test_the_paper_plans_requests_are_within_3x_of_the_measured_runtimes():
@@ -138,7 +157,7 @@ def test_request_table_flags_a_request_below_the_measured_time(tmp_path):
     config = validated(load_config("configs/paper.yaml"))
     run = Measurement.read(write_measurement(tmp_path / "a.json", 0.02, 0.04))
     jobs = planned_jobs(DRY_RUN.replace("runtime=17", "runtime=1"))
-    row = request_table(config, jobs[jobs.rule == "answer_splits"], [run], ["pool", "test"])
+    row = request_table(config, jobs[jobs.rule == "answer_splits"], [run])
     # 10 s + 13 s + 12,000 x 0.04 s = 8.4 min against 1 min asked
     assert row["measured_min"].iloc[0] == pytest.approx((10 + 13 + 480) / 60)
     assert row["ratio_slowest"].iloc[0] < 1

@@ -33,6 +33,7 @@ import time
 STARTED = time.perf_counter()
 
 import argparse  # noqa: E402
+import functools  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -50,7 +51,6 @@ ARCHITECTURES = {  # Llama-2's published shapes (config.json of meta-llama/Llama
 TINY = {"hidden_size": 64, "intermediate_size": 128, "layers": 2, "heads": 4}  # --smoke, on a CPU
 SMOKE = "--smoke" in sys.argv
 DEVICE = "cpu" if SMOKE else "cuda"
-SAVE = None  # set by measure: writes the results so far
 
 
 def fixture_questions(split: str, n: int):
@@ -99,9 +99,10 @@ def random_llama(name: str, tokenizer):
     return model.eval()
 
 
-def timed(results: dict, key: str, units: float, call, **extra):
-    """Run ``call``, store its seconds, units and peak GPU memory under ``key``; its value back.
-    The results so far are written after each stage, marked incomplete until the last."""
+def timed_stage(results: dict, path: Path, key: str, units: float, call, **extra):
+    """Run ``call``, store its seconds, units and peak GPU memory under ``results["stages"]
+    [key]``; its value back. The results so far are written to ``path`` after each stage,
+    marked incomplete until the last."""
     import torch
 
     gpu = torch.cuda.is_available()
@@ -114,10 +115,10 @@ def timed(results: dict, key: str, units: float, call, **extra):
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
     peak = torch.cuda.max_memory_allocated() / 2**30 if gpu else 0.0
-    results[key] = {"seconds": round(seconds, 3), "units": units, "peak_gib": round(peak, 2)}
-    results[key].update(extra)
-    print(key, results[key], flush=True)
-    SAVE(results)
+    stage = {"seconds": round(seconds, 3), "units": units, "peak_gib": round(peak, 2), **extra}
+    results["stages"][key] = stage
+    print(key, stage, flush=True)
+    save({**results, "complete": False}, path)
     return value
 
 
@@ -150,8 +151,7 @@ def measure(args: argparse.Namespace) -> dict:
 
     results["transformers"] = transformers.__version__
     stages = results["stages"]
-    global SAVE
-    SAVE = lambda _: save({**results, "complete": False}, args.json)  # noqa: E731
+    timed = functools.partial(timed_stage, results, args.json)
     _, tokenizer = load_model(args.tokenizer, device="cpu")
     pool = fixture_questions("train", args.questions)
     test = fixture_questions("validation", args.questions)
@@ -168,27 +168,27 @@ def measure(args: argparse.Namespace) -> dict:
         formats = pool[~question_keys(pool).isin(set(question_keys(asked)))]
         student = Path(scratch) / "llama2-7b"
         for name in ("llama2-13b", "llama2-7b"):
-            model = timed(stages, f"build/{name}", 0, lambda n=name: random_llama(n, tokenizer))
+            model = timed(f"build/{name}", 0, lambda n=name: random_llama(n, tokenizer))
             results.setdefault("params", {})[name] = sum(p.numel() for p in model.parameters())
             answers = timed(
-                stages, f"answer/{name}", len(pool),
+                f"answer/{name}", len(pool),
                 lambda m=model: answer_questions(m, tokenizer, pool, exemplars, prompt, **generate),
             )  # fmt: skip
             stages[f"answer/{name}"]["stopped"] = float(answers["stopped"].mean())
             if name == "llama2-7b":
                 units = len(asked) * settings.n_exemplar_sets * (1 + settings.n_samples)
                 timed(
-                    stages, f"categories/{name}", units,
+                    f"categories/{name}", units,
                     lambda m=model: measure_correctness(
                         m, tokenizer, asked, formats, prompt, settings, **generate
                     ),
                 )  # fmt: skip
-                timed(stages, f"save/{name}", 0, lambda m=model: m.save_pretrained(student))
+                timed(f"save/{name}", 0, lambda m=model: m.save_pretrained(student))
                 tokenizer.save_pretrained(student)
             del model
             if DEVICE == "cuda":
                 torch.cuda.empty_cache()
-        timed(stages, "load/llama2-7b", 0, lambda: load_model(student, dtype="bfloat16"))
+        timed("load/llama2-7b", 0, lambda: load_model(student, dtype="bfloat16"))
         recipe = pool.copy()
         recipe["target"] = [a[0] if i % 2 else None for i, a in enumerate(recipe["answers"])]
         lora = tuning["lora"]
@@ -202,7 +202,7 @@ def measure(args: argparse.Namespace) -> dict:
         adapter = Path(scratch) / "adapter"
         per_step = fine.batch_size * fine.gradient_accumulation
         timed(
-            stages, "finetune/llama2-7b", args.steps * per_step,
+            "finetune/llama2-7b", args.steps * per_step,
             lambda: finetune(
                 student, recipe, prompt,
                 LoraSettings(
@@ -213,7 +213,7 @@ def measure(args: argparse.Namespace) -> dict:
             steps=args.steps, examples_per_step=per_step, includes="loading",
         )  # fmt: skip
         labels = timed(
-            stages, "label/llama2-7b", len(test),
+            "label/llama2-7b", len(test),
             lambda: evaluate_student(student, adapter, test, prompt, dtype="bfloat16", **generate),
             includes="loading",
         )  # fmt: skip
@@ -253,7 +253,7 @@ def dry_run(configfile: Path) -> str:
 def plan(configfile: Path, runs_dir: Path = MEASURED):
     """The request table of ``configfile``'s GPU jobs (``gpu_timing.request_table``) and its
     Markdown, with the rates fitted from the measured runs in ``runs_dir``."""
-    from mismatch.configuration import layered_config, validated
+    from mismatch.configuration import expand_sweeps, layered_config, validated
     from mismatch.gpu_timing import (
         Measurement,
         fitted_rates,
@@ -264,6 +264,7 @@ def plan(configfile: Path, runs_dir: Path = MEASURED):
 
     runs = [Measurement.read(path) for path in sorted(runs_dir.glob("*.json"))]
     config = validated(layered_config([configfile]))
+    expand_sweeps(config)  # as the workflow holds it: a grid's cells are recipes
     table = request_table(config, planned_jobs(dry_run(configfile)), runs)
     fitted = fitted_rates(runs)
     floors = {stage: f" (floor {rate['floor']} s per unit)" for stage, rate in fitted.items()

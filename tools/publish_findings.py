@@ -413,13 +413,11 @@ def exposure_readme_block(results: Path | None = None) -> str:
     return f"{run_line(run, env)}\n\n{block}\n{default}\n"
 
 
-def _grid_figure(results: Path) -> str:
-    """The exposure run's mismatch x abstention grid figure, where the run has a grid."""
-    counts = results / "grid_counts.csv"
-    try:
-        if pd.read_csv(counts).empty:
-            return ""
-    except (FileNotFoundError, pd.errors.EmptyDataError):
+def _grid_figure(extras: dict[str, pd.DataFrame]) -> str:
+    """The exposure run's mismatch x abstention grid figure, where the run has a grid (its
+    ``grid_counts`` table among ``_exposure_tables``' extras)."""
+    counts = extras.get("grid_counts")
+    if counts is None or counts.empty:
         return ""
     return (
         "![Wrong rate over the mismatch x abstention grid, exposure world]"
@@ -450,7 +448,7 @@ def exposure_rendered(results: Path | None = None) -> str:
         f"{run_line(run, env)}{_replaced(run)}\n\n{block}\n"
         "![Recall against exposure](../figures/recall_by_exposure.png)\n\n"
         "![The effect against the knowledge gap](../figures/effect_by_gap.png)\n\n"
-        + _grid_figure(results)
+        + _grid_figure(extras)
         + confirmation_section(results)
         + (results / "summary.md").read_text().replace("\n# ", "\n## ", 1)
     )

@@ -66,15 +66,31 @@ def shard_work(
     return {stage: stage_units(config, stage, model, questions)}
 
 
-def answering_work(config: Mapping[str, Any], splits: Sequence[str]) -> dict[str, float]:
-    """The work of each model of a grouped answering job: every question of ``splits``."""
-    return {"answer": sum(question_count(config, split) for split in splits)}
+def answered_splits(config: Mapping[str, Any]) -> list[str]:
+    """The splits every model answers: pool and test (format holds exemplars), and in the
+    exposure world the held-out paraphrases, whose answers are its ground truth of knowing."""
+    synthetic = config["questions"]["source"] == "synthetic"
+    exposure = synthetic and config["questions"]["synthetic"]["knowledge_model"] == "exposure"
+    return ["pool", "test"] + (["heldout"] if exposure else [])
 
 
-def student_job_work(config: Mapping[str, Any], student: str, n_units: int) -> dict[str, float]:
-    """The work of a finetune_and_label job: ``n_units`` (recipe, seed) fine-tunings and
-    labellings of ``student``, one after another."""
-    return {stage: n_units * stage_units(config, stage, student) for stage in ("finetune", "label")}
+def answering_work(config: Mapping[str, Any]) -> dict[str, float]:
+    """The work of each model of a grouped answering job: every question it answers."""
+    return {"answer": sum(question_count(config, split) for split in answered_splits(config))}
+
+
+def student_job_units(config: Mapping[str, Any]) -> int:
+    """(recipe, seed) units of one finetune_and_label job: every recipe's seeds (``job_per:
+    student``) or one recipe's (``recipe``); a sweep-expanded config counts every level."""
+    recipes = len(config["recipes"]) if config["finetune"]["job_per"] == "student" else 1
+    return recipes * len(config["seeds"]["finetune"])
+
+
+def student_job_work(config: Mapping[str, Any], student: str) -> dict[str, float]:
+    """The work of a finetune_and_label job: its units' fine-tunings and labellings of
+    ``student``, one after another."""
+    units = student_job_units(config)
+    return {stage: units * stage_units(config, stage, student) for stage in ("finetune", "label")}
 
 
 def question_count(config: Mapping[str, Any], split: str) -> int:
