@@ -17,7 +17,7 @@ import pandas as pd
 import yaml
 
 from mismatch.errors import InputError
-from mismatch.question_sources import cluster_plural
+from mismatch.questions.sources import cluster_plural
 
 RESULTS_ROOT = "results"
 DEFAULT_STUDY = "default"
@@ -68,7 +68,7 @@ def _pts(value: float) -> str:
 
 def headline_line(headline: Mapping[str, Any], unit: str = "person") -> str:
     """The primary contrast in one plain line (from the summary's ``headline.json``); ``unit``
-    names the clusters (``mismatch.question_sources.cluster_unit``)."""
+    names the clusters (``mismatch.questions.sources.cluster_unit``)."""
     p = headline["primary"]
     units = cluster_plural(unit)
     return (

@@ -13,13 +13,11 @@ REPO = workflow.basedir
 sys.path.insert(0, REPO)
 
 from mismatch import configuration as cfg  # noqa: E402
-from mismatch import (  # noqa: E402
-    model_sources,
-    question_sources,
-    recipe_kinds,
-    studies,
-    summary_files,
-)
+from mismatch import studies  # noqa: E402
+from mismatch.analysis import summary_files  # noqa: E402
+from mismatch.models import sources as model_sources  # noqa: E402
+from mismatch.questions import sources as question_sources  # noqa: E402
+from mismatch.recipes import kinds as recipe_kinds  # noqa: E402
 from mismatch.errors import InputError  # noqa: E402
 
 cfg.export_package_path()
@@ -125,7 +123,7 @@ def code(script):
 
 def model_dir(wildcards):
     """Where a model is loaded from: pretrained here, a local path, or the pointer its source's
-    rule writes (fetch_model, convert_gguf; mismatch/model_sources.py)."""
+    rule writes (fetch_model, convert_gguf; mismatch/models/sources.py)."""
     spec = config["models"][wildcards.model]
     in_study, path = model_sources.load_location(spec, wildcards.model, wildcards.w)
     return out(path) if in_study else path

@@ -1,4 +1,4 @@
-# Who knows what: one table per model, split and definition of knowing (mismatch/knowing.py),
+# Who knows what: one table per model, split and definition of knowing (mismatch/knowing/knows.py),
 # read by the recipes, the sweep and precondition checks, the labels and the analysis.
 
 

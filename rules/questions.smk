@@ -1,5 +1,5 @@
 # Question sets from TriviaQA (a fetched or local copy), the user's own files, or facts (packages or
-# the user's fact table; mismatch/question_sources.py lists the sources); the
+# the user's fact table; mismatch/questions/sources.py lists the sources); the
 # synthetic world's are written by rules/world.smk. Same outputs and schema either way.
 
 if config["questions"]["source"] == "triviaqa":

@@ -2,12 +2,12 @@
 
 import pandas as pd
 
-from mismatch.analysis import AnalysisSettings
+from mismatch.analysis.study_tables import analysis_tables
+from mismatch.analysis.summary_files import INPUTS, OPTIONAL_TABLES, TABLES, read_inputs
+from mismatch.analysis.tables import AnalysisSettings
 from mismatch.environment import run_environment
 from mismatch.io import write_csv, write_json, write_parquet
 from mismatch.joblog import job_log
-from mismatch.study_tables import analysis_tables
-from mismatch.summary_files import INPUTS, OPTIONAL_TABLES, TABLES, read_inputs
 
 with job_log(snakemake.log[0]) as log:
     params, inputs, outputs = snakemake.params, snakemake.input, snakemake.output

@@ -1,12 +1,12 @@
 """One model answers one shard of one question set (k-shot, greedy, stop at end of line) and is
 graded (answering.job_per: split)."""
 
-from mismatch.answering import answer_with_provenance, choose_exemplars
+from mismatch.answers.answering import answer_with_provenance, choose_exemplars
+from mismatch.answers.prompting import PromptFormat
+from mismatch.answers.shards import shard_rows
 from mismatch.io import read_parquet, write_parquet
 from mismatch.joblog import job_log
-from mismatch.modeling import load_model
-from mismatch.prompting import PromptFormat
-from mismatch.shards import shard_rows
+from mismatch.models.loading import load_model
 
 with job_log(snakemake.log[0], snakemake.threads) as log:
     settings = snakemake.params.settings

@@ -1,10 +1,10 @@
 """Every model of the job (one, or all of a world's) answers the pool and test questions
 (k-shot, greedy, stop at end of line), each model loaded once (answering.job_per: world | model)."""
 
-from mismatch.answering import answer_every_split, choose_exemplars
+from mismatch.answers.answering import answer_every_split, choose_exemplars
+from mismatch.answers.prompting import PromptFormat
 from mismatch.io import read_parquet
 from mismatch.joblog import job_log
-from mismatch.prompting import PromptFormat
 
 with job_log(snakemake.log[0], snakemake.threads) as log:
     prompts = {m: PromptFormat.from_config(p) for m, p in snakemake.params.prompts.items()}

@@ -2,7 +2,7 @@
 
 from mismatch.io import read_parquet, write_json
 from mismatch.joblog import job_log
-from mismatch.knowledge import check_preconditions
+from mismatch.knowing.knowledge_checks import check_preconditions
 
 with job_log(snakemake.log[0]) as log:
     student = snakemake.wildcards.student

@@ -2,9 +2,9 @@
 
 from mismatch.io import read_parquet, write_json
 from mismatch.joblog import job_log
-from mismatch.knowing import with_knows
-from mismatch.questions import persons_of
-from mismatch.recipes import check_sweep_fill, set_seed
+from mismatch.knowing.knows import with_knows
+from mismatch.questions.user_sets import persons_of
+from mismatch.recipes.sets import check_sweep_fill, set_seed
 
 with job_log(snakemake.log[0]) as log:
     wildcards, inputs, params = snakemake.wildcards, snakemake.input, snakemake.params

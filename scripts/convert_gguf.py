@@ -1,8 +1,8 @@
 """Convert one GGUF model once into the cached safetensors folder; write its JSON pointer."""
 
-from mismatch.gguf import convert
 from mismatch.io import write_json
 from mismatch.joblog import job_log
+from mismatch.models.gguf import convert
 
 with job_log(snakemake.log[0]) as log:
     params, name = snakemake.params, snakemake.wildcards.model

@@ -1,9 +1,9 @@
 """How often the exposure world's one corpus states each fact and mentions each name."""
 
-from mismatch.exposure import ExposureSettings, exposure_table, name_mentions
 from mismatch.io import read_parquet, write_parquet
 from mismatch.joblog import job_log
-from mismatch.world import World
+from mismatch.world.exposure import ExposureSettings, exposure_table, name_mentions
+from mismatch.world.fictional import World
 
 with job_log(snakemake.log[0]) as log:
     seed = int(snakemake.wildcards.w)

@@ -1,9 +1,9 @@
 """Pool, test and format question sets from facts (the package facts or the user's table), split
 by cluster with the world (split) seed."""
 
-from mismatch.fact_questions import fact_sets
 from mismatch.io import write_parquet
 from mismatch.joblog import job_log
+from mismatch.questions.fact_sets import fact_sets
 
 with job_log(snakemake.log[0]) as log:
     seed = int(snakemake.wildcards.w)

@@ -1,8 +1,8 @@
 """Fetch the train and validation parquet files of the TriviaQA config; write their JSON pointer."""
 
-from mismatch.hub import fetch_dataset
 from mismatch.io import write_json
 from mismatch.joblog import job_log
+from mismatch.models.hub import fetch_dataset
 
 with job_log(snakemake.log[0]) as log:
     params = snakemake.params

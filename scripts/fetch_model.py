@@ -1,8 +1,8 @@
 """Fetch one hub model's weights, config and tokenizer into the cache; write its JSON pointer."""
 
-from mismatch.hub import fetch_model
 from mismatch.io import write_json
 from mismatch.joblog import job_log
+from mismatch.models.hub import fetch_model
 
 with job_log(snakemake.log[0]) as log:
     params = snakemake.params

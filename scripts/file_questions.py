@@ -2,7 +2,7 @@
 
 from mismatch.io import write_parquet
 from mismatch.joblog import job_log
-from mismatch.questions import check_disjoint, load_question_file
+from mismatch.questions.user_sets import check_disjoint, load_question_file
 
 with job_log(snakemake.log[0]) as log:
     files = snakemake.params.files

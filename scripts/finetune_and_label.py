@@ -1,7 +1,7 @@
 """Fine-tune the student and label its test answers for every (recipe, seed) unit of the job."""
 
 from mismatch.joblog import job_log
-from mismatch.student_jobs import SeedOutputs, StudentInputs, run_student_seeds
+from mismatch.training.student_jobs import SeedOutputs, StudentInputs, run_student_seeds
 
 with job_log(snakemake.log[0], snakemake.threads) as log:
     output = snakemake.output

@@ -1,12 +1,12 @@
 """LoRA-fine-tune the student on one recipe for a fixed number of optimizer steps (or keep the
 best dev step: recipes.<name>.stopping early)."""
 
-from mismatch.finetune import finetune_from_config
+from mismatch.answers.prompting import PromptFormat
 from mismatch.io import read_parquet
 from mismatch.joblog import job_log
-from mismatch.prompting import PromptFormat
-from mismatch.recipes import seed_set
-from mismatch.student_jobs import unit_early_stopping
+from mismatch.recipes.sets import seed_set
+from mismatch.training.finetune import finetune_from_config
+from mismatch.training.student_jobs import unit_early_stopping
 
 with job_log(snakemake.log[0], snakemake.threads) as log:
     params, seed = snakemake.params, int(snakemake.wildcards.seed)

@@ -2,9 +2,9 @@
 
 from mismatch.io import read_parquet, write_parquet
 from mismatch.joblog import job_log
-from mismatch.knowing import definition_of, with_knows
-from mismatch.questions import persons_of
-from mismatch.recipe_kinds import build_seed_sets
+from mismatch.knowing.knows import definition_of, with_knows
+from mismatch.questions.user_sets import persons_of
+from mismatch.recipes.kinds import build_seed_sets
 
 with job_log(snakemake.log[0]) as log:
     spec = snakemake.params.recipe

@@ -1,8 +1,8 @@
 """Gather the answering shards of one (model, split) into its answer table."""
 
+from mismatch.answers.shards import gather_shards
 from mismatch.io import read_metadata, read_parquet, write_parquet
 from mismatch.joblog import job_log
-from mismatch.shards import gather_shards
 
 with job_log(snakemake.log[0]) as log:
     shards = list(snakemake.input.shards)

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from mismatch.gathering import (
+from mismatch.analysis.gathering import (
     base_student_labels,
     collect_answers,
     collect_checks,
@@ -15,9 +15,9 @@ from mismatch.gathering import (
     collect_recipes,
     knows_on_test,
 )
+from mismatch.answers.prompting import PromptFormat
 from mismatch.io import write_csv, write_json, write_parquet
 from mismatch.joblog import job_log
-from mismatch.prompting import PromptFormat
 
 with job_log(snakemake.log[0]) as log:
     params, inputs, outputs = snakemake.params, snakemake.input, snakemake.output

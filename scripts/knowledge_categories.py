@@ -1,12 +1,12 @@
 """SliCK knowledge categories of one shard of a model's questions (several exemplar sets, greedy
 and samples); gather_categories joins the shards."""
 
+from mismatch.answers.prompting import PromptFormat
+from mismatch.answers.shards import shard_rows
 from mismatch.io import read_parquet, write_parquet
 from mismatch.joblog import job_log
-from mismatch.modeling import load_model
-from mismatch.prompting import PromptFormat
-from mismatch.shards import shard_rows
-from mismatch.slick import SlickSettings, categorize, measure_correctness
+from mismatch.knowing.slick import SlickSettings, categorize, measure_correctness
+from mismatch.models.loading import load_model
 
 with job_log(snakemake.log[0], snakemake.threads) as log:
     settings = snakemake.params.settings

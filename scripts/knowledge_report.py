@@ -3,7 +3,7 @@ saw in pretraining where that is known."""
 
 from mismatch.io import read_parquet, write_json
 from mismatch.joblog import job_log
-from mismatch.knowledge import knowledge_report
+from mismatch.knowing.knowledge_checks import knowledge_report
 
 with job_log(snakemake.log[0]) as log:
     truth = read_parquet(snakemake.input.truth) if snakemake.input.truth else None

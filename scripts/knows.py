@@ -2,7 +2,7 @@
 
 from mismatch.io import read_parquet, write_parquet
 from mismatch.joblog import job_log
-from mismatch.knowing import knows_table
+from mismatch.knowing.knows import knows_table
 
 with job_log(snakemake.log[0]) as log:
     inputs, wildcards = snakemake.input, snakemake.wildcards

@@ -1,9 +1,9 @@
 """A fine-tuned student answers the unseen test questions; each answer is labelled."""
 
+from mismatch.answers.prompting import PromptFormat
 from mismatch.io import write_parquet
 from mismatch.joblog import job_log
-from mismatch.prompting import PromptFormat
-from mismatch.student_jobs import StudentInputs, label_seed, labels_metadata
+from mismatch.training.student_jobs import StudentInputs, label_seed, labels_metadata
 
 with job_log(snakemake.log[0], snakemake.threads) as log:
     settings = snakemake.params.settings

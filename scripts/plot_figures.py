@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from mismatch.figures import (
+from mismatch.joblog import job_log
+from mismatch.report.figures import (
     plot_dose_response,
     plot_effect_by_gap,
     plot_forest,
@@ -12,7 +13,6 @@ from mismatch.figures import (
     plot_recall_by_exposure,
     plot_wrong_by_knowledge,
 )
-from mismatch.joblog import job_log
 
 with job_log(snakemake.log[0]) as log:
     inputs, outputs = snakemake.input, snakemake.output

@@ -1,13 +1,19 @@
 """Pretrain one tiny world model from scratch on its slice of the synthetic world."""
 
-from mismatch.corpus import pretraining_units
-from mismatch.exposure import exposure_units
+from mismatch.answers.prompting import PromptFormat
 from mismatch.io import read_parquet
 from mismatch.joblog import job_log
-from mismatch.pretrain import PretrainSettings, build_model, pretrain, save_model, write_loss_table
-from mismatch.prompting import PromptFormat
-from mismatch.tokenizer import load_tokenizer
-from mismatch.world import World
+from mismatch.world.corpus import pretraining_units
+from mismatch.world.exposure import exposure_units
+from mismatch.world.fictional import World
+from mismatch.world.pretrain import (
+    PretrainSettings,
+    build_model,
+    pretrain,
+    save_model,
+    write_loss_table,
+)
+from mismatch.world.tokenizer import load_tokenizer
 
 with job_log(snakemake.log[0], snakemake.threads) as log:
     seed = int(snakemake.wildcards.w)

@@ -3,14 +3,14 @@ held-out-paraphrase reference and the fact's exposure count."""
 
 import pandas as pd
 
-from mismatch.answering import choose_exemplars
-from mismatch.candidates import gold_probability
+from mismatch.answers.answering import choose_exemplars
+from mismatch.answers.prompting import PromptFormat, k_shot_prompts
 from mismatch.io import read_parquet, write_parquet
 from mismatch.joblog import job_log
-from mismatch.modeling import load_model
-from mismatch.probes import fact_probes
-from mismatch.prompting import PromptFormat, k_shot_prompts
-from mismatch.world import ATTRIBUTES
+from mismatch.knowing.candidates import gold_probability
+from mismatch.knowing.probes import fact_probes
+from mismatch.models.loading import load_model
+from mismatch.world.fictional import ATTRIBUTES
 
 with job_log(snakemake.log[0], snakemake.threads) as log:
     inputs, params = snakemake.input, snakemake.params

@@ -4,10 +4,10 @@ import json
 
 import pandas as pd
 
+from mismatch.analysis.summary_files import OPTIONAL_TABLES, TABLES, read_tables
 from mismatch.io import write_text
 from mismatch.joblog import job_log
-from mismatch.rendering import headline_rst, study_markdown
-from mismatch.summary_files import OPTIONAL_TABLES, TABLES, read_tables
+from mismatch.report.rendering import headline_rst, study_markdown
 
 with job_log(snakemake.log[0]):
     inputs, outputs = snakemake.input, snakemake.output

@@ -1,9 +1,9 @@
 """Draw one synthetic world: its facts and its pool, test and format question sets."""
 
-from mismatch.exposure import heldout_questions
 from mismatch.io import write_parquet
 from mismatch.joblog import job_log
-from mismatch.world import WorldSettings, build_world, question_set
+from mismatch.world.exposure import heldout_questions
+from mismatch.world.fictional import WorldSettings, build_world, question_set
 
 with job_log(snakemake.log[0]) as log:
     seed = int(snakemake.wildcards.w)

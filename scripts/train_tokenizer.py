@@ -1,11 +1,11 @@
 """Train the one subword tokenizer shared by every model of a world."""
 
-from mismatch.corpus import world_text
+from mismatch.answers.prompting import PromptFormat
 from mismatch.io import read_parquet
 from mismatch.joblog import job_log
-from mismatch.prompting import PromptFormat
-from mismatch.tokenizer import save_tokenizer, train_tokenizer
-from mismatch.world import World
+from mismatch.world.corpus import world_text
+from mismatch.world.fictional import World
+from mismatch.world.tokenizer import save_tokenizer, train_tokenizer
 
 with job_log(snakemake.log[0]) as log:
     corpus = snakemake.params.corpus

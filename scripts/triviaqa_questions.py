@@ -2,7 +2,7 @@
 
 from mismatch.io import write_parquet
 from mismatch.joblog import job_log
-from mismatch.triviaqa import dataset_source, load_triviaqa, sample_question_sets
+from mismatch.questions.triviaqa import dataset_source, load_triviaqa, sample_question_sets
 
 with job_log(snakemake.log[0]) as log:
     settings = snakemake.params.triviaqa

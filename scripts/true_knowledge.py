@@ -1,10 +1,10 @@
 """Which facts one world model truly knows: in the slice world, the facts it was given in
 pretraining; in the exposure world, those whose held-out paraphrased question it answers."""
 
-from mismatch.exposure import heldout_truth
 from mismatch.io import read_parquet, write_parquet
 from mismatch.joblog import job_log
-from mismatch.world import World, knowledge_slices
+from mismatch.world.exposure import heldout_truth
+from mismatch.world.fictional import World, knowledge_slices
 
 with job_log(snakemake.log[0]) as log:
     model = snakemake.wildcards.model

@@ -14,7 +14,7 @@ Fixtures (session-scoped, built once, read-only for tests: copy a directory befo
   may dry-run it, or edit a workflow file and restore it, but must copy it before running jobs.
 
 Both model directories load by path with ``AutoModelForCausalLM`` / ``AutoTokenizer`` (or
-``mismatch.modeling.load_model``) and take well under a second to load.
+``mismatch.models.loading.load_model``) and take well under a second to load.
 
 Helpers (import them with ``from conftest import ...``):
 
@@ -50,8 +50,8 @@ from transformers import (
 )
 
 from mismatch import configuration as cfg
-from mismatch.prompting import PromptFormat
-from mismatch.world import ATTRIBUTES, World
+from mismatch.answers.prompting import PromptFormat
+from mismatch.world.fictional import ATTRIBUTES, World
 
 # The smallest valid config: everything else is the schema's defaults.
 MINIMAL_CONFIG = {
@@ -94,8 +94,8 @@ def finetune_job(model_dir, tmp_path: Path, recipe, prompt, log, r: int = 4, tag
     """One fine-tuning job of the workflow (as scripts/finetune_student.py runs it): ``recipe``
     (written to ``tmp_path/recipe.parquet`` once), seed 3, ``job_settings``; the adapter goes to
     ``tmp_path/adapter{tag}``, the losses to ``tmp_path/loss{tag}.tsv``. Returns the metrics."""
-    from mismatch.finetune import finetune_from_config
     from mismatch.io import write_parquet
+    from mismatch.training.finetune import finetune_from_config
 
     recipe_path = Path(tmp_path) / "recipe.parquet"
     if not recipe_path.exists():

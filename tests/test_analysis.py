@@ -8,10 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mismatch.analysis import AnalysisSettings, analyse, contrasts_of, regrade, robustness_rules
+from mismatch.analysis.gathering import attach_persons, collect_checks, parse_keys
+from mismatch.analysis.tables import (
+    AnalysisSettings,
+    analyse,
+    contrasts_of,
+    regrade,
+    robustness_rules,
+)
 from mismatch.errors import InputError
-from mismatch.gathering import attach_persons, collect_checks, parse_keys
-from mismatch.rendering import headline_markdown, study_markdown
+from mismatch.report.rendering import headline_markdown, study_markdown
 
 RECIPES = {
     "own": {"kind": "teacher", "teacher": "self"},
@@ -189,7 +195,7 @@ def test_each_sweep_level_against_level_0(tables):
     assert levels.loc["wrong rate, facts the student knows", "estimate"] == 0
     assert levels.loc["wrong rate, facts the student does not know", "estimate"] > wrong["estimate"]
     assert "vs 0.00" in study_markdown_levels(tables)
-    from mismatch.rendering import findings_markdown
+    from mismatch.report.rendering import findings_markdown
 
     findings = findings_markdown(
         tables["headline"],
@@ -204,7 +210,7 @@ def test_each_sweep_level_against_level_0(tables):
 
 
 def study_markdown_levels(tables) -> str:
-    from mismatch.rendering import sweep_levels_markdown
+    from mismatch.report.rendering import sweep_levels_markdown
 
     return sweep_levels_markdown(tables["sweep_levels"])
 
@@ -351,7 +357,7 @@ def test_new_worlds_interval_is_cut_at_the_possible_range():
 
 
 def test_sign_test_over_worlds():
-    from mismatch.analysis import world_sign_test
+    from mismatch.analysis.tables import world_sign_test
 
     assert world_sign_test([0.1] * 8) == {
         "worlds_higher": 8,

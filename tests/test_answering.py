@@ -12,18 +12,18 @@ import pytest
 import torch
 from conftest import defaults
 
-import mismatch.answering as answering
-from mismatch.answering import (
+import mismatch.answers.answering as answering
+from mismatch.answers.answering import (
     answer_every_split,
     answer_provenance,
     answer_questions,
     choose_exemplars,
 )
+from mismatch.answers.lines import Line
+from mismatch.answers.prompting import PromptFormat
 from mismatch.environment import run_environment
 from mismatch.io import read_metadata, read_parquet, write_parquet
-from mismatch.lines import Line
-from mismatch.modeling import load_model
-from mismatch.prompting import PromptFormat
+from mismatch.models.loading import load_model
 from mismatch.provenance import git_commit, library_versions
 
 PROMPT = PromptFormat.from_config(

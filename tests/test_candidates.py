@@ -6,10 +6,10 @@ import pytest
 import torch
 from conftest import defaults
 
-from mismatch.candidates import continuation_logprobs, gold_probability
-from mismatch.generation import encode_prompts
-from mismatch.modeling import load_model
-from mismatch.prompting import PromptFormat
+from mismatch.answers.generation import encode_prompts
+from mismatch.answers.prompting import PromptFormat
+from mismatch.knowing.candidates import continuation_logprobs, gold_probability
+from mismatch.models.loading import load_model
 
 PROMPT = PromptFormat.from_config(
     {**defaults("prompt"), "answer_template": " The answer is {answer}."}

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from mismatch.clustered import (
+from mismatch.analysis.clustered import (
     build_design,
     effective_mdd,
     holm,
@@ -18,7 +18,7 @@ from mismatch.clustered import (
     resample,
     sign_flip_test,
 )
-from mismatch.simulation import SimulationSettings, coverage
+from mismatch.analysis.simulation import SimulationSettings, coverage
 
 
 def _answers():

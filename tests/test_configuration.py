@@ -7,13 +7,13 @@ import pytest
 import yaml
 
 from mismatch import configuration as cfg
+from mismatch.answers.prompting import PromptFormat
 from mismatch.config.digests import package_imports
 from mismatch.errors import InputError
-from mismatch.finetune import FinetuneSettings, LoraSettings, settings_from_config
-from mismatch.pretrain import PretrainSettings
-from mismatch.prompting import PromptFormat
-from mismatch.slick import SlickSettings
-from mismatch.world import WorldSettings
+from mismatch.knowing.slick import SlickSettings
+from mismatch.training.finetune import FinetuneSettings, LoraSettings, settings_from_config
+from mismatch.world.fictional import WorldSettings
+from mismatch.world.pretrain import PretrainSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "schemas" / "config.schema.yaml"
@@ -96,7 +96,7 @@ def test_larger_teachers_and_finetune_overrides(config):
 
 
 def test_library_sources_follow_imports(tmp_path):
-    files = {Path(p).name for p in cfg.library_sources("answering")}
+    files = {Path(p).name for p in cfg.library_sources("answers.answering")}
     assert {"answering.py", "grading.py", "prompting.py"} <= files
     assert "finetune.py" not in files
 
@@ -393,7 +393,9 @@ def tree(tmp_path):
 def test_code_digest_ignores_the_folder_comments_formatting_and_docstrings(tree):
     here = cfg.code_digest(ROOT / "scripts" / "label_student.py")
     assert digest_in(tree, "label_student") == here
-    grading = tree / "mismatch" / "grading.py"  # imported by labels.py, which the script imports
+    grading = (
+        tree / "mismatch" / "answers" / "grading.py"
+    )  # imported by labels.py, which the script imports
     text = grading.read_text()
     cosmetic = text.replace('"""', '"""Reworded. ', 1).replace("\n\n\n", "\n\n\n# note\n\n", 1)
     grading.write_text("# header comment\n" + cosmetic + "\n\n")
@@ -403,13 +405,15 @@ def test_code_digest_ignores_the_folder_comments_formatting_and_docstrings(tree)
 def test_code_digest_follows_library_imports_transitively(tree):
     here = {s: cfg.code_digest(ROOT / "scripts" / f"{s}.py") for s in ("label_student", "analyse")}
     assert len(set(here.values())) == 2
-    grading = tree / "mismatch" / "grading.py"
+    grading = tree / "mismatch" / "answers" / "grading.py"
     grading.write_text(grading.read_text() + "\nGRADING_EDITED = 1\n")
     assert digest_in(tree, "label_student") != here["label_student"]
-    finetune = tree / "mismatch" / "finetune.py"  # not imported by the labelling script
+    finetune = (
+        tree / "mismatch" / "training" / "finetune.py"
+    )  # not imported by the labelling script
     finetune.write_text(finetune.read_text() + "\nFINETUNE_EDITED = 1\n")
-    assert "mismatch/finetune.py" not in "".join(
-        cfg.library_sources("labels", "io", "joblog", "prompting", "slick")
+    assert "mismatch/training/finetune.py" not in "".join(
+        cfg.library_sources("training.labels", "io", "joblog", "answers.prompting", "knowing.slick")
     )
 
 
@@ -529,7 +533,8 @@ def test_a_model_with_two_sources_is_one_line_saying_which_key_to_null(tmp_path)
 
 def test_the_analysis_does_not_run_prose_and_the_rendering_runs_no_statistics_job():
     """Editing a sentence reruns only rendering: the analyse rule's code digest does not cover
-    mismatch/rendering.py, and the renderer imports neither the analysis nor the model stack."""
+    mismatch/report/rendering.py, and the renderer imports neither the analysis nor the model
+    stack."""
 
     def sources(script):
         imports = package_imports(ROOT / "scripts" / f"{script}.py")
@@ -538,7 +543,7 @@ def test_the_analysis_does_not_run_prose_and_the_rendering_runs_no_statistics_jo
     assert "rendering.py" not in sources("analyse") | sources("gather_labels")
     rendering = sources("render_summary")
     assert "rendering.py" in rendering
-    assert not {"analysis.py", "study_tables.py", "finetune.py", "modeling.py"} & rendering
+    assert not {"tables.py", "study_tables.py", "finetune.py", "loading.py"} & rendering
 
 
 def test_an_overlay_removes_keys_of_its_base(tmp_path):

@@ -3,9 +3,9 @@
 import pandas as pd
 import pytest
 
-from mismatch.confirmation import primary_contrast, verdict, world_table
-from mismatch.confirmation_prose import confirmation_markdown
+from mismatch.analysis.confirmation import primary_contrast, verdict, world_table
 from mismatch.errors import InputError
+from mismatch.report.confirmation_prose import confirmation_markdown
 
 
 def _contrast(**changes):

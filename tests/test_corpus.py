@@ -6,10 +6,10 @@ import pytest
 from conftest import SYNTHETIC_PROMPT, statements_of
 from transformers import AutoTokenizer
 
-from mismatch.corpus import pretraining_units, world_text
 from mismatch.errors import InputError
-from mismatch.tokenizer import load_tokenizer, save_tokenizer, train_tokenizer
-from mismatch.world import World, WorldSettings, build_world, phantom_names
+from mismatch.world.corpus import pretraining_units, world_text
+from mismatch.world.fictional import World, WorldSettings, build_world, phantom_names
+from mismatch.world.tokenizer import load_tokenizer, save_tokenizer, train_tokenizer
 
 PROMPT = SYNTHETIC_PROMPT
 SETTINGS = WorldSettings(

@@ -9,8 +9,8 @@ import torch
 from conftest import FINETUNE_RECIPE, SYNTHETIC_PROMPT, defaults
 from safetensors.torch import load_file
 
-from mismatch.finetune import STOPPING_FILE, EarlyStopping, finetune, settings_from_config
-from mismatch.student_jobs import dev_early_stopping, dev_questions
+from mismatch.training.finetune import STOPPING_FILE, EarlyStopping, finetune, settings_from_config
+from mismatch.training.student_jobs import dev_early_stopping, dev_questions
 
 PROMPT, RECIPE = SYNTHETIC_PROMPT, FINETUNE_RECIPE
 LORA, _ = settings_from_config(
@@ -123,8 +123,8 @@ def test_dev_questions_are_pool_questions_the_unit_does_not_train_on():
 
 
 def test_dev_accuracy_is_the_zero_shot_answers_graded(tiny_llama_dir):
-    from mismatch.answering import answer_questions
-    from mismatch.modeling import load_model
+    from mismatch.answers.answering import answer_questions
+    from mismatch.models.loading import load_model
 
     model, tokenizer = load_model(tiny_llama_dir, dtype="float32", device="cpu")
     dev = RECIPE.drop(columns="target")

@@ -7,7 +7,7 @@ from conftest import SYNTHETIC_PROMPT as PROMPT
 from conftest import statements_of
 
 from mismatch.errors import InputError
-from mismatch.exposure import (
+from mismatch.world.exposure import (
     TRAINING_QUESTIONS,
     ExposureSettings,
     exposure_table,
@@ -17,7 +17,7 @@ from mismatch.exposure import (
     name_mentions,
     person_popularity,
 )
-from mismatch.world import WorldSettings, build_world
+from mismatch.world.fictional import WorldSettings, build_world
 
 WORLD = build_world(
     WorldSettings(
@@ -140,8 +140,8 @@ def test_knows_belongs_to_the_slice_world_only():
 
 
 def test_heldout_questions_paraphrase_every_pool_and_test_fact():
-    from mismatch.exposure import HELDOUT_QUESTIONS, heldout_questions
-    from mismatch.world import ATTRIBUTES
+    from mismatch.world.exposure import HELDOUT_QUESTIONS, heldout_questions
+    from mismatch.world.fictional import ATTRIBUTES
 
     heldout = heldout_questions(WORLD)
     facts = WORLD.facts[WORLD.facts.split != "format"]
@@ -156,7 +156,7 @@ def test_heldout_questions_paraphrase_every_pool_and_test_fact():
 def test_knowledge_gaps_and_the_success_rule():
     import pandas as pd
 
-    from mismatch.knowledge import knowledge_gaps
+    from mismatch.knowing.knowledge_checks import knowledge_gaps
 
     rows = []
     for world, rates in ((1, (0.4, 0.55, 0.7)), (2, (0.4, 0.45, 0.8)), (3, (0.4, 0.7, 0.6))):
@@ -187,7 +187,7 @@ def test_knowledge_gaps_and_the_success_rule():
 def test_exposure_findings_render_every_part():
     import pandas as pd
 
-    from mismatch.rendering import exposure_findings_markdown
+    from mismatch.report.rendering import exposure_findings_markdown
 
     gaps = pd.DataFrame(
         {

@@ -1,5 +1,6 @@
 """Real facts as questions: the package facts, the user's fact table in three formats, splits by
-cluster, and one-line errors for every bad table (mismatch/facts.py, fact_questions.py)."""
+cluster, and one-line errors for every bad table (mismatch/questions/package_facts.py,
+fact_questions.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import pandas as pd
 import pytest
 from workflow_runs import ROOT
 
+from mismatch.answers.grading import is_correct
 from mismatch.errors import InputError
-from mismatch.fact_questions import fact_sets, load_fact_table, split_by_cluster
-from mismatch.facts import CAPITAL_FIXES, DEFUNCT, RELATIONS, package_facts
-from mismatch.grading import is_correct
-from mismatch.question_sources import SOURCES
+from mismatch.questions.fact_sets import fact_sets, load_fact_table, split_by_cluster
+from mismatch.questions.package_facts import CAPITAL_FIXES, DEFUNCT, RELATIONS, package_facts
+from mismatch.questions.sources import SOURCES
 
 FIXTURES = ROOT / "tests" / "fixtures" / "facts"
 SETTINGS = {
@@ -151,7 +152,7 @@ def test_the_real_model_study_has_the_registered_minimum_sizes():
 
 def test_the_cluster_unit_is_named_by_the_question_source():
     from mismatch.configuration import layered_config, validated
-    from mismatch.question_sources import cluster_unit
+    from mismatch.questions.sources import cluster_unit
 
     def unit(*files, **changes):
         config = validated(layered_config([ROOT / f for f in files]))

@@ -1,4 +1,4 @@
-"""Tests of mismatch.figures: every figure is written as a real, non-trivial PNG."""
+"""Tests of mismatch.report.figures: every figure is written as a real, non-trivial PNG."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mismatch.analysis import loss_curves
+from mismatch.analysis.outcomes import design_table, summarize, wrong_by_knowledge
+from mismatch.analysis.sweep_contrasts import dose_response, sweep_levels, sweep_series
+from mismatch.analysis.tables import loss_curves
 from mismatch.errors import InputError
-from mismatch.figures import (
+from mismatch.report.figures import (
     OUTCOME_COLORS,
     plot_dose_response,
     plot_effect_by_gap,
@@ -18,8 +20,6 @@ from mismatch.figures import (
     plot_outcomes,
     plot_wrong_by_knowledge,
 )
-from mismatch.summary import design_table, summarize, wrong_by_knowledge
-from mismatch.sweeps import dose_response, sweep_levels, sweep_series
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SWEEP = {"mismatch_0.00": 0.0, "mismatch_0.50": 0.5, "mismatch_1.00": 1.0}
@@ -123,7 +123,7 @@ def test_plot_outcomes(summary, tmp_path):
 
 def _drawn(monkeypatch, plot, *args):
     """The figure ``plot`` draws (instead of saving it)."""
-    import mismatch.figures as figures
+    import mismatch.report.figures as figures
 
     drawn = []
     monkeypatch.setattr(figures, "save_figure", lambda fig, path: drawn.append(fig))
@@ -169,8 +169,8 @@ def test_plot_dose_response_rejects_empty_sweep_and_bad_axis(summary, tmp_path):
 def test_plot_grid_from_sweep_levels(tmp_path):
     """The grid figure draws each mismatch series' differences from level 0; it refuses a table
     with no grid series and writes nothing."""
-    from mismatch.clustered import resample
-    from mismatch.summary import person_design
+    from mismatch.analysis.clustered import resample
+    from mismatch.analysis.outcomes import person_design
 
     labels = _labels()
     recipes = _recipes()
@@ -265,8 +265,8 @@ def test_forest_labels_every_row_under_its_contrasts_heading(monkeypatch):
 def test_plot_effect_by_gap_with_and_without_a_line(tmp_path):
     from test_gap import ACCURACY, RECIPES, _answers, _knowledge
 
-    from mismatch.clustered import build_design, resample
-    from mismatch.gap import gap_effects, gap_tables, teacher_gaps
+    from mismatch.analysis.clustered import build_design, resample
+    from mismatch.analysis.gap import gap_effects, gap_tables, teacher_gaps
 
     draws = resample(build_design(_answers(slope=0.5), ["wrong", "n"]), n_boot=50, seed=1)
     points, fit = gap_effects(teacher_gaps(_knowledge(), RECIPES, "small"), draws, "own")

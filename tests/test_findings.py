@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mismatch.stats import required_sample_size
+from mismatch.analysis.stats import required_sample_size
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location(

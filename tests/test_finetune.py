@@ -9,7 +9,8 @@ from peft import PeftModel
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from mismatch.finetune import (
+from mismatch.answers.generation import encode_prompts
+from mismatch.training.finetune import (
     IGNORE_INDEX,
     FinetuneSettings,
     LoraSettings,
@@ -21,8 +22,7 @@ from mismatch.finetune import (
     lora_config,
     settings_from_config,
 )
-from mismatch.generation import encode_prompts
-from mismatch.labels import evaluate_student
+from mismatch.training.labels import evaluate_student
 
 PROMPT, RECIPE = SYNTHETIC_PROMPT, FINETUNE_RECIPE
 
@@ -229,8 +229,9 @@ def test_student_learns_a_single_fact(sharp_llama_dir, tmp_path):
 def test_device_map_reaches_from_pretrained_in_finetuning_and_labelling(
     tiny_llama_dir, tmp_path, monkeypatch
 ):
-    from mismatch import configuration, modeling
-    from mismatch import finetune as finetune_module
+    from mismatch import configuration
+    from mismatch.models import loading as modeling
+    from mismatch.training import finetune as finetune_module
 
     seen = []
     original = modeling.AutoModelForCausalLM.from_pretrained

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mismatch.clustered import build_design, resample
-from mismatch.gap import PAPER_REGIME, gap_effects, gap_tables, teacher_gaps
-from mismatch.stats import min_detectable_difference, required_sample_size
+from mismatch.analysis.clustered import build_design, resample
+from mismatch.analysis.gap import PAPER_REGIME, gap_effects, gap_tables, teacher_gaps
+from mismatch.analysis.stats import min_detectable_difference, required_sample_size
 
 RECIPES = {
     "own": {"kind": "teacher", "teacher": "self"},

@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 from conftest import N_POOL, NESTED_STUDENT, NESTED_TEACHER
 
-from mismatch.clustered import build_design, resample
-from mismatch.gekhman import gekhman_fit, set_shares
-from mismatch.recipe_kinds import build_recipe, build_seed_sets
-from mismatch.recipes import PoolTooSmall
+from mismatch.analysis.clustered import build_design, resample
+from mismatch.analysis.gekhman import gekhman_fit, set_shares
+from mismatch.recipes.kinds import build_recipe, build_seed_sets
+from mismatch.recipes.sets import PoolTooSmall
 
 CATEGORIES = pd.DataFrame(
     {

@@ -6,8 +6,7 @@ import pytest
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 
-from mismatch.errors import InputError
-from mismatch.generation import (
+from mismatch.answers.generation import (
     SamplingSettings,
     encode_prompts,
     first_lines,
@@ -15,7 +14,8 @@ from mismatch.generation import (
     generate_lines,
     sample,
 )
-from mismatch.modeling import check_model_dir, load_model, resolve_dtype
+from mismatch.errors import InputError
+from mismatch.models.loading import check_model_dir, load_model, resolve_dtype
 
 PROMPTS = [
     "Question: What is the capital of Zorbia?\nAnswer:",

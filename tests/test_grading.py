@@ -1,6 +1,6 @@
 import pytest
 
-from mismatch.grading import (
+from mismatch.answers.grading import (
     contains_alias,
     is_abstention,
     is_correct,

@@ -1,11 +1,12 @@
-"""The grid in counts and the mismatch x abstention interaction (mismatch/grid_counts.py)."""
+"""The grid in counts and the mismatch x abstention interaction
+(mismatch/analysis/grid_counts.py)."""
 
 import pandas as pd
 import pytest
 
-from mismatch.clustered import build_design, resample
+from mismatch.analysis.clustered import build_design, resample
+from mismatch.analysis.grid_counts import grid_counts, grid_interactions
 from mismatch.config.sweeps import grid_recipes
-from mismatch.grid_counts import grid_counts, grid_interactions
 
 GRID = {"mismatch": [0, 1.0], "abstention": ["self", "teacher"], "teacher": "large"}
 RECIPES = grid_recipes(GRID)
@@ -73,7 +74,7 @@ def test_counts_turn_the_mismatch_fraction_into_examples():
 
 
 def test_grid_sentences_give_each_levels_doses_and_interaction():
-    from mismatch.rendering import grid_sentences
+    from mismatch.report.rendering import grid_sentences
 
     counts = pd.DataFrame(
         {

@@ -15,10 +15,10 @@ from huggingface_hub.errors import (
 )
 
 from mismatch.errors import InputError
-from mismatch.hub import fetch_dataset, fetch_failure, fetch_model
 from mismatch.io import write_json
-from mismatch.modeling import check_model_dir, load_model, resolve_model_path
-from mismatch.triviaqa import load_triviaqa
+from mismatch.models.hub import fetch_dataset, fetch_failure, fetch_model
+from mismatch.models.loading import check_model_dir, load_model, resolve_model_path
+from mismatch.questions.triviaqa import load_triviaqa
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

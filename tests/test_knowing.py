@@ -5,7 +5,7 @@ import pytest
 
 from mismatch.configuration import check_config, knowledge_definitions, layered_config, validated
 from mismatch.errors import InputError
-from mismatch.knowing import (
+from mismatch.knowing.knows import (
     DEFINITIONS,
     KNOWS_COLUMNS,
     definition_of,
@@ -13,7 +13,7 @@ from mismatch.knowing import (
     knows_table,
     with_knows,
 )
-from mismatch.recipe_kinds import build_recipe
+from mismatch.recipes.kinds import build_recipe
 from tests.test_recipes import STUDENT, TEACHER
 
 # TEACHER's rows are q5, q4, q3, q2, q1; it answered q1, q2 and q4 correctly.
@@ -145,7 +145,7 @@ def test_the_study_names_every_definition_it_reads():
 
 
 def test_outcomes_by_knowledge_name_the_definition_of_each_split():
-    from mismatch.study_tables import name_knowing
+    from mismatch.analysis.study_tables import name_knowing
 
     table = pd.DataFrame({"split": ["student_knows", "student_knows", "category"],
                           "group": ["known", "unknown", "HighlyKnown"]})  # fmt: skip

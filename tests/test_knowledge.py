@@ -6,14 +6,14 @@ import pandas as pd
 import pytest
 
 from mismatch.errors import InputError
-from mismatch.knowing import knows_table
-from mismatch.knowledge import (
+from mismatch.knowing.knowledge_checks import (
     PreconditionError,
     check_preconditions,
     knowledge_report,
     known_rates,
     other_definition,
 )
+from mismatch.knowing.knows import knows_table
 
 
 def _answers(correct: list[bool]) -> pd.DataFrame:

@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 from conftest import defaults
 
+from mismatch.answers.prompting import PromptFormat
 from mismatch.errors import InputError
-from mismatch.labels import LABEL_COLUMNS, label_answers
-from mismatch.prompting import PromptFormat
+from mismatch.training.labels import LABEL_COLUMNS, label_answers
 
 QUESTIONS = pd.DataFrame(
     {

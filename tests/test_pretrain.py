@@ -8,7 +8,7 @@ from conftest import defaults
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from mismatch.errors import InputError
-from mismatch.pretrain import (
+from mismatch.world.pretrain import (
     PretrainSettings,
     UnitStream,
     build_model,
@@ -19,7 +19,7 @@ from mismatch.pretrain import (
     save_model,
     write_loss_table,
 )
-from mismatch.tokenizer import train_tokenizer
+from mismatch.world.tokenizer import train_tokenizer
 
 UNITS = [
     "Tavo Ren is a person.\n",

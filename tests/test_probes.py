@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from mismatch.errors import InputError
-from mismatch.probes import (
+from mismatch.knowing.probes import (
     auroc,
     auroc_interval,
     calibration_by_exposure,

@@ -1,7 +1,7 @@
 import pytest
 from conftest import defaults
 
-from mismatch.prompting import PromptFormat
+from mismatch.answers.prompting import PromptFormat
 
 SYNTHETIC = PromptFormat.from_config(
     {**defaults("prompt"), "answer_template": " The answer is {answer}."}

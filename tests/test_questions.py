@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from mismatch.errors import InputError
-from mismatch.questions import check_disjoint, load_question_file
+from mismatch.questions.user_sets import check_disjoint, load_question_file
 
 ROWS = [
     {"question_id": "q1", "question": "Who wrote Hamlet?", "answers": ["Shakespeare", "W. S."]},

@@ -7,8 +7,8 @@ import pytest
 from workflow_runs import ROOT, copy_workflow, load_config, snakemake, write_config
 
 from mismatch.io import read_metadata
-from mismatch.slick import CATEGORIES
-from mismatch.triviaqa import question_keys
+from mismatch.knowing.slick import CATEGORIES
+from mismatch.questions.triviaqa import question_keys
 
 pytestmark = pytest.mark.slow
 

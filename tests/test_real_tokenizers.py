@@ -14,11 +14,11 @@ from conftest import defaults
 from real_fixtures import NAMES, real_model_dir
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-from mismatch.finetune import IGNORE_INDEX, build_examples
-from mismatch.generation import encode_prompts, generate
-from mismatch.grading import label_answer
-from mismatch.modeling import load_model
-from mismatch.prompting import PromptFormat
+from mismatch.answers.generation import encode_prompts, generate
+from mismatch.answers.grading import label_answer
+from mismatch.answers.prompting import PromptFormat
+from mismatch.models.loading import load_model
+from mismatch.training.finetune import IGNORE_INDEX, build_examples
 
 PROMPT = PromptFormat.from_config(
     defaults("prompt")

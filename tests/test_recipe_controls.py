@@ -5,8 +5,8 @@ import pytest
 from conftest import N_POOL, NESTED_STUDENT, NESTED_TEACHER
 
 from mismatch.errors import InputError
-from mismatch.recipe_kinds import build_recipe, build_seed_sets
-from mismatch.recipes import PoolTooSmall, recipe_stats, seed_set
+from mismatch.recipes.kinds import build_recipe, build_seed_sets
+from mismatch.recipes.sets import PoolTooSmall, recipe_stats, seed_set
 
 # nested knowledge as in the synthetic world: student knows 40%, teacher 85% (a superset)
 STUDENT, TEACHER = NESTED_STUDENT, NESTED_TEACHER

@@ -7,10 +7,11 @@ from conftest import N_POOL
 from conftest import NESTED_STUDENT as STUDENT
 from conftest import NESTED_TEACHER as TEACHER
 
+from mismatch.analysis.sweep_contrasts import sweep_series
 from mismatch.configuration import check_config, expand_sweeps, grid_recipes
 from mismatch.errors import InputError
-from mismatch.recipe_kinds import build_recipe
-from mismatch.recipes import (
+from mismatch.recipes.kinds import build_recipe
+from mismatch.recipes.sets import (
     PoolTooSmall,
     base_subset,
     check_sweep_fill,
@@ -18,7 +19,6 @@ from mismatch.recipes import (
     recipe_stats,
     spread_over_persons,
 )
-from mismatch.sweeps import sweep_series
 
 SIZE = 48
 PERSONS = pd.Series(

@@ -9,7 +9,7 @@ from workflow_runs import ROOT, load_config
 
 from mismatch.configuration import check_config
 from mismatch.errors import InputError
-from mismatch.recipe_kinds import KINDS, build_recipe, recipe_kind
+from mismatch.recipes.kinds import KINDS, build_recipe, recipe_kind
 
 POOL = pd.DataFrame(
     {
@@ -59,8 +59,8 @@ def test_an_unknown_kind_or_a_missing_key_is_one_line_naming_the_recipe():
 
 
 def test_the_report_states_what_each_recipe_holds_fixed():
-    from mismatch.recipe_kinds import controls_table
-    from mismatch.rendering import controls_markdown
+    from mismatch.recipes.kinds import controls_table
+    from mismatch.report.rendering import controls_markdown
 
     recipes = {
         "own": {"kind": "teacher", "teacher": "self"},

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from mismatch.errors import InputError
-from mismatch.recipe_kinds import build_recipe
-from mismatch.recipes import (
+from mismatch.recipes.kinds import build_recipe
+from mismatch.recipes.sets import (
     RECIPE_COLUMNS,
     gold_recipe,
     question_ids_digest,

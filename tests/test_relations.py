@@ -1,5 +1,6 @@
 """Results by relation: accuracy per model and relation, the 2x2 of who knows what, and each
-contrast's effect per relation with the study's cluster bootstrap (mismatch/relations.py)."""
+contrast's effect per relation with the study's cluster bootstrap
+(mismatch/analysis/relations.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mismatch.analysis import Contrast
-from mismatch.clustered import build_design, resample
-from mismatch.relations import (
+from mismatch.analysis.clustered import build_design, resample
+from mismatch.analysis.relations import (
     effect_by_relation,
     knowledge_by_relation,
     relation_columns,
     who_knows,
 )
+from mismatch.analysis.tables import Contrast
 
 
 def _answers():
@@ -84,7 +85,7 @@ def test_the_effect_per_relation_is_the_difference_of_wrong_rates_within_it():
 def test_the_knowledge_table_names_the_truth_not_what_a_model_saw():
     """In the exposure world a fact not truly known (held-out paraphrase failed) may have been
     seen in pretraining, so the table says "not truly known", never "never saw"."""
-    from mismatch.rendering import knowledge_markdown
+    from mismatch.report.rendering import knowledge_markdown
 
     table = pd.DataFrame(
         [dict(world_seed=1, model="xl", split="pool", n=10, measured_known_rate=0.7,

@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
+from mismatch.answers.shards import gather_shards, shard_rows
 from mismatch.errors import InputError
-from mismatch.shards import gather_shards, shard_rows
 
 
 @pytest.mark.parametrize(("n_rows", "n_shards"), [(10, 3), (7, 7), (5, 1), (3, 4)])

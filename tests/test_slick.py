@@ -5,11 +5,10 @@ import pandas as pd
 import pytest
 from conftest import defaults
 
-import mismatch.slick as slick
+import mismatch.knowing.slick as slick
+from mismatch.answers.prompting import PromptFormat
 from mismatch.errors import InputError
-from mismatch.modeling import load_model
-from mismatch.prompting import PromptFormat
-from mismatch.slick import (
+from mismatch.knowing.slick import (
     SlickSettings,
     attach_categories,
     categorize,
@@ -17,6 +16,7 @@ from mismatch.slick import (
     exemplar_sets,
     measure_correctness,
 )
+from mismatch.models.loading import load_model
 
 PROMPT = PromptFormat.from_config(defaults("prompt"))
 

@@ -1,4 +1,4 @@
-"""Tests of mismatch.stats against hand-computed values and simulated coverage."""
+"""Tests of mismatch.analysis.stats against hand-computed values and simulated coverage."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mismatch.stats import (
+from mismatch.analysis.stats import (
     Ratio,
     bootstrap_difference,
     bootstrap_weights,

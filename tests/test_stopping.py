@@ -3,9 +3,9 @@
 import pandas as pd
 import pytest
 
-from mismatch.analysis import contrasts_of
-from mismatch.clustered import build_design, resample
-from mismatch.stopping import kept_steps, stopping_pairs, training_length
+from mismatch.analysis.clustered import build_design, resample
+from mismatch.analysis.stopping import kept_steps, stopping_pairs, training_length
+from mismatch.analysis.tables import contrasts_of
 
 RECIPES = {
     "own": {"kind": "teacher", "teacher": "self"},

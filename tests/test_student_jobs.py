@@ -5,11 +5,11 @@ import pandas as pd
 import pytest
 from conftest import defaults, job_settings
 
-from mismatch.finetune import finetune_from_config
+from mismatch.answers.prompting import PromptFormat
 from mismatch.io import read_metadata, write_parquet
-from mismatch.prompting import PromptFormat
-from mismatch.recipes import seed_set
-from mismatch.student_jobs import (
+from mismatch.recipes.sets import seed_set
+from mismatch.training.finetune import finetune_from_config
+from mismatch.training.student_jobs import (
     SeedOutputs,
     StudentInputs,
     label_seed,

@@ -1,4 +1,5 @@
-"""Tests of mismatch.summary: per-run arithmetic, summaries, knowledge splits, markdown."""
+"""Tests of mismatch.analysis.outcomes: per-run arithmetic, summaries, knowledge splits,
+markdown."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mismatch.errors import InputError
-from mismatch.rendering import outcomes_markdown
-from mismatch.summary import (
+from mismatch.analysis.outcomes import (
     format_interval,
     outcome_rates,
     summarize,
     wrong_by_knowledge,
 )
+from mismatch.errors import InputError
+from mismatch.report.rendering import outcomes_markdown
 
 COLUMNS = [
     "world_seed",

@@ -5,11 +5,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mismatch.answering import choose_exemplars
+from mismatch.answers.answering import choose_exemplars
 from mismatch.errors import InputError
 from mismatch.io import write_json
-from mismatch.slick import exemplar_sets
-from mismatch.triviaqa import (
+from mismatch.knowing.slick import exemplar_sets
+from mismatch.questions.triviaqa import (
     answer_aliases,
     dataset_source,
     drop_duplicates,

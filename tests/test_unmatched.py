@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from mismatch.unmatched import COLUMNS, frequent_unmatched_answers, normalised_answer
+from mismatch.answers.unmatched import COLUMNS, frequent_unmatched_answers, normalised_answer
 
 
 def _labels(rows):
@@ -37,7 +37,7 @@ def test_keeps_top_per_student_and_handles_no_unmatched():
 
 
 def test_the_report_names_the_studys_cluster_unit():
-    from mismatch.rendering import name_clusters
+    from mismatch.report.rendering import name_clusters
 
     text = "Persons resampled; per-person differences over 6 persons; a person-level interval."
     assert name_clusters(text, "person") == text

@@ -15,7 +15,7 @@ from workflow_runs import (
     write_config,
 )
 
-from mismatch.analysis import robustness_rules
+from mismatch.analysis.tables import robustness_rules
 
 pytestmark = pytest.mark.slow
 
@@ -63,9 +63,9 @@ def test_the_tables_recompute_from_the_gathered_inputs_and_a_changed_one_is_name
 
 def test_editing_prose_reruns_only_the_rendering(tiny_study):
     """The code digest of a rule covers what its script imports: a changed sentence in
-    mismatch/rendering.py reruns render_summary alone, not the analysis or the labels."""
+    mismatch/report/rendering.py reruns render_summary alone, not the analysis or the labels."""
     repo, work, _, configfile = tiny_study
-    rendering = repo / "mismatch" / "rendering.py"
+    rendering = repo / "mismatch" / "report" / "rendering.py"
     original = rendering.read_text()
     rendering.write_text(original.replace('"## Per world"', '"## Per world (edited)"', 1))
     try:
@@ -101,7 +101,7 @@ def test_changed_lora_rank_reruns_only_that_students_training_and_after(tiny_stu
 
 def test_changed_library_module_reruns_the_stage_using_it(tiny_study):
     repo, work, config, configfile = tiny_study
-    module = repo / "mismatch" / "labels.py"
+    module = repo / "mismatch" / "training" / "labels.py"
     original = module.read_text()
     module.write_text(original + "\nEDITED = True\n")  # code, not a comment: see test_operations
     try:

@@ -4,7 +4,7 @@ import pytest
 
 from mismatch.errors import InputError
 from mismatch.io import read_parquet, write_parquet
-from mismatch.world import (
+from mismatch.world.fictional import (
     ATTRIBUTES,
     World,
     WorldSettings,

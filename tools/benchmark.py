@@ -156,7 +156,8 @@ def training_flops(
 ) -> float:
     """Rough training FLOPs: 6 per matrix-multiply weight per token (see ``FLOPS_FORMULA``);
     the language-model head's ``head_params`` (part of ``matmul_params``) count only for the
-    ``head_tokens`` it runs at (the target positions: ``mismatch.finetune.target_token_loss``)."""
+    ``head_tokens`` it runs at (the target positions:
+    ``mismatch.training.finetune.target_token_loss``)."""
     return 6.0 * ((matmul_params - head_params) * tokens + head_params * head_tokens)
 
 
@@ -459,14 +460,17 @@ def measure_startup(repeats: int = 2) -> dict[str, float]:
 
     return {
         "python_s": best("pass"),
-        "model_stack_s": best("import mismatch.finetune, mismatch.answering, mismatch.labels"),
+        "model_stack_s": best(
+            "import mismatch.training.finetune, mismatch.answers.answering, "
+            "mismatch.training.labels"
+        ),
     }
 
 
 def study_model(workdir: Path, config: dict[str, Any], model: str) -> Path:
     """Where the study's jobs load ``model`` from: pretrained in the study, a pointer its
-    source's rule wrote (hub, GGUF), or the spec's local path (``mismatch.model_sources``)."""
-    from mismatch.model_sources import load_location
+    source's rule wrote (hub, GGUF), or the spec's local path (``mismatch.models.sources``)."""
+    from mismatch.models.sources import load_location
 
     spec = config["models"][model]
     in_study, path = load_location(spec, model, config["seeds"]["world"][0])
@@ -475,8 +479,8 @@ def study_model(workdir: Path, config: dict[str, Any], model: str) -> Path:
 
 def study_prompt(config: dict[str, Any], model: str) -> Any:
     """The prompt ``model`` is asked with (its chat template where its prompt_style is chat)."""
+    from mismatch.answers.prompting import PromptFormat
     from mismatch.configuration import model_prompt
-    from mismatch.prompting import PromptFormat
 
     return PromptFormat.from_config(model_prompt(config, model))
 
@@ -492,10 +496,10 @@ def measure_answering(
     ``max_questions``) by one model, k-shot as the study asks it."""
     import torch
 
-    from mismatch.answering import answer_questions, choose_exemplars
+    from mismatch.answers.answering import answer_questions, choose_exemplars
     from mismatch.configuration import answering_settings
     from mismatch.io import read_parquet
-    from mismatch.modeling import load_model
+    from mismatch.models.loading import load_model
 
     torch.set_num_threads(threads)
     world = f"w{config['seeds']['world'][0]}"
@@ -549,14 +553,14 @@ def measure_prefill(
     study's pool and test questions equal the plain path's, and how long each path took."""
     import torch
 
-    from mismatch.answering import choose_exemplars
+    from mismatch.answers.answering import choose_exemplars
+    from mismatch.answers.generation import encode_prompts, generate
+    from mismatch.answers.prefix_cache import common_prefix_length, prefill_tokens
+    from mismatch.answers.prompting import k_shot_prompts
     from mismatch.configuration import answering_settings
-    from mismatch.generation import encode_prompts, generate
     from mismatch.io import read_parquet
-    from mismatch.modeling import load_model
-    from mismatch.prefix_cache import common_prefix_length, prefill_tokens
-    from mismatch.prompting import k_shot_prompts
-    from mismatch.slick import SlickSettings, exemplar_sets
+    from mismatch.knowing.slick import SlickSettings, exemplar_sets
+    from mismatch.models.loading import load_model
 
     torch.set_num_threads(threads)
     world = workdir / f"w{config['seeds']['world'][0]}"
@@ -641,16 +645,16 @@ def measure_finetuning(
     from peft import get_peft_model
 
     from mismatch.configuration import finetune_settings
-    from mismatch.finetune import (
+    from mismatch.io import read_parquet
+    from mismatch.models.loading import load_model
+    from mismatch.recipes.sets import seed_set
+    from mismatch.training.finetune import (
         build_examples,
         example_order,
         finetune,
         lora_config,
         settings_from_config,
     )
-    from mismatch.io import read_parquet
-    from mismatch.modeling import load_model
-    from mismatch.recipes import seed_set
 
     torch.set_num_threads(threads)
     world = f"w{config['seeds']['world'][0]}"

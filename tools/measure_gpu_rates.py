@@ -6,10 +6,12 @@ and Llama-2-13B with random weights (the published shapes, bfloat16) and the rea
 tokenizer (the `llama-spm` fixture of tools/real_tokenizers.py), and runs the library functions the
 workflow's jobs call, with the paper config's settings, on TriviaQA-fixture questions:
 
-    answer      k-shot greedy answering (mismatch.answering.answer_questions), both models
-    categories  SliCK's greedy and sampled generations (mismatch.slick.measure_correctness), 7B
-    finetune    LoRA fine-tuning (mismatch.finetune.finetune, from a saved checkpoint), 7B
-    label       the fine-tuned student answering zero-shot (mismatch.labels.evaluate_student), 7B
+    answer      k-shot greedy answering (mismatch.answers.answering.answer_questions), both models
+    categories  SliCK's greedy and sampled generations
+    (mismatch.knowing.slick.measure_correctness), 7B
+    finetune    LoRA fine-tuning (mismatch.training.finetune.finetune, from a saved checkpoint), 7B
+    label       the fine-tuned student answering zero-shot
+    (mismatch.training.labels.evaluate_student), 7B
 
 Random weights almost never emit a newline, so every generation runs to max_new_tokens: the
 answering rates are upper bounds on a real model's, which stops after a short answer. The JSON
@@ -58,7 +60,7 @@ def fixture_questions(split: str, n: int):
     import pandas as pd
     import pyarrow.parquet as pq
 
-    from mismatch.triviaqa import to_questions
+    from mismatch.questions.triviaqa import to_questions
 
     rows = to_questions(pq.read_table(next(FIXTURE.glob(f"{split}-*.parquet"))).to_pylist())
     copies = []
@@ -127,13 +129,13 @@ def measure(args: argparse.Namespace) -> dict:
     import torch
     import yaml
 
-    from mismatch.answering import answer_questions, choose_exemplars
-    from mismatch.finetune import FinetuneSettings, LoraSettings, finetune
-    from mismatch.labels import evaluate_student
-    from mismatch.modeling import load_model
-    from mismatch.prompting import PromptFormat
-    from mismatch.questions import question_keys
-    from mismatch.slick import SlickSettings, measure_correctness
+    from mismatch.answers.answering import answer_questions, choose_exemplars
+    from mismatch.answers.prompting import PromptFormat
+    from mismatch.knowing.slick import SlickSettings, measure_correctness
+    from mismatch.models.loading import load_model
+    from mismatch.questions.user_sets import question_keys
+    from mismatch.training.finetune import FinetuneSettings, LoraSettings, finetune
+    from mismatch.training.labels import evaluate_student
 
     config = yaml.safe_load((ROOT / "configs" / "paper.yaml").read_text())
     answering, tuning = config["answering"], config["finetune"]

@@ -36,19 +36,19 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from mismatch.analysis.confirmation import primary_contrast, verdict, world_table  # noqa: E402
+from mismatch.analysis.gap import TRIVIAQA_UNFILTERED_DEV  # noqa: E402
 from mismatch.configuration import layered_config, teacher_of, validated  # noqa: E402
-from mismatch.confirmation import primary_contrast, verdict, world_table  # noqa: E402
-from mismatch.confirmation_prose import confirmation_markdown  # noqa: E402
-from mismatch.contrast_prose import contrast_row, contrast_sentence, control_sentence  # noqa: E402
-from mismatch.figures import plot_effect_by_gap  # noqa: E402
-from mismatch.gap import TRIVIAQA_UNFILTERED_DEV  # noqa: E402
-from mismatch.knowledge import (  # noqa: E402
+from mismatch.knowing.knowledge_checks import (  # noqa: E402
     knowledge_gaps,
     known_rate_table,
     other_definition,
     study_definition,
 )
-from mismatch.rendering import (  # noqa: E402
+from mismatch.report.confirmation_prose import confirmation_markdown  # noqa: E402
+from mismatch.report.contrast_prose import contrast_row, contrast_sentence, control_sentence  # noqa: E402
+from mismatch.report.figures import plot_effect_by_gap  # noqa: E402
+from mismatch.report.rendering import (  # noqa: E402
     default_world_sentence,
     exposure_findings_markdown,
     exposure_readme_markdown,

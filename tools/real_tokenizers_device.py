@@ -30,7 +30,7 @@ def questions():
     """Train rows (the recipe: even rows answered, odd rows abstain) and validation rows."""
     import pyarrow.parquet as pq
 
-    from mismatch.triviaqa import to_questions
+    from mismatch.questions.triviaqa import to_questions
 
     sets = {}
     for split in ("train", "validation"):
@@ -45,9 +45,9 @@ def run(names: list[str], device: str, dtype: str, cache: Path | None) -> dict:
     import real_tokenizers
     import torch
 
-    from mismatch.finetune import FinetuneSettings, LoraSettings, finetune
-    from mismatch.labels import evaluate_student
-    from mismatch.prompting import PromptFormat
+    from mismatch.answers.prompting import PromptFormat
+    from mismatch.training.finetune import FinetuneSettings, LoraSettings, finetune
+    from mismatch.training.labels import evaluate_student
 
     torch.set_num_threads(1)
     recipe, test = questions()

@@ -22,15 +22,15 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mismatch.analysis import AnalysisSettings  # noqa: E402
-from mismatch.configuration import expand_sweeps, layered_config, validated  # noqa: E402
-from mismatch.study_tables import analysis_tables  # noqa: E402
-from mismatch.summary_files import (  # noqa: E402
+from mismatch.analysis.study_tables import analysis_tables  # noqa: E402
+from mismatch.analysis.summary_files import (  # noqa: E402
     differing_tables,
     input_paths,
     read_inputs,
     table_paths,
 )
+from mismatch.analysis.tables import AnalysisSettings  # noqa: E402
+from mismatch.configuration import expand_sweeps, layered_config, validated  # noqa: E402
 
 
 def settings_of(config_path: Path) -> AnalysisSettings:

@@ -1,5 +1,5 @@
 """Re-grade a finished run's label files with this checkout's grading code and report whether
-every label is unchanged (e.g. after an edit to mismatch/grading.py).
+every label is unchanged (e.g. after an edit to mismatch/answers/grading.py).
 
 Usage: python tools/regrade_labels.py RESULTS_DIR     (exit status 1 if any label file differs)
 """
@@ -10,9 +10,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from mismatch.answers.prompting import PromptFormat  # noqa: E402
 from mismatch.io import read_metadata, read_parquet  # noqa: E402
-from mismatch.labels import LABEL_COLUMNS, label_answers, truly_known  # noqa: E402
-from mismatch.prompting import PromptFormat  # noqa: E402
+from mismatch.training.labels import LABEL_COLUMNS, label_answers, truly_known  # noqa: E402
 
 
 def regrade(results: Path) -> tuple[int, int, list[str]]:

@@ -1,5 +1,5 @@
 """Recompute a published run's "new worlds" rows from its per-world table with the current
-pooling (mismatch.clustered.pool_worlds), in place: contrasts.csv's new_worlds_* columns,
+pooling (mismatch.analysis.clustered.pool_worlds), in place: contrasts.csv's new_worlds_* columns,
 per_world.csv's meta rows and headline.json's primary new-worlds numbers.
 
     .venv/bin/python tools/repool_published.py docs/results
@@ -22,8 +22,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mismatch.analysis import new_worlds_columns, world_sign_test  # noqa: E402
-from mismatch.clustered import pool_worlds  # noqa: E402
+from mismatch.analysis.clustered import pool_worlds  # noqa: E402
+from mismatch.analysis.tables import new_worlds_columns, world_sign_test  # noqa: E402
 
 KEYS = ["role", "student", "treatment", "control"]
 
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         primary[column] = new[column]
     headline_path.write_text(json.dumps(headline, indent=2, sort_keys=True) + "\n")
     record = {
-        "method": "mismatch.clustered.pool_worlds: per-world variances floored at the "
+        "method": "mismatch.analysis.clustered.pool_worlds: per-world variances floored at the "
         "Haldane-Anscombe binomial minimum for the world's persons (docs/statistics.md)",
         "from": "per_world.csv (the run's per-world estimates and bootstrap standard errors)",
         "changed": changes,

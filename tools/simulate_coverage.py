@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mismatch.simulation import SimulationSettings, coverage  # noqa: E402
+from mismatch.analysis.simulation import SimulationSettings, coverage  # noqa: E402
 
 
 def main() -> None:

@@ -10,9 +10,9 @@ from mismatch.config.settings import recipe_size
 from mismatch.config.sizes import question_count
 from mismatch.config.sweeps import OTHER, SELF
 from mismatch.errors import InputError
-from mismatch.model_sources import source_of
-from mismatch.question_sources import question_source
-from mismatch.recipe_kinds import recipe_kind
+from mismatch.models.sources import source_of
+from mismatch.questions.sources import question_source
+from mismatch.recipes.kinds import recipe_kind
 
 
 def check_config(config: Mapping[str, Any], source: str = "config") -> None:
@@ -125,7 +125,7 @@ def check_sizes(config: Mapping[str, Any], source: str = "config") -> None:
     that is checked again once the answers exist)."""
     questions = config["questions"]
     if questions["source"] == "synthetic":
-        from mismatch.world import WorldSettings, validate_settings
+        from mismatch.world.fictional import WorldSettings, validate_settings
 
         validate_settings(WorldSettings.from_config(questions["synthetic"]))
     exemplars, n_format = config["prompt"]["n_exemplars"], question_count(config, "format")

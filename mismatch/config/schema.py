@@ -13,7 +13,7 @@ import yaml
 
 from mismatch.config.digests import PACKAGE_DIR
 from mismatch.errors import InputError
-from mismatch.model_sources import SOURCES, given_sources
+from mismatch.models.sources import SOURCES, given_sources
 
 SCHEMA_PATH = PACKAGE_DIR.parent / "schemas" / "config.schema.yaml"
 
@@ -31,7 +31,7 @@ def validated(config: Mapping[str, Any], schema_path: str | Path = SCHEMA_PATH) 
     return filled
 
 
-MODEL_SOURCES = tuple(SOURCES)  # mismatch.model_sources: one entry per kind of source
+MODEL_SOURCES = tuple(SOURCES)  # mismatch.models.sources: one entry per kind of source
 
 
 def drop_unset_model_sources(config: dict[str, Any]) -> None:

@@ -47,7 +47,7 @@ def recipe_stopping(config: Mapping[str, Any]) -> dict[str, str]:
 
 
 def knowledge_basis(config: Mapping[str, Any]) -> str:
-    """The study's one definition of knowing (``knowledge.basis``, a ``mismatch.knowing``
+    """The study's one definition of knowing (``knowledge.basis``, a ``mismatch.knowing.knows``
     definition; ``auto`` is truth in the synthetic world, measured elsewhere)."""
     basis = config["knowledge"]["basis"]
     if basis == "auto":

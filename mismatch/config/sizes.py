@@ -118,7 +118,7 @@ def question_count(config: Mapping[str, Any], split: str) -> int:
 @lru_cache(maxsize=8)
 def _fact_counts(settings: str) -> dict[str, int]:
     """Questions per split of the facts source (split seed 0; other seeds differ by a cluster)."""
-    from mismatch.fact_questions import fact_sets
+    from mismatch.questions.fact_sets import fact_sets
 
     return {split: len(table) for split, table in fact_sets(json.loads(settings), 0).items()}
 
