@@ -195,7 +195,7 @@ def test_each_sweep_level_against_level_0(tables):
     assert levels.loc["wrong rate, facts the student knows", "estimate"] == 0
     assert levels.loc["wrong rate, facts the student does not know", "estimate"] > wrong["estimate"]
     assert "vs 0.00" in study_markdown_levels(tables)
-    from mismatch.report.rendering import findings_markdown
+    from mismatch.publishing.prose import findings_markdown
 
     findings = findings_markdown(
         tables["headline"],

@@ -53,7 +53,7 @@ def test_the_worked_example_adds_a_table_and_figure_by_two_entries(abstentions, 
     assert figure_files("f", design)["abstentions_by_recipe"] == "f/abstentions_by_recipe.png"
     assert figure_table_files("s", design)["abstentions_by_recipe"] == "s/abstentions_by_recipe.csv"
     assert reported("abstentions_by_recipe", design) == ("abstentions_by_recipe", "1. Outcomes")
-    assert "abstentions_by_recipe.csv" in published_files("findings", design)[0]
+    assert "abstentions_by_recipe.csv" in published_files("findings")[0]
     tables = computed_tables({"labels": LABELS}, pd.DataFrame(), None, names=["summary"])
     table = tables["abstentions_by_recipe"]
     assert table.to_dict("list") == {
@@ -109,15 +109,19 @@ def test_every_entry_has_its_caption_and_drawing_function():
     assert len(files) == len(set(files))
 
 
-def test_publishing_copies_what_the_run_has_and_removes_what_it_lacks():
-    has, lacks = published_files("exposure", Design(exposure=True))
-    assert {"probe_auroc.csv", "gap_fit.csv", "summary.md", "environment.json"} <= set(has)
-    assert lacks == ["training_length.csv"]
-    has, lacks = published_files("real", Design())
-    assert {"who_knows.csv", "preconditions.json", "headline.json", "summary.csv"} <= set(has)
-    assert not lacks
+def test_each_page_publishes_its_tables_and_records():
+    tables, records = published_files("exposure")
+    assert {"probe_auroc.csv", "gap_fit.csv", "training_length.csv"} <= set(tables)
+    assert records == ["environment.json", "summary.md"]
+    tables, records = published_files("real")
+    assert {"who_knows.csv", "summary.csv", "wrong_by_knowledge.csv"} <= set(tables)
+    assert set(records) == {"headline.json", "environment.json", "summary.md", "preconditions.json"}
+    assert published_files("paper_regime") == (
+        ["contrasts.csv", "per_world.csv"],
+        ["environment.json", "summary.md"],
+    )
     with pytest.raises(InputError, match=r"publishing: unknown page 'nope'"):
-        published_files("nope", Design())
+        published_files("nope")
 
 
 def test_a_figure_of_an_unregistered_table_is_refused():

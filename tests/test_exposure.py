@@ -187,7 +187,7 @@ def test_knowledge_gaps_and_the_success_rule():
 def test_exposure_findings_render_every_part():
     import pandas as pd
 
-    from mismatch.report.rendering import exposure_findings_markdown
+    from mismatch.publishing.prose import exposure_findings_markdown
 
     gaps = pd.DataFrame(
         {

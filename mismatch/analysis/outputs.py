@@ -329,17 +329,13 @@ def reported(name: str, design: Design) -> tuple[str, str] | None:
     return table.report.caption, table.report.category
 
 
-def published_files(page: str, design: Design) -> tuple[list[str], list[str]]:
-    """The summary files a page publishes for a run of ``design``: (those the run has, those it
-    does not have, to remove from an earlier publication)."""
+def published_files(page: str) -> tuple[list[str], list[str]]:
+    """The summary files a published page copies: (its tables, copied where the run has them and
+    removed from the page's folder where it does not; its records, which every run has)."""
     if page not in PAGES:
         raise InputError("publishing", f"unknown page {page!r}; pages: {', '.join(PAGES)}")
-    has, lacks = [], []
-    for table in TABLES.values():
-        if page in table.published:
-            (has if table.when(design) else lacks).append(table.file)
-    has += [file for file, pages in RECORDS.items() if page in pages]
-    return has, lacks
+    tables = [table.file for table in TABLES.values() if page in table.published]
+    return tables, [file for file, pages in RECORDS.items() if page in pages]
 
 
 def computed_tables(
