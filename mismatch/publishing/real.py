@@ -89,7 +89,7 @@ def real_rendered(site: Site = SITE) -> tuple[str, str]:
     figures = sorted(p.name for p in site.real_figures.glob("*.png"))
     speed = ""
     if (results / "benchmark.json").exists():  # tools/benchmark.py --per-model --json ...
-        from tools.benchmark import per_model_report
+        from tools.benchmarking.reports import per_model_report
 
         measured = json.loads((results / "benchmark.json").read_text())
         speed = (
