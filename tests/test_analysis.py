@@ -235,6 +235,8 @@ def test_headline_and_markdown(tables):
                 model="small",
                 split="test",
                 n=48,
+                definition="measured",
+                known_rate=0.4,
                 measured_known_rate=0.4,
                 memorised_recall=1.0,
                 guessing_rate=0.0,

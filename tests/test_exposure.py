@@ -167,6 +167,8 @@ def test_knowledge_gaps_and_the_success_rule():
                     model=model,
                     split="pool",
                     n=100,
+                    definition="measured",
+                    known_rate=rate - 0.01,
                     measured_known_rate=rate - 0.01,
                     known_correct=round(rate * 90),
                     known_wrong=round(rate * 100) - round(rate * 90),

@@ -114,7 +114,14 @@ def _paper_regime_run(work, **contrast):
     ).to_csv(summary / "per_world.csv", index=False)  # fmt: skip
     pd.DataFrame(
         [
-            dict(world_seed=1, model=m, split="pool", measured_known_rate=r)
+            dict(
+                world_seed=1,
+                model=m,
+                split="pool",
+                definition="measured",
+                known_rate=r,
+                measured_known_rate=r,
+            )
             for m, r in (("mid", 0.69), ("xl", 0.78))
         ]
     ).to_csv(summary / "knowledge.csv", index=False)
@@ -149,6 +156,8 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
             model=m,
             split="pool",
             n=100,
+            definition="measured",
+            known_rate=r,
             measured_known_rate=r,
             known_correct=int(80 * r),
             known_wrong=0,
@@ -244,8 +253,9 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     assert "Run: `configs/exposure.yaml`, wall time 30 min on 2 CPUs (test CPU)" in text
     assert "`small` 30.0%, `large` 60.0%" in text and "met in 1 of 1 world(s)" in text
     assert (root / "docs/results/exposure/inputs/labels.parquet").read_bytes() == b"labels"
-    assert (root / "figures" / "recall_by_exposure.png").read_bytes() == b"png"
-    assert (root / "figures" / "effect_by_gap.png").read_bytes() == b"png"  # no gap tables
+    assert (root / "figures/exposure/recall_by_exposure.png").read_bytes() == b"png"
+    assert (root / "figures/exposure/effect_by_gap.png").read_bytes() == b"png"  # no gap tables
+    assert not (root / "figures/exposure/dose_response_grid.png").exists()  # the run had no grid
     assert "**Registered verdict: confirmed**" in text
     assert "8 of 8 worlds higher, 0 lower, p = 0.0078" in text
     assert "- Earlier, exploratory (the pair chosen after seeing these worlds" in text

@@ -16,6 +16,7 @@ figures/, its full summary into docs/findings.md, and the headline into the READ
                                        # docs/real-small.md and the README's real-model block
     .venv/bin/python tools/publish_findings.py --check   # exit 1 if README or findings.md differ
                                                          # from what docs/results/ renders
+    .venv/bin/python tools/publish_findings.py --render  # rewrite them from docs/results/
 
 Nothing in the README's findings block or docs/findings.md is typed by hand: both are rendered
 from the committed tables, and tests/test_findings.py checks that they still are. The logic is
@@ -32,9 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mismatch.publishing.check import stale_pages  # noqa: E402
 from mismatch.publishing.exposure import publish_exposure, publish_paper_regime  # noqa: E402
 from mismatch.publishing.findings import publish  # noqa: E402
+from mismatch.publishing.pages import render_pages, stale_pages  # noqa: E402
 from mismatch.publishing.real import publish_real  # noqa: E402
 from mismatch.publishing.site import SITE  # noqa: E402
 
@@ -48,6 +49,12 @@ def main() -> int:
         "--config", help="the config the run used, as given to snakemake (recorded, shown)"
     )
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="publish no run: rewrite the pages and README blocks from docs/results/ (after a "
+        "change to the rendering)",
+    )
     parser.add_argument(
         "--exposure", action="store_true", help="the run is of the exposure world (its own block)"
     )
@@ -80,6 +87,10 @@ def main() -> int:
                 f"out of date: {', '.join(stale)}; run tools/publish_findings.py", file=sys.stderr
             )
             return 1
+        return 0
+    if args.render:
+        written = render_pages(SITE)
+        print(f"rewritten: {', '.join(written) or 'nothing'}", file=sys.stderr)
         return 0
     if args.study is None or args.config is None:
         parser.error("give a finished study's folder and --config, or --check")

@@ -24,8 +24,6 @@ from mismatch.publishing.runs import (
 from mismatch.publishing.site import SITE, Site
 from mismatch.report.formatting import format_points
 
-EXPOSURE_FIGURES = ("recall_by_exposure.png", "effect_by_gap.png")  # kept beside this run's
-
 
 def rendered(site: Site = SITE) -> tuple[str, str]:
     """(README block, docs/findings.md) rendered from the committed tables."""
@@ -100,8 +98,8 @@ def publish(study: Path, config: str, note: str | None = None, site: Site = SITE
     run = {"config": config, "wall_s": run_wall_seconds(study), "note": note, "earlier": earlier}
     (results / "run.json").write_text(json.dumps(run, indent=2) + "\n")
     figures = run_figures(study)
-    for stale in site.figures.glob("*.png"):
-        if stale.name not in {f.name for f in figures} | set(EXPOSURE_FIGURES):
+    for stale in site.figures.glob("*.png"):  # the other runs' figures are in subfolders
+        if stale.name not in {f.name for f in figures}:
             stale.unlink()  # a figure this run did not draw (e.g. a sweep it no longer has)
     for figure in figures:
         shutil.copy2(figure, site.figures / figure.name)

@@ -44,7 +44,7 @@ class Site:
 
     @property
     def exposure_figures(self) -> Path:
-        return self.figures
+        return self.figures / "exposure"
 
     @property
     def paper_regime_results(self) -> Path:

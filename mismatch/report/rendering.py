@@ -357,9 +357,8 @@ def knowledge_markdown(knowledge: pd.DataFrame) -> str:
             "n": table["n"],
         }
     )
-    if "known_rate" in table.columns:
-        definition = str(table["definition"].iloc[0])
-        frame[f"Known (knowing = {definition})"] = table["known_rate"].map(_pct).to_numpy()
+    definition = str(table["definition"].iloc[0])
+    frame[f"Known (knowing = {definition})"] = table["known_rate"].map(_pct).to_numpy()
     frame["Measured known (graded greedy answer)"] = table["measured_known_rate"].map(_pct)
     if table["memorised_recall"].notna().any():
         # "truly known": in its pretraining slice (slice world), or answered on the held-out
