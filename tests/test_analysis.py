@@ -249,6 +249,10 @@ def test_headline_and_markdown(tables):
     )
     text = study_markdown(tables, knowledge, checks, "Study")
     assert "**Primary contrast**" in text and "These worlds" in text and "New worlds" in text
+    screen = text.split("## Contrasts", 1)[0]  # the summary before every table
+    rows = [line for line in screen.splitlines() if line.startswith("| small ")]
+    assert [line.split("|")[2].strip() for line in rows] == ["own", "large"]
+    assert "![Test outcomes per recipe](../figures/outcomes.png)" in screen
     robustness = text.split("## Robustness")[1].split("\n## ")[0]
     primary_row = next(line for line in robustness.splitlines() if "large - own" in line)
     assert primary_row.count("holds") == len(robustness_rules())

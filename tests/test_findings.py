@@ -39,6 +39,22 @@ def test_findings_page_is_the_committed_run_rendered():
     assert (ROOT / "docs" / "findings.md").read_text() == page
 
 
+@pytest.mark.parametrize("page", ["findings.md", "exposure.md", "real-small.md"])
+def test_every_published_page_opens_with_its_summary_and_links_its_tables(page):
+    """The question, the answer, the main table and the figure within one screen (the first 30
+    lines), then a link to the run's full summary and CSVs instead of every table inlined."""
+    text = (ROOT / "docs" / page).read_text()
+    screen = "\n".join(text.splitlines()[:30])
+    parts = ["**The question.**", "**The answer.**", "\n| ", "\n![", "[its full summary]("]
+    positions = [screen.find(part) for part in parts]
+    assert -1 not in positions and positions == sorted(positions), positions
+    link = re.search(r"\[its full summary\]\(([^)]+)\)", screen).group(1)
+    assert (ROOT / "docs" / link).is_file()
+    assert "## Per-seed McNemar tests" not in text  # the run's summary is linked, not inlined
+    figure = re.search(r"\n!\[[^\]]*\]\(([^)]+)\)", screen).group(1)
+    assert (ROOT / "docs" / figure).resolve().is_file()
+
+
 def test_headline_numbers_are_the_committed_tables():
     """The primary contrast printed in the README is the row of contrasts.csv, to 0.1 points."""
     head = json.loads((ROOT / "docs/results/headline.json").read_text())["primary"]
@@ -249,7 +265,8 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     assert run["student"] == "small" and run["teachers"] == ["large"] and run["wall_s"] == 1800
     text = page.read_text()
     assert text.startswith("# The exposure world: findings of the committed run")
-    assert text.endswith("# summary\n")  # the run's own summary follows
+    assert "[its full summary](results/exposure/summary.md)" in text  # linked, not inlined
+    assert "# summary" not in text
     assert "Run: `configs/exposure.yaml`, wall time 30 min on 2 CPUs (test CPU)" in text
     assert "`small` 30.0%, `large` 60.0%" in text and "met in 1 of 1 world(s)" in text
     assert (root / "docs/results/exposure/inputs/labels.parquet").read_bytes() == b"labels"

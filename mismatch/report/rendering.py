@@ -320,6 +320,37 @@ def outcomes_markdown(summary: pd.DataFrame, metrics: Mapping[str, str] | None =
     return _table(frame) + note
 
 
+SCREEN_METRICS = {  # a summary's main table (every rate: the full outcomes table)
+    "correct_rate": "Correct",
+    "wrong_rate": "Wrong",
+    "abstain_rate": "Abstain",
+    "malformed_rate": "Malformed",
+}
+
+
+def outcome_table(summary: pd.DataFrame, rows: Sequence[tuple[str, str]]) -> str:
+    """The main outcome rates (with intervals) of the (student, recipe) ``rows``, in order."""
+    indexed = summary.set_index(["student", "recipe"])
+    present = [row for row in rows if row in indexed.index]
+    return outcomes_markdown(indexed.loc[present].reset_index(), SCREEN_METRICS)
+
+
+def summary_screen(tables: Mapping[str, Any]) -> list[str]:
+    """The page's opening screen after the headline: the primary contrast's outcome rates, the
+    outcomes figure, and where every table is."""
+    h = tables["headline"].get("primary")
+    rows = [(h["student"], h["control"]), (h["student"], h["treatment"])] if h else []
+    return [
+        outcome_table(tables["summary"], rows),
+        "![Test outcomes per recipe](../figures/outcomes.png)",
+        "",
+        "Every table follows below, and each is a CSV beside this page (`summary/*.csv`).",
+        "",
+        "## Contrasts",
+        "",
+    ]
+
+
 def by_knowledge_markdown(table: pd.DataFrame) -> str:
     """Outcome rates on test questions the base student knew / did not know."""
     if table.empty:
@@ -477,6 +508,7 @@ def study_markdown(
         "## Does fine-tuning on a larger model's answers raise the wrong-answer rate?",
         "",
         headline_markdown(tables["headline"]),
+        *summary_screen(tables),
         contrasts_markdown(tables["contrasts"]),
         "## Per world",
         "",
