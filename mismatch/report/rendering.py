@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from mismatch.analysis.outcomes import MARKDOWN_METRICS, format_interval
+from mismatch.analysis.outputs import TABLES
 from mismatch.questions.sources import cluster_plural
 from mismatch.report.formatting import (
     format_pct,
@@ -344,7 +345,9 @@ def summary_screen(tables: Mapping[str, Any]) -> list[str]:
         outcome_table(tables["summary"], rows),
         "![Test outcomes per recipe](../figures/outcomes.png)",
         "",
-        "Every table follows below, and each is a CSV beside this page (`summary/*.csv`).",
+        "Every table follows below; each is a CSV beside this page: "
+        + ", ".join(f"`{table.file}`" for name, table in TABLES.items() if name in tables)
+        + ".",
         "",
         "## Contrasts",
         "",
