@@ -14,7 +14,7 @@ sys.path.insert(0, REPO)
 
 from mismatch import configuration as cfg  # noqa: E402
 from mismatch import studies  # noqa: E402
-from mismatch.analysis import summary_files  # noqa: E402
+from mismatch.analysis import outputs as analysis_outputs  # noqa: E402
 from mismatch.models import sources as model_sources  # noqa: E402
 from mismatch.questions import sources as question_sources  # noqa: E402
 from mismatch.recipes import kinds as recipe_kinds  # noqa: E402
@@ -90,7 +90,6 @@ EXPOSURE = SYNTHETIC and config["questions"]["synthetic"]["knowledge_model"] == 
 SPLITS = ["pool", "test", "format"] + (["heldout"] if EXPOSURE else [])
 FIGURES = out("figures")
 SWEEPS = list(config["sweeps"])
-EARLY = "early" in cfg.recipe_stopping(config).values()  # some recipe keeps its best dev step
 CATEGORY_SETS = any(  # some recipe is built from the student's SliCK categories
     recipe_kinds.KINDS[spec["kind"]].needs_categories for spec in config["recipes"].values()
 )
@@ -303,39 +302,27 @@ def all_losses(wildcards=None):
 # ---------------------------------------------------------------- the summary's files
 SUMMARY = out("summary")
 INPUTS_DIR = f"{SUMMARY}/inputs"
+DESIGN = analysis_outputs.design_of(config)  # which registered tables and figures it has
 
 
 def analysis_table_files():
-    """The tables analyse writes: every study's, plus those its design asks for."""
-    files = {name: f"{SUMMARY}/{file}" for name, file in summary_files.TABLES.items()}
-    optional = summary_files.OPTIONAL_TABLES
-    if EXPOSURE:
-        for name in ("probe_auroc", "recall_by_exposure", "gap_points", "gap_fit"):
-            files[name] = f"{SUMMARY}/{optional[name]}"
-    if EARLY:
-        files["training_length"] = f"{SUMMARY}/{optional['training_length']}"
-    return files
+    """The tables analyse writes for the study's design (mismatch/analysis/outputs.py)."""
+    return analysis_outputs.table_files(SUMMARY, DESIGN)
 
 
-REPORTED_TABLES = {  # table -> (caption, report category)
-    "summary": ("summary", "4. Summary table"),
-    "contrasts": ("contrasts", "4. Summary table"),
-    "robustness": ("robustness", "4. Summary table"),
-    "probe_auroc": ("probe_auroc", "5. Knowledge probes"),
-    "gap_points": ("gap", "6. Knowledge gap and fits"),
-    "gap_fit": ("gap", "6. Knowledge gap and fits"),
-    "training_length": ("training_length", "6. Knowledge gap and fits"),
-}
-if CATEGORY_SETS:
-    REPORTED_TABLES["gekhman_fit"] = ("gekhman_fit", "6. Knowledge gap and fits")
+def figure_files():
+    """The figures plot_figures draws for the study's design (mismatch/analysis/outputs.py)."""
+    return analysis_outputs.figure_files(FIGURES, DESIGN)
 
 
 def reported(files):
-    """``files`` with the report's tables marked for ``snakemake --report``."""
+    """``files`` (registered tables or figures) marked for ``snakemake --report`` where the
+    registry gives them a caption and category."""
     marked = {}
     for name, path in files.items():
-        if name in REPORTED_TABLES:
-            caption, category = REPORTED_TABLES[name]
+        entry = analysis_outputs.reported(name, DESIGN)
+        if entry is not None:
+            caption, category = entry
             path = report_file(path, caption=f"../report/{caption}.rst", category=category)
         marked[name] = path
     return marked
@@ -395,15 +382,7 @@ def all_knows(wildcards=None):
 
 
 def final_outputs():
-    return [
-        out("summary/summary.md"),
-        f"{FIGURES}/outcomes.png",
-        f"{FIGURES}/wrong_by_knowledge.png",
-        f"{FIGURES}/loss_curves.png",
-        f"{FIGURES}/forest.png",
-        *(f"{FIGURES}/dose_response_{sweep}.png" for sweep in SWEEPS),
-        *([f"{FIGURES}/recall_by_exposure.png"] if EXPOSURE else []),
-    ]
+    return [out("summary/summary.md"), *figure_files().values()]
 
 
 # The end of a run prints the headline and where everything is; the full text stays in

@@ -116,67 +116,9 @@ rule render_summary:
 
 rule plot_figures:
     input:
-        **(
-            {
-                "recall_by_exposure": f"{SUMMARY}/recall_by_exposure.csv",
-                "gap_points": f"{SUMMARY}/gap_points.csv",
-                "gap_fit": f"{SUMMARY}/gap_fit.csv",
-            }
-            if EXPOSURE
-            else {}
-        ),
-        table=f"{SUMMARY}/summary.csv",
-        by_knowledge=f"{SUMMARY}/wrong_by_knowledge.csv",
-        per_world=f"{SUMMARY}/per_world.csv",
-        dose_response=f"{SUMMARY}/dose_response.csv",
-        sweep_levels=f"{SUMMARY}/sweep_levels.csv",
-        recipes=f"{SUMMARY}/recipes.csv",
-        losses=f"{SUMMARY}/losses.csv",
+        **analysis_outputs.figure_table_files(SUMMARY, DESIGN),
     output:
-        **(
-            {
-                "recall_by_exposure": report(
-                    f"{FIGURES}/recall_by_exposure.png",
-                    caption="../report/recall_by_exposure.rst",
-                    category="5. Knowledge probes",
-                ),
-                "effect_by_gap": report(
-                    f"{FIGURES}/effect_by_gap.png",
-                    caption="../report/effect_by_gap.rst",
-                    category="6. Knowledge gap and fits",
-                ),
-            }
-            if EXPOSURE
-            else {}
-        ),
-        **{
-            f"dose_{sweep}": report(
-                f"{FIGURES}/dose_response_{sweep}.png",
-                caption=f"../report/dose_response_{sweep}.rst",
-                category="2. Dose-response",
-            )
-            for sweep in SWEEPS
-        },
-        outcomes=report(
-            f"{FIGURES}/outcomes.png",
-            caption="../report/outcomes.rst",
-            category="1. Outcomes",
-        ),
-        by_knowledge=report(
-            f"{FIGURES}/wrong_by_knowledge.png",
-            caption="../report/wrong_by_knowledge.rst",
-            category="1. Outcomes",
-        ),
-        forest=report(
-            f"{FIGURES}/forest.png",
-            caption="../report/forest.rst",
-            category="1. Outcomes",
-        ),
-        losses=report(
-            f"{FIGURES}/loss_curves.png",
-            caption="../report/loss_curves.rst",
-            category="3. Training",
-        ),
+        **reported(figure_files()),
     log:
         out("logs/plot_figures.log"),
     benchmark:

@@ -2,8 +2,9 @@
 
 import pandas as pd
 
+from mismatch.analysis.outputs import TABLES
 from mismatch.analysis.study_tables import analysis_tables
-from mismatch.analysis.summary_files import INPUTS, OPTIONAL_TABLES, TABLES, read_inputs
+from mismatch.analysis.summary_files import INPUTS, read_inputs
 from mismatch.analysis.tables import AnalysisSettings
 from mismatch.environment import run_environment
 from mismatch.io import write_csv, write_json, write_parquet
@@ -22,7 +23,7 @@ with job_log(snakemake.log[0]) as log:
     tables = analysis_tables(gathered, pd.read_csv(inputs.knowledge), settings)
     log(f"{len(gathered['labels'])} labelled answers, {len(tables['contrasts'])} contrasts")
     write_parquet(tables["labels"], outputs.labels)
-    for name in (*TABLES, *OPTIONAL_TABLES):
+    for name in TABLES:
         if name in outputs.keys():
             write_csv(tables[name], outputs[name])
     write_json(tables["headline"], outputs.headline)

@@ -195,7 +195,7 @@ def test_each_sweep_level_against_level_0(tables):
     assert levels.loc["wrong rate, facts the student knows", "estimate"] == 0
     assert levels.loc["wrong rate, facts the student does not know", "estimate"] > wrong["estimate"]
     assert "vs 0.00" in study_markdown_levels(tables)
-    from mismatch.report.rendering import findings_markdown
+    from mismatch.publishing.prose import findings_markdown
 
     findings = findings_markdown(
         tables["headline"],
@@ -235,6 +235,8 @@ def test_headline_and_markdown(tables):
                 model="small",
                 split="test",
                 n=48,
+                definition="measured",
+                known_rate=0.4,
                 measured_known_rate=0.4,
                 memorised_recall=1.0,
                 guessing_rate=0.0,
@@ -247,6 +249,10 @@ def test_headline_and_markdown(tables):
     )
     text = study_markdown(tables, knowledge, checks, "Study")
     assert "**Primary contrast**" in text and "These worlds" in text and "New worlds" in text
+    screen = text.split("## Contrasts", 1)[0]  # the summary before every table
+    rows = [line for line in screen.splitlines() if line.startswith("| small ")]
+    assert [line.split("|")[2].strip() for line in rows] == ["own", "large"]
+    assert "![Test outcomes per recipe](../figures/outcomes.png)" in screen
     robustness = text.split("## Robustness")[1].split("\n## ")[0]
     primary_row = next(line for line in robustness.splitlines() if "large - own" in line)
     assert primary_row.count("holds") == len(robustness_rules())

@@ -8,32 +8,30 @@ import pytest
 from torch import nn
 
 from mismatch.joblog import job_log
-from tools.benchmark import (
-    PUBLISHED,
+from tools.benchmarking.common import (
     TARGETS,
-    RunLayout,
     Target,
-    compare_labels,
-    format_rows,
     gemm_flop_rate,
-    job_phases,
     lookup,
-    loop_seconds,
-    matmul_parameters,
-    performance_block,
     planned_job_count,
-    publish,
-    ratios,
     read_benchmark_file,
     rule_of,
-    run_layout,
     stage_table,
-    startup_seconds,
-    study_numbers,
     token_counts,
     training_flops,
     verdict,
-    with_block,
+)
+from tools.benchmarking.micro import loop_seconds, matmul_parameters
+from tools.benchmarking.publishing import PUBLISHED, performance_block, publish, with_block
+from tools.benchmarking.reports import format_rows
+from tools.benchmarking.study import (
+    RunLayout,
+    compare_labels,
+    job_phases,
+    ratios,
+    run_layout,
+    startup_seconds,
+    study_numbers,
 )
 
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"

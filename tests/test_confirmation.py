@@ -5,7 +5,7 @@ import pytest
 
 from mismatch.analysis.confirmation import primary_contrast, verdict, world_table
 from mismatch.errors import InputError
-from mismatch.report.confirmation_prose import confirmation_markdown
+from mismatch.publishing.confirmation_prose import confirmation_markdown
 
 
 def _contrast(**changes):

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from mismatch.report.contrast_prose import (
+from mismatch.publishing.contrast_prose import (
     contrast_row,
     contrast_sentence,
     control_sentence,

@@ -167,6 +167,8 @@ def test_knowledge_gaps_and_the_success_rule():
                     model=model,
                     split="pool",
                     n=100,
+                    definition="measured",
+                    known_rate=rate - 0.01,
                     measured_known_rate=rate - 0.01,
                     known_correct=round(rate * 90),
                     known_wrong=round(rate * 100) - round(rate * 90),
@@ -187,7 +189,7 @@ def test_knowledge_gaps_and_the_success_rule():
 def test_exposure_findings_render_every_part():
     import pandas as pd
 
-    from mismatch.report.rendering import exposure_findings_markdown
+    from mismatch.publishing.prose import exposure_findings_markdown
 
     gaps = pd.DataFrame(
         {

@@ -11,6 +11,10 @@ import pandas as pd
 import pytest
 
 from mismatch.analysis.stats import required_sample_size
+from mismatch.publishing import exposure as publishing_exposure
+from mismatch.publishing import findings as publishing_findings
+from mismatch.publishing import runs as publishing_runs
+from mismatch.publishing.site import END, START, Site
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location(
@@ -22,17 +26,33 @@ spec.loader.exec_module(publish_findings)
 
 def readme_block() -> str:
     text = (ROOT / "README.md").read_text()
-    return text.split(publish_findings.START, 1)[1].split(publish_findings.END, 1)[0].lstrip("\n")
+    return text.split(START, 1)[1].split(END, 1)[0].lstrip("\n")
 
 
 def test_readme_findings_are_the_committed_run_rendered():
-    block, _ = publish_findings.rendered()
+    block, _ = publishing_findings.rendered()
     assert readme_block() == block
 
 
 def test_findings_page_is_the_committed_run_rendered():
-    _, page = publish_findings.rendered()
+    _, page = publishing_findings.rendered()
     assert (ROOT / "docs" / "findings.md").read_text() == page
+
+
+@pytest.mark.parametrize("page", ["findings.md", "exposure.md", "real-small.md"])
+def test_every_published_page_opens_with_its_summary_and_links_its_tables(page):
+    """The question, the answer, the main table and the figure within one screen (the first 30
+    lines), then a link to the run's full summary and CSVs instead of every table inlined."""
+    text = (ROOT / "docs" / page).read_text()
+    screen = "\n".join(text.splitlines()[:30])
+    parts = ["**The question.**", "**The answer.**", "\n| ", "\n![", "[its full summary]("]
+    positions = [screen.find(part) for part in parts]
+    assert -1 not in positions and positions == sorted(positions), positions
+    link = re.search(r"\[its full summary\]\(([^)]+)\)", screen).group(1)
+    assert (ROOT / "docs" / link).is_file()
+    assert "## Per-seed McNemar tests" not in text  # the run's summary is linked, not inlined
+    figure = re.search(r"\n!\[[^\]]*\]\(([^)]+)\)", screen).group(1)
+    assert (ROOT / "docs" / figure).resolve().is_file()
 
 
 def test_headline_numbers_are_the_committed_tables():
@@ -51,7 +71,9 @@ def test_check_mode_fails_on_a_hand_edited_readme(tmp_path, monkeypatch):
     readme = tmp_path / "README.md"
     text = (ROOT / "README.md").read_text()
     readme.write_text(re.sub(r"difference of \+", "difference of +1", text, count=1))
-    monkeypatch.setattr(publish_findings, "README", readme)
+    for folder in ("docs", "figures"):  # the committed pages and figures, the edited README
+        (tmp_path / folder).symlink_to(ROOT / folder)
+    monkeypatch.setattr(publish_findings, "SITE", Site(tmp_path))
     monkeypatch.setattr("sys.argv", ["publish_findings.py", "--check"])
     assert publish_findings.main() == 1
 
@@ -66,7 +88,7 @@ def test_run_wall_time_is_read_from_the_snakemake_logs(tmp_path):
     (logs / "2026-11-25T110000.snakemake.log").write_text(
         "[Wed Nov  5 11:00:00 2026]\nresults/s/summary\n[Wed Nov  5 11:00:30 2026]\n"
     )
-    assert publish_findings.run_wall_seconds(tmp_path / "results" / "s") == 20 * 60 + 30 + 30
+    assert publishing_runs.run_wall_seconds(tmp_path / "results" / "s") == 20 * 60 + 30 + 30
 
 
 def test_readme_names_the_run_and_its_wall_time():
@@ -90,8 +112,8 @@ def test_wall_time_and_figures_are_the_studys_own(tmp_path):
     (logs / "b.snakemake.log").write_text(
         "[Wed Nov 25 11:00:00 2026]\noutput: results/other/w1/x\n[Wed Nov 25 12:00:00 2026]\n"
     )
-    assert publish_findings.run_wall_seconds(study) == 600
-    assert [p.name for p in publish_findings.run_figures(study)] == ["outcomes.png"]
+    assert publishing_runs.run_wall_seconds(study) == 600
+    assert [p.name for p in publishing_runs.run_figures(study)] == ["outcomes.png"]
 
 
 def _paper_regime_run(work, **contrast):
@@ -108,7 +130,14 @@ def _paper_regime_run(work, **contrast):
     ).to_csv(summary / "per_world.csv", index=False)  # fmt: skip
     pd.DataFrame(
         [
-            dict(world_seed=1, model=m, split="pool", measured_known_rate=r)
+            dict(
+                world_seed=1,
+                model=m,
+                split="pool",
+                definition="measured",
+                known_rate=r,
+                measured_known_rate=r,
+            )
             for m, r in (("mid", 0.69), ("xl", 0.78))
         ]
     ).to_csv(summary / "knowledge.csv", index=False)
@@ -143,6 +172,8 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
             model=m,
             split="pool",
             n=100,
+            definition="measured",
+            known_rate=r,
             measured_known_rate=r,
             known_correct=int(80 * r),
             known_wrong=0,
@@ -189,27 +220,21 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     (root / "configs").mkdir()
     (root / "configs" / "exposure.yaml").write_text((ROOT / "configs/exposure.yaml").read_text())
     page = root / "docs" / "exposure.md"
-    monkeypatch.setattr(publish_findings, "ROOT", root)
-    monkeypatch.setattr(publish_findings, "EXPOSURE_PAGE", page)
-    monkeypatch.setattr(publish_findings, "EXPOSURE_RESULTS", root / "docs/results/exposure")
-    settings = publish_findings.validated(
-        publish_findings.layered_config([ROOT / "configs/exposure.yaml"])
+    site = Site(root)
+    settings = publishing_exposure.validated(
+        publishing_exposure.layered_config([ROOT / "configs/exposure.yaml"])
     )
     settings["recipes"] = {
         "own": {"kind": "teacher", "teacher": "self"},
         "large": {"kind": "teacher", "teacher": "large"},
     }
-    monkeypatch.setattr(publish_findings, "validated", lambda config: settings)
+    monkeypatch.setattr(publishing_exposure, "validated", lambda config: settings)
     readme = root / "README.md"
     readme.write_text("# x\n\n<!-- exposure:start -->\nSTALE\n<!-- exposure:end -->\n\nrest\n")
-    monkeypatch.setattr(publish_findings, "README", readme)
     paper = _paper_regime_run(tmp_path / "paper")
-    monkeypatch.setattr(
-        publish_findings, "PAPER_REGIME_RESULTS", root / "docs/results/exposure/paper-regime"
-    )
     results = root / "docs/results/exposure"
     for _ in range(2):  # a rerun replaces the published run and discloses it
-        publish_findings.publish_paper_regime(
+        publishing_exposure.publish_paper_regime(
             paper, "configs/paper-regime.yaml", results / "paper-regime"
         )
     confirm = _paper_regime_run(
@@ -218,11 +243,10 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
         new_worlds_low=0.01, new_worlds_high=0.07, k_worlds=8, worlds_higher=8, worlds_lower=0,
         worlds_sign_p=0.0078,
     )  # fmt: skip
-    monkeypatch.setattr(publish_findings, "CONFIRM_RESULTS", results / "paper-regime-confirm")
-    publish_findings.publish_paper_regime(
+    publishing_exposure.publish_paper_regime(
         confirm, "configs/paper-regime-confirm.yaml", results / "paper-regime-confirm", "shared"
     )
-    publish_findings.publish_exposure(study, "configs/exposure.yaml")
+    publishing_exposure.publish_exposure(study, "configs/exposure.yaml", site)
     block = readme.read_text()
     assert "STALE" not in block and block.endswith("<!-- exposure:end -->\n\nrest\n")
     assert "met in 1 of 1 world(s)" in block
@@ -241,12 +265,14 @@ def test_exposure_run_is_published_into_its_own_block(tmp_path, monkeypatch):
     assert run["student"] == "small" and run["teachers"] == ["large"] and run["wall_s"] == 1800
     text = page.read_text()
     assert text.startswith("# The exposure world: findings of the committed run")
-    assert text.endswith("# summary\n")  # the run's own summary follows
+    assert "[its full summary](results/exposure/summary.md)" in text  # linked, not inlined
+    assert "# summary" not in text
     assert "Run: `configs/exposure.yaml`, wall time 30 min on 2 CPUs (test CPU)" in text
     assert "`small` 30.0%, `large` 60.0%" in text and "met in 1 of 1 world(s)" in text
     assert (root / "docs/results/exposure/inputs/labels.parquet").read_bytes() == b"labels"
-    assert (root / "figures" / "recall_by_exposure.png").read_bytes() == b"png"
-    assert (root / "figures" / "effect_by_gap.png").read_bytes() == b"png"  # no gap tables
+    assert (root / "figures/exposure/recall_by_exposure.png").read_bytes() == b"png"
+    assert (root / "figures/exposure/effect_by_gap.png").read_bytes() == b"png"  # no gap tables
+    assert not (root / "figures/exposure/dose_response_grid.png").exists()  # the run had no grid
     assert "**Registered verdict: confirmed**" in text
     assert "8 of 8 worlds higher, 0 lower, p = 0.0078" in text
     assert "- Earlier, exploratory (the pair chosen after seeing these worlds" in text
@@ -281,4 +307,4 @@ def test_a_run_from_a_dirty_tree_is_not_published(tmp_path):
     summary.mkdir(parents=True)
     (summary / "environment.json").write_text('{"git_commit": "34e2dd5-dirty"}')
     with pytest.raises(SystemExit, match="34e2dd5-dirty, not a commit; commit the change"):
-        publish_findings.publish(tmp_path / "results" / "s", "configs/x.yaml")
+        publishing_findings.publish(tmp_path / "results" / "s", "configs/x.yaml")

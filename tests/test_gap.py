@@ -25,7 +25,14 @@ ACCURACY = {  # world -> model -> greedy pool accuracy
 
 def _knowledge() -> pd.DataFrame:
     rows = [
-        {"world_seed": w, "model": m, "split": split, "measured_known_rate": rate}
+        {
+            "world_seed": w,
+            "model": m,
+            "split": split,
+            "definition": "measured",
+            "known_rate": rate,
+            "measured_known_rate": rate,
+        }
         for w, models in ACCURACY.items()
         for m, rate in models.items()
         for split in ("pool", "test")

@@ -74,7 +74,7 @@ def test_counts_turn_the_mismatch_fraction_into_examples():
 
 
 def test_grid_sentences_give_each_levels_doses_and_interaction():
-    from mismatch.report.rendering import grid_sentences
+    from mismatch.publishing.prose import grid_sentences
 
     counts = pd.DataFrame(
         {

@@ -118,9 +118,9 @@ def test_recipes_read_knows_not_correct():
         )
 
 
-def test_gathered_answers_without_knows_were_measured():
-    knows, definition = knows_column(TEACHER.drop(columns="knows"))
-    assert definition == "measured" and knows.tolist() == TEACHER["correct"].tolist()
+def test_gathered_answers_name_their_knows_column():
+    with pytest.raises(InputError, match=r"^gathered answers: no knows column; regather them"):
+        knows_column(TEACHER.drop(columns="knows"))
     knows, definition = knows_column(TEACHER.assign(definition="truth"))
     assert definition == "truth" and knows.tolist() == TEACHER["knows"].tolist()
 

@@ -16,6 +16,7 @@ from mismatch.analysis.relations import (
     who_knows,
 )
 from mismatch.analysis.tables import Contrast
+from mismatch.errors import InputError
 
 
 def _answers():
@@ -38,10 +39,8 @@ def test_accuracy_per_model_and_relation_names_its_definition():
     assert table.loc[("s", "r1"), "known_rate"] == pytest.approx(2 / 3)
     assert table.loc[("t", "r2"), "known_rate"] == 1.0 and table.loc[("s", "r2"), "n"] == 1
     assert set(table["definition"]) == {"truth"}
-    measured = knowledge_by_relation(_answers().drop(columns=["knows", "definition"]))
-    measured = measured.set_index(["model", "relation"])
-    assert measured.loc[("s", "r1"), "known_rate"] == pytest.approx(1 / 3)  # from correct
-    assert set(measured["definition"]) == {"measured"}
+    with pytest.raises(InputError, match=r"^gathered answers: no knows column; regather them"):
+        knowledge_by_relation(_answers().drop(columns=["knows", "definition"]))
 
 
 def test_who_knows_counts_the_four_cells_per_relation():
@@ -88,7 +87,8 @@ def test_the_knowledge_table_names_the_truth_not_what_a_model_saw():
     from mismatch.report.rendering import knowledge_markdown
 
     table = pd.DataFrame(
-        [dict(world_seed=1, model="xl", split="pool", n=10, measured_known_rate=0.7,
+        [dict(world_seed=1, model="xl", split="pool", n=10, definition="truth", known_rate=0.5,
+              measured_known_rate=0.7,
               memorised_recall=0.9, guessing_rate=0.6, known_correct=4, known_wrong=1,
               unknown_correct=3, unknown_wrong=2)]
     )  # fmt: skip

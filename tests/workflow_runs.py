@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from mismatch.configuration import load_layered, validated
-from tools.benchmark import snakemake_command as benchmark_command
+from tools.benchmarking.processes import snakemake_command as benchmark_command
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW_PARTS = [
@@ -75,7 +75,7 @@ class Run:
 
 def snakemake_command(repo: Path, workdir: Path, configfile: Path, *args: str) -> list[str]:
     """The command line of a 2-core Snakemake run of ``repo``'s workflow in ``workdir`` (the
-    benchmark's, ``tools.benchmark.snakemake_command``)."""
+    benchmark's, ``tools.benchmarking.processes.snakemake_command``)."""
     return benchmark_command(workdir, configfile, *args, repo=repo)
 
 

@@ -1,5 +1,5 @@
 """A study's analysis tables from its gathered inputs: the one function behind the ``analyse``
-rule and ``tools/recompute_tables.py`` (file names: ``mismatch.analysis.summary_files``)."""
+rule and ``tools/recompute_tables.py`` (names and files: ``mismatch.analysis.outputs``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from mismatch.analysis.outputs import computed_tables
 from mismatch.analysis.relations import knowledge_by_relation, who_knows
 from mismatch.analysis.tables import AnalysisSettings, analyse
 from mismatch.answers.unmatched import frequent_unmatched_answers
@@ -40,6 +41,7 @@ def analysis_tables(
     if probes is not None and not probes.empty:  # the exposure world: probes against recall
         tables["probe_auroc"] = probe_report(probes, n_boot=settings.n_boot)
         tables["recall_by_exposure"] = recall_by_exposure(probes)
+    tables.update(computed_tables(inputs, knowledge, settings, tables))
     return tables
 
 

@@ -116,10 +116,9 @@ def check_preconditions(
 
 
 def study_definition(knowledge: pd.DataFrame) -> str:
-    """The study's definition of knowing, as ``knowledge.csv`` names it (``measured`` for a table
-    written before the knows step, when every known rate was the graded answer)."""
+    """The study's definition of knowing, as ``knowledge.csv`` names it."""
     if "definition" not in knowledge.columns:
-        return "measured"
+        raise InputError("knowledge.csv", "no definition column; regather it (rule gather_labels)")
     return definition_of(knowledge, "knowledge.csv")
 
 
@@ -129,8 +128,7 @@ def known_rates(knowledge: pd.DataFrame, definition: str | None = None) -> pd.Se
     known_correct + known_wrong, the synthetic world's ground truth)."""
     own = study_definition(knowledge)
     if definition in (None, own):
-        column = "known_rate" if "known_rate" in knowledge.columns else "measured_known_rate"
-        return knowledge[column].astype(float)
+        return knowledge["known_rate"].astype(float)
     if definition == "measured":
         return knowledge["measured_known_rate"].astype(float)
     if definition == "truth" and "known_correct" in knowledge.columns:

@@ -88,11 +88,9 @@ def with_knows(answers: pd.DataFrame, knows: pd.DataFrame, name: str = "knows") 
 
 
 def knows_column(answers: pd.DataFrame) -> tuple[pd.Series, str]:
-    """The ``knows`` column of a gathered answer table and the definition named in it. Tables
-    gathered before the knows step carry no such column; their knowing was the graded answer
-    (``measured``), which is what is returned for them."""
+    """The ``knows`` column of a gathered answer table and the definition named in it."""
     if "knows" not in answers.columns:
-        return answers["correct"].astype(bool), "measured"
+        raise InputError("gathered answers", "no knows column; regather them (rule gather_labels)")
     return answers["knows"].astype(bool), definition_of(answers, "gathered answers")
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from mismatch.analysis.grid_counts import n_mismatched
-from mismatch.report.rendering import format_pct, format_points, p_phrase
+from mismatch.report.formatting import format_pct, format_points, p_phrase
 
 
 def contrast_row(

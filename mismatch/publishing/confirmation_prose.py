@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from mismatch.analysis.confirmation import verdict
-from mismatch.report.rendering import format_pct, format_points, p_phrase
+from mismatch.report.formatting import format_pct, format_points, p_phrase
 
 
 def confirmation_markdown(
