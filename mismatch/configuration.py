@@ -1,7 +1,8 @@
 """Plan-time view of the study configuration: one-line validation errors and derived settings.
 
 The work is done by the modules of ``mismatch.config`` (layers, schema, checks, settings,
-sweeps, sizes, digests), one job each; this module gathers their public names for the rules
+sweeps, sizes, digests), one job each, and the question-source registry
+(``mismatch.questions.sources``); this module gathers their public names for the rules
 (``from mismatch import configuration as cfg``) and the tools. Imported by the Snakefile while
 planning, so it stays light (no torch, no transformers).
 """
@@ -18,6 +19,7 @@ from mismatch.config.layers import (
     load_layered,
     override_scalars,
 )
+from mismatch.config.planned import planned_config
 from mismatch.config.schema import (
     MODEL_SOURCES,
     SCHEMA_PATH,
@@ -41,17 +43,24 @@ from mismatch.config.settings import (
 )
 from mismatch.config.sizes import (
     answer_shards,
-    answered_splits,
     answering_work,
     category_shards,
     model_job_resources,
-    question_count,
+    rule_resources,
     shard_work,
     stage_units,
     student_job_units,
     student_job_work,
 )
 from mismatch.config.sweeps import OTHER, SELF, expand_sweeps, grid_recipe_name, grid_recipes
+from mismatch.questions.sources import (
+    answered_splits,
+    fetch_rule,
+    pretrained_world,
+    question_count,
+    question_source,
+    question_splits,
+)
 
 __all__ = [
     "EXTENDS",
@@ -74,6 +83,7 @@ __all__ = [
     "estimated_params",
     "expand_sweeps",
     "export_package_path",
+    "fetch_rule",
     "finetune_settings",
     "grid_recipe_name",
     "grid_recipes",
@@ -86,10 +96,15 @@ __all__ = [
     "model_job_resources",
     "model_prompt",
     "override_scalars",
+    "planned_config",
+    "pretrained_world",
     "question_count",
+    "question_source",
+    "question_splits",
     "recipe_knowledge_rule",
     "recipe_size",
     "recipe_stopping",
+    "rule_resources",
     "schema_error",
     "source_models",
     "shard_work",

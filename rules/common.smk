@@ -4,7 +4,7 @@ import sys
 
 from snakemake.exceptions import WorkflowError
 from snakemake.io import report as report_file  # `report(` cannot start a line in a rule file
-from snakemake.utils import min_version, update_config, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -13,7 +13,7 @@ REPO = workflow.basedir
 sys.path.insert(0, REPO)
 
 from mismatch import configuration as cfg  # noqa: E402
-from mismatch import studies  # noqa: E402
+from mismatch import layout, studies  # noqa: E402
 from mismatch.analysis import outputs as analysis_outputs  # noqa: E402
 from mismatch.models import sources as model_sources  # noqa: E402
 from mismatch.questions import sources as question_sources  # noqa: E402
@@ -24,70 +24,40 @@ cfg.export_package_path()
 
 
 # ---------------------------------------------------------------- config layers and validation
-# A config file may name a base with `extends: <path>`: rebuild the config from the files (the
-# --configfile ones, else the embedded default) with their layers resolved, --config values last.
-# Jobs (local or on SLURM) get the same --configfile and --config arguments and rebuild the same.
+# The --configfile files (else the embedded default), their `extends:` layers resolved, --config
+# values last, checked, the schema's defaults filled in (mismatch/config/planned.py). Jobs (local
+# or on SLURM) get the same arguments and rebuild the same config.
 try:
-    _layered = cfg.layered_config(
-        workflow.overwrite_configfiles or workflow.configfiles,
-        workflow.config_settings.config,
-    )
-except InputError as err:
-    raise WorkflowError(f"invalid config: {err}") from None
-config.clear()
-config.update(_layered)
-
-# One folder per study: every output, log, benchmark and figure of this config goes under
-# results/<study>/ (mismatch/studies.py says how the name is chosen), so studies coexist.
-try:
-    STUDY = studies.study_name(
+    _planned = cfg.planned_config(
         workflow.overwrite_configfiles or workflow.configfiles,
         workflow.config_settings.config,
         REPO,
     )
 except InputError as err:
     raise WorkflowError(f"invalid config: {err}") from None
-config["study"] = STUDY
+config.clear()
+config.update(_planned)
+# One folder per study: every output, log, benchmark and figure of this config goes under
+# results/<study>/ (mismatch/studies.py names it), so studies coexist; mismatch/layout.py says
+# where each file lies in it.
+STUDY = config["study"]
 OUT = studies.study_dir(STUDY)
-
-
-def out(path):
-    """``path`` inside this study's folder (``results/<study>/<path>``)."""
-    return f"{OUT}/{path}"
-
-
-cfg.drop_unset_model_sources(config)  # an overlay's `hub: null` + `path:` switches a source
-
-SCHEMA = os.path.join(REPO, "schemas", "config.schema.yaml")
-# --config 'finetune={lora: {r: 4}}' arrives with its nested values as strings: parse them as YAML.
-update_config(config, cfg.override_scalars(workflow.config_settings.config or {}))
-_problem = cfg.schema_error(config, SCHEMA)
-if _problem:
-    raise WorkflowError(f"invalid config: {_problem}")
-validate(config, SCHEMA)  # fills in the schema's defaults
-cfg.expand_sweeps(config)
-if config["finetune"]["checkpoint_root"] is None:
-    config["finetune"]["checkpoint_root"] = out(".checkpoints")
-# Errors name the config file given (the embedded default's is config.yaml) and the key.
-_SOURCE = os.path.relpath(
-    (workflow.overwrite_configfiles or workflow.configfiles or ["config"])[-1]
-)
-try:
-    cfg.check_config(config, _SOURCE)
-    cfg.check_sizes(config, _SOURCE)
-except InputError as err:
-    raise WorkflowError(f"invalid config: {err}") from None
+KNOWING = cfg.knowledge_basis(config)  # the study's one definition of knowing (knowledge.basis)
+PATHS = layout.StudyPaths(OUT, KNOWING)
+out = PATHS.out  # ``path`` inside this study's folder (``results/<study>/<path>``)
+answers_file = PATHS.answers  # the answer table of (w, model, split): rules/answers.smk
+knows_file = PATHS.knows  # the knows table of (w, model, split[, definition]): rules/knows.smk
+PATTERNS = PATHS.patterns  # files whose keys the summary parses from their paths
 
 WORLD_SEEDS = config["seeds"]["world"]
 FT_SEEDS = config["seeds"]["finetune"]
 MODELS = list(config["models"])
 STUDENTS = config["students"]
 RECIPES = list(config["recipes"])
-SYNTHETIC = config["questions"]["source"] == "synthetic"
-EXPOSURE = SYNTHETIC and config["questions"]["synthetic"]["knowledge_model"] == "exposure"
-# the exposure world also asks every pool and test fact with a held-out paraphrased question: its
-# answers are the ground truth of knowing there
-SPLITS = ["pool", "test", "format"] + (["heldout"] if EXPOSURE else [])
+QUESTIONS = cfg.question_source(config)  # its entry: the rule writing the question sets, ...
+SYNTHETIC = cfg.pretrained_world(config) is not None  # models pretrained on a world of facts
+EXPOSURE = cfg.pretrained_world(config) == "exposure"  # knowledge graded by exposure
+SPLITS = cfg.question_splits(config)  # pool, test, format (+ the exposure world's heldout)
 FIGURES = out("figures")
 SWEEPS = list(config["sweeps"])
 CATEGORY_SETS = any(  # some recipe is built from the student's SliCK categories
@@ -96,7 +66,6 @@ CATEGORY_SETS = any(  # some recipe is built from the student's SliCK categories
 JOB_PER = config["finetune"]["job_per"]  # student, recipe or seed: see rules/finetune.smk
 ANSWER_JOB_PER = config["answering"]["job_per"]  # world, model or split: see rules/answers.smk
 ANSWERED_SPLITS = cfg.answered_splits(config)  # format: exemplars
-KNOWING = cfg.knowledge_basis(config)  # the study's one definition of knowing (knowledge.basis)
 DEFINITIONS = cfg.knowledge_definitions(config)  # it and the recipes' own (knowledge_rule)
 
 
@@ -141,11 +110,8 @@ def snakemake_wildcards(wildcards, **changes):
 
 def answer_shard_files(wildcards):
     """The answering jobs one (model, split) answer table is gathered from."""
-    n_shards = cfg.answer_shards(config, wildcards.split)
-    return [
-        out(f"w{wildcards.w}/answers/{wildcards.model}/{wildcards.split}.shards/{k}.parquet")
-        for k in range(n_shards)
-    ]
+    w, model, split = wildcards.w, wildcards.model, wildcards.split
+    return PATHS.shards("answers", w, model, split, cfg.answer_shards(config, split))
 
 
 def answering_models(wildcards):
@@ -166,22 +132,8 @@ def answering_model_dirs(wildcards):
 
 def category_shard_files(wildcards):
     """The SliCK jobs one (model, split) category table is gathered from."""
-    n_shards = cfg.category_shards(config, wildcards.split)
-    return [
-        out(f"w{wildcards.w}/categories/{wildcards.model}/{wildcards.split}.shards/{k}.parquet")
-        for k in range(n_shards)
-    ]
-
-
-def answers_file(w, model, split):
-    """The answer table of ``model`` on ``split`` (rules/answers.smk)."""
-    return out(f"w{w}/answers/{model}/{split}.parquet")
-
-
-def knows_file(w, model, split, definition=KNOWING):
-    """The knows table of ``model`` on ``split`` by ``definition`` (rules/knows.smk); with
-    "{w}"-style arguments, the pattern a rule names."""
-    return out(f"w{w}/knows/{definition}/{model}/{split}.parquet")
+    w, model, split = wildcards.w, wildcards.model, wildcards.split
+    return PATHS.shards("categories", w, model, split, cfg.category_shards(config, split))
 
 
 def source_files(split, file_of, suffix=""):
@@ -214,15 +166,6 @@ def recipe_answers(wildcards):
     }
 
 
-def all_sweep_checks(wildcards=None):
-    """The one check per world and student that every level of the sweeps can be filled. No set
-    depends on it (so adding a level, which reruns it, reruns no existing level); it runs first
-    among the jobs that wait for the pool answers (priority), and the summary reads it."""
-    if not SWEEPS:
-        return []
-    return expand(out("w{w}/checks/sweeps/{student}.json"), w=WORLD_SEEDS, student=STUDENTS)
-
-
 def knows_inputs(wildcards):
     """What decides a knows table: the model's graded answers, and its ground truth (truth) or
     SliCK categories (slick)."""
@@ -243,16 +186,6 @@ def recipe_categories(wildcards):
     return {
         "student_categories": out(f"w{wildcards.w}/categories/{wildcards.student}/pool.parquet")
     }
-
-
-def all_labels(wildcards=None):
-    return expand(
-        out("w{w}/labels/{student}/{recipe}/ft{seed}.parquet"),
-        w=WORLD_SEEDS,
-        student=STUDENTS,
-        recipe=RECIPES,
-        seed=FT_SEEDS,
-    )
 
 
 def job_units():
@@ -280,29 +213,13 @@ def unit_recipes(wildcards):
     ]
 
 
-def all_sets(wildcards=None):
-    return expand(
-        out("w{w}/sets/{student}/{recipe}.parquet"),
-        w=WORLD_SEEDS,
-        student=STUDENTS,
-        recipe=RECIPES,
-    )
-
-
-def all_losses(wildcards=None):
-    return expand(
-        PATTERNS["losses"],
-        w=WORLD_SEEDS,
-        student=STUDENTS,
-        recipe=RECIPES,
-        seed=FT_SEEDS,
-    )
-
-
 # ---------------------------------------------------------------- the summary's files
 SUMMARY = out("summary")
 INPUTS_DIR = f"{SUMMARY}/inputs"
 DESIGN = analysis_outputs.design_of(config)  # which registered tables and figures it has
+GATHERED = PATHS.gathered(  # every file gather_labels reads, by input name
+    WORLD_SEEDS, MODELS, STUDENTS, RECIPES, FT_SEEDS, sweeps=bool(SWEEPS), probes=EXPOSURE
+)
 
 
 def analysis_table_files():
@@ -328,59 +245,6 @@ def reported(files):
     return marked
 
 
-# Files whose keys (world, student, ...) are not stored in them: the summary parses each path
-# with the same pattern that lists it, instead of pairing files with parameter lists by position.
-PATTERNS = {
-    "base": answers_file("{w}", "{student}", "test"),
-    "checks": out("w{w}/checks/{student}.json"),
-    "losses": out("w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv"),
-    "questions": out("w{w}/questions/test.parquet"),
-    "knows": knows_file("{w}", "{model}", "{split}"),
-    "probes": out("w{w}/probes/{model}.parquet"),
-    "answers": answers_file("{w}", "{model}", "{split}"),
-}
-
-
-def all_base_answers(wildcards=None):
-    """Every model's pool and test answers (who knows what, per relation)."""
-    return expand(PATTERNS["answers"], w=WORLD_SEEDS, model=MODELS, split=["pool", "test"])
-
-
-def all_question_sets(wildcards=None):
-    """The pool and test question sets of every world, keyed "w/split" (their relations)."""
-    return {
-        f"{w}/{split}": out(f"w{w}/questions/{split}.parquet")
-        for w in WORLD_SEEDS
-        for split in ("pool", "test")
-    }
-
-
-def all_probes(wildcards=None):
-    """Every exposure-world model's fact probes (none in the slice world)."""
-    return expand(PATTERNS["probes"], w=WORLD_SEEDS, model=MODELS) if EXPOSURE else []
-
-
-def all_test_questions(wildcards=None):
-    return expand(PATTERNS["questions"], w=WORLD_SEEDS)
-
-
-def all_knowledge(wildcards=None):
-    return expand(out("w{w}/knowledge/{model}.json"), w=WORLD_SEEDS, model=MODELS)
-
-
-def all_checks(wildcards=None):
-    return expand(PATTERNS["checks"], w=WORLD_SEEDS, student=STUDENTS)
-
-
-def base_test_answers(wildcards=None):
-    return expand(PATTERNS["base"], w=WORLD_SEEDS, student=STUDENTS)
-
-
-def all_knows(wildcards=None):
-    """Every model's pool and test knows tables by the study's definition."""
-    return expand(PATTERNS["knows"], w=WORLD_SEEDS, model=MODELS, split=["pool", "test"])
-
-
 def final_outputs():
     return [out("summary/summary.md"), *figure_files().values()]
 
@@ -392,43 +256,28 @@ onsuccess:
 
 
 # ---------------------------------------------------------------- resources
+# mem_mb, runtime and gpu of a model job: seconds per unit x the job's units, times a margin
+# (mismatch/resources.py; cfg.rule_resources makes Snakemake's per-job callables).
 def model_resources(stage, model_wildcard="model"):
-    """mem_mb, runtime and gpu callables for a job of ``stage`` on the model named by a wildcard
-    (mismatch/resources.py: seconds per unit x the job's units, times a margin)."""
+    """A job of ``stage`` on the model named by a wildcard (one shard or one seed)."""
 
-    def one(resource):
-        def value(wildcards, attempt):
-            name = getattr(wildcards, model_wildcard)
-            work = cfg.shard_work(config, stage, name, getattr(wildcards, "split", None))
-            return cfg.model_job_resources(config, work, [name], attempt)[resource]
+    def work(wildcards):
+        name = getattr(wildcards, model_wildcard)
+        return cfg.shard_work(config, stage, name, getattr(wildcards, "split", None)), [name]
 
-        return value
-
-    return {resource: one(resource) for resource in ("mem_mb", "runtime", "gpu")}
+    return cfg.rule_resources(config, work)
 
 
 def grouped_answer_resources():
-    """Resources of a grouped answering job: its models answer every split one after another."""
-
-    def one(resource):
-        def value(wildcards, attempt):
-            work = cfg.answering_work(config)
-            models = answering_models(wildcards)
-            return cfg.model_job_resources(config, work, models, attempt)[resource]
-
-        return value
-
-    return {resource: one(resource) for resource in ("mem_mb", "runtime", "gpu")}
+    """A grouped answering job: its models answer every split one after another."""
+    return cfg.rule_resources(
+        config, lambda wildcards: (cfg.answering_work(config), answering_models(wildcards))
+    )
 
 
 def grouped_seed_resources():
-    """Resources of a finetune_and_label job: fine-tuning and labelling of every unit in turn."""
-
-    def one(resource):
-        def value(wildcards, attempt):
-            work = cfg.student_job_work(config, wildcards.student)
-            return cfg.model_job_resources(config, work, [wildcards.student], attempt)[resource]
-
-        return value
-
-    return {resource: one(resource) for resource in ("mem_mb", "runtime", "gpu")}
+    """A finetune_and_label job: fine-tuning and labelling of every unit in turn."""
+    return cfg.rule_resources(
+        config,
+        lambda wildcards: (cfg.student_job_work(config, wildcards.student), [wildcards.student]),
+    )

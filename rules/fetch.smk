@@ -6,7 +6,7 @@
 HUB_MODELS = model_sources.models_with_pointer_rule(config["models"], "fetch_model")
 GGUF_MODELS = model_sources.models_with_pointer_rule(config["models"], "convert_gguf")
 TRIVIAQA = config["questions"]["triviaqa"]
-FETCH_TRIVIAQA = config["questions"]["source"] == "triviaqa" and not TRIVIAQA["local_dir"]
+FETCH_TRIVIAQA = cfg.fetch_rule(config) == "fetch_dataset"  # the question source's fetch hook
 
 
 if HUB_MODELS:

@@ -1,8 +1,8 @@
 # Question sets from TriviaQA (a fetched or local copy), the user's own files, or facts (packages or
-# the user's fact table; mismatch/questions/sources.py lists the sources); the
-# synthetic world's are written by rules/world.smk. Same outputs and schema either way.
+# the user's fact table); the synthetic world's are written by rules/world.smk. Same outputs and
+# schema either way. The study's question source (mismatch/questions/sources.py) names the rule.
 
-if config["questions"]["source"] == "triviaqa":
+if QUESTIONS.rule == "triviaqa_questions":
 
     localrules:
         triviaqa_questions,
@@ -30,7 +30,7 @@ if config["questions"]["source"] == "triviaqa":
             "../scripts/triviaqa_questions.py"
 
 
-if config["questions"]["source"] == "files":
+if QUESTIONS.rule == "file_questions":
 
     localrules:
         file_questions,
@@ -58,7 +58,7 @@ if config["questions"]["source"] == "files":
             "../scripts/file_questions.py"
 
 
-if config["questions"]["source"] == "facts":
+if QUESTIONS.rule == "fact_questions":
 
     localrules:
         fact_questions,

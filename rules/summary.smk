@@ -13,18 +13,7 @@ localrules:
 
 rule gather_labels:
     input:
-        labels=all_labels(),
-        recipes=all_sets(),
-        knowledge=all_knowledge(),
-        checks=all_checks(),
-        sweep_checks=all_sweep_checks(),
-        base=base_test_answers(),
-        knows=all_knows(),
-        questions=all_test_questions(),
-        losses=all_losses(),
-        probes=all_probes(),
-        answers=all_base_answers(),
-        question_sets=list(all_question_sets().values()),
+        **GATHERED,
     output:
         **({"probes": f"{INPUTS_DIR}/probes.parquet"} if EXPOSURE else {}),
         answers=f"{INPUTS_DIR}/answers.parquet",
@@ -49,7 +38,7 @@ rule gather_labels:
         grading=config["answering"]["grading"],
         prompt=config["prompt"],
         cluster=config["analysis"]["cluster"],
-        question_sets=all_question_sets(),
+        question_sets=PATHS.question_sets(WORLD_SEEDS),
     script:
         "../scripts/gather_labels.py"
 

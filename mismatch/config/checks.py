@@ -7,16 +7,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from mismatch.config.settings import recipe_size
-from mismatch.config.sizes import question_count
 from mismatch.config.sweeps import OTHER, SELF
 from mismatch.errors import InputError
 from mismatch.models.sources import source_of
-from mismatch.questions.sources import question_source
+from mismatch.questions.sources import (
+    pretrained_world,
+    question_count,
+    question_source,
+    split_size_key,
+)
 from mismatch.recipes.kinds import recipe_kind
 
 
 def check_config(config: Mapping[str, Any], source: str = "config") -> None:
     """Check what the schema cannot: names that must refer to each other, and local paths."""
+    questions = question_source(config, source)  # an unregistered source stops here
     models = config["models"]
     names = ", ".join(models)
     for i, student in enumerate(config["students"]):
@@ -86,8 +91,8 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
             f"{source}: answering.questions_per_shard",
             f"shards need answering.job_per: split (it is {answering['job_per']!r})",
         )
-    synthetic = config["questions"]["source"] == "synthetic"
-    exposure = synthetic and config["questions"]["synthetic"]["knowledge_model"] == "exposure"
+    world = pretrained_world(config)  # the synthetic world's "slice" or "exposure", else None
+    synthetic, exposure = world is not None, world == "exposure"
     for name, model in models.items():
         kind = source_of(model, name)
         kind.check(model[kind.key], f"{source}: models.{name}.{kind.key}")
@@ -116,46 +121,28 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
                 f"{source}: models.{name}.pretrain",
                 "only the synthetic question source can pretrain models",
             )
-    question_source(config).check(config["questions"], f"{source}: questions")
+    questions.check(config["questions"], f"{source}: questions")
 
 
 def check_sizes(config: Mapping[str, Any], source: str = "config") -> None:
     """Sizes known from the config alone: split sizes, exemplars, and the fine-tuning set size
     against the pool (whether a sweep level can be filled also depends on measured knowledge, so
     that is checked again once the answers exist)."""
-    questions = config["questions"]
-    if questions["source"] == "synthetic":
-        from mismatch.world.fictional import WorldSettings, validate_settings
-
-        validate_settings(WorldSettings.from_config(questions["synthetic"]))
+    question_source(config, source).check_sizes(config["questions"])
     exemplars, n_format = config["prompt"]["n_exemplars"], question_count(config, "format")
     if exemplars > n_format:
         raise InputError(
             f"{source}: prompt.n_exemplars",
             f"{exemplars} exemplars but the format split holds only {n_format} questions "
-            f"({_split_size_key(config, 'format')}); lower prompt.n_exemplars",
+            f"({split_size_key(config, 'format')}); lower prompt.n_exemplars",
         )
     size, n_pool = config["finetune_set_size"], question_count(config, "pool")
     if size is not None and size > n_pool:
         raise InputError(
             f"{source}: finetune_set_size",
             f"needs {size} examples but the pool holds only {n_pool} questions "
-            f"({_split_size_key(config, 'pool')}); lower finetune_set_size or enlarge the pool",
+            f"({split_size_key(config, 'pool')}); lower finetune_set_size or enlarge the pool",
         )
-
-
-def _split_size_key(config: Mapping[str, Any], split: str) -> str:
-    """Where a split's size comes from in the config, for error messages."""
-    questions = config["questions"]
-    if questions["source"] == "synthetic":
-        synthetic = questions["synthetic"]
-        return (
-            f"questions.synthetic.split_entities.{split} = {synthetic['split_entities'][split]} "
-            f"people x {len(synthetic['attributes'])} attributes"
-        )
-    if questions["source"] in ("triviaqa", "facts"):
-        return f"questions.{questions['source']}.{split}_size"
-    return f"questions.files.{split}"
 
 
 def _check_definitions(config: Mapping[str, Any], source: str) -> None:
@@ -167,7 +154,7 @@ def _check_definitions(config: Mapping[str, Any], source: str) -> None:
         if "knowledge_rule" in spec
     ]
     for key, definition in keys:
-        if definition == "truth" and config["questions"]["source"] != "synthetic":
+        if definition == "truth" and pretrained_world(config) is None:
             raise InputError(
                 f"{source}: {key}",
                 "truth needs the synthetic world's ground truth (use measured, or auto)",

@@ -9,6 +9,7 @@ from typing import Any
 
 from mismatch.config.sweeps import OTHER, SELF
 from mismatch.errors import InputError
+from mismatch.questions.sources import pretrained_world
 
 
 def teacher_of(config: Mapping[str, Any], recipe: str, student: str) -> str | None:
@@ -51,7 +52,7 @@ def knowledge_basis(config: Mapping[str, Any]) -> str:
     definition; ``auto`` is truth in the synthetic world, measured elsewhere)."""
     basis = config["knowledge"]["basis"]
     if basis == "auto":
-        return "truth" if config["questions"]["source"] == "synthetic" else "measured"
+        return "truth" if pretrained_world(config) else "measured"
     return basis
 
 

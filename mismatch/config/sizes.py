@@ -1,14 +1,14 @@
 """How much work a config asks of each stage (questions, shards, units) and the cluster resources
-of a job from it (``mismatch.resources`` holds the rates)."""
+of a job from it (``mismatch.resources`` holds the rates; the question source's registry entry,
+``mismatch.questions.sources``, counts each split's questions)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mismatch.config.settings import estimated_params, finetune_settings
+from mismatch.questions.sources import answered_splits, question_count
 
 
 def model_job_resources(
@@ -33,6 +33,23 @@ def model_job_resources(
         "gpu": max(n["gpu"] for n in needs),
         "runtime": runtime_minutes(seconds, attempt, settings["margin"], settings["min_runtime"]),
     }
+
+
+def rule_resources(
+    config: Mapping[str, Any], work_of: Callable[[Any], tuple[Mapping[str, float], Sequence[str]]]
+) -> dict[str, Callable[[Any, int], int]]:
+    """A rule's ``mem_mb``, ``runtime`` and ``gpu``: callables of (wildcards, attempt) that
+    Snakemake calls per job; ``work_of(wildcards)`` gives the job's work (stage -> units) and its
+    models."""
+
+    def one(resource: str) -> Callable[[Any, int], int]:
+        def value(wildcards: Any, attempt: int) -> int:
+            work, models = work_of(wildcards)
+            return model_job_resources(config, work, models, attempt)[resource]
+
+        return value
+
+    return {resource: one(resource) for resource in ("mem_mb", "runtime", "gpu")}
 
 
 def stage_units(
@@ -66,14 +83,6 @@ def shard_work(
     return {stage: stage_units(config, stage, model, questions)}
 
 
-def answered_splits(config: Mapping[str, Any]) -> list[str]:
-    """The splits every model answers: pool and test (format holds exemplars), and in the
-    exposure world the held-out paraphrases, whose answers are its ground truth of knowing."""
-    synthetic = config["questions"]["source"] == "synthetic"
-    exposure = synthetic and config["questions"]["synthetic"]["knowledge_model"] == "exposure"
-    return ["pool", "test"] + (["heldout"] if exposure else [])
-
-
 def answering_work(config: Mapping[str, Any]) -> dict[str, float]:
     """The work of each model of a grouped answering job: every question it answers."""
     return {"answer": sum(question_count(config, split) for split in answered_splits(config))}
@@ -91,36 +100,6 @@ def student_job_work(config: Mapping[str, Any], student: str) -> dict[str, float
     ``student``, one after another."""
     units = student_job_units(config)
     return {stage: units * stage_units(config, stage, student) for stage in ("finetune", "label")}
-
-
-def question_count(config: Mapping[str, Any], split: str) -> int:
-    """How many questions a split will hold, known from the config alone (planning needs it)."""
-    questions = config["questions"]
-    source = questions["source"]
-    if source == "synthetic":
-        synthetic = questions["synthetic"]
-        if split == "heldout":  # the exposure world asks every pool and test fact once more
-            return question_count(config, "pool") + question_count(config, "test")
-        return synthetic["split_entities"][split] * len(synthetic["attributes"])
-    if source == "triviaqa":
-        return questions["triviaqa"][f"{split}_size"]
-    if source == "facts":
-        return _fact_counts(json.dumps(questions["facts"], sort_keys=True))[split]
-    import pyarrow.parquet as pq  # a user's file: its footer says how many rows it has
-
-    path = questions["files"][split]
-    if path.endswith(".parquet"):
-        return pq.read_metadata(path).num_rows
-    with open(path) as handle:
-        return sum(1 for line in handle if line.strip())
-
-
-@lru_cache(maxsize=8)
-def _fact_counts(settings: str) -> dict[str, int]:
-    """Questions per split of the facts source (split seed 0; other seeds differ by a cluster)."""
-    from mismatch.questions.fact_sets import fact_sets
-
-    return {split: len(table) for split, table in fact_sets(json.loads(settings), 0).items()}
 
 
 def answer_shards(config: Mapping[str, Any], split: str) -> int:
