@@ -33,15 +33,11 @@ class Design:
 def design_of(config: Mapping[str, Any]) -> Design:
     """The design of a validated config (``rules/common.smk`` plans with the same)."""
     from mismatch.config.settings import recipe_stopping
+    from mismatch.questions.sources import pretrained_world
     from mismatch.recipes.kinds import KINDS
 
-    questions = config["questions"]
-    exposure = (
-        questions["source"] == "synthetic"
-        and questions["synthetic"]["knowledge_model"] == "exposure"
-    )
     return Design(
-        exposure=exposure,
+        exposure=pretrained_world(config) == "exposure",
         early="early" in recipe_stopping(config).values(),
         category_sets=any(
             KINDS[spec["kind"]].needs_categories for spec in config["recipes"].values()
