@@ -14,6 +14,7 @@ sys.path.insert(0, REPO)
 
 from mismatch import configuration as cfg  # noqa: E402
 from mismatch import studies  # noqa: E402
+from mismatch import study_state  # noqa: E402
 from mismatch.analysis import summary_files  # noqa: E402
 from mismatch.models import sources as model_sources  # noqa: E402
 from mismatch.questions import sources as question_sources  # noqa: E402
@@ -406,10 +407,20 @@ def final_outputs():
     ]
 
 
-# The end of a run prints the headline and where everything is; the full text stays in
-# results/<study>/summary/summary.md.
+# A run marks its folder as the workflow's (mismatch/study_state.py: what tools/studies.py lists
+# and may clean) and records how it ended. The end of a run prints the headline and where what it
+# wrote is; the full text stays in results/<study>/summary/summary.md.
+onstart:
+    study_state.write_marker(OUT, STUDY, "running", config=_SOURCE)
+
+
 onsuccess:
+    study_state.write_marker(OUT, STUDY, "finished")
     print(studies.run_epilogue(OUT, question_sources.cluster_unit(config)), file=sys.stderr)
+
+
+onerror:
+    study_state.write_marker(OUT, STUDY, "failed")
 
 
 # ---------------------------------------------------------------- resources

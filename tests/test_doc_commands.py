@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from workflow_runs import copy_workflow
 
+from mismatch.study_state import write_marker
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 START = re.compile(r"(?:\.venv/bin/)?(?:snakemake\s|python3?\s+tools/)")
@@ -94,6 +96,7 @@ def finished_studies(root: Path, names: tuple[str, ...]) -> None:
         (summary / "summary.csv").write_text(
             ",".join(row) + "\n" + ",".join(map(str, row.values()))
         )
+        write_marker(root / name, name, "finished")  # what the workflow writes; clean needs it
 
 
 def example_configs() -> dict[str, str]:
