@@ -2,7 +2,6 @@ import os
 import re
 import sys
 
-from snakemake.exceptions import WorkflowError
 from snakemake.io import report as report_file  # `report(` cannot start a line in a rule file
 from snakemake.utils import min_version, update_config, validate
 
@@ -24,6 +23,13 @@ from mismatch.errors import InputError  # noqa: E402
 cfg.export_package_path()
 
 
+def refuse(problem, what="config"):
+    """Stop planning with one line naming the file or key and what to do: no traceback and no
+    "WorkflowError in file rules/common.smk" wrapper, which read as a bug in the workflow."""
+    print(f"invalid {what}: {problem}", file=sys.stderr)
+    sys.exit(1)
+
+
 # ---------------------------------------------------------------- config layers and validation
 # A config file may name a base with `extends: <path>`: rebuild the config from the files (the
 # --configfile ones, else the embedded default) with their layers resolved, --config values last.
@@ -34,7 +40,7 @@ try:
         workflow.config_settings.config,
     )
 except InputError as err:
-    raise WorkflowError(f"invalid config: {err}") from None
+    refuse(err)
 config.clear()
 config.update(_layered)
 
@@ -47,7 +53,7 @@ try:
         REPO,
     )
 except InputError as err:
-    raise WorkflowError(f"invalid config: {err}") from None
+    refuse(err)
 config["study"] = STUDY
 OUT = studies.study_dir(STUDY)
 
@@ -64,7 +70,7 @@ SCHEMA = os.path.join(REPO, "schemas", "config.schema.yaml")
 update_config(config, cfg.override_scalars(workflow.config_settings.config or {}))
 _problem = cfg.schema_error(config, SCHEMA)
 if _problem:
-    raise WorkflowError(f"invalid config: {_problem}")
+    refuse(_problem)
 validate(config, SCHEMA)  # fills in the schema's defaults
 cfg.expand_sweeps(config)
 if config["finetune"]["checkpoint_root"] is None:
@@ -77,7 +83,7 @@ try:
     cfg.check_config(config, _SOURCE)
     cfg.check_sizes(config, _SOURCE)
 except InputError as err:
-    raise WorkflowError(f"invalid config: {err}") from None
+    refuse(err)
 
 WORLD_SEEDS = config["seeds"]["world"]
 FT_SEEDS = config["seeds"]["finetune"]
@@ -103,7 +109,7 @@ DEFINITIONS = cfg.knowledge_definitions(config)  # it and the recipes' own (know
 
 
 wildcard_constraints:
-    w=r"\d+",
+    w="|".join(str(w) for w in WORLD_SEEDS),  # another world: rules/targets.smk says so
     seed=r"\d+",
     split="|".join(SPLITS),
     model="|".join(MODELS),
