@@ -2,6 +2,7 @@
 # model not in models) matches only this rule: its input function stops planning with one line
 # naming the config that does (mismatch/config/targets.py). It never runs.
 from mismatch.config import targets as config_targets  # noqa: E402
+from mismatch import plan_estimate as studies_plan  # noqa: E402
 
 
 rule foreign_target:
@@ -14,13 +15,25 @@ rule foreign_target:
         ),
     output:
         target=f"{studies.RESULTS_ROOT}/{{path}}",
-    wildcard_constraints:
-        path=config_targets.foreign_pattern(STUDY, WORLD_SEEDS, MODELS),
     log:
         out("logs/foreign_target/{path}.log"),
+    wildcard_constraints:
+        path=config_targets.foreign_pattern(STUDY, WORLD_SEEDS, MODELS),
     conda:
         "../envs/mismatch.yaml"
     resources:
         runtime=1,
     shell:
         "exit 1"
+
+
+# A dry run says how long the whole study takes on its cores and which jobs never go to SLURM.
+if studies_plan.dry_run_cores(sys.argv) is not None:
+    print(
+        studies_plan.describe(
+            config,
+            studies_plan.dry_run_cores(sys.argv),
+            sorted({*getattr(workflow, "_localrules", ()), "all"}),
+        ),
+        file=sys.stderr,
+    )
