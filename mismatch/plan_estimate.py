@@ -154,3 +154,22 @@ def dry_run_cores(argv: Sequence[str]) -> int | None:
             if arg.startswith(flag + "=") and arg.split("=", 1)[1].isdigit():
                 return int(arg.split("=", 1)[1])
     return 2
+
+
+def progress_line(
+    config: Mapping[str, Any], finished_jobs: int, elapsed_s: float, cores: int = 2
+) -> str:
+    """A running study's progress: finished jobs (benchmark files) out of the plan's, time since
+    it started and the estimated time left (the plan's estimate less the elapsed time, or, once
+    past it, the elapsed time per finished job times the jobs left)."""
+    jobs = study_jobs(config)
+    total = wall_seconds(jobs, cores)
+    left_jobs = max(len(jobs) - finished_jobs, 0)
+    left = total - elapsed_s
+    if left <= 0 or left_jobs == 0:
+        left = elapsed_s / max(finished_jobs, 1) * left_jobs / max(cores, 1)
+    return (
+        f"{finished_jobs} of about {len(jobs)} jobs finished, {elapsed_s / 60:.0f} min since it "
+        f"started; about {left / 60:.0f} min left on {cores} core(s) (the plan estimated "
+        f"{total / 60:.0f} min in all)"
+    )

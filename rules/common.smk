@@ -76,9 +76,8 @@ cfg.expand_sweeps(config)
 if config["finetune"]["checkpoint_root"] is None:
     config["finetune"]["checkpoint_root"] = out(".checkpoints")
 # Errors name the config file given (the embedded default's is config.yaml) and the key.
-_SOURCE = os.path.relpath(
-    (workflow.overwrite_configfiles or workflow.configfiles or ["config"])[-1]
-)
+_CONFIGFILE = (workflow.overwrite_configfiles or workflow.configfiles or ["config"])[-1]
+_SOURCE = os.path.relpath(_CONFIGFILE)
 try:
     cfg.check_config(config, _SOURCE)
     cfg.check_sizes(config, _SOURCE)
@@ -417,7 +416,7 @@ def final_outputs():
 # and may clean) and records how it ended. The end of a run prints the headline and where what it
 # wrote is; the full text stays in results/<study>/summary/summary.md.
 onstart:
-    study_state.write_marker(OUT, STUDY, "running", config=_SOURCE)
+    study_state.write_marker(OUT, STUDY, "running", config=os.path.abspath(_CONFIGFILE))
 
 
 onsuccess:

@@ -19,7 +19,13 @@ from mismatch.studies import (
     study_dir,
     study_name,
 )
-from mismatch.study_state import deletable_study, published_studies, read_marker, write_marker
+from mismatch.study_state import (
+    deletable_study,
+    published_studies,
+    read_marker,
+    study_progress,
+    write_marker,
+)
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "studies.py"
 
@@ -205,3 +211,15 @@ def test_the_clean_command_refuses_in_one_line_and_deletes_nothing(tmp_path):
         assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
         assert "Traceback" not in done.stderr
     assert TOOL.is_file()
+
+
+def test_progress_of_a_running_study_says_jobs_and_time_left(tmp_path):
+    folder = tmp_path / "default"
+    write_marker(folder, "default", "running", config=str(TOOL.parents[1] / "config.yaml"))
+    (folder / "benchmarks" / "w1").mkdir(parents=True)
+    for name in ("synthetic_world", "train_tokenizer"):
+        (folder / "benchmarks" / "w1" / f"{name}.tsv").write_text("s\n1\n")
+    line = study_progress(folder)
+    assert line.startswith("default (running): 2 of about ") and "min left on 2 core(s)" in line
+    with pytest.raises(InputError, match="has this study started"):
+        study_progress(tmp_path / "never")

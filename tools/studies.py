@@ -6,6 +6,7 @@ under this checkout's results/; anything else is refused in one line.
 .venv/bin/python tools/studies.py list                      # every study, finished or not
 .venv/bin/python tools/studies.py compare default controls  # outcome rates side by side
 .venv/bin/python tools/studies.py clean exposure --yes      # delete one study's folder
+.venv/bin/python tools/studies.py progress default          # a running study: time left
 """
 
 from __future__ import annotations
@@ -25,7 +26,11 @@ from mismatch.studies import (  # noqa: E402
     headline_line,
     list_studies,
 )
-from mismatch.study_state import deletable_study, published_studies  # noqa: E402
+from mismatch.study_state import (  # noqa: E402
+    deletable_study,
+    published_studies,
+    study_progress,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("list", help="every study folder, with its headline")
     compare = commands.add_parser("compare", help="outcome rates of several studies")
     compare.add_argument("studies", nargs="+")
+    progress = commands.add_parser("progress", help="a running study's jobs and time left")
+    progress.add_argument("study")
+    progress.add_argument("--cores", type=int, default=2)
     clean = commands.add_parser("clean", help="delete one study's folder")
     clean.add_argument("study")
     clean.add_argument("--yes", action="store_true", help="really delete")
@@ -61,6 +69,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {err}", file=sys.stderr)
             return 1
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        return 0
+    if args.command == "progress":
+        try:
+            print(study_progress(root / args.study, args.cores))
+        except InputError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
         return 0
     try:
         given = ROOT / RESULTS_ROOT if args.root is None else Path(args.root)
