@@ -173,3 +173,15 @@ def progress_line(
         f"started; about {left / 60:.0f} min left on {cores} core(s) (the plan estimated "
         f"{total / 60:.0f} min in all)"
     )
+
+
+def pretrain_runtime(config: Mapping[str, Any], model: str, attempt: int = 1) -> int:
+    """Minutes a pretrain_model job asks for: the calibrated expected time (``pretrain_seconds``,
+    without the local start-up: ``runtime_minutes`` adds a cluster node's) times the config's
+    margin, grown on a retry, at least one minute (a tiny model pretrains in about two; the
+    config's ``min_runtime`` is for the jobs that load a model)."""
+    from mismatch.resources import runtime_minutes
+
+    vocab = config["questions"]["synthetic"]["vocab_size"]
+    work = pretrain_seconds(config["models"][model], vocab) - LOCAL_STARTUP_S
+    return runtime_minutes(work, attempt, config["resources"]["margin"], 1)

@@ -14,6 +14,7 @@ sys.path.insert(0, REPO)
 from mismatch import configuration as cfg  # noqa: E402
 from mismatch import studies  # noqa: E402
 from mismatch import study_state  # noqa: E402
+from mismatch import plan_estimate as studies_plan  # noqa: E402
 from mismatch.analysis import summary_files  # noqa: E402
 from mismatch.models import sources as model_sources  # noqa: E402
 from mismatch.questions import sources as question_sources  # noqa: E402

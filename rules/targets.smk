@@ -2,7 +2,6 @@
 # model not in models) matches only this rule: its input function stops planning with one line
 # naming the config that does (mismatch/config/targets.py). It never runs.
 from mismatch.config import targets as config_targets  # noqa: E402
-from mismatch import plan_estimate as studies_plan  # noqa: E402
 
 
 rule foreign_target:

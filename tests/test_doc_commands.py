@@ -96,7 +96,9 @@ def finished_studies(root: Path, names: tuple[str, ...]) -> None:
         (summary / "summary.csv").write_text(
             ",".join(row) + "\n" + ",".join(map(str, row.values()))
         )
-        write_marker(root / name, name, "finished")  # what the workflow writes; clean needs it
+        # what the workflow writes at a run's start and end: clean and progress read it
+        write_marker(root / name, name, "running", config=str(root.parent / "config.yaml"))
+        write_marker(root / name, name, "finished")
 
 
 def example_configs() -> dict[str, str]:

@@ -51,3 +51,17 @@ def test_the_plan_line_names_cores_time_and_local_rules():
     text = describe(_config("configs/real-small.yaml"), 2, ["all", "knows"])
     assert "min of wall time on 2 core(s)" in text and "localrules): all, knows" in text
     assert "finetune_and_label" in text and "results/<study>/logs/" in text
+
+
+def test_pretraining_asks_for_its_calibrated_time_not_a_fixed_half_hour():
+    from mismatch.plan_estimate import LOCAL_STARTUP_S, pretrain_runtime, pretrain_seconds
+
+    config = _config("config.yaml")
+    vocab = config["questions"]["synthetic"]["vocab_size"]
+    for model in config["models"]:
+        expected = pretrain_seconds(config["models"][model], vocab) - LOCAL_STARTUP_S
+        minutes = pretrain_runtime(config, model)
+        assert expected <= minutes * 60 <= 3 * (expected + 60), (model, minutes, expected)
+        assert pretrain_runtime(config, model, attempt=2) > minutes  # a retry asks for more
+    # the larger model pretrains longer (more steps x tokens x parameters) and asks for more
+    assert pretrain_runtime(config, "large") > pretrain_runtime(config, "small")
