@@ -122,3 +122,19 @@ def study_progress(folder: str | Path, cores: int = 2) -> str:
     finished = len(list((folder / "benchmarks").rglob("*.tsv")))
     line = progress_line(config, finished, (end - started).total_seconds(), cores)
     return f"{folder.name} ({marker.get('state')}): {line}"
+
+
+def report_requested(argv: Iterable[str]) -> bool:
+    """Whether the command line asks Snakemake for the HTML report (``--report [FILE]``)."""
+    return any(arg == "--report" or arg.startswith("--report=") for arg in argv)
+
+
+def unfinished_report(folder: str | Path, source: str) -> str | None:
+    """The one line refusing ``--report`` for a study whose summary is not built, or None."""
+    summary = Path(folder) / "summary" / "summary.md"
+    if summary.is_file():
+        return None
+    return (
+        f"{summary} does not exist: the report shows a finished study; run it to the end "
+        f"first (.venv/bin/snakemake --cores 2 with {source})"
+    )

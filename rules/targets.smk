@@ -36,3 +36,10 @@ if studies_plan.dry_run_cores(sys.argv) is not None:
         ),
         file=sys.stderr,
     )
+
+
+# --report on a study that has not finished: one line instead of a warning per missing file.
+if study_state.report_requested(sys.argv):
+    _unfinished = study_state.unfinished_report(OUT, _SOURCE)
+    if _unfinished:
+        refuse(_unfinished, "report")

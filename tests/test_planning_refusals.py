@@ -170,3 +170,16 @@ def test_a_truncated_gguf_header_is_one_line(tmp_path, cut):
     with pytest.raises(InputError) as caught:
         metadata_keys([short])
     assert "\n" not in str(caught.value) and str(short) in str(caught.value)
+
+
+def test_a_report_of_an_unfinished_study_is_one_line(tmp_path):
+    configfile = tmp_path / "case.yaml"
+    configfile.write_text(f"extends: {ROOT / 'config.yaml'}\nstudy: default\n")
+    work = tmp_path / "work"
+    (work / "results" / "default" / "w1").mkdir(parents=True)  # started, never finished
+    run = snakemake(ROOT, work, configfile, "--report", "r.html", timeout=300)
+    assert run.returncode != 0
+    lines = [line for line in run.output.splitlines() if line.strip()]
+    assert lines[-1].startswith("invalid report: results/default/summary/summary.md does not exist")
+    assert "Traceback" not in run.output and "warning" not in run.output.lower()
+    assert not (work / "r.html").exists()
