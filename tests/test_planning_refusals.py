@@ -183,3 +183,10 @@ def test_a_report_of_an_unfinished_study_is_one_line(tmp_path):
     assert lines[-1].startswith("invalid report: results/default/summary/summary.md does not exist")
     assert "Traceback" not in run.output and "warning" not in run.output.lower()
     assert not (work / "r.html").exists()
+
+
+def test_a_yaml_error_in_a_base_config_names_the_file_and_line(tmp_path):
+    base = tmp_path / "base.yaml"
+    base.write_text("prompt:\n  question_template: 'Q: {question}'\n  abstention: [\n")
+    line = refusal(tmp_path, f"extends: {base}\n")
+    assert f"{base}, line 4: not valid YAML" in line
