@@ -120,9 +120,15 @@ def wall_seconds(jobs: Sequence[Job], cores: int) -> float:
     return max(total, max(chains, default=0.0) + summary)
 
 
-def describe(config: Mapping[str, Any], cores: int, local_rules: Sequence[str]) -> str:
+def describe(
+    config: Mapping[str, Any],
+    cores: int,
+    local_rules: Sequence[str],
+    load: float | None = None,
+) -> str:
     """The lines a dry run prints: the estimated wall time on ``cores`` and which rules run on
-    the submit host."""
+    the submit host; with the machine's 1-minute ``load`` average above ``cores``, a warning that
+    other work shares the CPUs (the rates were measured with the study's jobs alone)."""
     jobs = study_jobs(config)
     minutes = wall_seconds(jobs, cores) / 60
     by_rule: dict[str, float] = {}
@@ -136,6 +142,11 @@ def describe(config: Mapping[str, Any], cores: int, local_rules: Sequence[str]) 
         "mismatch/plan_estimate.py). Run on the submit host, never on SLURM (localrules): "
         f"{', '.join(local_rules)}. Per job's request: the `resources:` lines below; progress "
         "of a running job: its log, results/<study>/logs/."
+    ) + (
+        f" The machine's load average is {load:.1f} on {cores} core(s): other work shares the "
+        "CPUs, so the run takes longer than this."
+        if load is not None and load > cores
+        else ""
     )
 
 

@@ -33,6 +33,7 @@ if studies_plan.dry_run_cores(sys.argv) is not None:
             config,
             studies_plan.dry_run_cores(sys.argv),
             sorted({*getattr(workflow, "_localrules", ()), "all"}),
+            os.getloadavg()[0],
         ),
         file=sys.stderr,
     )

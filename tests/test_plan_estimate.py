@@ -65,3 +65,9 @@ def test_pretraining_asks_for_its_calibrated_time_not_a_fixed_half_hour():
         assert pretrain_runtime(config, model, attempt=2) > minutes  # a retry asks for more
     # the larger model pretrains longer (more steps x tokens x parameters) and asks for more
     assert pretrain_runtime(config, "large") > pretrain_runtime(config, "small")
+
+
+def test_a_loaded_machine_is_said_to_slow_the_plan():
+    config = _config("configs/real-small.yaml")
+    assert "load average" not in describe(config, 2, ["all"], load=1.0)
+    assert "load average is 9.0 on 2 core(s)" in describe(config, 2, ["all"], load=9.0)
