@@ -25,10 +25,12 @@ include: "rules/knows.smk"
 include: "rules/finetune.smk"
 include: "rules/evaluate.smk"
 include: "rules/summary.smk"
+include: "rules/targets.smk"
 
 
 localrules:
     all,
+    foreign_target,
 
 
 rule all:

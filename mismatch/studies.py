@@ -18,6 +18,7 @@ import yaml
 
 from mismatch.errors import InputError
 from mismatch.questions.sources import cluster_plural
+from mismatch.study_state import MARKER, read_marker
 
 RESULTS_ROOT = "results"
 DEFAULT_STUDY = "default"
@@ -82,52 +83,96 @@ def headline_line(headline: Mapping[str, Any], unit: str = "person") -> str:
 
 def run_epilogue(folder: str | Path, unit: str = "person") -> str:
     """What the end of a run prints: the headline and where the full text, tables, figures and
-    report are (the full summary stays in its file); ``unit`` names the clusters."""
+    report are, each only where it exists (a run of a partial target names what it wrote);
+    ``unit`` names the clusters."""
     folder = Path(folder)
     summary = folder / "summary"
-    lines = [f"Study `{folder.name}` finished: everything it wrote is under {folder}/"]
+    complete = (summary / "summary.md").is_file()
+    if complete:
+        lines = [f"Study `{folder.name}` finished: everything it wrote is under {folder}/"]
+    else:
+        lines = [
+            f"Run of study `{folder.name}` done; its summary is not built yet (the study's "
+            f"default target builds it). What it wrote is under {folder}/"
+        ]
     try:
         lines.append(
             "  Headline: "
             + headline_line(json.loads((summary / "headline.json").read_text()), unit)
         )
     except (OSError, ValueError, KeyError, TypeError):
-        pass  # no summary (a partial target) or not a headline: the paths below still hold
-    lines += [
-        f"  Full summary: {summary / 'summary.md'}",
-        f"  Tables:       {summary}/*.csv (per-question labels: {summary / 'labels.parquet'})",
-        f"  Figures:      {folder / 'figures'}/",
-        f"  HTML report:  snakemake --report {folder / 'report.html'} (and the run's --configfile)",
-        "  All studies:  .venv/bin/python tools/studies.py list",
-    ]
+        pass  # no summary (a partial target) or not a headline
+    if complete:
+        lines.append(f"  Full summary: {summary / 'summary.md'}")
+    tables = sorted(summary.glob("*.csv")) if summary.is_dir() else []
+    if tables:
+        labels = summary / "labels.parquet"
+        known = f" (per-question labels: {labels})" if labels.is_file() else ""
+        lines.append(f"  Tables:       {summary}/*.csv{known}")
+    figures = folder / "figures"
+    if figures.is_dir() and any(figures.glob("*.png")):
+        lines.append(f"  Figures:      {figures}/")
+    if complete:
+        lines.append(
+            f"  HTML report:  snakemake --report {folder / 'report.html'} "
+            "(and the run's --configfile)"
+        )
+    lines.append("  All studies:  .venv/bin/python tools/studies.py list")
     return "\n".join(lines)
 
 
 @dataclass(frozen=True)
 class StudyRecord:
-    """One study folder under ``results/``: its name, whether its summary exists, its headline."""
+    """One study folder under ``results/``: its name, whether its summary exists, its headline,
+    and its state (finished, published, failed, running, unfinished)."""
 
     name: str
     folder: Path
     finished: bool
     headline: dict[str, Any] | None
+    state: str = "unfinished"
 
 
-def list_studies(root: str | Path = RESULTS_ROOT) -> list[StudyRecord]:
-    """Every study folder under ``root``, by name (a folder counts once it holds a world or a
-    summary)."""
+def study_state(folder: Path, finished: bool, published: bool) -> str:
+    """A study folder's state: ``published`` (a run.json under docs/results names its config),
+    ``finished`` (its summary table exists), else how its last run ended by the marker the
+    workflow writes (``failed``, ``running``), else ``failed`` for a folder holding only logs."""
+    if published:
+        return "published"
+    if finished:
+        return "finished"
+    marker = read_marker(folder)
+    if marker is not None and marker.get("state") in ("failed", "running"):
+        return str(marker["state"])
+    if (folder / "logs").is_dir() and not any(folder.glob("w*")):
+        return "failed"
+    return "unfinished"
+
+
+def list_studies(
+    root: str | Path = RESULTS_ROOT, published: Iterable[str] = ()
+) -> list[StudyRecord]:
+    """Every study folder under ``root``, by name (a folder counts once it holds a world, a
+    summary, logs or the workflow's marker); ``published`` names the published studies."""
     records = []
+    published = set(published)
     for folder in (
         sorted(p for p in Path(root).iterdir() if p.is_dir()) if Path(root).is_dir() else []
     ):
         if folder.name.startswith("."):
             continue
-        if not (folder / "summary").is_dir() and not any(folder.glob("w*")):
+        if not any((folder / sub).exists() for sub in ("summary", "logs", MARKER)) and not any(
+            folder.glob("w*")
+        ):
             continue
         headline_file = folder / "summary" / "headline.json"
-        headline = json.loads(headline_file.read_text()) if headline_file.is_file() else None
+        try:
+            headline = json.loads(headline_file.read_text()) if headline_file.is_file() else None
+        except ValueError:
+            headline = None
         finished = (folder / "summary" / "summary.csv").is_file()
-        records.append(StudyRecord(folder.name, folder, finished, headline))
+        state = study_state(folder, finished, folder.name in published)
+        records.append(StudyRecord(folder.name, folder, finished, headline, state))
     return records
 
 

@@ -2,7 +2,6 @@ import os
 import re
 import sys
 
-from snakemake.exceptions import WorkflowError
 from snakemake.io import report as report_file  # `report(` cannot start a line in a rule file
 from snakemake.utils import min_version
 
@@ -13,7 +12,8 @@ REPO = workflow.basedir
 sys.path.insert(0, REPO)
 
 from mismatch import configuration as cfg  # noqa: E402
-from mismatch import layout, studies  # noqa: E402
+from mismatch import layout, studies, study_state  # noqa: E402
+from mismatch import plan_estimate as studies_plan  # noqa: E402
 from mismatch.analysis import outputs as analysis_outputs  # noqa: E402
 from mismatch.models import sources as model_sources  # noqa: E402
 from mismatch.questions import sources as question_sources  # noqa: E402
@@ -21,6 +21,13 @@ from mismatch.recipes import kinds as recipe_kinds  # noqa: E402
 from mismatch.errors import InputError  # noqa: E402
 
 cfg.export_package_path()
+
+
+def refuse(problem, what="config"):
+    """Stop planning with one line naming the file or key and what to do: no traceback and no
+    "WorkflowError in file rules/common.smk" wrapper, which read as a bug in the workflow."""
+    print(f"invalid {what}: {problem}", file=sys.stderr)
+    sys.exit(1)
 
 
 # ---------------------------------------------------------------- config layers and validation
@@ -34,13 +41,14 @@ try:
         REPO,
     )
 except InputError as err:
-    raise WorkflowError(f"invalid config: {err}") from None
+    refuse(err)
 config.clear()
 config.update(_planned)
 # One folder per study: every output, log, benchmark and figure of this config goes under
 # results/<study>/ (mismatch/studies.py names it), so studies coexist; mismatch/layout.py says
 # where each file lies in it.
 STUDY = config["study"]
+_CONFIGFILE = (workflow.overwrite_configfiles or workflow.configfiles or ["config"])[-1]
 OUT = studies.study_dir(STUDY)
 KNOWING = cfg.knowledge_basis(config)  # the study's one definition of knowing (knowledge.basis)
 PATHS = layout.StudyPaths(OUT, KNOWING)
@@ -70,7 +78,7 @@ DEFINITIONS = cfg.knowledge_definitions(config)  # it and the recipes' own (know
 
 
 wildcard_constraints:
-    w=r"\d+",
+    w="|".join(str(w) for w in WORLD_SEEDS),  # another world: rules/targets.smk says so
     seed=r"\d+",
     split="|".join(SPLITS),
     model="|".join(MODELS),
@@ -249,10 +257,20 @@ def final_outputs():
     return [out("summary/summary.md"), *figure_files().values()]
 
 
-# The end of a run prints the headline and where everything is; the full text stays in
-# results/<study>/summary/summary.md.
+# A run marks its folder as the workflow's (mismatch/study_state.py: what tools/studies.py lists
+# and may clean) and records how it ended. The end of a run prints the headline and where what it
+# wrote is; the full text stays in results/<study>/summary/summary.md.
+onstart:
+    study_state.write_marker(OUT, STUDY, "running", config=os.path.abspath(_CONFIGFILE))
+
+
 onsuccess:
+    study_state.write_marker(OUT, STUDY, "finished")
     print(studies.run_epilogue(OUT, question_sources.cluster_unit(config)), file=sys.stderr)
+
+
+onerror:
+    study_state.write_marker(OUT, STUDY, "failed")
 
 
 # ---------------------------------------------------------------- resources

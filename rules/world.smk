@@ -166,7 +166,10 @@ if SYNTHETIC:
         threads: config["threads"]
         resources:
             mem_mb=3000,
-            runtime=30,
+            # calibrated: tokens x parameters x the measured rate, times the margin
+            runtime=lambda wildcards, attempt: studies_plan.pretrain_runtime(
+                config, wildcards.model, attempt
+            ),
         params:
             code=code("pretrain_model"),
             pretrain=lambda wildcards: config["models"][wildcards.model]["pretrain"],

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from workflow_runs import copy_workflow
 
+from mismatch.study_state import write_marker
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 START = re.compile(r"(?:\.venv/bin/)?(?:snakemake\s|python3?\s+tools/)")
@@ -94,6 +96,9 @@ def finished_studies(root: Path, names: tuple[str, ...]) -> None:
         (summary / "summary.csv").write_text(
             ",".join(row) + "\n" + ",".join(map(str, row.values()))
         )
+        # what the workflow writes at a run's start and end: clean and progress read it
+        write_marker(root / name, name, "running", config=str(root.parent / "config.yaml"))
+        write_marker(root / name, name, "finished")
 
 
 def example_configs() -> dict[str, str]:

@@ -19,6 +19,8 @@ import psutil
 import pytest
 from workflow_runs import ROOT, Run, load_config, snakemake, write_config
 
+from mismatch.study_state import MARKER, read_marker
+
 LABELS = [
     f"results/test/w1/labels/small/{recipe}/ft{seed}.parquet"
     for recipe in ("own", "large")
@@ -132,7 +134,9 @@ def assert_question_files_fault(run: Run, work: Path, path: str, problem: str) -
     assert_one_line(run, work, "results/test/logs/w1/file_questions.log", path, problem)
     study = work / "results" / "test"
     leftovers = [p for p in study.rglob("*") if p.is_file()] if study.exists() else []
-    assert [p for p in leftovers if study / "logs" not in p.parents] == []  # only the job's log
+    # only the job's log, and the run's marker, which records that it failed
+    assert [p for p in leftovers if study / "logs" not in p.parents and p.name != MARKER] == []
+    assert read_marker(study)["state"] == "failed"
     assert not (work / "results/test/logs/w1/answer_splits").exists()
     assert_no_model_ran(work)
 

@@ -37,8 +37,9 @@ that names it; the base may extend another; a cycle is an error naming the files
 loaded first and the file is merged over it: mappings merge key by key, lists and scalars
 replace. `--config key=value` on the command line still wins over every file. For example
 `configs/controls.yaml` is `extends: ../config.yaml` plus the recipes, sweeps and title that
-differ. A layer cannot remove a key of its base: a variant that drops some of the base's models,
-recipes or sweeps is written as its own file (`configs/tiny.yaml`, `configs/grid.yaml`).
+differ. A layer removes a key of its base with `remove:` (a list of dotted keys, e.g.
+`remove: [recipes.gold, sweeps]`), deleted before the layer is merged over the base; the
+schema's default then applies.
 
 `<name>` stands for a name you choose (a model or a recipe).
 """

@@ -121,7 +121,28 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
                 f"{source}: models.{name}.pretrain",
                 "only the synthetic question source can pretrain models",
             )
+    _check_prompt_and_shapes(config, source)
     questions.check(config["questions"], f"{source}: questions")
+
+
+def _check_prompt_and_shapes(config: Mapping[str, Any], source: str) -> None:
+    """Each prompt template holds its placeholder; a pretrained model's heads divide its width."""
+    for key, placeholder in (("question_template", "{question}"), ("answer_template", "{answer}")):
+        if placeholder not in config["prompt"][key]:
+            raise InputError(
+                f"{source}: prompt.{key}",
+                f"{config['prompt'][key]!r} has no {placeholder}: put it where the text goes",
+            )
+    for name, model in config["models"].items():
+        shape = model.get("pretrain")
+        if not isinstance(shape, Mapping) or "hidden_size" not in shape:
+            continue
+        if shape["hidden_size"] % shape["n_heads"]:
+            raise InputError(
+                f"{source}: models.{name}.pretrain.n_heads",
+                f"{shape['n_heads']} heads do not divide hidden_size {shape['hidden_size']}: "
+                "pick a divisor of it",
+            )
 
 
 def check_sizes(config: Mapping[str, Any], source: str = "config") -> None:

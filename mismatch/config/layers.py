@@ -39,7 +39,10 @@ def _load_layer(path: Path, chain: list[Path]) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as err:
-        raise InputError(str(path), f"not valid YAML ({' '.join(str(err).split())})") from None
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path}, line {mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(err, "problem", None) or " ".join(str(err).split())
+        raise InputError(where, f"not valid YAML ({problem}); fix the file there") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -35,14 +35,18 @@ MODEL_SOURCES = tuple(SOURCES)  # mismatch.models.sources: one entry per kind of
 
 
 def drop_unset_model_sources(config: dict[str, Any]) -> None:
-    """Remove model sources set to null, so an overlay can switch a base config's hub model to a
-    local directory (``hub: null`` and ``path: ...``: mappings merge, so the base's ``hub`` would
-    otherwise stay)."""
+    """Remove model sources (and a GGUF spec's keys) set to null, so an overlay can switch a base
+    config's hub model to a local directory (``hub: null`` and ``path: ...``: mappings merge, so
+    the base's ``hub`` would otherwise stay)."""
     for spec in (config.get("models") or {}).values():
         if isinstance(spec, dict):
             for key in MODEL_SOURCES:
                 if key in spec and spec[key] is None:
                     del spec[key]
+            gguf = spec.get("gguf")
+            if isinstance(gguf, dict):  # `package: null, file: null` beside `path:` likewise
+                for key in [k for k, v in gguf.items() if v is None]:
+                    del gguf[key]
 
 
 def schema_error(config: Mapping[str, Any], schema_path: str | Path) -> str | None:

@@ -10,7 +10,6 @@ study (``gguf_cache``), so rerunning, moving or cloning a study never converts a
 from __future__ import annotations
 
 import hashlib
-import importlib
 import importlib.metadata as metadata
 import json
 import os
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mismatch.errors import InputError
+from mismatch.models.gguf_files import has_chat_template, metadata_keys, package_parts
 
 PROVENANCE = "gguf_provenance.json"
 
@@ -31,75 +31,52 @@ def default_cache() -> Path:
     return Path(base) / "mismatch" / "gguf"
 
 
-def _package_file(package: str, file: str, where: str) -> Path | None:
-    """``file`` as installed by distribution ``package`` (None where the package does not ship
-    it); a one-line error where the package is not installed."""
-    try:
-        dist = metadata.distribution(package)
-    except metadata.PackageNotFoundError:
-        raise InputError(where, f"package {package!r} is not installed (pip install it)") from None
-    for entry in dist.files or []:
-        if Path(str(entry)).name == file:
-            return Path(str(dist.locate_file(entry)))
-    return None
-
-
-def _assembler(package: str, where: str) -> Any:
-    """The module of ``package`` whose ``assemble(output_path=...)`` writes its GGUF file."""
-    dist = metadata.distribution(package)
-    top_level = (dist.read_text("top_level.txt") or package.replace("-", "_")).split()
-    module = importlib.import_module(top_level[0])
-    if not callable(getattr(module, "assemble", None)):
-        raise InputError(where, f"package {package!r} ships no such file and has no assemble()")
-    return module
-
-
 def check_spec(spec: Mapping[str, Any], where: str) -> None:
-    """Refuse, in one line, a GGUF spec whose file cannot be had (before any job runs)."""
+    """Refuse, in one line, a GGUF spec whose file cannot be had or is not GGUF (before any job
+    runs; the package's files are found through its RECORD, its code never runs)."""
+    parts = spec_parts(spec, where)
+    metadata_keys(parts, f"{where}: {parts[0]}")
+
+
+def spec_parts(spec: Mapping[str, Any], where: str) -> list[Path]:
+    """The installed file(s) making up the GGUF file of ``spec``: its ``path``, the file a
+    package ships, or the chunks it ships for the workflow to assemble."""
     if "path" in spec:
         path = Path(spec["path"])
         if not path.is_file():
             raise InputError(f"{where}.path", f"no such GGUF file {path}")
-        return
+        return [path]
     if "package" not in spec or "file" not in spec:
         raise InputError(where, "give path, or package and file")
-    if _package_file(spec["package"], spec["file"], where) is None:
-        module = _assembler(spec["package"], where)
-        name = getattr(module, "MODEL_NAME", None)
-        if name is not None and name != spec["file"]:
-            raise InputError(
-                f"{where}.file",
-                f"package {spec['package']!r} assembles {name!r}, not {spec['file']!r}",
-            )
+    return package_parts(spec["package"], spec["file"], where)
 
 
-def shipped_file(spec: Mapping[str, Any], where: str) -> Path | None:
-    """The GGUF file of ``spec`` where it already exists (a path, or a file a package ships);
-    None where a package's ``assemble()`` writes it first."""
-    if "path" in spec:
-        return Path(spec["path"])
-    return _package_file(spec["package"], spec["file"], where)
-
-
-def has_chat_template(path: Path) -> bool:
-    """Whether a GGUF file carries a chat template (instruct models do, base models do not)."""
-    from gguf import GGUFReader
-
-    return "tokenizer.chat_template" in GGUFReader(path).fields
+def spec_has_chat_template(spec: Mapping[str, Any], where: str) -> bool | None:
+    """Whether the GGUF file of ``spec`` carries a chat template (None where it cannot be read:
+    the planning check of the file itself says why)."""
+    try:
+        return has_chat_template(spec_parts(spec, where))
+    except (InputError, OSError):
+        return None
 
 
 def locate(spec: Mapping[str, Any], cache: Path, where: str) -> Path:
-    """The GGUF file of ``spec``: its ``path``, the file a package ships, or the file the
-    package's own ``assemble()`` writes (into ``cache``; it checks its sha256)."""
-    check_spec(spec, where)
-    if "path" in spec:
-        return Path(spec["path"])
-    shipped = _package_file(spec["package"], spec["file"], where)
-    if shipped is not None:
-        return shipped
-    module = _assembler(spec["package"], where)
-    cache.mkdir(parents=True, exist_ok=True)
-    return Path(module.assemble(output_path=cache / "assembled" / spec["file"]))
+    """The GGUF file of ``spec``: its ``path``, the file a package ships, or the file assembled
+    (once, atomically) from the chunks a package ships, under ``cache``."""
+    parts = spec_parts(spec, where)
+    if len(parts) == 1:
+        return parts[0]
+    target = cache / "assembled" / spec["file"]
+    if target.is_file() and target.stat().st_size == sum(p.stat().st_size for p in parts):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    with open(staging, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as handle:
+                shutil.copyfileobj(handle, out, 1 << 20)
+    os.replace(staging, target)
+    return target
 
 
 def sha256_of(path: Path) -> str:

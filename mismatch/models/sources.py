@@ -45,10 +45,9 @@ def _path_chat(value: Any) -> bool | None:
 
 
 def _gguf_chat(value: Any) -> bool | None:
-    from mismatch.models.gguf import has_chat_template, shipped_file
+    from mismatch.models.gguf import spec_has_chat_template
 
-    path = shipped_file(value, "gguf")
-    return has_chat_template(path) if path is not None and path.is_file() else None
+    return spec_has_chat_template(value, "gguf")
 
 
 def _unknown(value: Any) -> bool | None:

@@ -144,6 +144,15 @@ def _check_files(questions: Questions, where: str) -> None:
             raise InputError(f"{where}.files.{split}", "required when source is 'files'")
         if not Path(files[split]).is_file():
             raise InputError(f"{where}.files.{split}", f"no such file {files[split]}")
+    from mismatch.questions.user_sets import check_disjoint, load_question_file
+
+    try:  # a file that cannot be read is reported by its job (file_questions), with its log
+        sets = {
+            files[split]: load_question_file(files[split]) for split in ("pool", "test", "format")
+        }
+    except (InputError, OSError, ValueError):
+        return
+    check_disjoint(sets)
 
 
 def _file_count(questions: Questions, split: str) -> int:

@@ -81,11 +81,20 @@ def check_questions(table: pd.DataFrame, where: str) -> pd.DataFrame:
 
 
 def check_disjoint(sets: Mapping[str, pd.DataFrame]) -> None:
-    """No two sets (keyed by file name) share a question id or a normalised question text."""
+    """No two sets (keyed by file name) share a question id, a normalised question text or an
+    ``entity`` (a cluster in two splits would leak what the test asks into the pool)."""
     names = list(sets)
     for i, first in enumerate(names):
         for second in names[i + 1 :]:
             a, b = sets[first], sets[second]
+            if "entity" in a.columns and "entity" in b.columns:
+                entities = sorted(set(a["entity"].astype(str)) & set(b["entity"].astype(str)))
+                if entities:
+                    raise InputError(
+                        first,
+                        f"shares {len(entities)} entity(ies) with {second}, e.g. "
+                        f"{entities[0]!r}: an entity's questions belong to one split (move them)",
+                    )
             shared = set(a["question_id"]) & set(b["question_id"])
             shared |= set(a.loc[question_keys(a).isin(set(question_keys(b))), "question_id"])
             if shared:
