@@ -19,6 +19,7 @@ from typing import Any
 
 from mismatch.config.settings import estimated_params
 from mismatch.config.sizes import answering_work, student_job_work
+from mismatch.questions.sources import pretrained_world
 from mismatch.resources import work_seconds
 
 # Seconds per pretraining token x parameter on this project's 2-core CPU: the default study's
@@ -66,7 +67,7 @@ def study_jobs(config: Mapping[str, Any]) -> list[Job]:
     """The study's jobs with their expected seconds (the default target, from the config)."""
     models, students = list(config["models"]), list(config["students"])
     vocab = config["questions"]["synthetic"]["vocab_size"]
-    synthetic = config["questions"]["source"] == "synthetic"
+    synthetic = pretrained_world(config) is not None  # tiny models pretrained here
     per_student = {"student": 1, "recipe": len(config["recipes"])}.get(
         config["finetune"]["job_per"], len(config["recipes"]) * len(config["seeds"]["finetune"])
     )

@@ -49,6 +49,7 @@ config.update(_planned)
 # where each file lies in it.
 STUDY = config["study"]
 _CONFIGFILE = (workflow.overwrite_configfiles or workflow.configfiles or ["config"])[-1]
+_SOURCE = os.path.relpath(_CONFIGFILE)  # errors name the config file given and the key
 OUT = studies.study_dir(STUDY)
 KNOWING = cfg.knowledge_basis(config)  # the study's one definition of knowing (knowledge.basis)
 PATHS = layout.StudyPaths(OUT, KNOWING)
