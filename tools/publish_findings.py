@@ -47,6 +47,10 @@ from mismatch.knowing.knowledge_checks import (  # noqa: E402
 )
 from mismatch.report.confirmation_prose import confirmation_markdown  # noqa: E402
 from mismatch.report.contrast_prose import contrast_row, contrast_sentence, control_sentence  # noqa: E402
+from mismatch.report.correction_page import (  # noqa: E402
+    corrections_section,
+    corrections_sentence,
+)
 from mismatch.report.figures import plot_effect_by_gap  # noqa: E402
 from mismatch.report.rendering import (  # noqa: E402
     default_world_sentence,
@@ -623,10 +627,16 @@ def real_rendered(results: Path = REAL_RESULTS) -> tuple[str, str]:
         controls.append(control_sentence(contrasts, student, direction["treatment"], "own"))
     line = run_line(run, env)
     prereg = f"[{run['preregistration']}]({run['preregistration']})"
+    corrected, section = "", ""
+    if (results / "corrections").is_dir():  # tools/correct_published_run.py (issue 31)
+        paper, reverse = list(run["directions"])
+        n_boot = validated(layered_config([ROOT / run["config"]]))["summary"]["n_boot"]
+        corrected = corrections_sentence(results / "corrections", paper, reverse) + "\n"
+        section = corrections_section(results / "corrections", paper, reverse, n_boot)
     readme_block = (
         f"{' '.join(sentences)}\n{line} Design pre-registered in {prereg}; every table: "
         "[docs/real-small.md](docs/real-small.md), rendered from "
-        "[docs/results/real-small/](docs/results/real-small/).\n"
+        "[docs/results/real-small/](docs/results/real-small/).\n" + corrected
     )
     figures = sorted(p.name for p in REAL_FIGURES.glob("*.png"))
     speed = ""
@@ -653,6 +663,7 @@ def real_rendered(results: Path = REAL_RESULTS) -> tuple[str, str]:
         + "".join(f"- {s}\n" for s in sentences)
         + "".join(f"- {c}\n" for c in controls if c)
         + "\n"
+        + section
         + "".join(f"![{name}](../figures/real-small/{name})\n\n" for name in figures)
         + speed
         + ("\n" + (results / "summary.md").read_text()).replace("\n# ", "\n## ", 1).lstrip("\n")
