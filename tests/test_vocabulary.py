@@ -3,6 +3,7 @@ the package facts and a user table; the answer-type check of knowing."""
 
 import pandas as pd
 import pytest
+from conftest import defaults
 
 from mismatch.answers.grading import is_correct, label_answer
 from mismatch.answers.vocabulary import (
@@ -169,3 +170,31 @@ def test_mentions_take_the_longest_name_at_each_position():
 def test_an_answer_of_another_relations_type_is_a_format_failure(vocabulary, answer, relation,
                                                                  kind):  # fmt: skip
     assert answer_type(answer, relation, vocabulary) == kind
+
+
+def test_fact_studies_graded_by_contains_carry_the_vocabulary_to_their_jobs():
+    from mismatch.config.settings import vocabulary_setting
+
+    facts = {"questions": {"source": "facts", "facts": {"table": None, "max_cities": 1500}}}
+    assert vocabulary_setting({**facts, "answering": {"grading": "contains"}}) == {
+        "vocabulary": {"table": None, "max_cities": 1500}
+    }
+    assert vocabulary_setting({**facts, "answering": {"grading": "exact"}}) == {}
+    synthetic = {"questions": {"source": "synthetic"}, "answering": {"grading": "contains"}}
+    assert vocabulary_setting(synthetic) == {}
+
+
+def test_labels_of_a_fact_study_use_each_questions_relation_vocabulary(facts, vocabulary):
+    from mismatch.answers.answering import graders_of
+    from mismatch.answers.prompting import PromptFormat
+    from mismatch.training.labels import label_answers
+
+    questions = facts.set_index("question_id").loc[["city_country-seoul-kr"] * 1].reset_index()
+    answers = questions.assign(prediction="North Korea", answer="North Korea", stopped=True)
+    base = answers.assign(correct=False)
+    prompt = PromptFormat.from_config(defaults("prompt"))
+    plain = label_answers(answers, base, prompt, grading_rule="contains")
+    graded = label_answers(
+        answers, base, prompt, grading_rule="contains", graders=graders_of(questions, vocabulary)
+    )
+    assert plain.label.tolist() == ["correct"] and graded.label.tolist() == ["wrong"]

@@ -13,6 +13,7 @@ the file, the column or row and what is wrong.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mismatch.answers.vocabulary import Vocabulary, vocabulary_from_questions
 from mismatch.errors import InputError
 
 SUFFIXES = (".parquet", ".csv", ".jsonl")
@@ -156,6 +158,23 @@ def split_by_cluster(
             raise InputError(where, f"{len(facts)} facts in {len(clusters)} clusters leave the "
                              f"{split} set empty; lower the test or format size")  # fmt: skip
     return sets
+
+
+@functools.cache
+def _vocabulary(table: str | None, max_cities: int | None) -> Vocabulary:
+    if table:
+        return vocabulary_from_questions(load_fact_table(table))
+    from mismatch.questions.package_facts import package_vocabulary
+
+    return package_vocabulary(1500 if max_cities is None else max_cities)
+
+
+def fact_vocabulary(spec: Mapping[str, Any] | None) -> Vocabulary | None:
+    """The closed answer vocabularies of a fact study (``answering_settings``' ``vocabulary``:
+    the user's ``table``, else the package facts with ``max_cities``), or None without one."""
+    if not spec:
+        return None
+    return _vocabulary(spec.get("table"), spec.get("max_cities"))
 
 
 def fact_sets(settings: Mapping[str, Any], seed: int) -> dict[str, pd.DataFrame]:
