@@ -38,6 +38,7 @@ from mismatch.config.settings import (
     recipe_stopping,
     source_models,
     teacher_of,
+    vocabulary_setting,
 )
 from mismatch.config.sizes import (
     answer_shards,
@@ -98,4 +99,5 @@ __all__ = [
     "student_job_work",
     "teacher_of",
     "validated",
+    "vocabulary_setting",
 ]
