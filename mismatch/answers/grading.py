@@ -11,9 +11,10 @@ Precedence of ``label_answer`` (first rule that applies wins):
    ``max_new_tokens`` before the end of the line, or its line does not fit the prompt's answer
    template (``PromptFormat.fits``; e.g. "The answer is b" without the template's closing
    period). The caller decides well-formedness (``mismatch.training.labels.is_well_formed``).
-   Under ``contains`` an answer that repeats a run of words three times in a row ("CFA Franc CFA
-   Franc CFA Franc") is malformed too. This comes before ``contains``: a cut-off repetition that
-   happens to hold an alias is not an answer;
+   Under ``contains`` with a ``grader`` an answer that repeats a run of words three times in a row
+   ("CFA Franc CFA Franc CFA Franc") is malformed too (without one, the published runs' tables
+   stay reproducible: their repeated answers stay wrong). This comes before ``contains``: a
+   cut-off repetition that happens to hold an alias is not an answer;
 4. under the ``contains`` rule, a gold alias occurs as whole words in the prediction -> ``correct``.
    With a ``grader`` (the relation's closed vocabulary, ``mismatch.answers.vocabulary``) the
    answer must name a gold alias and no other member of the relation: "North Korea" is wrong for
@@ -109,7 +110,7 @@ def is_correct(
         raise ValueError(f"unknown grading rule {rule!r}; expected one of {GRADING_RULES}")
     if matches_alias(prediction, aliases):
         return True
-    if rule == "exact" or not well_formed or is_repetitive(prediction):
+    if rule == "exact" or not well_formed or (grader is not None and is_repetitive(prediction)):
         return False
     return _contains(prediction, list(aliases), grader) and not is_abstention(prediction)
 
@@ -174,7 +175,7 @@ def label_answer(
         return "abstain"
     if not well_formed or not prediction.strip():
         return "malformed"
-    if rule == "contains" and is_repetitive(prediction):
+    if rule == "contains" and grader is not None and is_repetitive(prediction):
         return "malformed"
     if rule == "contains" and _contains(prediction, aliases, grader):
         return "correct"
