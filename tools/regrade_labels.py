@@ -34,7 +34,7 @@ def regrade(results: Path) -> tuple[int, int, list[str]]:
         metadata = read_metadata(path)
         rule = metadata["settings"]["grading"]
         base_path = results / world / "answers" / student / "test.parquet"
-        prompt = PromptFormat(**read_metadata(base_path)["prompt"])
+        prompt = PromptFormat.from_config(read_metadata(base_path)["prompt"])  # plain or chat
         truth = results / world / "world" / "truth" / f"{student}.parquet"
         basis = metadata.get("knowledge_basis", "measured")
         knows = truly_known(read_parquet(truth)) if basis == "truth" else None
