@@ -40,6 +40,7 @@ from mismatch.config.settings import (
     recipe_stopping,
     source_models,
     teacher_of,
+    vocabulary_setting,
 )
 from mismatch.config.sizes import (
     answer_shards,
@@ -113,4 +114,5 @@ __all__ = [
     "student_job_work",
     "teacher_of",
     "validated",
+    "vocabulary_setting",
 ]

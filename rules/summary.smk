@@ -33,6 +33,7 @@ rule gather_labels:
         mem_mb=2000,
         runtime=10,
     params:
+        **cfg.vocabulary_setting(config),
         code=code("gather_labels"),
         patterns=PATTERNS,
         grading=config["answering"]["grading"],

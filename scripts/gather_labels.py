@@ -18,11 +18,13 @@ from mismatch.analysis.gathering import (
 from mismatch.answers.prompting import PromptFormat
 from mismatch.io import write_csv, write_json, write_parquet
 from mismatch.joblog import job_log
+from mismatch.questions.fact_sets import fact_vocabulary
 
 with job_log(snakemake.log[0]) as log:
     params, inputs, outputs = snakemake.params, snakemake.input, snakemake.output
     patterns = params.patterns
     knows = collect_knows(inputs.knows, patterns["knows"])
+    questions = collect_questions(inputs.questions, patterns["questions"], params.cluster)
     labels = pd.concat(
         [
             collect_labels(inputs.labels),
@@ -32,13 +34,14 @@ with job_log(snakemake.log[0]) as log:
                 params.grading,
                 PromptFormat.from_config(params.prompt),
                 knows=knows_on_test(knows),
+                vocabulary=fact_vocabulary(getattr(params, "vocabulary", None)),
+                questions=questions,
             ),
         ],
         ignore_index=True,
     )
     log(f"{len(labels)} labelled answers")
     write_parquet(labels, outputs.labels)
-    questions = collect_questions(inputs.questions, patterns["questions"], params.cluster)
     write_parquet(questions, outputs.questions)
     write_parquet(collect_recipes(inputs.recipes), outputs.recipes)
     write_parquet(collect_losses(inputs.losses, patterns["losses"]), outputs.losses)

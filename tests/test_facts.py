@@ -163,3 +163,34 @@ def test_the_cluster_unit_is_named_by_the_question_source():
     assert unit("config.yaml") == "person"
     assert unit("configs/real-small.yaml") == "country"
     assert unit("configs/real-small.yaml", table="facts.csv") == "cluster"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (
+            "nulls.csv",
+            "question,answers,relation,cluster,popularity\nA?,x,r,c1,3\nB?,y,,,\nC?,z,r,c2,1\n",
+        ),
+        (
+            "nulls.jsonl",
+            '{"question": "A?", "answers": ["x"], "relation": "r", "cluster": "c1", '
+            '"popularity": 3}\n'
+            '{"question": "B?", "answers": ["y"], "relation": null, "cluster": null, '
+            '"popularity": null}\n'
+            '{"question": "C?", "answers": ["z"], "relation": "r", "cluster": "c2", '
+            '"popularity": 1}\n',
+        ),
+    ],
+)
+def test_an_optional_column_may_hold_nulls(tmp_path, name, text):
+    """A null (JSON null, an empty CSV cell) is "not given" for that row: the default relation,
+    the question its own cluster, no popularity; the table splits (issue 31)."""
+    path = tmp_path / name
+    path.write_text(text)
+    table = load_fact_table(path)
+    assert table["relation"].tolist() == ["r", "fact", "r"]
+    assert table.loc[0, "entity"] == "c1" and table.loc[1, "entity"] == table.loc[1, "question_id"]
+    assert table.loc[0, "popularity"] == 3.0 and pd.isna(table.loc[1, "popularity"])
+    sets = split_by_cluster(table, 1, 1, seed=1, where=str(path))
+    assert sorted(len(s) for s in sets.values()) == [1, 1, 1]

@@ -73,6 +73,7 @@ def test_check_mode_fails_on_a_hand_edited_readme(tmp_path, monkeypatch):
     readme.write_text(re.sub(r"difference of \+", "difference of +1", text, count=1))
     for folder in ("docs", "figures"):  # the committed pages and figures, the edited README
         (tmp_path / folder).symlink_to(ROOT / folder)
+    (tmp_path / "configs").symlink_to(ROOT / "configs")  # the runs' configs (their settings)
     monkeypatch.setattr(publish_findings, "SITE", Site(tmp_path))
     monkeypatch.setattr("sys.argv", ["publish_findings.py", "--check"])
     assert publish_findings.main() == 1

@@ -70,6 +70,21 @@ REFUSALS = [
     "Honestly, I don't know for sure.",
     "I'm unable to answer that.",
     "I don't know, sorry.",
+    # hedged lead-ins and trailing clauses (issue 31: real models hedge)
+    "I'm sorry, but I don't know.",
+    "I'm sorry, but I don't know the answer to that question.",
+    "Unfortunately, I am not sure what the capital of Chad is.",
+    "Unfortunately, I don't know the capital of Chad.",
+    "I'm afraid I don't know.",
+    "To be honest, I have no idea.",
+    "I'm sorry, I don't have that information.",
+    "I'm not sure. I don't know the answer.",
+    "I don't know the answer to that question, I'm afraid.",
+    "I am not sure about that.",
+    # the fine-tuned students' own refusals in the published real-model run
+    # (docs/results/real-small/inputs/labels.parquet: 15,022 and 12 answers)
+    "I don't know.",
+    "I don’t know.",
 ]
 NOT_REFUSALS = [
     "Paris",
@@ -86,6 +101,15 @@ NOT_REFUSALS = [
     "The unknown soldier",
     "I do know",
     "",
+    "I don't know which, maybe Paris",
+    "Not sure what it is, probably Paris.",
+    "I'm not sure the capital is Paris",
+    "I don't know the capital of Chad, maybe N'Djamena.",
+    # the base models' answers in the published real-model run (none of them is a refusal)
+    "Larkana is a small island nation in the Mediterranean Sea.",
+    "The Albanian pound is the official currency of Albania.",
+    "Finland is a Nordic country located in Europe.",
+    "Sierra Leone",
 ]
 
 
@@ -133,7 +157,9 @@ def test_label_answer():
         ("Lyon", "exact", "malformed"),  # not well formed and not right: malformed, never wrong
         ("Paris", "exact", "correct"),  # right answers stay right
         ("I don't know", "exact", "abstain"),  # refusals stay refusals
-        ("the city of Paris", "contains", "correct"),
+        # the malformed check comes before contains (issue 31): a cut-off answer holding an alias
+        # is not an answer (the registered run graded it correct)
+        ("the city of Paris", "contains", "malformed"),
         ("the city of Paris", "exact", "malformed"),
         ("", "exact", "malformed"),
     ],

@@ -93,3 +93,12 @@ def test_sets_sharing_a_question_are_refused():
     check_disjoint({"pool.jsonl": first.iloc[:1], "test.jsonl": second})
     with pytest.raises(InputError, match=r"pool.jsonl: shares 1 question\(s\) with test.jsonl"):
         check_disjoint({"pool.jsonl": first, "test.jsonl": second})
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".jsonl"])
+def test_an_optional_column_may_hold_nulls(tmp_path, suffix):
+    """A null entity or attribute is "not given": the question is its own entity (issue 31)."""
+    rows = [{**ROWS[0], "entity": "Hamlet", "attribute": "author"}, {**ROWS[1], "entity": None}]
+    questions = load_question_file(write(tmp_path / f"set{suffix}", rows))
+    assert questions.entity.to_list() == ["Hamlet", "q2"]
+    assert questions.attribute.to_list() == ["author", "fact"]

@@ -65,3 +65,29 @@ def test_the_converted_models_are_pointers_to_the_cache_with_their_provenance(st
 def test_a_rerun_plans_nothing(study):
     run = snakemake(ROOT, study.parents[1], ROOT / "configs/real-small-ci.yaml", "-n")
     assert run.returncode == 0 and planned_rules(run.output) == {}, run.output[-3000:]
+
+
+def test_labels_are_graded_with_the_relations_vocabularies_and_regrade_the_same(study):
+    """A fact study under contains grades with each relation's closed vocabulary (issue 31):
+    no correct label names another member of its relation; tools/regrade_labels.py, which reads
+    the vocabulary from the label files' settings, finds every label unchanged."""
+    import sys
+
+    from mismatch.answers.grading import normalize_answer
+    from mismatch.answers.vocabulary import mentions
+    from mismatch.questions.package_facts import package_vocabulary
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import regrade_labels
+
+    n_files, n_answers, differ = regrade_labels.regrade(study)
+    assert n_files > 0 and n_answers > 0 and differ == []
+    labels = pd.read_parquet(study / "summary" / "inputs" / "labels.parquet")
+    questions = pd.read_parquet(study / "summary" / "inputs" / "questions.parquet")
+    gold = questions.set_index("question_id")["answers"]
+    relation = questions.set_index("question_id")["relation"]
+    vocabulary = package_vocabulary()
+    correct = labels[labels.label == "correct"]
+    for answer, qid in zip(correct.answer, correct.question_id, strict=True):
+        own = vocabulary.of(relation.loc[qid]) - {normalize_answer(a) for a in gold.loc[qid]}
+        assert not set(mentions(answer, vocabulary.names)) & own, (qid, answer)

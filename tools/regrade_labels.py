@@ -10,8 +10,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from mismatch.answers.answering import graders_of  # noqa: E402
 from mismatch.answers.prompting import PromptFormat  # noqa: E402
 from mismatch.io import read_metadata, read_parquet  # noqa: E402
+from mismatch.questions.fact_sets import fact_vocabulary  # noqa: E402
 from mismatch.training.labels import LABEL_COLUMNS, label_answers, truly_known  # noqa: E402
 
 
@@ -32,11 +34,14 @@ def regrade(results: Path) -> tuple[int, int, list[str]]:
         metadata = read_metadata(path)
         rule = metadata["settings"]["grading"]
         base_path = results / world / "answers" / student / "test.parquet"
-        prompt = PromptFormat(**read_metadata(base_path)["prompt"])
+        prompt = PromptFormat.from_config(read_metadata(base_path)["prompt"])  # plain or chat
         truth = results / world / "world" / "truth" / f"{student}.parquet"
         basis = metadata.get("knowledge_basis", "measured")
         knows = truly_known(read_parquet(truth)) if basis == "truth" else None
-        new = label_answers(table, base, prompt, grading_rule=rule, knows=knows)
+        vocabulary = fact_vocabulary(metadata["settings"].get("vocabulary"))  # a fact study
+        asked = questions.set_index("question_id").loc[stored["question_id"]].reset_index()
+        graders = graders_of(asked, vocabulary)
+        new = label_answers(table, base, prompt, grading_rule=rule, knows=knows, graders=graders)
         if not new.equals(stored[list(LABEL_COLUMNS)]):
             differ.append(str(path))
         answers += len(stored)

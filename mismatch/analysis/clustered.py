@@ -16,6 +16,9 @@ these sums:
   plain bootstrap's (n - 1) / n shrinkage of the variance (material with 3 seed runs).
 * ``sign_flip_test``: the cluster-level test of a contrast: per-person differences (treatment
   minus control, each averaged over its seed runs) with random sign flips.
+* ``bootstrap_p_value``: the two-sided test read off the same replicates as the interval (the
+  same units resampled: persons and seed runs), so a 95% interval covering 0 never sits beside
+  p < 0.05 (the sign-flip test averages over seed runs and ignores their variance).
 * ``random_effects``: the "new worlds" interval, a random-effects meta-analysis of per-world
   estimates (DerSimonian-Laird tau^2, Hartung-Knapp variance with the t distribution on k - 1
   degrees of freedom, never narrower than the fixed-effect variance).
@@ -174,6 +177,20 @@ def percentile_interval(replicates: np.ndarray, confidence: float = 0.95) -> Est
     tail = (1 - confidence) / 2
     low, high = np.quantile(boot, [tail, 1 - tail])
     return Estimate(observed, float(low), float(high), float(boot.std(ddof=1)))
+
+
+def bootstrap_p_value(replicates: np.ndarray) -> float:
+    """Two-sided p-value that the difference is 0, from the bootstrap ``replicates`` (index 0 the
+    observed value): twice the smaller share of replicates at or beyond 0 on either side, each
+    counted as (1 + k) / (1 + B). A percentile interval at level 1 - alpha that covers 0 has at
+    least alpha / 2 of the replicates on each side of 0, so then p >= alpha."""
+    boot = replicates[1:]
+    boot = boot[~np.isnan(boot)]
+    if boot.size < 2:
+        return math.nan
+    below = (1 + int(np.sum(boot <= 0))) / (1 + boot.size)
+    above = (1 + int(np.sum(boot >= 0))) / (1 + boot.size)
+    return float(min(1.0, 2 * min(below, above)))
 
 
 def ratio(numerator: str, denominator: str = "n") -> Metric:

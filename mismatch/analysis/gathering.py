@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from mismatch.answers.prompting import PromptFormat
+from mismatch.answers.vocabulary import Vocabulary
 from mismatch.errors import InputError
 from mismatch.io import read_json, read_metadata, read_parquet
 from mismatch.knowing.knows import knows_by_question
@@ -78,19 +79,29 @@ def base_student_labels(
     grading_rule: str,
     prompt: PromptFormat,
     knows: Mapping[tuple[int, str], pd.Series],
+    vocabulary: Vocabulary | None = None,
+    questions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Labels of each base student's own (k-shot, not fine-tuned) test answers, as recipe
-    ``base`` with seed run 0; world and student are read from each path under ``pattern``."""
+    ``base`` with seed run 0; world and student are read from each path under ``pattern``.
+    With ``vocabulary`` (a fact study under contains) each answer is graded against its
+    relation's, the relation read from ``questions`` (``collect_questions``)."""
     tables = []
     for path in paths:
         keys = parse_keys(path, pattern)
         answers = read_parquet(path)
+        graders = None
+        if vocabulary is not None and questions is not None:
+            world = questions[questions["world_seed"] == keys["world_seed"]]
+            relation = world.set_index("question_id")["relation"]
+            graders = [vocabulary.grader(str(relation.loc[q])) for q in answers["question_id"]]
         labels = label_answers(
             answers,
             answers,
             prompt,
             grading_rule=grading_rule,
             knows=knows[(keys["world_seed"], keys["student"])],
+            graders=graders,
         )
         tables.append(
             labels.assign(

@@ -12,11 +12,14 @@ import pandas as pd
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from mismatch.answers.generation import generate_lines
-from mismatch.answers.grading import is_correct
+from mismatch.answers.grading import Grader, is_correct
 from mismatch.answers.prompting import PromptFormat, k_shot_prompts
+from mismatch.answers.vocabulary import Vocabulary
+from mismatch.errors import InputError
 from mismatch.io import read_parquet, write_parquet
 from mismatch.models.loading import load_model, model_source
 from mismatch.provenance import git_commit, library_versions
+from mismatch.questions.fact_sets import fact_vocabulary
 
 ANSWER_COLUMNS = [
     "question_id",
@@ -47,8 +50,12 @@ def answer_questions(
     max_new_tokens: int,
     grading_rule: str = "exact",
     prefix_cache: bool = False,
+    vocabulary: Vocabulary | None = None,
 ) -> pd.DataFrame:
     """Greedy answers to ``questions`` after the ``exemplars`` (answered with their first alias).
+
+    ``vocabulary`` (closed answer vocabularies per relation; needs a ``relation`` column) makes
+    ``contains`` grading reject an alias inside another member's name (``label_answer``).
 
     ``prefix_cache``: prefill the exemplar block once for all questions
     (``mismatch.answers.prefix_cache``).
@@ -79,7 +86,14 @@ def answer_questions(
             "stopped": [line.stopped for line in lines],
             "answer": answers,
             "correct": [
-                is_correct(a, gold, grading_rule) for a, gold in zip(answers, aliases, strict=True)
+                is_correct(a, gold, grading_rule, well_formed=ok, grader=grader)
+                for a, gold, ok, grader in zip(
+                    answers,
+                    aliases,
+                    [line.stopped and prompt.fits(line.text) for line in lines],
+                    graders_of(questions, vocabulary),
+                    strict=True,
+                )
             ],
         },
         columns=ANSWER_COLUMNS,
@@ -121,6 +135,15 @@ def answer_provenance(
     }
 
 
+def graders_of(questions: pd.DataFrame, vocabulary: Vocabulary | None) -> list[Grader | None]:
+    """Each question's relation vocabulary for grading (None for all without a vocabulary)."""
+    if vocabulary is None:
+        return [None] * len(questions)
+    if "relation" not in questions.columns:
+        raise InputError("questions", "grading with a vocabulary needs a relation column")
+    return [vocabulary.grader(str(r)) for r in questions["relation"]]
+
+
 def answer_with_provenance(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -144,6 +167,7 @@ def answer_with_provenance(
         max_new_tokens=settings["max_new_tokens"],
         grading_rule=settings["grading"],
         prefix_cache=settings["prefix_cache"],
+        vocabulary=fact_vocabulary(settings.get("vocabulary")),
     )
     provenance = answer_provenance(
         model_name=model_name,

@@ -98,7 +98,20 @@ def answering_settings(config: Mapping[str, Any], model: str) -> dict[str, Any]:
         "trust_remote_code": spec["trust_remote_code"],
         "grading": defaults["grading"],
         "prefix_cache": defaults["prefix_cache"],
+        **vocabulary_setting(config),
     }
+
+
+def vocabulary_setting(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"vocabulary": ...}`` where answers are graded by ``contains`` against real facts (the
+    package facts or the user's fact table: closed answer vocabularies,
+    ``mismatch.questions.fact_sets.fact_vocabulary``), else nothing (other studies' settings,
+    and so their jobs' parameters, are unchanged)."""
+    questions = config.get("questions", {})
+    if config["answering"]["grading"] != "contains" or questions.get("source") != "facts":
+        return {}
+    facts = questions.get("facts", {})
+    return {"vocabulary": {"table": facts.get("table"), "max_cities": facts.get("max_cities")}}
 
 
 def estimated_params(model: Mapping[str, Any], vocab_size: int) -> float:

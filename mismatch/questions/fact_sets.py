@@ -5,12 +5,15 @@ table, split into pool, test and format sets by cluster (no cluster in two sets)
 A fact table is one parquet, CSV or JSONL file with a ``question`` and its gold ``answers`` (a
 list; in a CSV a JSON list or aliases separated by ``|``), and optional ``relation``, ``cluster``
 (what the questions' independence is assessed by; default: each question its own) and
-``popularity`` columns. A bad table is refused in one line that names the file, the column or row
-and what is wrong.
+``popularity`` columns. An optional column may hold nulls (JSON ``null``, an empty CSV cell,
+a parquet null): "not given" for that row, which then takes the column's default (relation
+``fact``, its own cluster, no popularity: NaN). A bad table is refused in one line that names
+the file, the column or row and what is wrong.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -21,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mismatch.answers.vocabulary import Vocabulary, vocabulary_from_questions
 from mismatch.errors import InputError
 
 SUFFIXES = (".parquet", ".csv", ".jsonl")
@@ -87,17 +91,35 @@ def load_fact_table(path: str | Path) -> pd.DataFrame:
                              "a JSON list or answers separated by |)")  # fmt: skip
     ids = [f"q{row:06d}-{_digest(q)}" for row, q in enumerate(questions)]
     facts = pd.DataFrame({"question_id": ids, "question": questions, "answers": answers})
-    facts["relation"] = table["relation"].astype(str).to_numpy() if "relation" in table else "fact"
-    facts["entity"] = table["cluster"].astype(str).to_numpy() if "cluster" in table else ids
+    facts["relation"] = _optional(table, "relation", ["fact"] * len(ids))
+    facts["entity"] = _optional(table, "cluster", ids)
     if "popularity" in table:
-        popularity = pd.to_numeric(table["popularity"], errors="coerce")
-        bad = popularity.isna()
+        given = ~table["popularity"].map(_missing).to_numpy()
+        popularity = pd.to_numeric(table["popularity"].where(given), errors="coerce")
+        bad = popularity.isna() & given
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(where, f"row {row + 1}: column popularity is not a number "
                              f"({table['popularity'].iloc[row]!r})")  # fmt: skip
         facts["popularity"] = popularity.to_numpy(dtype=float)
     return facts
+
+
+def _missing(value: Any) -> bool:
+    """A null cell: None, NaN, or a blank string (an empty CSV cell)."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _optional(table: pd.DataFrame, column: str, default: list[str]) -> list[str]:
+    """An optional text column, each null cell replaced by that row's ``default``."""
+    if column not in table:
+        return list(default)
+    return [
+        fallback if _missing(value) else str(value).strip()
+        for value, fallback in zip(table[column], default, strict=True)
+    ]
 
 
 def _digest(text: str) -> str:
@@ -136,6 +158,23 @@ def split_by_cluster(
             raise InputError(where, f"{len(facts)} facts in {len(clusters)} clusters leave the "
                              f"{split} set empty; lower the test or format size")  # fmt: skip
     return sets
+
+
+@functools.cache
+def _vocabulary(table: str | None, max_cities: int | None) -> Vocabulary:
+    if table:
+        return vocabulary_from_questions(load_fact_table(table))
+    from mismatch.questions.package_facts import package_vocabulary
+
+    return package_vocabulary(1500 if max_cities is None else max_cities)
+
+
+def fact_vocabulary(spec: Mapping[str, Any] | None) -> Vocabulary | None:
+    """The closed answer vocabularies of a fact study (``answering_settings``' ``vocabulary``:
+    the user's ``table``, else the package facts with ``max_cities``), or None without one."""
+    if not spec:
+        return None
+    return _vocabulary(spec.get("table"), spec.get("max_cities"))
 
 
 def fact_sets(settings: Mapping[str, Any], seed: int) -> dict[str, pd.DataFrame]:

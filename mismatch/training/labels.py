@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import pandas as pd
 
 from mismatch.answers.answering import answer_questions
-from mismatch.answers.grading import contains_alias, label_answer
+from mismatch.answers.grading import Grader, contains_alias, label_answer
 from mismatch.answers.prompting import PromptFormat
+from mismatch.answers.vocabulary import Vocabulary
 from mismatch.errors import InputError
 from mismatch.models.loading import load_model
 
@@ -45,6 +47,7 @@ def label_answers(
     student_name: str = "student_test",
     base_name: str = "base_test",
     knows: pd.Series | None = None,
+    graders: Sequence[Grader | None] | None = None,
 ) -> pd.DataFrame:
     """Label each fine-tuned student answer ``correct``/``wrong``/``abstain``/``malformed``
     (``mismatch.answers.grading``; ``well_formed`` from ``is_well_formed``).
@@ -54,6 +57,8 @@ def label_answers(
     answer was correct;
     ``contains_alias`` flags answers that contain a gold alias ("right but verbose").
     ``student_name`` and ``base_name`` (e.g. file paths) name the inputs in error messages.
+    ``graders`` (one per answer: its relation's closed vocabulary, or None) go to
+    ``label_answer``.
     """
     for table, name in ((student_test, student_name), (base_test, base_name)):
         if table["question_id"].duplicated().any():
@@ -86,9 +91,13 @@ def label_answers(
             "stopped": [bool(s) for s in stopped],
             "answer": student_test["answer"].to_numpy(),
             "label": [
-                label_answer(answer, aliases, grading_rule, well_formed=ok)
-                for answer, aliases, ok in zip(
-                    student_test["answer"], answers, well_formed, strict=True
+                label_answer(answer, aliases, grading_rule, well_formed=ok, grader=grader)
+                for answer, aliases, ok, grader in zip(
+                    student_test["answer"],
+                    answers,
+                    well_formed,
+                    graders or [None] * len(answers),
+                    strict=True,
                 )
             ],
             "well_formed": well_formed,
@@ -116,6 +125,7 @@ def evaluate_student(
     dtype: str = "auto",
     device_map: str | dict | None = None,
     prefix_cache: bool = False,
+    vocabulary: Vocabulary | None = None,
 ) -> pd.DataFrame:
     """Answer ``test_questions`` zero-shot with base model + adapter, as an answer table.
 
@@ -139,4 +149,5 @@ def evaluate_student(
         max_new_tokens=max_new_tokens,
         grading_rule=grading_rule,
         prefix_cache=prefix_cache,
+        vocabulary=vocabulary,
     )

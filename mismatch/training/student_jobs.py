@@ -32,13 +32,14 @@ from typing import Any
 
 import pandas as pd
 
-from mismatch.answers.answering import answer_questions
+from mismatch.answers.answering import answer_questions, graders_of
 from mismatch.answers.prompting import PromptFormat
 from mismatch.configuration import code_digest
 from mismatch.errors import InputError
 from mismatch.io import atomic_path, read_parquet, write_parquet
 from mismatch.knowing.knows import definition_of, knows_by_question
 from mismatch.knowing.slick import attach_categories
+from mismatch.questions.fact_sets import fact_vocabulary
 from mismatch.recipes.sets import seed_set
 from mismatch.training import finetune as finetune_module
 from mismatch.training.finetune import EarlyStopping, finetune_from_config
@@ -140,10 +141,12 @@ def label_seed(
     ``identity`` (world seed ``w``, ``student``, ``recipe``, fine-tuning ``seed``) becomes the
     ``world_seed``, ``student``, ``recipe`` and ``ft_seed`` columns.
     """
+    questions = read_parquet(inputs.questions)
+    vocabulary = fact_vocabulary(answering.get("vocabulary"))  # real facts under contains
     answers = evaluate_student(
         inputs.base,
         adapter_dir,
-        read_parquet(inputs.questions),
+        questions,
         prompt,
         batch_size=answering["batch_size"],
         max_new_tokens=answering["max_new_tokens"],
@@ -151,6 +154,7 @@ def label_seed(
         dtype=answering["dtype"],
         device_map=answering.get("device_map"),
         prefix_cache=answering["prefix_cache"],
+        vocabulary=vocabulary,
     )
     labels = label_answers(
         answers,
@@ -158,6 +162,7 @@ def label_seed(
         prompt,
         grading_rule=answering["grading"],
         knows=student_knows(inputs.knows)[0] if inputs.knows else None,
+        graders=graders_of(questions, vocabulary),
     )
     labels = labels.assign(
         student=identity["student"],
