@@ -22,6 +22,7 @@ from mismatch.publishing.runs import (
     run_wall_seconds,
 )
 from mismatch.publishing.site import REAL_END, REAL_START, SITE, Site
+from mismatch.publishing.speed_text import per_model_report
 from mismatch.publishing.summaries import REAL_QUESTION, contrast_answer, screen, table_links
 from mismatch.report.rendering import name_clusters, outcome_table
 
@@ -100,8 +101,6 @@ def real_rendered(site: Site = SITE) -> tuple[str, str]:
     figures = sorted(p.name for p in site.real_figures.glob("*.png"))
     speed = ""
     if (results / "benchmark.json").exists():  # tools/benchmark.py --per-model --json ...
-        from tools.benchmarking.reports import per_model_report
-
         measured = json.loads((results / "benchmark.json").read_text())
         speed = (
             "## Speed on the machine that ran it\n\n"
