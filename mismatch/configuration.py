@@ -40,6 +40,7 @@ from mismatch.config.settings import (
     teacher_of,
 )
 from mismatch.config.sizes import (
+    answer_job_work,
     answer_shards,
     answered_splits,
     answering_work,
@@ -61,6 +62,7 @@ __all__ = [
     "REMOVE",
     "SCHEMA_PATH",
     "SELF",
+    "answer_job_work",
     "answer_shards",
     "answered_splits",
     "answering_settings",

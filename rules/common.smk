@@ -149,20 +149,51 @@ def answer_shard_files(wildcards):
     ]
 
 
-def answering_models(wildcards):
-    """The models one grouped answering job answers with: every model of the world
-    (``answering.job_per: world``) or the job's own (``model``)."""
-    if ANSWER_JOB_PER == "world":
-        return MODELS
-    return [wildcards.model]
+# An answer_questions job's name in logs and benchmarks (answering.job_per: rules/answers.smk).
+ANSWER_JOB = {"world": "all_models", "model": "{model}", "split": "{model}/{split}.{shard}"}[
+    ANSWER_JOB_PER
+]
 
 
-def answering_model_dirs(wildcards):
-    """Where the models of a grouped answering job are loaded from, in ``answering_models`` order."""
+def answer_job_outputs():
+    """The answer files of one answer_questions job, one per unit: every model's (world) or the
+    job model's (model) answered splits, or one shard of one split (split)."""
+    if ANSWER_JOB_PER == "split":
+        return [out("w{w}/answers/{model}/{split}.shards/{shard}.parquet")]
+    models = MODELS if ANSWER_JOB_PER == "world" else ["{model}"]
+    return [out(f"w{{w}}/answers/{m}/{s}.parquet") for m in models for s in ANSWERED_SPLITS]
+
+
+def answer_job_units(wildcards):
+    """The (model, split, shard, shards) units of one answer_questions job, in output order."""
+    if ANSWER_JOB_PER == "split":
+        split = wildcards.split
+        return [(wildcards.model, split, int(wildcards.shard), cfg.answer_shards(config, split))]
+    return [(m, s, 0, 1) for m in answer_job_models(wildcards) for s in ANSWERED_SPLITS]
+
+
+def answer_job_models(wildcards):
+    """The models one answer_questions job answers with, in unit order."""
+    return MODELS if ANSWER_JOB_PER == "world" else [wildcards.model]
+
+
+def answer_job_splits(wildcards):
+    """The splits one answer_questions job reads, in unit order."""
+    return [wildcards.split] if ANSWER_JOB_PER == "split" else ANSWERED_SPLITS
+
+
+def answer_job_model_dirs(wildcards):
+    """Where the models of an answer_questions job are loaded from, in ``answer_job_models``
+    order."""
     return [
         model_dir(snakemake_wildcards(wildcards, model=name))
-        for name in answering_models(wildcards)
+        for name in answer_job_models(wildcards)
     ]
+
+
+def answer_job_question_files(wildcards):
+    """The question sets of an answer_questions job, in ``answer_job_splits`` order."""
+    return [out(f"w{wildcards.w}/questions/{s}.parquet") for s in answer_job_splits(wildcards)]
 
 
 def category_shard_files(wildcards):
@@ -256,10 +287,20 @@ def all_labels(wildcards=None):
     )
 
 
+# A finetune_and_label job's name in logs and benchmarks (finetune.job_per: rules/finetune.smk).
+STUDENT_JOB = {
+    "student": "{student}",
+    "recipe": "{student}/{recipe}",
+    "seed": "{student}/{recipe}/ft{seed}",
+}[JOB_PER]
+
+
 def job_units():
-    """The (recipe, seed) units one finetune_and_label job runs, in order (no wildcards)."""
+    """The (recipe, seed) units one finetune_and_label job runs, in order, as patterns: every
+    recipe's seeds (student), one recipe's (recipe) or one (seed: a list of one)."""
     recipes = RECIPES if JOB_PER == "student" else ["{recipe}"]
-    return [(recipe, seed) for recipe in recipes for seed in FT_SEEDS]
+    seeds = ["{seed}"] if JOB_PER == "seed" else FT_SEEDS
+    return [(recipe, seed) for recipe in recipes for seed in seeds]
 
 
 def unit_paths(pattern):
@@ -270,14 +311,19 @@ def unit_paths(pattern):
     ]
 
 
+def job_unit_values(wildcards):
+    """The (recipe, seed) units of one finetune_and_label job, wildcards filled in."""
+    return [
+        (getattr(wildcards, "recipe", recipe), int(getattr(wildcards, "seed", seed)))
+        for recipe, seed in job_units()
+    ]
+
+
 def unit_recipes(wildcards):
     """The fine-tuning sets of a finetune_and_label job, in the order of its units."""
     return [
-        out(
-            f"w{wildcards.w}/sets/{wildcards.student}/"
-            f"{getattr(wildcards, 'recipe', recipe)}.parquet"
-        )
-        for recipe, _ in job_units()
+        out(f"w{wildcards.w}/sets/{wildcards.student}/{recipe}.parquet")
+        for recipe, _ in job_unit_values(wildcards)
     ]
 
 
@@ -428,13 +474,12 @@ def model_resources(stage, model_wildcard="model"):
     return {resource: one(resource) for resource in ("mem_mb", "runtime", "gpu")}
 
 
-def grouped_answer_resources():
-    """Resources of a grouped answering job: its models answer every split one after another."""
+def answer_job_resources():
+    """Resources of an answer_questions job: its models answer their units one after another."""
 
     def one(resource):
         def value(wildcards, attempt):
-            work = cfg.answering_work(config)
-            models = answering_models(wildcards)
+            models, work = cfg.answer_job_work(config, dict(wildcards.items()))
             return cfg.model_job_resources(config, work, models, attempt)[resource]
 
         return value
@@ -442,7 +487,7 @@ def grouped_answer_resources():
     return {resource: one(resource) for resource in ("mem_mb", "runtime", "gpu")}
 
 
-def grouped_seed_resources():
+def student_job_resources():
     """Resources of a finetune_and_label job: fine-tuning and labelling of every unit in turn."""
 
     def one(resource):

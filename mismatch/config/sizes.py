@@ -79,10 +79,28 @@ def answering_work(config: Mapping[str, Any]) -> dict[str, float]:
     return {"answer": sum(question_count(config, split) for split in answered_splits(config))}
 
 
+def answer_job_work(
+    config: Mapping[str, Any], wildcards: Mapping[str, str]
+) -> tuple[list[str], dict[str, float]]:
+    """The models an answer_questions job loads and the work of each: every question of every
+    answered split (``answering.job_per: world``: every model; ``model``: the job's) or one shard
+    of one split (``split``: a list of one unit)."""
+    if config["answering"]["job_per"] == "split":
+        return [wildcards["model"]], shard_work(
+            config, "answer", wildcards["model"], wildcards["split"]
+        )
+    models = [wildcards["model"]] if "model" in wildcards else list(config["models"])
+    return models, answering_work(config)
+
+
 def student_job_units(config: Mapping[str, Any]) -> int:
     """(recipe, seed) units of one finetune_and_label job: every recipe's seeds (``job_per:
-    student``) or one recipe's (``recipe``); a sweep-expanded config counts every level."""
-    recipes = len(config["recipes"]) if config["finetune"]["job_per"] == "student" else 1
+    student``), one recipe's (``recipe``) or one (``seed``); a sweep-expanded config counts every
+    level."""
+    job_per = config["finetune"]["job_per"]
+    if job_per == "seed":
+        return 1
+    recipes = len(config["recipes"]) if job_per == "student" else 1
     return recipes * len(config["seeds"]["finetune"])
 
 
