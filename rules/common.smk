@@ -15,6 +15,7 @@ sys.path.insert(0, REPO)
 from mismatch import configuration as cfg  # noqa: E402
 from mismatch import studies  # noqa: E402
 from mismatch.analysis import summary_files  # noqa: E402
+from mismatch.config import jobs  # noqa: E402
 from mismatch.models import sources as model_sources  # noqa: E402
 from mismatch.questions import sources as question_sources  # noqa: E402
 from mismatch.recipes import kinds as recipe_kinds  # noqa: E402
@@ -94,8 +95,6 @@ EARLY = "early" in cfg.recipe_stopping(config).values()  # some recipe keeps its
 CATEGORY_SETS = any(  # some recipe is built from the student's SliCK categories
     recipe_kinds.KINDS[spec["kind"]].needs_categories for spec in config["recipes"].values()
 )
-JOB_PER = config["finetune"]["job_per"]  # student, recipe or seed: see rules/finetune.smk
-ANSWER_JOB_PER = config["answering"]["job_per"]  # world, model or split: see rules/answers.smk
 ANSWERED_SPLITS = cfg.answered_splits(config)  # format: exemplars
 KNOWING = cfg.knowledge_basis(config)  # the study's one definition of knowing (knowledge.basis)
 DEFINITIONS = cfg.knowledge_definitions(config)  # it and the recipes' own (knowledge_rule)
@@ -149,42 +148,29 @@ def answer_shard_files(wildcards):
     ]
 
 
-# An answer_questions job's name in logs and benchmarks (answering.job_per: rules/answers.smk).
-ANSWER_JOB = {"world": "all_models", "model": "{model}", "split": "{model}/{split}.{shard}"}[
-    ANSWER_JOB_PER
-]
+# answer_questions jobs (rules/answers.smk): their units, by answering.job_per
+# (mismatch/config/jobs.py).
+ANSWER_JOB = jobs.answer_job_name(config)
 
 
 def answer_job_outputs():
-    """The answer files of one answer_questions job, one per unit: every model's (world) or the
-    job model's (model) answered splits, or one shard of one split (split)."""
-    if ANSWER_JOB_PER == "split":
-        return [out("w{w}/answers/{model}/{split}.shards/{shard}.parquet")]
-    models = MODELS if ANSWER_JOB_PER == "world" else ["{model}"]
-    return [out(f"w{{w}}/answers/{m}/{s}.parquet") for m in models for s in ANSWERED_SPLITS]
+    return [out(f"w{{w}}/{path}") for path in jobs.answer_job_outputs(config)]
 
 
 def answer_job_units(wildcards):
-    """The (model, split, shard, shards) units of one answer_questions job, in output order."""
-    if ANSWER_JOB_PER == "split":
-        split = wildcards.split
-        return [(wildcards.model, split, int(wildcards.shard), cfg.answer_shards(config, split))]
-    return [(m, s, 0, 1) for m in answer_job_models(wildcards) for s in ANSWERED_SPLITS]
+    return jobs.answer_job_units(config, dict(wildcards.items()))
 
 
 def answer_job_models(wildcards):
-    """The models one answer_questions job answers with, in unit order."""
-    return MODELS if ANSWER_JOB_PER == "world" else [wildcards.model]
+    return jobs.answer_job_models(config, dict(wildcards.items()))
 
 
 def answer_job_splits(wildcards):
-    """The splits one answer_questions job reads, in unit order."""
-    return [wildcards.split] if ANSWER_JOB_PER == "split" else ANSWERED_SPLITS
+    return jobs.answer_job_splits(config, dict(wildcards.items()))
 
 
 def answer_job_model_dirs(wildcards):
-    """Where the models of an answer_questions job are loaded from, in ``answer_job_models``
-    order."""
+    """Where the models of an answer_questions job are loaded from, in unit order."""
     return [
         model_dir(snakemake_wildcards(wildcards, model=name))
         for name in answer_job_models(wildcards)
@@ -192,7 +178,7 @@ def answer_job_model_dirs(wildcards):
 
 
 def answer_job_question_files(wildcards):
-    """The question sets of an answer_questions job, in ``answer_job_splits`` order."""
+    """The question sets of an answer_questions job, in unit order."""
     return [out(f"w{wildcards.w}/questions/{s}.parquet") for s in answer_job_splits(wildcards)]
 
 
@@ -287,36 +273,21 @@ def all_labels(wildcards=None):
     )
 
 
-# A finetune_and_label job's name in logs and benchmarks (finetune.job_per: rules/finetune.smk).
-STUDENT_JOB = {
-    "student": "{student}",
-    "recipe": "{student}/{recipe}",
-    "seed": "{student}/{recipe}/ft{seed}",
-}[JOB_PER]
-
-
-def job_units():
-    """The (recipe, seed) units one finetune_and_label job runs, in order, as patterns: every
-    recipe's seeds (student), one recipe's (recipe) or one (seed: a list of one)."""
-    recipes = RECIPES if JOB_PER == "student" else ["{recipe}"]
-    seeds = ["{seed}"] if JOB_PER == "seed" else FT_SEEDS
-    return [(recipe, seed) for recipe in recipes for seed in seeds]
+# finetune_and_label jobs (rules/finetune.smk): their (recipe, seed) units, by finetune.job_per
+# (mismatch/config/jobs.py).
+STUDENT_JOB = jobs.student_job_name(config)
 
 
 def unit_paths(pattern):
     """``results/<study>/w{w}/<pattern>`` for every unit of a finetune_and_label job."""
     return [
-        out(f"w{{w}}/{pattern}").replace("{recipe}", recipe).replace("{seed}", str(seed))
-        for recipe, seed in job_units()
+        out(f"w{{w}}/{pattern}").replace("{recipe}", recipe).replace("{seed}", seed)
+        for recipe, seed in jobs.student_unit_patterns(config)
     ]
 
 
 def job_unit_values(wildcards):
-    """The (recipe, seed) units of one finetune_and_label job, wildcards filled in."""
-    return [
-        (getattr(wildcards, "recipe", recipe), int(getattr(wildcards, "seed", seed)))
-        for recipe, seed in job_units()
-    ]
+    return jobs.student_unit_values(config, dict(wildcards.items()))
 
 
 def unit_recipes(wildcards):

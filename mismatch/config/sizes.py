@@ -86,9 +86,8 @@ def answer_job_work(
     answered split (``answering.job_per: world``: every model; ``model``: the job's) or one shard
     of one split (``split``: a list of one unit)."""
     if config["answering"]["job_per"] == "split":
-        return [wildcards["model"]], shard_work(
-            config, "answer", wildcards["model"], wildcards["split"]
-        )
+        model, split = wildcards["model"], wildcards["split"]
+        return [model], shard_work(config, "answer", model, split)
     models = [wildcards["model"]] if "model" in wildcards else list(config["models"])
     return models, answering_work(config)
 
@@ -98,10 +97,8 @@ def student_job_units(config: Mapping[str, Any]) -> int:
     student``), one recipe's (``recipe``) or one (``seed``); a sweep-expanded config counts every
     level."""
     job_per = config["finetune"]["job_per"]
-    if job_per == "seed":
-        return 1
     recipes = len(config["recipes"]) if job_per == "student" else 1
-    return recipes * len(config["seeds"]["finetune"])
+    return recipes * (1 if job_per == "seed" else len(config["seeds"]["finetune"]))
 
 
 def student_job_work(config: Mapping[str, Any], student: str) -> dict[str, float]:
