@@ -83,11 +83,11 @@ def units(tmp_path, out):
     ]
 
 
-def grouped(tmp_path, inputs, out, log, r=4):
+def grouped(tmp_path, inputs, out, log, r=4, job_per="student"):
     run_student_seeds(
         inputs=inputs,
         prompt_config=PROMPT_CONFIG,
-        finetune_settings=job_settings(tmp_path, r),
+        finetune_settings=job_settings(tmp_path, r) | {"job_per": job_per},
         answering=ANSWERING,
         identity={"w": "1", "student": "small"},
         outputs=units(tmp_path, out),
@@ -159,7 +159,8 @@ def test_a_rerun_relabels_without_retraining(tmp_path, files):
     assert sum("fine-tuning (cache" in m for m in first) == 4
     before = {u.labels: pd.read_parquet(u.labels) for u in units(tmp_path, "out")}
     rerun: list[str] = []
-    grouped(tmp_path, files, "out", rerun.append)  # e.g. labels.py edited: the job reruns
+    # e.g. labels.py edited, or the units regrouped (job_per only groups them): the job reruns
+    grouped(tmp_path, files, "out", rerun.append, job_per="seed")
     assert not any("fine-tuning (cache" in m for m in rerun), rerun
     assert sum("adapter fine-tuned by an earlier run" in m for m in rerun) == 4
     for path, frame in before.items():

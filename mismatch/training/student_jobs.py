@@ -257,8 +257,8 @@ def run_student_seeds(
             "recipe": recipe_digests[unit.recipe_path],
             "pool": pool_digest if early else None,
         }
-        tuned_params = {
-            "finetune": dict(finetune_settings),
+        tuned_params = {  # job_per only groups units: a regrouped unit keeps its adapter
+            "finetune": {k: v for k, v in finetune_settings.items() if k != "job_per"},
             "prompt": prompt.as_dict(),
             "code": finetune_code,
             "stopping": unit.stopping,
