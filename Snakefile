@@ -23,7 +23,6 @@ include: "rules/answers.smk"
 include: "rules/categories.smk"
 include: "rules/knows.smk"
 include: "rules/finetune.smk"
-include: "rules/evaluate.smk"
 include: "rules/summary.smk"
 include: "rules/targets.smk"
 

@@ -121,21 +121,14 @@ def job_models_and_work(
 ) -> tuple[list[str], dict[str, float]]:
     """The models a planned job loads and their work, as the rules size the job (``config``
     validated and sweep-expanded, as the workflow holds it)."""
-    from mismatch.config.sizes import answering_work, shard_work, student_job_work
+    from mismatch.config.sizes import answer_job_work, shard_work, student_job_work
 
-    one_stage = {
-        "answer_questions": ("answer", "model"),
-        "knowledge_categories": ("categories", "model"),
-        "finetune_student": ("finetune", "student"),
-        "label_student": ("label", "student"),
-    }
-    if rule in one_stage:
-        stage, key = one_stage[rule]
-        model = wildcards[key]
-        return [model], shard_work(config, stage, model, wildcards.get("split"))
-    if rule == "answer_splits":
-        models = [wildcards["model"]] if "model" in wildcards else list(config["models"])
-        return models, answering_work(config)
+    if rule == "knowledge_categories":
+        return [wildcards["model"]], shard_work(
+            config, "categories", wildcards["model"], wildcards.get("split")
+        )
+    if rule == "answer_questions":
+        return answer_job_work(config, wildcards)
     if rule == "finetune_and_label":
         return [wildcards["student"]], student_job_work(config, wildcards["student"])
     raise ValueError(f"no work known for rule {rule!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -117,3 +118,35 @@ def write_text(text: str, path: str | os.PathLike[str]) -> None:
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def path_digest(path: str | os.PathLike[str]) -> str:
+    """sha256 of a file's content, or of every file (relative name and content) under a folder."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        digest.update(str(file.relative_to(path) if path.is_dir() else "").encode() + b"\0")
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def publish_once(staged: str | os.PathLike[str], final: str | os.PathLike[str]) -> bool:
+    """Move the finished folder ``staged`` to ``final`` by one atomic rename, unless ``final``
+    exists (another copy of the same work published it first: ``staged`` is discarded).
+
+    What a content-keyed cache holds is written only this way, so two copies of a job on one key
+    never see each other's half-written files and need no lock. True if ``staged`` was published.
+    """
+    final = Path(final)
+    try:
+        if not final.exists():
+            os.rename(staged, final)
+            return True
+    except OSError:
+        if not final.is_dir():
+            raise
+    shutil.rmtree(staged, ignore_errors=True)
+    return False

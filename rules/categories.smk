@@ -24,7 +24,7 @@ rule knowledge_categories:
         "../envs/mismatch.yaml"
     threads: config["threads"]
     resources:
-        **model_resources("categories"),
+        **cfg.shard_job_resources(config, "categories"),
     params:
         code=code("knowledge_categories"),
         slick=config["knowledge_categories"],

@@ -15,6 +15,7 @@ from mismatch import configuration as cfg  # noqa: E402
 from mismatch import layout, studies, study_state  # noqa: E402
 from mismatch import plan_estimate as studies_plan  # noqa: E402
 from mismatch.analysis import outputs as analysis_outputs  # noqa: E402
+from mismatch.config import jobs  # noqa: E402
 from mismatch.models import sources as model_sources  # noqa: E402
 from mismatch.questions import sources as question_sources  # noqa: E402
 from mismatch.recipes import kinds as recipe_kinds  # noqa: E402
@@ -72,8 +73,6 @@ SWEEPS = list(config["sweeps"])
 CATEGORY_SETS = any(  # some recipe is built from the student's SliCK categories
     recipe_kinds.KINDS[spec["kind"]].needs_categories for spec in config["recipes"].values()
 )
-JOB_PER = config["finetune"]["job_per"]  # student, recipe or seed: see rules/finetune.smk
-ANSWER_JOB_PER = config["answering"]["job_per"]  # world, model or split: see rules/answers.smk
 ANSWERED_SPLITS = cfg.answered_splits(config)  # format: exemplars
 DEFINITIONS = cfg.knowledge_definitions(config)  # it and the recipes' own (knowledge_rule)
 
@@ -123,20 +122,38 @@ def answer_shard_files(wildcards):
     return PATHS.shards("answers", w, model, split, cfg.answer_shards(config, split))
 
 
-def answering_models(wildcards):
-    """The models one grouped answering job answers with: every model of the world
-    (``answering.job_per: world``) or the job's own (``model``)."""
-    if ANSWER_JOB_PER == "world":
-        return MODELS
-    return [wildcards.model]
+# answer_questions jobs (rules/answers.smk): their units, by answering.job_per
+# (mismatch/config/jobs.py).
+ANSWER_JOB = jobs.answer_job_name(config)
 
 
-def answering_model_dirs(wildcards):
-    """Where the models of a grouped answering job are loaded from, in ``answering_models`` order."""
+def answer_job_outputs():
+    return [out(f"w{{w}}/{path}") for path in jobs.answer_job_outputs(config)]
+
+
+def answer_job_units(wildcards):
+    return jobs.answer_job_units(config, dict(wildcards.items()))
+
+
+def answer_job_models(wildcards):
+    return jobs.answer_job_models(config, dict(wildcards.items()))
+
+
+def answer_job_splits(wildcards):
+    return jobs.answer_job_splits(config, dict(wildcards.items()))
+
+
+def answer_job_model_dirs(wildcards):
+    """Where the models of an answer_questions job are loaded from, in unit order."""
     return [
         model_dir(snakemake_wildcards(wildcards, model=name))
-        for name in answering_models(wildcards)
+        for name in answer_job_models(wildcards)
     ]
+
+
+def answer_job_question_files(wildcards):
+    """The question sets of an answer_questions job, in unit order."""
+    return [out(f"w{wildcards.w}/questions/{s}.parquet") for s in answer_job_splits(wildcards)]
 
 
 def category_shard_files(wildcards):
@@ -197,28 +214,28 @@ def recipe_categories(wildcards):
     }
 
 
-def job_units():
-    """The (recipe, seed) units one finetune_and_label job runs, in order (no wildcards)."""
-    recipes = RECIPES if JOB_PER == "student" else ["{recipe}"]
-    return [(recipe, seed) for recipe in recipes for seed in FT_SEEDS]
+# finetune_and_label jobs (rules/finetune.smk): their (recipe, seed) units, by finetune.job_per
+# (mismatch/config/jobs.py).
+STUDENT_JOB = jobs.student_job_name(config)
 
 
 def unit_paths(pattern):
     """``results/<study>/w{w}/<pattern>`` for every unit of a finetune_and_label job."""
     return [
-        out(f"w{{w}}/{pattern}").replace("{recipe}", recipe).replace("{seed}", str(seed))
-        for recipe, seed in job_units()
+        out(f"w{{w}}/{pattern}").replace("{recipe}", recipe).replace("{seed}", seed)
+        for recipe, seed in jobs.student_unit_patterns(config)
     ]
+
+
+def job_unit_values(wildcards):
+    return jobs.student_unit_values(config, dict(wildcards.items()))
 
 
 def unit_recipes(wildcards):
     """The fine-tuning sets of a finetune_and_label job, in the order of its units."""
     return [
-        out(
-            f"w{wildcards.w}/sets/{wildcards.student}/"
-            f"{getattr(wildcards, 'recipe', recipe)}.parquet"
-        )
-        for recipe, _ in job_units()
+        out(f"w{wildcards.w}/sets/{wildcards.student}/{recipe}.parquet")
+        for recipe, _ in job_unit_values(wildcards)
     ]
 
 
@@ -272,31 +289,3 @@ onsuccess:
 
 onerror:
     study_state.write_marker(OUT, STUDY, "failed")
-
-
-# ---------------------------------------------------------------- resources
-# mem_mb, runtime and gpu of a model job: seconds per unit x the job's units, times a margin
-# (mismatch/resources.py; cfg.rule_resources makes Snakemake's per-job callables).
-def model_resources(stage, model_wildcard="model"):
-    """A job of ``stage`` on the model named by a wildcard (one shard or one seed)."""
-
-    def work(wildcards):
-        name = getattr(wildcards, model_wildcard)
-        return cfg.shard_work(config, stage, name, getattr(wildcards, "split", None)), [name]
-
-    return cfg.rule_resources(config, work)
-
-
-def grouped_answer_resources():
-    """A grouped answering job: its models answer every split one after another."""
-    return cfg.rule_resources(
-        config, lambda wildcards: (cfg.answering_work(config), answering_models(wildcards))
-    )
-
-
-def grouped_seed_resources():
-    """A finetune_and_label job: fine-tuning and labelling of every unit in turn."""
-    return cfg.rule_resources(
-        config,
-        lambda wildcards: (cfg.student_job_work(config, wildcards.student), [wildcards.student]),
-    )

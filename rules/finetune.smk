@@ -3,6 +3,7 @@
 
 localrules:
     finetuning_set,
+    check_sweeps,
 
 
 rule finetuning_set:
@@ -32,111 +33,73 @@ rule finetuning_set:
         "../scripts/finetuning_set.py"
 
 
-if SWEEPS:
-
-    localrules:
-        check_sweeps,
-
-    rule check_sweeps:
-        input:
-            unpack(source_files("pool", answers_file)),
-            unpack(source_files("pool", knows_file, "_knows")),
-            questions=out("w{w}/questions/pool.parquet"),
-        output:
-            check=out("w{w}/checks/sweeps/{student}.json"),
-        log:
-            out("logs/w{w}/check_sweeps/{student}.log"),
-        benchmark:
-            out("benchmarks/w{w}/check_sweeps/{student}.tsv")
-        priority: 50
-        conda:
-            "../envs/mismatch.yaml"
-        resources:
-            mem_mb=1000,
-            runtime=5,
-        params:
-            code=code("check_sweeps"),
-            sweeps=config["sweeps"],
-            size=config["finetune_set_size"],
-            seeds=FT_SEEDS,
-            cluster=config["analysis"]["cluster"],
-        script:
-            "../scripts/check_sweeps.py"
+# Whether every level of the sweeps can be filled (a study without sweeps asks for none).
+rule check_sweeps:
+    input:
+        unpack(source_files("pool", answers_file)),
+        unpack(source_files("pool", knows_file, "_knows")),
+        questions=out("w{w}/questions/pool.parquet"),
+    output:
+        check=out("w{w}/checks/sweeps/{student}.json"),
+    log:
+        out("logs/w{w}/check_sweeps/{student}.log"),
+    benchmark:
+        out("benchmarks/w{w}/check_sweeps/{student}.tsv")
+    priority: 50
+    conda:
+        "../envs/mismatch.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        code=code("check_sweeps"),
+        sweeps=config["sweeps"],
+        size=config["finetune_set_size"],
+        seeds=FT_SEEDS,
+        cluster=config["analysis"]["cluster"],
+    script:
+        "../scripts/check_sweeps.py"
 
 
-# finetune.job_per: student (one job per world and student) or recipe (one per world, student
-# and recipe) fine-tunes and labels all its (recipe, seed) units in one process; seed runs
-# finetune_student here and label_student (rules/evaluate.smk) per seed.
-if JOB_PER != "seed":
-    GROUP = "{student}" if JOB_PER == "student" else "{student}/{recipe}"
-
-    rule finetune_and_label:
-        input:
-            recipes=unit_recipes,
-            base=student_dir,
-            questions=out("w{w}/questions/test.parquet"),
-            base_answers=answers_file("{w}", "{student}", "test"),
-            categories=(
-                out("w{w}/categories/{student}/test.parquet")
-                if config["knowledge_categories"]["enabled"]
-                else []
-            ),
-            knows=knows_file("{w}", "{student}", "test"),
-            pool=out("w{w}/questions/pool.parquet"),
-        output:
-            # adapters kept, not temp(): a student is relabelled or probed without retraining
-            # (LoRA weights: about 10 MB for SmolLM2, 0.2 MB in the synthetic world)
-            adapters=[
-                directory(p) for p in unit_paths("students/{student}/{recipe}/ft{seed}/adapter")
-            ],
-            losses=unit_paths("students/{student}/{recipe}/ft{seed}/loss.tsv"),
-            labels=unit_paths("labels/{student}/{recipe}/ft{seed}.parquet"),
-        log:
-            out(f"logs/w{{w}}/finetune_and_label/{GROUP}.log"),
-        benchmark:
-            out(f"benchmarks/w{{w}}/finetune_and_label/{GROUP}.tsv")
-        conda:
-            "../envs/mismatch.yaml"
-        threads: config["threads"]
-        resources:
-            **grouped_seed_resources(),
-        params:
-            code=code("finetune_and_label"),
-            units=lambda wildcards: [
-                (getattr(wildcards, "recipe", recipe), seed) for recipe, seed in job_units()
-            ],
-            settings=lambda wildcards: cfg.finetune_settings(config, wildcards.student),
-            answering=lambda wildcards: cfg.answering_settings(config, wildcards.student),
-            prompt=lambda wildcards: cfg.model_prompt(config, wildcards.student),
-            stopping=cfg.recipe_stopping(config),
-        script:
-            "../scripts/finetune_and_label.py"
-
-else:
-
-    rule finetune_student:
-        input:
-            recipe=out("w{w}/sets/{student}/{recipe}.parquet"),
-            base=student_dir,
-            pool=out("w{w}/questions/pool.parquet"),
-        output:
-            # kept, not temp(): label_student and probes reread it (see finetune_and_label)
-            adapter=directory(out("w{w}/students/{student}/{recipe}/ft{seed}/adapter")),
-            loss=out("w{w}/students/{student}/{recipe}/ft{seed}/loss.tsv"),
-        log:
-            out("logs/w{w}/finetune_student/{student}/{recipe}/ft{seed}.log"),
-        benchmark:
-            out("benchmarks/w{w}/finetune_student/{student}/{recipe}/ft{seed}.tsv")
-        conda:
-            "../envs/mismatch.yaml"
-        threads: config["threads"]
-        resources:
-            **model_resources("finetune", "student"),
-        params:
-            code=code("finetune_student"),
-            settings=lambda wildcards: cfg.finetune_settings(config, wildcards.student),
-            answering=lambda wildcards: cfg.answering_settings(config, wildcards.student),
-            stopping=lambda wildcards: cfg.recipe_stopping(config)[wildcards.recipe],
-            prompt=lambda wildcards: cfg.model_prompt(config, wildcards.student),
-        script:
-            "../scripts/finetune_student.py"
+# One rule fine-tunes and labels: a job runs a list of (recipe, seed) units in one process.
+# finetune.job_per groups the units: student (every recipe and seed of a world's student), recipe
+# (one recipe's seeds) or seed (a list of one). Each unit's finished adapter is cached under
+# finetune.checkpoint_root (mismatch/training/student_jobs.py), so a killed job retrains only the
+# unit it was killed in, from that unit's newest checkpoint.
+rule finetune_and_label:
+    input:
+        recipes=unit_recipes,
+        base=student_dir,
+        questions=out("w{w}/questions/test.parquet"),
+        base_answers=answers_file("{w}", "{student}", "test"),
+        categories=(
+            out("w{w}/categories/{student}/test.parquet")
+            if config["knowledge_categories"]["enabled"]
+            else []
+        ),
+        knows=knows_file("{w}", "{student}", "test"),
+        pool=out("w{w}/questions/pool.parquet"),
+    output:
+        # adapters kept, not temp(): a student is relabelled or probed without retraining
+        # (LoRA weights: about 10 MB for SmolLM2, 0.2 MB in the synthetic world)
+        adapters=[directory(p) for p in unit_paths("students/{student}/{recipe}/ft{seed}/adapter")],
+        losses=unit_paths("students/{student}/{recipe}/ft{seed}/loss.tsv"),
+        labels=unit_paths("labels/{student}/{recipe}/ft{seed}.parquet"),
+    log:
+        out(f"logs/w{{w}}/finetune_and_label/{STUDENT_JOB}.log"),
+    benchmark:
+        out(f"benchmarks/w{{w}}/finetune_and_label/{STUDENT_JOB}.tsv")
+    conda:
+        "../envs/mismatch.yaml"
+    threads: config["threads"]
+    resources:
+        **cfg.student_job_resources(config),
+    params:
+        code=code("finetune_and_label"),
+        units=job_unit_values,
+        settings=lambda wildcards: cfg.finetune_settings(config, wildcards.student),
+        answering=lambda wildcards: cfg.answering_settings(config, wildcards.student),
+        prompt=lambda wildcards: cfg.model_prompt(config, wildcards.student),
+        stopping=cfg.recipe_stopping(config),
+    script:
+        "../scripts/finetune_and_label.py"

@@ -1,43 +1,30 @@
-"""One model answers one shard of one question set (k-shot, greedy, stop at end of line) and is
-graded (answering.job_per: split)."""
+"""Answer every (model, split, shard) unit of the job (k-shot, greedy, stop at end of line), each
+model loaded once (answering.job_per: world, model or split decides the units of a job)."""
 
-from mismatch.answers.answering import answer_with_provenance, choose_exemplars
+from mismatch.answers.answering import AnswerUnit, answer_units, choose_exemplars
 from mismatch.answers.prompting import PromptFormat
-from mismatch.answers.shards import shard_rows
-from mismatch.io import read_parquet, write_parquet
+from mismatch.io import read_parquet
 from mismatch.joblog import job_log
-from mismatch.models.loading import load_model
 
 with job_log(snakemake.log[0], snakemake.threads) as log:
-    settings = snakemake.params.settings
-    prompt_config = snakemake.params.prompt
-    shard, n_shards = int(snakemake.wildcards.shard), snakemake.params.n_shards
-    questions = shard_rows(read_parquet(snakemake.input.questions), shard, n_shards)
-    exemplars = choose_exemplars(
-        read_parquet(snakemake.input.exemplars),
-        prompt_config["n_exemplars"],
-        prompt_config["exemplar_seed"],
+    params = snakemake.params
+    prompts = {m: PromptFormat.from_config(p) for m, p in params.prompts.items()}
+    exemplar_config = next(iter(params.prompts.values()))  # one section: same k, seed
+    answer_units(
+        [
+            AnswerUnit(model, split, shard, n_shards, output)
+            for (model, split, shard, n_shards), output in zip(
+                params.units, snakemake.output.answers, strict=True
+            )
+        ],
+        models=dict(zip(params.models, snakemake.input.models, strict=True)),
+        question_files=dict(zip(params.splits, snakemake.input.questions, strict=True)),
+        exemplars=choose_exemplars(
+            read_parquet(snakemake.input.exemplars),
+            exemplar_config["n_exemplars"],
+            exemplar_config["exemplar_seed"],
+        ),
+        prompts=prompts,
+        settings=params.settings,
+        log=log,
     )
-    model, tokenizer = load_model(
-        snakemake.input.model,
-        dtype=settings["dtype"],
-        device_map=settings["device_map"],
-        trust_remote_code=settings["trust_remote_code"],
-    )
-    log(
-        f"{snakemake.wildcards.model}: answering {len(questions)} questions "
-        f"(shard {shard + 1} of {n_shards})"
-    )
-    answers, provenance = answer_with_provenance(
-        model,
-        tokenizer,
-        model_name=snakemake.wildcards.model,
-        model_path=snakemake.input.model,
-        questions=questions,
-        exemplars=exemplars,
-        prompt=PromptFormat.from_config(prompt_config),
-        settings=settings,
-    )
-    log(f"accuracy {answers.correct.mean():.3f}")
-    provenance["shard"] = {"index": shard, "of": n_shards}
-    write_parquet(answers, snakemake.output.answers, provenance)

@@ -1,4 +1,5 @@
-"""Fine-tune the student and label its test answers for every (recipe, seed) unit of the job."""
+"""Fine-tune the student and label its test answers for every (recipe, seed) unit of the job
+(finetune.job_per: student, recipe or seed decides the units of a job)."""
 
 from mismatch.joblog import job_log
 from mismatch.training.student_jobs import SeedOutputs, StudentInputs, run_student_seeds
@@ -7,7 +8,6 @@ with job_log(snakemake.log[0], snakemake.threads) as log:
     output = snakemake.output
     run_student_seeds(
         inputs=StudentInputs.from_files(snakemake.input),
-        code=snakemake.params.code,
         prompt_config=snakemake.params.prompt,
         finetune_settings=snakemake.params.settings,
         answering=snakemake.params.answering,

@@ -91,7 +91,7 @@ def job_settings(tmp_path: Path, r: int = 4) -> dict[str, Any]:
 
 
 def finetune_job(model_dir, tmp_path: Path, recipe, prompt, log, r: int = 4, tag: str = ""):
-    """One fine-tuning job of the workflow (as scripts/finetune_student.py runs it): ``recipe``
+    """One fine-tuning job of the workflow (as a finetune_and_label unit runs it): ``recipe``
     (written to ``tmp_path/recipe.parquet`` once), seed 3, ``job_settings``; the adapter goes to
     ``tmp_path/adapter{tag}``, the losses to ``tmp_path/loss{tag}.tsv``. Returns the metrics."""
     from mismatch.io import write_parquet

@@ -14,9 +14,10 @@ from conftest import defaults
 
 import mismatch.answers.answering as answering
 from mismatch.answers.answering import (
-    answer_every_split,
+    AnswerUnit,
     answer_provenance,
     answer_questions,
+    answer_units,
     choose_exemplars,
 )
 from mismatch.answers.lines import Line
@@ -103,11 +104,11 @@ def test_answer_questions_with_a_tiny_model_round_trips(tiny_llama_dir, tmp_path
     assert provenance["prompt"]["answer_template"] == " The answer is {answer}."
 
 
-def test_answer_every_split_writes_what_per_split_jobs_write(
+def test_answer_units_writes_what_per_split_jobs_write(
     tiny_llama_dir, tiny_gpt2_dir, tmp_path, monkeypatch
 ):
     """One grouped job (answering.job_per: world) loads each model once and writes, for every
-    (model, split), the answers a per-split job computes, with the provenance it records."""
+    (model, split) unit, the answers a per-split job computes, with the provenance it records."""
     torch.set_num_threads(1)
     question_files = {
         "pool": write_questions_file(_questions("p", 5), tmp_path / "pool.parquet"),
@@ -131,10 +132,10 @@ def test_answer_every_split_writes_what_per_split_jobs_write(
         answering, "load_model", lambda p, **kw: loads.append(p) or real_load(p, **kw)
     )
     messages = []
-    answer_every_split(
+    answer_units(
+        [AnswerUnit(m, s, 0, 1, path) for (m, s), path in outputs.items()],
         models,
         question_files,
-        outputs,
         exemplars,
         dict.fromkeys(models, PROMPT),
         dict.fromkeys(models, settings),

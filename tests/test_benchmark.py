@@ -51,7 +51,7 @@ def write_benchmark(path, rows):
     ("relative", "rule"),
     [
         ("w1/answer_questions/large/pool.0.tsv", "answer_questions"),
-        ("w12/finetune_student/small/own/ft3.tsv", "finetune_student"),
+        ("w12/finetune_and_label/small/own/ft3.tsv", "finetune_and_label"),
         ("w1/synthetic_world.tsv", "synthetic_world"),
         ("summarize.tsv", "summarize"),
         ("fetch_model/qwen.tsv", "fetch_model"),

@@ -391,26 +391,28 @@ def tree(tmp_path):
 
 
 def test_code_digest_ignores_the_folder_comments_formatting_and_docstrings(tree):
-    here = cfg.code_digest(ROOT / "scripts" / "label_student.py")
-    assert digest_in(tree, "label_student") == here
+    here = cfg.code_digest(ROOT / "scripts" / "answer_questions.py")
+    assert digest_in(tree, "answer_questions") == here
     grading = (
         tree / "mismatch" / "answers" / "grading.py"
-    )  # imported by labels.py, which the script imports
+    )  # imported by answering.py, which the script imports
     text = grading.read_text()
     cosmetic = text.replace('"""', '"""Reworded. ', 1).replace("\n\n\n", "\n\n\n# note\n\n", 1)
     grading.write_text("# header comment\n" + cosmetic + "\n\n")
-    assert digest_in(tree, "label_student") == here
+    assert digest_in(tree, "answer_questions") == here
 
 
 def test_code_digest_follows_library_imports_transitively(tree):
-    here = {s: cfg.code_digest(ROOT / "scripts" / f"{s}.py") for s in ("label_student", "analyse")}
+    here = {
+        s: cfg.code_digest(ROOT / "scripts" / f"{s}.py") for s in ("answer_questions", "analyse")
+    }
     assert len(set(here.values())) == 2
     grading = tree / "mismatch" / "answers" / "grading.py"
     grading.write_text(grading.read_text() + "\nGRADING_EDITED = 1\n")
-    assert digest_in(tree, "label_student") != here["label_student"]
+    assert digest_in(tree, "answer_questions") != here["answer_questions"]
     finetune = (
         tree / "mismatch" / "training" / "finetune.py"
-    )  # not imported by the labelling script
+    )  # not imported by the labelling modules
     finetune.write_text(finetune.read_text() + "\nFINETUNE_EDITED = 1\n")
     assert "mismatch/training/finetune.py" not in "".join(
         cfg.library_sources("training.labels", "io", "joblog", "answers.prompting", "knowing.slick")

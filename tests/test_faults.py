@@ -107,8 +107,6 @@ def assert_no_model_ran(work: Path) -> None:
     for stage in (
         "pretrain_model",
         "finetune_and_label",
-        "finetune_student",
-        "label_student",
         "knowledge_categories",
     ):
         assert not (work / "results/test/logs/w1" / stage).exists(), stage
@@ -137,7 +135,7 @@ def assert_question_files_fault(run: Run, work: Path, path: str, problem: str) -
     # only the job's log, and the run's marker, which records that it failed
     assert [p for p in leftovers if study / "logs" not in p.parents and p.name != MARKER] == []
     assert read_marker(study)["state"] == "failed"
-    assert not (work / "results/test/logs/w1/answer_splits").exists()
+    assert not (work / "results/test/logs/w1/answer_questions").exists()
     assert_no_model_ran(work)
 
 
@@ -280,7 +278,7 @@ def test_truncated_parquet_from_an_earlier_stage(tmp_path, files_config):
     answers = "results/test/w1/answers/student/test.parquet"
     run, work = run_config(tmp_path, files_config, answers)
     assert run.returncode != 0
-    log_path = "results/test/logs/w1/answer_splits/all_models.log"  # answering.job_per: world
+    log_path = "results/test/logs/w1/answer_questions/all_models.log"  # answering.job_per: world
     assert_one_line(run, work, log_path, test_set, "not a readable parquet file", "delete it")
     log = (work / log_path).read_text()
     assert not re.search(r": answering \d+ ", log)  # failed on reading, before loading a model
@@ -388,20 +386,25 @@ def has_checkpoint(work: Path) -> bool:
     return any((work / "results/test/.checkpoints").glob("*/step-*"))
 
 
+def finished_adapters(work: Path) -> list[Path]:
+    """The finished units' adapters in the model cache (a staging folder starts with a dot)."""
+    cache = work / "results/test/.checkpoints/finetuned"
+    return [p for p in cache.iterdir() if not p.name.startswith(".")] if cache.is_dir() else []
+
+
 def has_finished_unit_and_checkpoint(work: Path) -> bool:
-    """A (recipe, seed) unit of a finetune_and_label job is cached and the next one has saved a
-    checkpoint: a kill now must keep the first and resume the second."""
-    return any((work / "results/test/.checkpoints/seeds").glob("*/finished")) and has_checkpoint(
-        work
-    )
+    """A (recipe, seed) unit of a finetune_and_label job has its adapter cached and the next one
+    has saved a checkpoint: a kill now must keep the first and resume the second."""
+    return bool(finished_adapters(work)) and has_checkpoint(work)
 
 
 def reused_and_resumed(work: Path) -> bool:
-    """The rerun job has taken the killed job's finished units from the cache and resumed the
-    unit it was killed in from that unit's checkpoint (if it never does, the test fails)."""
+    """The rerun job has taken the killed job's finished units' adapters from the cache and
+    resumed the unit it was killed in from that unit's checkpoint (if it never does, the test
+    fails)."""
     log = work / "results/test/logs/w1/finetune_and_label/small.log"
     text = log.read_text() if log.is_file() else ""
-    return "finished by an earlier run" in text and "resuming from checkpoint" in text
+    return "fine-tuned by an earlier run" in text and "resuming from checkpoint" in text
 
 
 @pytest.mark.slow
@@ -416,7 +419,7 @@ def test_killed_jobs_in_every_stage_rerun_to_the_uninterrupted_result(
     recover = ("--rerun-incomplete",)  # after a whole-tree kill: also `snakemake --unlock`
     plan = [
         ("pretrain_model", True, has_log("pretrain_model"), ()),
-        ("answer_splits", False, has_log("answer_splits"), recover),
+        ("answer_questions", False, has_log("answer_questions"), recover),
         ("finetune_and_label", True, has_finished_unit_and_checkpoint, ()),
         ("finetune_and_label", False, reused_and_resumed, recover),
     ]
@@ -428,9 +431,11 @@ def test_killed_jobs_in_every_stage_rerun_to_the_uninterrupted_result(
             assert f"Error in rule {stage}:" in output, output[-3000:]
     run = snakemake(ROOT, work, tiny_configfile, *LABELS)
     assert run.returncode == 0, run.output[-5000:]
-    # the last run (after the job-only kill) reused the units finished before the kills
+    # the last run (after the job-only kill) reused the adapters finished before the kills
     log = (work / "results/test/logs/w1/finetune_and_label/small.log").read_text()
-    assert "finished by an earlier run, reused" in log, log[-3000:]
-    assert not any((work / "results/test/.checkpoints/seeds").iterdir())  # the cache is cleaned up
+    assert "fine-tuned by an earlier run, reused" in log, log[-3000:]
+    # the cache holds one adapter per unit; every unit's checkpoints are gone once it finished
+    assert len(finished_adapters(work)) == len(LABELS)
+    assert not has_checkpoint(work)
     for label, expected in reference_labels.items():
         pd.testing.assert_frame_equal(pd.read_parquet(work / label), expected, obj=label)

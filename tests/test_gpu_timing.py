@@ -85,7 +85,7 @@ def test_the_built_in_gpu_rates_are_the_measured_ones():
 
 DRY_RUN = """\
 [Fri Dec  4 12:00:07 2026]
-rule answer_splits:
+rule answer_questions:
     output: results/paper/w1/answers/llama2-13b/pool.parquet
     wildcards: w=1, model=llama2-13b
     resources: tmpdir=/tmp, mem_mb=47664, runtime=17, gpu=1
@@ -106,14 +106,14 @@ rule finetune_and_label:
 
 def test_a_dry_run_gives_its_gpu_jobs():
     jobs = planned_jobs(DRY_RUN)
-    assert jobs["rule"].tolist() == ["answer_splits", "finetune_and_label"]
+    assert jobs["rule"].tolist() == ["answer_questions", "finetune_and_label"]
     assert jobs["runtime"].tolist() == [17, 32]
     assert jobs["wildcards"][1] == {"w": "1", "student": "llama2-7b", "recipe": "larger"}
 
 
 def test_planned_jobs_are_sized_as_the_rules_size_them():
     config = validated(load_config("configs/paper.yaml"))
-    models, work = job_models_and_work(config, "answer_splits", {"model": "llama2-13b"})
+    models, work = job_models_and_work(config, "answer_questions", {"model": "llama2-13b"})
     assert models == ["llama2-13b"] and work == {"answer": 10_000 + 2_000}  # pool and test
     _, work = job_models_and_work(config, "finetune_and_label", {"student": "llama2-7b",
                                                                   "recipe": "own"})  # fmt: skip
@@ -142,7 +142,7 @@ def test_a_student_job_counts_every_expanded_recipe_and_the_exposure_worlds_held
 
 def test_the_paper_plans_requests_are_within_3x_of_the_measured_runtimes():
     table, markdown = measure_gpu_rates.plan(ROOT / "configs" / "paper.yaml")
-    assert set(table["rule"]) == {"answer_splits", "knowledge_categories", "finetune_and_label"}
+    assert set(table["rule"]) == {"answer_questions", "knowledge_categories", "finetune_and_label"}
     # no job killed even at the slowest run's pace; none asks more than 3x the mean
     assert (table["ratio_slowest"] >= 1).all(), table
     assert (table["ratio_high"] <= 3).all(), table
@@ -157,7 +157,7 @@ def test_request_table_flags_a_request_below_the_measured_time(tmp_path):
     config = validated(load_config("configs/paper.yaml"))
     run = Measurement.read(write_measurement(tmp_path / "a.json", 0.02, 0.04))
     jobs = planned_jobs(DRY_RUN.replace("runtime=17", "runtime=1"))
-    row = request_table(config, jobs[jobs.rule == "answer_splits"], [run])
+    row = request_table(config, jobs[jobs.rule == "answer_questions"], [run])
     # 10 s + 13 s + 12,000 x 0.04 s = 8.4 min against 1 min asked
     assert row["measured_min"].iloc[0] == pytest.approx((10 + 13 + 480) / 60)
     assert row["ratio_slowest"].iloc[0] < 1

@@ -47,10 +47,9 @@ def job_per(config: dict) -> str:
     return config.get("finetune", {}).get("job_per", "student")
 
 
-def recipe_jobs(config: dict, recipes, with_sets: bool = True, stage: str = "both") -> set:
-    """The set, fine-tuning and labelling jobs of ``recipes`` under ``config``: per seed
-    (``finetune_student``, ``label_student``; ``stage`` picks one) or grouped into one
-    ``finetune_and_label`` job per student or per recipe (``finetune.job_per``)."""
+def recipe_jobs(config: dict, recipes, with_sets: bool = True) -> set:
+    """The set and ``finetune_and_label`` jobs of ``recipes`` under ``config``: one job per
+    student, per recipe or per seed (``finetune.job_per``)."""
     jobs = set()
     grouping = job_per(config)
     for w in config["seeds"]["world"]:
@@ -66,10 +65,7 @@ def recipe_jobs(config: dict, recipes, with_sets: bool = True, stage: str = "bot
                     continue
                 for seed in config["seeds"]["finetune"]:
                     ids = {"w": w, "student": student, "recipe": recipe, "seed": seed}
-                    if stage in ("both", "finetune"):
-                        jobs.add(expected("finetune_student", **ids))
-                    if stage in ("both", "label"):
-                        jobs.add(expected("label_student", **ids))
+                    jobs.add(expected("finetune_and_label", **ids))
     return jobs
 
 
@@ -201,9 +197,9 @@ def test_a_code_edit_to_labels_reruns_labelling_and_what_follows_only(tiny_study
     with edited(labels, lambda text: text + "\nLABEL_EDITED = True\n"):
         run = snakemake(repo, work, configfile, "-n")
     assert run.returncode == 0, run.output[-3000:]
-    # per seed: the labelling jobs only; grouped: the jobs that label, which reuse every
-    # fine-tuned adapter (keyed by what shapes fine-tuning; tests/test_student_jobs.py)
-    relabelled = recipe_jobs(config, config["recipes"], with_sets=False, stage="label")
+    # the jobs that label, which reuse every fine-tuned adapter (keyed by what shapes
+    # fine-tuning; tests/test_student_jobs.py)
+    relabelled = recipe_jobs(config, config["recipes"], with_sets=False)
     assert job_set(run.output) == relabelled | FINAL
 
 

@@ -36,8 +36,8 @@ def test_paper_config_plans_offline_with_fetch_jobs_and_sized_gpu_jobs(tmp_path)
     rules = planned_rules(run.output)
     assert rules["fetch_model"] == 2 and rules["fetch_dataset"] == 1
     assert rules["triviaqa_questions"] == 1 and "pretrain_model" not in rules
-    student = _resources(run.output, "answer_splits", "model=llama2-7b")
-    teacher = _resources(run.output, "answer_splits", "model=llama2-13b")
+    student = _resources(run.output, "answer_questions", "model=llama2-7b")
+    teacher = _resources(run.output, "answer_questions", "model=llama2-13b")
     assert student["gpu"] == teacher["gpu"] == "1"
     assert int(teacher["mem_mb"]) > int(student["mem_mb"])
     # the same 12,000 questions: the larger model asks for more time, both above the floor

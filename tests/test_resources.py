@@ -116,15 +116,21 @@ def test_calibration_reads_a_studys_benchmarks(tmp_path, capsys):
     config_path.write_text(yaml.safe_dump(config))
     study = tmp_path / "results" / "tiny"
     student = config["students"][0]
-    for seed, seconds in ((1, 70.0), (2, 90.0)):
-        bench = study / f"benchmarks/w1/finetune_student/{student}/own/ft{seed}.tsv"
-        bench.parent.mkdir(parents=True, exist_ok=True)
+    for seed, seconds in ((1, 70.0), (2, 90.0)):  # finetune.job_per: seed, a unit per job
+        bench = study / f"benchmarks/w1/finetune_and_label/{student}/own/ft{seed}.tsv"
+        log = study / f"logs/w1/finetune_and_label/{student}/own/ft{seed}.log"
+        for path in (bench, log):
+            path.parent.mkdir(parents=True, exist_ok=True)
         pd.DataFrame({"s": [seconds]}).to_csv(bench, sep="\t", index=False)
+        log.write_text("[   1.0s] fine-tuning on 9 examples\n[  41.0s] step 6/6 loss 0.1 lr 1\n")
     assert calibrate_resources.main([str(study), "--configfile", str(config_path)]) == 0
     printed = capsys.readouterr().out
-    assert "finetune_student" in printed and "resources:" in printed and "finetune:" in printed
-    table = calibrate_resources.jobs(study, validated(config))
-    assert len(table) == 2 and set(table["stage"]) == {"finetune"}
+    assert "finetune_and_label" in printed and "resources:" in printed and "finetune:" in printed
+    table = calibrate_resources.grouped_jobs(study, validated(config))
+    assert len(table) == 4 and table["stage"].value_counts().to_dict() == {
+        "finetune": 2,
+        "label": 2,
+    }
     assert (table["ratio"] > 0).all()
 
 

@@ -30,7 +30,7 @@ from workflow_runs import (
 
 # at least these ask GPUs (the default answers per world and fine-tunes and labels per student:
 # answering.job_per, finetune.job_per)
-MODEL_RULES = {"answer_splits", "finetune_and_label"}
+MODEL_RULES = {"answer_questions", "finetune_and_label"}
 RUN_TIMEOUT = 600  # seconds; a status-query problem must fail the test, not hang CI
 
 _JOB_BLOCK = re.compile(r"^(?:local)?rule (\w+):\n((?:    .*\n?)*)", re.M)
@@ -144,7 +144,7 @@ def test_profile_dry_run_plans_the_papers_study_with_gpus(tmp_path, monkeypatch)
     gpus = {rule: int(res["gpu"]) for rule, res in resources if "gpu" in res}
     # job sizes from the measured GPU runtimes: one answering job per model, one fine-tuning
     # and labelling job per recipe, SliCK in shards (tests/test_gpu_timing.py)
-    assert set(gpus) == {"answer_splits", "finetune_and_label", "knowledge_categories"}
+    assert set(gpus) == {"answer_questions", "finetune_and_label", "knowledge_categories"}
     assert all(n >= 1 for n in gpus.values()), gpus
 
 

@@ -1,5 +1,5 @@
-"""A grouped job fine-tunes and labels several (recipe, seed) units in one process: the same
-files as per-seed jobs, and a killed job reruns only its unfinished units."""
+"""A job fine-tunes and labels a list of (recipe, seed) units in one process: the same files
+whichever way units are grouped, and a killed job retrains only its unfinished units."""
 
 import pandas as pd
 import pytest
@@ -83,12 +83,11 @@ def units(tmp_path, out):
     ]
 
 
-def grouped(tmp_path, inputs, out, log, r=4, code="job code v1"):
+def grouped(tmp_path, inputs, out, log, r=4, job_per="student"):
     run_student_seeds(
         inputs=inputs,
-        code=code,
         prompt_config=PROMPT_CONFIG,
-        finetune_settings=job_settings(tmp_path, r),
+        finetune_settings=job_settings(tmp_path, r) | {"job_per": job_per},
         answering=ANSWERING,
         identity={"w": "1", "student": "small"},
         outputs=units(tmp_path, out),
@@ -99,7 +98,7 @@ def grouped(tmp_path, inputs, out, log, r=4, code="job code v1"):
 def test_grouped_units_equal_separate_per_seed_jobs(tmp_path, files):
     grouped(tmp_path, files, "grouped", lambda message: None)
     prompt = PromptFormat.from_config(PROMPT_CONFIG)
-    for unit in units(tmp_path, "separate"):  # what finetune_student + label_student write
+    for unit in units(tmp_path, "separate"):  # each unit fine-tuned and labelled on its own
         finetune_from_config(
             base_model_dir=files.base,
             recipe=seed_set(pd.read_parquet(unit.recipe_path), unit.seed),
@@ -121,7 +120,8 @@ def test_grouped_units_equal_separate_per_seed_jobs(tmp_path, files):
     labels = pd.read_parquet(units(tmp_path, "grouped")[3].labels)
     assert set(labels.recipe) == {"large"} and set(labels.ft_seed) == {2}
     assert set(labels.world_seed) == {1} and set(labels.student) == {"small"}
-    assert not any((tmp_path / "checkpoints" / "seeds").iterdir())  # cache removed once published
+    cached = list((tmp_path / "checkpoints" / "finetuned").iterdir())
+    assert len(cached) == 4 and not any(p.name.startswith(".") for p in cached)  # no staging left
 
 
 def test_killed_job_reruns_only_unfinished_units_and_resumes_the_killed_one(tmp_path, files):
@@ -139,11 +139,12 @@ def test_killed_job_reruns_only_unfinished_units_and_resumes_the_killed_one(tmp_
     with pytest.raises(Killed):
         grouped(tmp_path, files, "out", log)
     assert not (tmp_path / "out").exists()  # nothing published by the killed job
-    assert len(list((tmp_path / "checkpoints" / "seeds").glob("*/finished"))) == 2
+    cached = (tmp_path / "checkpoints" / "finetuned").iterdir()
+    assert len([p for p in cached if not p.name.startswith(".")]) == 2
 
     rerun: list[str] = []
     grouped(tmp_path, files, "out", rerun.append)
-    reused = [m for m in rerun if "finished by an earlier run" in m]
+    reused = [m for m in rerun if "fine-tuned by an earlier run" in m]
     assert [m.split(":")[0] for m in reused] == ["own seed 1", "own seed 2"]
     assert sum("fine-tuning (cache" in m for m in rerun) == 2  # large seeds 1 and 2
     assert any(m.startswith("resuming from checkpoint step 4") for m in rerun)
@@ -152,13 +153,14 @@ def test_killed_job_reruns_only_unfinished_units_and_resumes_the_killed_one(tmp_
         assert labels.label.isin(["correct", "wrong", "abstain", "malformed"]).all()
 
 
-def test_a_rerun_with_other_labelling_code_relabels_without_retraining(tmp_path, files):
+def test_a_rerun_relabels_without_retraining(tmp_path, files):
     first: list[str] = []
     grouped(tmp_path, files, "out", first.append)
     assert sum("fine-tuning (cache" in m for m in first) == 4
     before = {u.labels: pd.read_parquet(u.labels) for u in units(tmp_path, "out")}
     rerun: list[str] = []
-    grouped(tmp_path, files, "out", rerun.append, code="job code v2")  # e.g. labels.py edited
+    # e.g. labels.py edited, or the units regrouped (job_per only groups them): the job reruns
+    grouped(tmp_path, files, "out", rerun.append, job_per="seed")
     assert not any("fine-tuning (cache" in m for m in rerun), rerun
     assert sum("adapter fine-tuned by an earlier run" in m for m in rerun) == 4
     for path, frame in before.items():

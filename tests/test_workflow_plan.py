@@ -28,11 +28,10 @@ def test_dry_run_plans_the_whole_default_study(tmp_path, default_config):
     counts = planned_rules(run.output)
     assert counts["pretrain_model"] == worlds * models
     # answering.job_per: world: one job per world answers pool and test with every model
-    assert counts["answer_splits"] == worlds
-    assert "answer_questions" not in counts and "gather_answers" not in counts
+    assert counts["answer_questions"] == worlds
+    assert "gather_answers" not in counts
     # finetune.job_per: student: one job fine-tunes and labels every recipe and seed of a student
     assert counts["finetune_and_label"] == worlds * len(config["students"])
-    assert "finetune_student" not in counts and "label_student" not in counts
     assert counts["gather_labels"] == counts["analyse"] == counts["render_summary"] == 1
     assert counts["plot_figures"] == 1
 
@@ -46,12 +45,11 @@ def test_dry_run_plans_a_job_per_recipe_or_per_seed(tmp_path, job_per):
     worlds, seeds = len(config["seeds"]["world"]), len(config["seeds"]["finetune"])
     recipes = n_recipes(config)
     counts = planned_rules(run.output)
+    # one rule whatever the grouping: a job per seed is a list of one unit
     if job_per == "recipe":
         assert counts["finetune_and_label"] == worlds * recipes
-        assert "finetune_student" not in counts and "label_student" not in counts
     else:
-        assert counts["finetune_student"] == counts["label_student"] == worlds * recipes * seeds
-        assert "finetune_and_label" not in counts
+        assert counts["finetune_and_label"] == worlds * recipes * seeds
 
 
 @pytest.mark.parametrize("job_per", ["student", "recipe", "seed"])
@@ -71,7 +69,7 @@ def test_one_labels_file_builds_only_its_ancestors(tmp_path, job_per):
             {"w": "1", "student": "small", "recipe": "own"}
         ]
     else:
-        assert [w for r, w in jobs if r == "finetune_student"] == [
+        assert [w for r, w in jobs if r == "finetune_and_label"] == [
             {"w": "1", "student": "small", "recipe": "own", "seed": "1"}
         ]
     sets = [w["recipe"] for r, w in jobs if r == "finetuning_set"]
@@ -91,7 +89,7 @@ def test_answering_jobs_per_world_or_model(tmp_path, job_per):
     config["answering"]["job_per"] = job_per
     run = snakemake(ROOT, tmp_path / "work", write_config(tmp_path / "c.yaml", config), "-n")
     assert run.returncode == 0, run.output
-    jobs = [w for r, w in planned_jobs(run.output) if r == "answer_splits"]
+    jobs = [w for r, w in planned_jobs(run.output) if r == "answer_questions"]
     worlds = [str(w) for w in config["seeds"]["world"]]
     if job_per == "world":
         assert sorted(w["w"] for w in jobs) == worlds
@@ -99,7 +97,8 @@ def test_answering_jobs_per_world_or_model(tmp_path, job_per):
         assert sorted((w["w"], w["model"]) for w in jobs) == [
             (w, m) for w in worlds for m in sorted(config["models"])
         ]
-    assert "answer_questions" not in planned_rules(run.output)
+    assert not any("shard" in w for w in jobs)
+    assert "gather_answers" not in planned_rules(run.output)
 
 
 def test_one_answer_file_with_job_per_model_builds_only_its_model(tmp_path):
@@ -111,7 +110,7 @@ def test_one_answer_file_with_job_per_model_builds_only_its_model(tmp_path):
     )
     assert run.returncode == 0, run.output
     jobs = planned_jobs(run.output)
-    assert [w for r, w in jobs if r == "answer_splits"] == [{"w": "1", "model": "small"}]
+    assert [w for r, w in jobs if r == "answer_questions"] == [{"w": "1", "model": "small"}]
     assert [w["model"] for r, w in jobs if r == "pretrain_model"] == ["small"]
 
 
@@ -156,8 +155,7 @@ def test_layered_config_plans_with_command_line_values_last(tmp_path):
     run = snakemake(ROOT, tmp_path / "work", layered, "-n", "--config", "study=cli")
     assert run.returncode == 0, run.output
     jobs = planned_jobs(run.output)
-    assert {w["seed"] for r, w in jobs if r == "finetune_student"} == {"1", "2", "3"}
-    assert "finetune_and_label" not in {r for r, _ in jobs}
+    assert {w["seed"] for r, w in jobs if r == "finetune_and_label"} == {"1", "2", "3"}
     assert len([w for r, w in jobs if r == "answer_questions"]) == 2 * (-(-24 // 5) + -(-16 // 5))
     assert "results/cli/figures/outcomes.png" in run.output and "results/overlay" not in run.output
 

@@ -2,9 +2,9 @@
 
     .venv/bin/python tools/calibrate_resources.py results/paper --configfile configs/paper.yaml
 
-Reads the per-job benchmark files of the one-stage model rules (answer_questions,
-finetune_student, label_student, knowledge_categories) and of the grouped ones (answer_splits:
-a model answers every split; finetune_and_label: fine-tuning and labelling of several units, the
+Reads the per-job benchmark files of the model rules: one-unit jobs (answer_questions per shard,
+knowledge_categories) and jobs of a model's units (answer_questions with one model per job: it
+answers every split; finetune_and_label: fine-tuning and labelling of its units, one or many, the
 two split by the job's log), divides each stage's wall time (start-up and loading taken off) by
 its units of work and its model's billions of parameters, and prints the median per stage and
 device as a `resources: {rates: ...}` block to put in the config, with each rule's
@@ -33,16 +33,14 @@ from mismatch.configuration import (  # noqa: E402
 )
 from mismatch.resources import device_class, measured_rate  # noqa: E402
 
-RULES = {  # rule -> (stage, the wildcard position of the model in benchmarks/w*/<rule>/...)
+RULES = {  # rule -> stage of its one-unit jobs, benchmarks/w*/<rule>/<model>/<split>.<shard>.tsv
     "answer_questions": "answer",
-    "finetune_student": "finetune",
-    "label_student": "label",
     "knowledge_categories": "categories",
 }
 
 
 def jobs(study: Path, config: dict) -> pd.DataFrame:
-    """One row per benchmarked job of the one-stage model rules."""
+    """One row per benchmarked one-unit job (a shard of one split)."""
     rows = []
     for rule, stage in RULES.items():
         for path in sorted(study.glob(f"benchmarks/w*/{rule}/*/*")):
@@ -60,12 +58,12 @@ def jobs(study: Path, config: dict) -> pd.DataFrame:
 
 
 def grouped_jobs(study: Path, config: dict) -> pd.DataFrame:
-    """One row per stage of each benchmarked grouped job (answer_splits with one model per job,
-    finetune_and_label), with the requested/measured ratio of the whole job."""
+    """One row per stage of each benchmarked job of a model's units (answer_questions with one
+    model per job, finetune_and_label), with the requested/measured ratio of the whole job."""
     from mismatch.joblog import fine_tuning_seconds
 
     rows = []
-    for file in sorted(study.glob("benchmarks/w*/answer_splits/*.tsv")):
+    for file in sorted(study.glob("benchmarks/w*/answer_questions/*.tsv")):
         model = file.stem
         if model not in config["models"]:
             continue  # one job per world: several models share the job's time
@@ -75,13 +73,14 @@ def grouped_jobs(study: Path, config: dict) -> pd.DataFrame:
         answered = sum(len(pd.read_parquet(path)) for path in answers)
         seconds = _job_seconds(file)
         rows += _stage_rows(
-            config, "answer_splits", model, seconds, {"answer": (answered, seconds)}
+            config, "answer_questions", model, seconds, {"answer": (answered, seconds)}
         )
     for file in sorted(study.glob("benchmarks/w*/finetune_and_label/**/*.tsv")):
         parts = file.relative_to(study / "benchmarks").parts
-        per_recipe = len(parts) > 3  # finetune.job_per: recipe (else student)
-        student = parts[2] if per_recipe else file.stem
-        units = len(config["seeds"]["finetune"]) * (1 if per_recipe else len(config["recipes"]))
+        # finetune.job_per: student (w/rule/student.tsv), recipe (.../recipe.tsv), seed (ft1.tsv)
+        student = parts[2] if len(parts) > 3 else file.stem
+        seeds = len(config["seeds"]["finetune"])
+        units = {3: seeds * len(config["recipes"]), 4: seeds, 5: 1}[len(parts)]
         log = study / "logs" / Path(*parts).with_suffix(".log")
         tuning, _ = fine_tuning_seconds(log.read_text(errors="replace"))
         seconds = _job_seconds(file)

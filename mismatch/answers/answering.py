@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from mismatch.answers.generation import generate_lines
 from mismatch.answers.grading import Grader, is_correct
 from mismatch.answers.prompting import PromptFormat, k_shot_prompts
+from mismatch.answers.shards import shard_rows
 from mismatch.answers.vocabulary import Vocabulary
 from mismatch.errors import InputError
 from mismatch.io import read_parquet, write_parquet
@@ -181,45 +183,61 @@ def answer_with_provenance(
     return answers, provenance
 
 
-def answer_every_split(
+@dataclass(frozen=True)
+class AnswerUnit:
+    """One unit of an answering job: ``model`` answers shard ``shard`` of ``n_shards`` of
+    ``split`` (a whole split: shard 0 of 1) and writes ``output``."""
+
+    model: str
+    split: str
+    shard: int
+    n_shards: int
+    output: str
+
+
+def answer_units(
+    units: Sequence[AnswerUnit],
     models: Mapping[str, str],
     question_files: Mapping[str, str],
-    outputs: Mapping[tuple[str, str], str],
     exemplars: pd.DataFrame,
     prompts: Mapping[str, PromptFormat],
     settings: Mapping[str, Mapping[str, Any]],
     log: Callable[[str], None],
 ) -> None:
-    """Each model of ``models`` (name -> directory), loaded once, answers every split of
-    ``question_files`` (split -> parquet) with its own prompt (``prompts``: name -> format) and
-    writes ``outputs[(model, split)]``.
+    """Answer every unit of one job (``answering.job_per``: every model and split of a world, one
+    model's splits, or one shard), each model loaded once, with its own prompt (``prompts``: name
+    -> format) and settings; ``models``: name -> directory, ``question_files``: split -> parquet.
 
-    Each file equals what a per-split answering job writes for it (answers and provenance; its
-    ``shard`` entry says one job answered the whole split). Models are loaded one at a time.
+    Each unit's file holds its graded answers and provenance (``shard``: index and count), the
+    same whichever way the units are grouped into jobs. Models are loaded one at a time.
     """
     question_sets = {split: read_parquet(path) for split, path in question_files.items()}
-    for name, path in models.items():
+    for name in dict.fromkeys(unit.model for unit in units):
         model_settings = settings[name]
         model, tokenizer = load_model(
-            path,
+            models[name],
             dtype=model_settings["dtype"],
             device_map=model_settings["device_map"],
             trust_remote_code=model_settings["trust_remote_code"],
         )
-        for split, questions in question_sets.items():
-            log(f"{name}: answering {len(questions)} {split} questions")
+        for unit in (u for u in units if u.model == name):
+            questions = question_sets[unit.split]
+            if unit.n_shards > 1:
+                questions = shard_rows(questions, unit.shard, unit.n_shards)
+            of = f" (shard {unit.shard + 1} of {unit.n_shards})" if unit.n_shards > 1 else ""
+            log(f"{name}: answering {len(questions)} {unit.split} questions{of}")
             answers, provenance = answer_with_provenance(
                 model,
                 tokenizer,
                 model_name=name,
-                model_path=path,
+                model_path=models[name],
                 questions=questions,
                 exemplars=exemplars,
                 prompt=prompts[name],
                 settings=model_settings,
             )
-            provenance["shard"] = {"index": 0, "of": 1}
-            write_parquet(answers, outputs[(name, split)], provenance)
-            log(f"{name} {split}: accuracy {answers.correct.mean():.3f}")
+            provenance["shard"] = {"index": unit.shard, "of": unit.n_shards}
+            write_parquet(answers, unit.output, provenance)
+            log(f"{name} {unit.split}{of}: accuracy {answers.correct.mean():.3f}")
         del model, tokenizer
         gc.collect()

@@ -88,11 +88,26 @@ def answering_work(config: Mapping[str, Any]) -> dict[str, float]:
     return {"answer": sum(question_count(config, split) for split in answered_splits(config))}
 
 
+def answer_job_work(
+    config: Mapping[str, Any], wildcards: Mapping[str, str]
+) -> tuple[list[str], dict[str, float]]:
+    """The models an answer_questions job loads and the work of each: every question of every
+    answered split (``answering.job_per: world``: every model; ``model``: the job's) or one shard
+    of one split (``split``: a list of one unit)."""
+    if config["answering"]["job_per"] == "split":
+        model, split = wildcards["model"], wildcards["split"]
+        return [model], shard_work(config, "answer", model, split)
+    models = [wildcards["model"]] if "model" in wildcards else list(config["models"])
+    return models, answering_work(config)
+
+
 def student_job_units(config: Mapping[str, Any]) -> int:
     """(recipe, seed) units of one finetune_and_label job: every recipe's seeds (``job_per:
-    student``) or one recipe's (``recipe``); a sweep-expanded config counts every level."""
-    recipes = len(config["recipes"]) if config["finetune"]["job_per"] == "student" else 1
-    return recipes * len(config["seeds"]["finetune"])
+    student``), one recipe's (``recipe``) or one (``seed``); a sweep-expanded config counts every
+    level."""
+    job_per = config["finetune"]["job_per"]
+    recipes = len(config["recipes"]) if job_per == "student" else 1
+    return recipes * (1 if job_per == "seed" else len(config["seeds"]["finetune"]))
 
 
 def student_job_work(config: Mapping[str, Any], student: str) -> dict[str, float]:
@@ -120,3 +135,22 @@ def _shard_count(n_questions: int, size: int) -> int:
     if size <= 0:
         return 1
     return max(1, -(-n_questions // size))
+
+
+def shard_job_resources(config: Mapping[str, Any], stage: str) -> dict[str, Callable]:
+    """Resources of a job of ``stage`` on one (model, split) shard (the ``model`` and ``split``
+    wildcards)."""
+    return rule_resources(
+        config,
+        lambda w: (shard_work(config, stage, w.model, getattr(w, "split", None)), [w.model]),
+    )
+
+
+def answer_job_resources(config: Mapping[str, Any]) -> dict[str, Callable]:
+    """Resources of an answer_questions job: its models answer their units one after another."""
+    return rule_resources(config, lambda w: answer_job_work(config, dict(w.items()))[::-1])
+
+
+def student_job_resources(config: Mapping[str, Any]) -> dict[str, Callable]:
+    """Resources of a finetune_and_label job: fine-tuning and labelling of every unit in turn."""
+    return rule_resources(config, lambda w: (student_job_work(config, w.student), [w.student]))

@@ -14,6 +14,7 @@ import math
 import os
 import re
 import shutil
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -27,9 +28,8 @@ from transformers import DataCollatorForSeq2Seq
 
 from mismatch.answers.generation import encode_prompts
 from mismatch.answers.prompting import PromptFormat
-from mismatch.io import write_text
+from mismatch.io import path_digest, publish_once, write_text
 from mismatch.models.loading import load_model
-from mismatch.training.locking import checkpoint_lock
 
 IGNORE_INDEX = -100
 LOSS_COLUMNS = ("step", "loss", "lr", "tokens")
@@ -380,8 +380,7 @@ def _save_adapter(
     output_dir: Path,
     stopping: Mapping[str, Any] | None = None,
 ) -> None:
-    tmp = output_dir.with_name(f".{output_dir.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = output_dir.with_name(f".{output_dir.name}.tmp-{uuid.uuid4().hex}")
     try:
         model.save_pretrained(tmp)
         (tmp / "loss.tsv").write_text(loss_table(metrics))
@@ -415,9 +414,12 @@ def _fingerprint(
     early_stopping: EarlyStopping | None = None,
 ) -> str:
     ids = hashlib.sha256(json.dumps([e["input_ids"] for e in examples]).encode()).hexdigest()
-    params: dict[str, Any] = {"lora": asdict(lora), "settings": asdict(settings), "seed": seed}
-    if early_stopping is not None:  # absent otherwise: earlier runs' checkpoints stay usable
-        params["early_stopping"] = early_stopping.key()
+    params: dict[str, Any] = {
+        "lora": asdict(lora),
+        "settings": asdict(settings),
+        "seed": seed,
+        "early_stopping": early_stopping.key() if early_stopping is not None else None,
+    }
     return checkpoint_key(params, {"examples": ids})
 
 
@@ -441,8 +443,7 @@ def _save_checkpoint(
 ) -> None:
     step = len(metrics)
     final = checkpoint_dir / f"step-{step:06d}"
-    tmp = checkpoint_dir / f".step-{step:06d}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = checkpoint_dir / f".step-{step:06d}.tmp-{uuid.uuid4().hex}"
     tmp.mkdir(parents=True)
     state = {
         "step": step,
@@ -455,8 +456,9 @@ def _save_checkpoint(
     if best is not None:
         state["best"] = best
     torch.save(state, tmp / "state.pt")
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
+    if not publish_once(tmp, final):  # another copy of this run saved the step first
+        log(f"checkpoint step {step} was already saved ({final})")
+        return
     for old in _checkpoints(checkpoint_dir)[_KEEP_CHECKPOINTS:]:
         shutil.rmtree(old, ignore_errors=True)
     log(f"saved checkpoint step {step} ({final})")
@@ -522,11 +524,16 @@ def finetune_from_config(
     loss_path: str,
     log: Callable[[str], Any] = print,
     early_stopping: EarlyStopping | None = None,
+    base_digest: str | None = None,
 ) -> list[dict[str, Any]]:
-    """One workflow fine-tuning job: resumable from checkpoints keyed by its parameters and inputs.
+    """One workflow fine-tuning run: resumable from checkpoints keyed by its parameters and the
+    contents of its inputs (``base_digest``: the base model's ``path_digest``, computed when not
+    given).
 
     The checkpoint folder lives under ``settings["checkpoint_root"]``, outside the job's declared
     outputs (which Snakemake deletes before a job starts), so a killed or preempted job resumes.
+    Every checkpoint appears by one atomic rename and is never rewritten, so two live copies of
+    one run on the same folder cannot corrupt it (each resumes from what is there).
     """
     lora, train = settings_from_config(settings)
     params: dict[str, Any] = {
@@ -534,37 +541,30 @@ def finetune_from_config(
         "train": asdict(train),
         "seed": seed,
         "prompt": prompt.as_dict(),
+        "early_stopping": early_stopping.key() if early_stopping is not None else None,
     }
-    if early_stopping is not None:
-        params["early_stopping"] = early_stopping.key()
     key = checkpoint_key(
         params,
-        {"recipe": _file_digest(recipe_path), "base": str(Path(base_model_dir).resolve())},
+        {
+            "recipe": path_digest(recipe_path),
+            "base": base_digest or path_digest(base_model_dir),
+        },
     )
     checkpoint_dir = Path(settings["checkpoint_root"]) / key
     log(f"checkpoint folder {checkpoint_dir}")
-    with checkpoint_lock(checkpoint_dir, log=log):  # no second live copy on the same folder
-        metrics = finetune(
-            base_model_dir,
-            recipe,
-            prompt,
-            lora,
-            train,
-            seed,
-            adapter_dir,
-            checkpoint_dir=checkpoint_dir,
-            log=log,
-            dtype=settings["dtype"],
-            device_map=settings.get("device_map"),
-            early_stopping=early_stopping,
-        )
+    metrics = finetune(
+        base_model_dir,
+        recipe,
+        prompt,
+        lora,
+        train,
+        seed,
+        adapter_dir,
+        checkpoint_dir=checkpoint_dir,
+        log=log,
+        dtype=settings["dtype"],
+        device_map=settings.get("device_map"),
+        early_stopping=early_stopping,
+    )
     write_text(loss_table(metrics), loss_path)
     return metrics
-
-
-def _file_digest(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

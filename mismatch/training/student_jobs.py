@@ -1,21 +1,19 @@
-"""One process fine-tunes and labels many (recipe, seed) units of one student.
+"""One process fine-tunes and labels a list of (recipe, seed) units of one student.
 
 Starting Python and importing torch, transformers and peft costs several CPU seconds, more than
-fine-tuning a tiny student; ``run_student_seeds`` pays it once for every unit of a job (all seeds
-of a recipe, or all recipes and seeds of a student: ``finetune.job_per``) instead of twice per
-seed. Each unit's outputs are the same files the per-seed jobs write.
+fine-tuning a tiny student; ``run_student_seeds`` pays it once for every unit of a job (all recipes
+and seeds of a student, all seeds of a recipe, or one seed: ``finetune.job_per``). Each unit's
+outputs are the same files whichever way units are grouped.
 
-Two caches live outside the job's declared outputs (which Snakemake deletes when a job fails or
-reruns), each named by a digest of the contents of everything that shapes what it holds:
-
-- ``finetuned/<key>``: a unit's adapter and loss table, keyed by the base model, the fine-tuning
-  set, the fine-tuning settings and prompt, the code of ``mismatch.training.finetune`` and what it
-  imports,
-  and the unit's identity. It is kept, so a rerun of the job (a recipe added to the student, a
-  labelling code change) retrains only the units whose fine-tuning inputs changed.
-- ``seeds/<key>``: a unit's labels, keyed by the adapter's key plus everything labelling reads
-  and the code the job runs. A job killed during seed 3 therefore reruns only seed 3 (itself
-  resuming from its newest fine-tuning checkpoint); it is removed once every unit is published.
+One model cache lives outside the job's declared outputs (which Snakemake deletes when a job fails
+or reruns): ``finetuned/<key>`` under ``finetune.checkpoint_root``, a unit's finished adapter and
+loss table, keyed by a digest of the contents of the base model and the fine-tuning set, the
+fine-tuning settings and prompt, the stopping rule (and, when early, the pool questions), the code
+of ``mismatch.training.finetune`` and the unit's identity. A folder appears there by one atomic
+rename of a finished private folder and is never rewritten, so two live copies of a job never see
+each other's half-written files (no lock). A job killed during a unit therefore retrains only that
+unit (resuming from its newest checkpoint) and relabels the finished ones from their adapters; a
+labelling code change relabels without retraining.
 """
 
 from __future__ import annotations
@@ -25,6 +23,7 @@ import hashlib
 import json
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,7 @@ from mismatch.answers.answering import answer_questions, graders_of
 from mismatch.answers.prompting import PromptFormat
 from mismatch.configuration import code_digest
 from mismatch.errors import InputError
-from mismatch.io import atomic_path, read_parquet, write_parquet
+from mismatch.io import atomic_path, path_digest, publish_once, read_parquet, write_parquet
 from mismatch.knowing.knows import definition_of, knows_by_question
 from mismatch.knowing.slick import attach_categories
 from mismatch.questions.fact_sets import fact_vocabulary
@@ -45,8 +44,6 @@ from mismatch.training import finetune as finetune_module
 from mismatch.training.finetune import EarlyStopping, finetune_from_config
 from mismatch.training.labels import evaluate_student, label_answers
 
-FINISHED = "finished"  # marker written last into a cached unit's folder
-CACHE_FOLDER = "seeds"  # under finetune.checkpoint_root: labels, removed once published
 FINETUNED_FOLDER = "finetuned"  # under finetune.checkpoint_root: adapters and losses, kept
 
 
@@ -216,19 +213,6 @@ def labels_metadata(
     }
 
 
-def path_digest(path: str | os.PathLike[str]) -> str:
-    """sha256 of a file's content, or of every file (relative name and content) under a folder."""
-    path = Path(path)
-    digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        digest.update(str(file.relative_to(path) if path.is_dir() else "").encode() + b"\0")
-        with open(file, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
-
-
 def seed_key(
     input_digests: Mapping[str, str], params: Mapping[str, Any], identity: Mapping[str, Any]
 ) -> str:
@@ -246,7 +230,6 @@ def seed_key(
 def run_student_seeds(
     *,
     inputs: StudentInputs,
-    code: str,
     prompt_config: Mapping[str, Any],
     finetune_settings: Mapping[str, Any],
     answering: Mapping[str, Any],
@@ -254,35 +237,16 @@ def run_student_seeds(
     outputs: Sequence[SeedOutputs],
     log: Callable[[str], Any] = print,
 ) -> None:
-    """Fine-tune and label every unit in ``outputs`` in this process, then publish all of them.
-
-    ``identity`` names the job (``w``, ``student``); ``code`` is the digest of the code the job
-    runs (its ``code`` param), part of every unit's labels key. Adapters and labels finished by an
-    earlier run are taken from the caches under ``finetune_settings["checkpoint_root"]``.
-    """
+    """Fine-tune and label every unit in ``outputs`` in this process, in order, then publish all
+    of them; ``identity`` names the job (``w``, ``student``). Adapters finished by an earlier run
+    are taken from ``finetuned/`` under ``finetune_settings["checkpoint_root"]``."""
     prompt = PromptFormat.from_config(prompt_config)
-    digests = {
-        name: path_digest(path)
-        for name, path in (
-            ("base", inputs.base),
-            ("questions", inputs.questions),
-            ("base_answers", inputs.base_answers),
-            ("categories", inputs.categories),
-            ("knows", inputs.knows),
-            ("pool", inputs.pool),
-        )
-        if path
-    }
-    digests["code"] = code
-    params = {
-        "finetune": dict(finetune_settings),
-        "answering": dict(answering),
-        "prompt": prompt.as_dict(),
-    }
+    base_digest = path_digest(inputs.base)
+    pool_digest = path_digest(inputs.pool) if inputs.pool else None
     finetune_code = code_digest(finetune_module.__file__)
-    checkpoint_root = Path(finetune_settings["checkpoint_root"])
-    cached: list[tuple[SeedOutputs, Path, Path]] = []
+    cache = Path(finetune_settings["checkpoint_root"]) / FINETUNED_FOLDER
     recipe_digests: dict[str, str] = {}
+    finished: list[tuple[SeedOutputs, Path, pd.DataFrame, dict[str, Any]]] = []
     for unit in outputs:
         if unit.recipe_path not in recipe_digests:
             recipe_digests[unit.recipe_path] = path_digest(unit.recipe_path)
@@ -292,103 +256,80 @@ def run_student_seeds(
             "recipe": unit.recipe,
             "seed": unit.seed,
         }
-        tuned_params = {
-            "finetune": params["finetune"],
-            "prompt": params["prompt"],
-            "code": finetune_code,
+        early = unit.stopping == "early"
+        tuned_inputs = {
+            "base": base_digest,
+            "recipe": recipe_digests[unit.recipe_path],
+            "pool": pool_digest if early else None,
         }
-        tuned_inputs = {"base": digests["base"], "recipe": recipe_digests[unit.recipe_path]}
-        if unit.stopping == "early":  # absent otherwise: converged units keep their keys
-            tuned_params["stopping"] = "early"
-            tuned_inputs["pool"] = digests["pool"]
-        tuned_key = seed_key(tuned_inputs, tuned_params, unit_identity)
-        tuned = checkpoint_root / FINETUNED_FOLDER / tuned_key
-        folder = (
-            checkpoint_root
-            / CACHE_FOLDER
-            / seed_key({**digests, "adapter": tuned_key}, params, unit_identity)
-        )
+        tuned_params = {  # job_per only groups units: a regrouped unit keeps its adapter
+            "finetune": {k: v for k, v in finetune_settings.items() if k != "job_per"},
+            "prompt": prompt.as_dict(),
+            "code": finetune_code,
+            "stopping": unit.stopping,
+        }
+        tuned = cache / seed_key(tuned_inputs, tuned_params, unit_identity)
         name = f"{unit.recipe} seed {unit.seed}"
-        if (folder / FINISHED).is_file():
-            log(f"{name}: finished by an earlier run, reused from {folder}")
+        if tuned.is_dir():
+            log(f"{name}: adapter fine-tuned by an earlier run, reused from {tuned}")
         else:
-            _run_seed(
-                inputs,
-                unit,
-                prompt,
-                finetune_settings,
-                answering,
-                unit_identity,
-                tuned,
-                folder,
-                log,
+            log(f"{name}: fine-tuning (cache {tuned})")
+            _finetune_unit(
+                inputs, unit, prompt, finetune_settings, answering, base_digest, tuned, log
             )
-        cached.append((unit, tuned, folder))
-    for seed_out, tuned, folder in cached:
-        _publish(tuned, folder, seed_out)
-    for _, _, folder in cached:
-        shutil.rmtree(folder, ignore_errors=True)
+        labels = label_seed(inputs, tuned / "adapter", prompt, answering, unit_identity)
+        log(f"{name}: labels {labels.label.value_counts().to_dict()}")
+        finished.append((unit, tuned, labels, labels_metadata(answering, unit_identity, inputs)))
+    for unit, tuned, labels, metadata in finished:
+        _publish(tuned, unit)
+        write_parquet(labels, unit.labels, metadata)
 
 
-def _run_seed(
+def _finetune_unit(
     inputs: StudentInputs,
     unit: SeedOutputs,
     prompt: PromptFormat,
     finetune_settings: Mapping[str, Any],
     answering: Mapping[str, Any],
-    identity: Mapping[str, Any],
+    base_digest: str,
     tuned: Path,
-    folder: Path,
     log: Callable[[str], Any],
 ) -> None:
-    """Fine-tune (unless ``tuned`` holds the finished adapter), label, and mark the unit
-    finished; the adapter goes to ``tuned``, the labels to ``folder``."""
+    """Fine-tune one unit into a private folder and publish it as ``tuned`` (one rename)."""
     name = f"{unit.recipe} seed {unit.seed}"
-    if (tuned / FINISHED).is_file():
-        log(f"{name}: adapter fine-tuned by an earlier run, reused from {tuned}")
-    else:
-        log(f"{name}: fine-tuning (cache {tuned})")
-        if tuned.exists():
-            shutil.rmtree(tuned)  # an unfinished attempt: its checkpoints live elsewhere
-        tuned.mkdir(parents=True)
-        recipe = seed_set(read_parquet(unit.recipe_path), identity["seed"], unit.recipe_path)
-        early_stopping = None
-        if unit.stopping == "early":
-            early_stopping = unit_early_stopping(
-                inputs.pool, recipe, int(identity["seed"]), finetune_settings, prompt, answering
-            )
-            log(
-                f"{name}: early stopping on {len(early_stopping.identity['dev_questions'])} "
-                "dev questions"
-            )
+    recipe = seed_set(read_parquet(unit.recipe_path), unit.seed, unit.recipe_path)
+    early_stopping = None
+    if unit.stopping == "early":
+        early_stopping = unit_early_stopping(
+            inputs.pool, recipe, unit.seed, finetune_settings, prompt, answering
+        )
+        n_dev = len(early_stopping.identity["dev_questions"])
+        log(f"{name}: early stopping on {n_dev} dev questions")
+    staged = tuned.with_name(f".{tuned.name}.tmp-{uuid.uuid4().hex}")
+    try:
         finetune_from_config(
             base_model_dir=inputs.base,
             recipe=recipe,
             recipe_path=unit.recipe_path,
             prompt=prompt,
             settings=dict(finetune_settings),
-            seed=int(identity["seed"]),
-            adapter_dir=str(tuned / "adapter"),
-            loss_path=str(tuned / "loss.tsv"),
+            seed=unit.seed,
+            adapter_dir=str(staged / "adapter"),
+            loss_path=str(staged / "loss.tsv"),
             log=log,
             early_stopping=early_stopping,
+            base_digest=base_digest,
         )
-        (tuned / FINISHED).write_text("")
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    labels = label_seed(inputs, tuned / "adapter", prompt, answering, identity)
-    log(f"{name}: labels {labels.label.value_counts().to_dict()}")
-    write_parquet(labels, folder / "labels.parquet", labels_metadata(answering, identity, inputs))
-    (folder / FINISHED).write_text("")
+        publish_once(staged, tuned)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
 
 
-def _publish(tuned: Path, folder: Path, outputs: SeedOutputs) -> None:
-    """Copy a cached unit's files to its declared outputs, each appearing atomically."""
+def _publish(tuned: Path, outputs: SeedOutputs) -> None:
+    """Copy a cached unit's adapter and loss table to its declared outputs, each atomically."""
     adapter = Path(outputs.adapter)
     adapter.parent.mkdir(parents=True, exist_ok=True)
-    tmp = adapter.with_name(f".{adapter.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = adapter.with_name(f".{adapter.name}.tmp-{uuid.uuid4().hex}")
     try:
         shutil.copytree(tuned / "adapter", tmp)
         if adapter.exists():
@@ -396,9 +337,5 @@ def _publish(tuned: Path, folder: Path, outputs: SeedOutputs) -> None:
         os.replace(tmp, adapter)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    for source, target in (
-        (tuned / "loss.tsv", outputs.loss),
-        (folder / "labels.parquet", outputs.labels),
-    ):
-        with atomic_path(target) as tmp_file:
-            shutil.copyfile(source, tmp_file)
+    with atomic_path(outputs.loss) as tmp_file:
+        shutil.copyfile(tuned / "loss.tsv", tmp_file)
