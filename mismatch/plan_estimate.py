@@ -15,19 +15,26 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from mismatch.config.layers import load_layered
+from mismatch.config.schema import validated
 from mismatch.config.settings import estimated_params
 from mismatch.config.sizes import answering_work, student_job_work
+from mismatch.config.sweeps import expand_sweeps
+from mismatch.errors import InputError
 from mismatch.questions.sources import pretrained_world
 from mismatch.resources import work_seconds
+from mismatch.study_state import MARKER, read_marker
 
 # Seconds per pretraining token x parameter on this project's 2-core CPU: the default study's
-# 8 pretrain_model jobs at 40490f7 (results/default/benchmarks/w*/pretrain_model, wall seconds,
-# 2 jobs side by side beside other work: an upper bound), the median over jobs.
-PRETRAIN_S_PER_TOKEN_PARAM = 5.0e-10
-# The median wall seconds of the default study's jobs that load no model (same run).
-SMALL_JOB_S = 6.5
+# 8 pretrain_model jobs at 080ff92 on a quiet machine (results/default/benchmarks/w*/
+# pretrain_model, wall seconds less the start-up, 2 jobs side by side), the median over jobs.
+PRETRAIN_S_PER_TOKEN_PARAM = 2.0e-10
+# The median wall seconds of the default study's jobs that load no model (same run, 76 jobs).
+SMALL_JOB_S = 1.3
 # Python and torch start-up of a job on this machine (the grouped jobs' measured floor).
 LOCAL_STARTUP_S = 15.0
 # The jobs every world runs in a chain before its students' fine-tuning, besides model jobs.
@@ -87,7 +94,7 @@ def study_jobs(config: Mapping[str, Any]) -> list[Job]:
         answers = [model_seconds(config, answering_work(config), m) for m in models]
         if config["answering"]["job_per"] == "world":  # one process answers with every model
             answers = [sum(answers)]
-        jobs += [Job("answer_splits", w, LOCAL_STARTUP_S + s) for s in answers]
+        jobs += [Job("answer_questions", w, LOCAL_STARTUP_S + s) for s in answers]
         for student in students:
             jobs += [Job("finetuning_set", w, SMALL_JOB_S)] * len(config["recipes"])
             jobs += [Job("checks", w, SMALL_JOB_S)] * 2
@@ -113,7 +120,7 @@ def wall_seconds(jobs: Sequence[Job], cores: int) -> float:
 
         chains.append(
             longest("pretrain_model")
-            + longest("answer_splits")
+            + longest("answer_questions")
             + longest("finetune_and_label")
             + _CHAIN_SMALL_JOBS * SMALL_JOB_S
         )
@@ -197,3 +204,21 @@ def pretrain_runtime(config: Mapping[str, Any], model: str, attempt: int = 1) ->
     vocab = config["questions"]["synthetic"]["vocab_size"]
     work = pretrain_seconds(config["models"][model], vocab) - LOCAL_STARTUP_S
     return runtime_minutes(work, attempt, config["resources"]["margin"], 1)
+
+
+def study_progress(folder: str | Path, cores: int = 2) -> str:
+    """One line on a study's progress from its marker (the run's config and start) and its
+    benchmark files (one per finished job); a one-line error without a marker."""
+    folder = Path(folder)
+    marker = read_marker(folder)
+    if marker is None or "started" not in marker or "config" not in marker:
+        raise InputError(str(folder), f"no run recorded ({MARKER}): has this study started?")
+    config = validated(load_layered(marker["config"]))
+    expand_sweeps(config)
+    started = datetime.strptime(marker["started"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    end = datetime.now(UTC)
+    if marker.get("state") != "running":
+        end = datetime.strptime(marker["updated"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    finished = len(list((folder / "benchmarks").rglob("*.tsv")))
+    line = progress_line(config, finished, (end - started).total_seconds(), cores)
+    return f"{folder.name} ({marker.get('state')}): {line}"

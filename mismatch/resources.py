@@ -49,6 +49,10 @@ _CPU_REAL = (
     "4-7x too fast for these jobs"
 )
 _CPU_TINY = "floors measured on the default study's tiny models (results/default/benchmarks)"
+_CPU_TINY_FINETUNE = (
+    "floor: the default study at 080ff92 on a quiet 2-core machine (finetune_and_label, median "
+    "230 s per job of 24 units: 57,600 examples and 2,880 labelled questions, less 15 s start-up)"
+)
 _GPU_MEASURED = (
     "measured by tools/measure_gpu_rates.py on one NVIDIA H200 (docs/results/gpu-timing: the "
     "mean of three runs; Llama-2 7B and 13B shapes with random bfloat16 weights, the real Llama-2 "
@@ -59,7 +63,7 @@ _GPU_FLOOR = "floor: a guess for small models on a GPU, not measured"
 RATES: dict[str, dict[str, Rate]] = {
     "cpu": {
         "answer": Rate(0.5957, 0.008, f"{_CPU_REAL}; {_CPU_TINY}"),
-        "finetune": Rate(1.647, 0.002, f"{_CPU_REAL}; {_CPU_TINY}"),
+        "finetune": Rate(1.647, 0.0036, f"{_CPU_REAL}; {_CPU_TINY_FINETUNE}"),
         "label": Rate(0.7186, 0.002, f"{_CPU_REAL}; {_CPU_TINY}"),
         "categories": Rate(0.5957, 0.008, f"as answer, per generation; {_CPU_TINY}"),
     },

@@ -103,27 +103,6 @@ def deletable_study(results_root: str | Path, root: str | Path, name: str) -> Pa
     return folder
 
 
-def study_progress(folder: str | Path, cores: int = 2) -> str:
-    """One line on a study's progress from its marker (the run's config and start) and its
-    benchmark files (one per finished job); a one-line error without a marker."""
-    from mismatch import configuration as cfg
-    from mismatch.plan_estimate import progress_line
-
-    folder = Path(folder)
-    marker = read_marker(folder)
-    if marker is None or "started" not in marker or "config" not in marker:
-        raise InputError(str(folder), f"no run recorded ({MARKER}): has this study started?")
-    config = cfg.validated(cfg.load_layered(marker["config"]))
-    cfg.expand_sweeps(config)
-    started = datetime.strptime(marker["started"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    end = datetime.now(UTC)
-    if marker.get("state") != "running":
-        end = datetime.strptime(marker["updated"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    finished = len(list((folder / "benchmarks").rglob("*.tsv")))
-    line = progress_line(config, finished, (end - started).total_seconds(), cores)
-    return f"{folder.name} ({marker.get('state')}): {line}"
-
-
 def report_requested(argv: Iterable[str]) -> bool:
     """Whether the command line asks Snakemake for the HTML report (``--report [FILE]``)."""
     return any(arg == "--report" or arg.startswith("--report=") for arg in argv)

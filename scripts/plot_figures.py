@@ -2,7 +2,7 @@
 figure of the registry (mismatch/analysis/outputs.py) the rule names."""
 
 from mismatch.joblog import job_log
-from mismatch.report.figure_step import draw_figures
+from mismatch.report.drawing import draw_figures
 
 with job_log(snakemake.log[0]) as log:
     inputs, outputs = snakemake.input, snakemake.output

@@ -24,7 +24,7 @@ from mismatch.analysis.outputs import (
 )
 from mismatch.analysis.summary_files import table_paths
 from mismatch.errors import InputError
-from mismatch.report import figure_step
+from mismatch.report import drawing, figure_step
 
 LABELS = pd.DataFrame(
     {
@@ -64,7 +64,7 @@ def test_the_worked_example_adds_a_table_and_figure_by_two_entries(abstentions, 
     }
     table.to_csv(tmp_path / "abstentions_by_recipe.csv", index=False)
     assert "abstentions_by_recipe" in table_paths(tmp_path)  # recompute_tables compares it
-    drawn = figure_step.draw_figures(
+    drawn = drawing.draw_figures(
         {"abstentions_by_recipe": tmp_path / "abstentions_by_recipe.csv"},
         {"abstentions_by_recipe": tmp_path / "abstentions_by_recipe.png"},
     )

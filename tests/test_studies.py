@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from mismatch.errors import InputError
+from mismatch.plan_estimate import study_progress
 from mismatch.studies import (
     comparison_table,
     headline_line,
@@ -23,7 +24,6 @@ from mismatch.study_state import (
     deletable_study,
     published_studies,
     read_marker,
-    study_progress,
     write_marker,
 )
 

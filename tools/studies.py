@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mismatch.errors import InputError  # noqa: E402
+from mismatch.plan_estimate import study_progress  # noqa: E402
 from mismatch.studies import (  # noqa: E402
     RESULTS_ROOT,
     comparison_table,
@@ -29,7 +30,6 @@ from mismatch.studies import (  # noqa: E402
 from mismatch.study_state import (  # noqa: E402
     deletable_study,
     published_studies,
-    study_progress,
 )
 
 

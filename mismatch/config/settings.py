@@ -107,11 +107,12 @@ def vocabulary_setting(config: Mapping[str, Any]) -> dict[str, Any]:
     package facts or the user's fact table: closed answer vocabularies,
     ``mismatch.questions.fact_sets.fact_vocabulary``), else nothing (other studies' settings,
     and so their jobs' parameters, are unchanged)."""
-    questions = config.get("questions", {})
-    if config["answering"]["grading"] != "contains" or questions.get("source") != "facts":
+    from mismatch.questions.sources import question_source
+
+    if config["answering"]["grading"] != "contains" or "questions" not in config:
         return {}
-    facts = questions.get("facts", {})
-    return {"vocabulary": {"table": facts.get("table"), "max_cities": facts.get("max_cities")}}
+    vocabulary = question_source(config).vocabulary(config["questions"])
+    return {} if vocabulary is None else {"vocabulary": vocabulary}
 
 
 def estimated_params(model: Mapping[str, Any], vocab_size: int) -> float:

@@ -54,6 +54,9 @@ class QuestionSource:
     world: Callable[[Questions], str | None] = lambda questions: None
     # the question sets its rule writes: the three splits, and any it adds
     splits: Callable[[Questions], tuple[str, ...]] = lambda questions: SPLITS
+    # where its answers come from closed vocabularies (real facts): what builds them, else None
+    # (``mismatch.answers.vocabulary``; grading by ``contains`` then uses them)
+    vocabulary: Callable[[Questions], dict[str, Any] | None] = lambda questions: None
 
 
 SOURCES: dict[str, QuestionSource] = {}
@@ -204,6 +207,12 @@ def _fact_cluster(questions: Questions) -> str:
     return "country" if questions["facts"]["table"] is None else "cluster"
 
 
+def _fact_vocabulary(questions: Questions) -> dict[str, Any]:
+    """The package facts' or the user's table's relations, each a closed set of answers."""
+    facts = questions.get("facts", {})
+    return {"table": facts.get("table"), "max_cities": facts.get("max_cities")}
+
+
 register(
     QuestionSource(
         "facts",
@@ -213,6 +222,7 @@ register(
         _sized("facts")[1],
         check=_check_facts,
         cluster=_fact_cluster,
+        vocabulary=_fact_vocabulary,
     )
 )
 

@@ -1,6 +1,6 @@
-"""The figure step: each registered figure (``mismatch.analysis.outputs.FIGURES``) drawn from
-its tables. The functions here take the tables by name, as the registry hands them, and call the
-plotting functions of ``mismatch.report.figures``."""
+"""The figure functions of the registered figures (``mismatch.analysis.outputs.FIGURES``; the
+step that draws them: ``mismatch.report.drawing``). Each takes the tables by name, as the
+registry hands them, and calls a plotting function of ``mismatch.report.figures``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from mismatch.analysis.outputs import FIGURES
-from mismatch.analysis.summary_files import read_table
 from mismatch.report.figures import (
     plot_dose_response,
     plot_effect_by_gap,
@@ -79,15 +77,3 @@ def recall_by_exposure_figure(tables: Tables, path: PathLike) -> None:
 def effect_by_gap_figure(tables: Tables, path: PathLike) -> None:
     """The effect against the knowledge gap (``gap_points``, ``gap_fit``)."""
     plot_effect_by_gap(tables["gap_points"], tables["gap_fit"], path)
-
-
-def draw_figures(tables: Mapping[str, PathLike], figures: Mapping[str, PathLike]) -> list[str]:
-    """Draw each registered figure named in ``figures`` (name -> file) from the table files
-    ``tables`` (name -> file); the names drawn."""
-    read = {name: read_table(path) for name, path in tables.items()}
-    drawn = []
-    for name, figure in FIGURES.items():
-        if name in figures:
-            figure.draw({table: read[table] for table in figure.tables}, figures[name])
-            drawn.append(name)
-    return drawn

@@ -203,7 +203,7 @@ def student_knows(path: str) -> tuple[pd.Series, str]:
 def labels_metadata(
     answering: Mapping[str, Any], identity: Mapping[str, Any], inputs: StudentInputs
 ) -> dict[str, Any]:
-    """The parquet metadata of a labels file (as the per-seed ``label_student`` job writes it);
+    """The parquet metadata of a labels file (as a finetune_and_label job writes it);
     ``knowledge_basis`` names the definition of knowing that decided ``student_knows``."""
     basis = student_knows(inputs.knows)[1] if inputs.knows else "measured"
     return {
