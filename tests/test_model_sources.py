@@ -140,3 +140,16 @@ def test_each_source_says_where_its_model_is_loaded_from():
     assert load_location({"hub": "org/m"}, "m", 1) == (True, "models/m.json")
     assert load_location({"gguf": {"path": "x.gguf"}}, "g", 1) == (True, "models/g.json")
     assert load_location({"path": "/models/llama"}, "l", 1) == (False, "/models/llama")
+
+
+def test_a_missing_test_fixture_model_names_the_command_that_builds_it(tmp_path):
+    """The test-only configs' models (configs/paper-tokenizers.yaml) are built by a tool."""
+    from mismatch.models.sources import SOURCES
+
+    with pytest.raises(InputError) as missing:
+        SOURCES["path"].check(str(tmp_path / ".cache/real-tokenizers/llama-spm"), "models.m")
+    assert "tools/real_tokenizers.py" in str(missing.value)
+    assert "\n" not in str(missing.value)
+    with pytest.raises(InputError) as other:
+        SOURCES["path"].check(str(tmp_path / "elsewhere"), "models.m")
+    assert "real_tokenizers" not in str(other.value)

@@ -16,12 +16,17 @@ from typing import Any
 
 from mismatch.errors import InputError
 
+# Model folders this project builds itself for its test configs, and the command that builds them.
+BUILT_HERE = {".cache/real-tokenizers/": ".venv/bin/python tools/real_tokenizers.py"}
+
 
 def _check_path(value: Any, where: str) -> None:
     """A local model directory must exist and hold a Hugging Face config."""
     directory = Path(value)
     if not directory.is_dir():
-        raise InputError(where, f"model directory {value} does not exist")
+        built = [cmd for folder, cmd in BUILT_HERE.items() if folder in f"{directory.as_posix()}/"]
+        hint = f": build it first with `{built[0]}`" if built else ""
+        raise InputError(where, f"model directory {value} does not exist{hint}")
     if not (directory / "config.json").is_file():
         raise InputError(where, f"{value} has no config.json")
 
