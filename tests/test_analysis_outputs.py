@@ -127,3 +127,22 @@ def test_each_page_publishes_its_tables_and_records():
 def test_a_figure_of_an_unregistered_table_is_refused():
     with pytest.raises(ValueError, match=r"figure x: unregistered table\(s\) \['nope'\]"):
         outputs.register(Figure("x", "x.png", ("nope",), figure_step.forest_figure, "1. Outcomes"))
+
+
+def test_a_recomputed_table_differs_only_beyond_floating_point_rounding(tmp_path):
+    """recompute_tables: the last bits of a fit may differ between machines' BLAS kernels; a
+    number that moves more, or any text, is a difference."""
+    from mismatch.analysis.summary_files import differing_tables
+
+    published = pd.DataFrame({"recipe": ["own", "large"], "slope": [0.1, 0.25]})
+    path = tmp_path / "dose_response.csv"
+    published.to_csv(path, index=False)
+    rounding = published.assign(slope=published.slope + 1e-13)  # relative 1e-12: other text
+    moved = published.assign(slope=published.slope + 1e-6)
+    renamed = published.assign(recipe=["own", "xl"])
+    paths = {"dose_response": path}
+    assert differing_tables(paths, {"dose_response": published}) == []
+    assert differing_tables(paths, {"dose_response": rounding}) == []
+    assert differing_tables(paths, {"dose_response": moved}) == ["dose_response.csv"]
+    assert differing_tables(paths, {"dose_response": renamed}) == ["dose_response.csv"]
+    assert differing_tables(paths, {}) == ["dose_response.csv"]
