@@ -9,7 +9,7 @@ from typing import Any
 
 from mismatch.config.sweeps import OTHER, SELF
 from mismatch.errors import InputError
-from mismatch.questions.sources import pretrained_world
+from mismatch.questions.sources import pretrained_world, question_source
 
 
 def teacher_of(config: Mapping[str, Any], recipe: str, student: str) -> str | None:
@@ -107,8 +107,6 @@ def vocabulary_setting(config: Mapping[str, Any]) -> dict[str, Any]:
     package facts or the user's fact table: closed answer vocabularies,
     ``mismatch.questions.fact_sets.fact_vocabulary``), else nothing (other studies' settings,
     and so their jobs' parameters, are unchanged)."""
-    from mismatch.questions.sources import question_source
-
     if config["answering"]["grading"] != "contains" or "questions" not in config:
         return {}
     vocabulary = question_source(config).vocabulary(config["questions"])
